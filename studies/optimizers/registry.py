@@ -1,0 +1,28 @@
+"""Optimizer names -> classes; adding an optimizer is one import and one line in `_CLASSES`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import Optimizer, SettingsSpec
+from .grid import GridSearch
+from .random_search import RandomSearch
+from .space import SearchSpace
+
+_CLASSES: dict[str, type[Optimizer]] = {
+    "random": RandomSearch,
+    "grid": GridSearch,
+}
+
+# name -> settings description ({"type": "bool"|"int"|"float"|"choice", "default", "help", ...});
+# the web form and the API build and validate optimizer settings from it.
+OPTIMIZERS: dict[str, SettingsSpec] = {name: cls.SETTINGS for name, cls in _CLASSES.items()}
+
+
+def get_optimizer(
+    name: str, space: SearchSpace, direction: str = "minimize", seed: int = 0, **settings: Any
+) -> Optimizer:
+    """An optimizer by name; ValueError naming an unknown optimizer or a bad setting."""
+    if name not in _CLASSES:
+        raise ValueError(f"unknown optimizer {name!r}; known: {sorted(_CLASSES)}")
+    return _CLASSES[name](space, direction=direction, seed=seed, **settings)

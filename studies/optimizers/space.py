@@ -1,0 +1,327 @@
+"""Search spaces: the JSON codec and the only translator between user values and the unit cube.
+
+Encoded arrays have one column per parameter, in `SearchSpace.names` order, with values in [0, 1]:
+floats are scaled linearly (in log space where `log`); integers and stepped floats over their range
+padded by half a step on each side, so every level owns an equal-width cell and decoding rounds;
+a categorical with k choices is its index mapped to the centre of cell i of k equal cells. The GP
+uses `encode_onehot` instead, where a categorical becomes k columns of 0/1.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+MAX_PARAMETERS = 64
+_NUMERIC_KEYS = {"type", "low", "high", "log", "step"}
+_CATEGORICAL_KEYS = {"type", "choices"}
+_STEP_TOLERANCE = 1e-9
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _same_choice(a: Any, b: Any) -> bool:
+    """Equality that keeps True apart from 1 and "1" apart from 1, as JSON does."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if _is_number(a) and _is_number(b):
+        return a == b
+    return type(a) is type(b) and a == b
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One dimension of the space; `step` is None for continuous floats and integers without a step."""
+
+    name: str
+    type: str
+    low: float = 0.0
+    high: float = 1.0
+    log: bool = False
+    step: float | None = None
+    choices: tuple[Any, ...] = ()
+
+    @property
+    def is_categorical(self) -> bool:
+        return self.type == "categorical"
+
+    @property
+    def grid_step(self) -> float | None:
+        """Spacing of the values the parameter can take, or None when continuous."""
+        if self.type == "int":
+            return self.step or 1
+        return self.step
+
+    @property
+    def n_levels(self) -> int:
+        """How many distinct values the parameter takes; 0 when continuous."""
+        if self.is_categorical:
+            return len(self.choices)
+        step = self.grid_step
+        return 0 if step is None else int(round((self.high - self.low) / step)) + 1
+
+    def _bounds(self) -> tuple[float, float]:
+        """The interval that maps to [0, 1], padded by half a step for discrete values."""
+        low, high = self.low, self.high
+        step = self.grid_step
+        if step is not None:
+            low, high = low - step / 2, high + step / 2
+        if self.log:
+            return math.log(low), math.log(high)
+        return low, high
+
+    def to_unit(self, value: Any) -> float:
+        if self.is_categorical:
+            return (self.choice_index(value) + 0.5) / len(self.choices)
+        low, high = self._bounds()
+        v = math.log(value) if self.log else float(value)
+        return min(1.0, max(0.0, (v - low) / (high - low)))
+
+    def from_unit(self, u: float) -> Any:
+        u = min(1.0, max(0.0, float(u)))
+        if self.is_categorical:
+            return self.choices[min(int(u * len(self.choices)), len(self.choices) - 1)]
+        low, high = self._bounds()
+        v = low + u * (high - low)
+        if self.log:
+            v = math.exp(v)
+        return self.snap(v)
+
+    def snap(self, value: float) -> int | float:
+        """The nearest value of the parameter to a number, as a plain int or float."""
+        value = min(self.high, max(self.low, value))
+        step = self.grid_step
+        if step is None:
+            return float(value)
+        i = round((value - self.low) / step)
+        if self.type == "int":
+            return int(min(self.high, max(self.low, int(self.low) + i * int(step))))
+        digits = int(12 - math.floor(math.log10(step)))
+        return float(min(self.high, max(self.low, round(self.low + i * step, digits))))
+
+    def choice_index(self, value: Any) -> int:
+        for i, choice in enumerate(self.choices):
+            if _same_choice(choice, value):
+                return i
+        raise ValueError(f"parameter {self.name!r}: {value!r} is not one of the choices {list(self.choices)}")
+
+    def validate_value(self, value: Any) -> None:
+        if self.is_categorical:
+            self.choice_index(value)
+            return
+        if not _is_number(value) or not math.isfinite(value):
+            raise ValueError(f"parameter {self.name!r}: {value!r} is not a finite number")
+        if self.type == "int" and not float(value).is_integer():
+            raise ValueError(f"parameter {self.name!r}: {value!r} is not an integer")
+        tol = _STEP_TOLERANCE * max(1.0, abs(self.low), abs(self.high))
+        if not self.low - tol <= value <= self.high + tol:
+            raise ValueError(f"parameter {self.name!r}: {value!r} is outside [{self.low}, {self.high}]")
+        step = self.grid_step
+        if step is not None:
+            k = (value - self.low) / step
+            if abs(k - round(k)) > 1e-6:
+                raise ValueError(
+                    f"parameter {self.name!r}: {value!r} is not on the step {step} from {self.low}"
+                )
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.is_categorical:
+            return {"type": "categorical", "choices": list(self.choices)}
+        out: dict[str, Any] = {"type": self.type, "low": self.low, "high": self.high, "log": self.log}
+        if self.step is not None:
+            out["step"] = self.step
+        return out
+
+
+def _parse_parameter(name: Any, spec: Any) -> Parameter:
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"parameter name {name!r} is not a Python identifier")
+    if not isinstance(spec, Mapping):
+        raise ValueError(f"parameter {name!r}: expected an object with a 'type', got {spec!r}")
+    kind = spec.get("type")
+    if kind == "categorical":
+        return _parse_categorical(name, spec)
+    if kind in ("float", "int"):
+        return _parse_numeric(name, kind, spec)
+    raise ValueError(f"parameter {name!r}: unknown type {kind!r} (expected float, int or categorical)")
+
+
+def _parse_categorical(name: str, spec: Mapping[str, Any]) -> Parameter:
+    unknown = sorted(set(spec) - _CATEGORICAL_KEYS)
+    if unknown:
+        raise ValueError(f"parameter {name!r}: unknown keys {unknown} for a categorical")
+    choices = spec.get("choices")
+    if not isinstance(choices, list | tuple) or not choices:
+        raise ValueError(f"parameter {name!r}: choices must be a non-empty list")
+    for i, choice in enumerate(choices):
+        if not isinstance(choice, str | int | float | bool):
+            raise ValueError(f"parameter {name!r}: choice {choice!r} is not a string, number or boolean")
+        if isinstance(choice, float) and not math.isfinite(choice):
+            raise ValueError(f"parameter {name!r}: choice {choice!r} is not finite")
+        if any(_same_choice(choice, other) for other in choices[:i]):
+            raise ValueError(f"parameter {name!r}: choice {choice!r} appears more than once")
+    return Parameter(name=name, type="categorical", choices=tuple(choices))
+
+
+def _parse_numeric(name: str, kind: str, spec: Mapping[str, Any]) -> Parameter:
+    unknown = sorted(set(spec) - _NUMERIC_KEYS)
+    if unknown:
+        raise ValueError(f"parameter {name!r}: unknown keys {unknown} for a {kind}")
+    for key in ("low", "high"):
+        if key not in spec:
+            raise ValueError(f"parameter {name!r}: '{key}' is required")
+        if not _is_number(spec[key]) or not math.isfinite(spec[key]):
+            raise ValueError(f"parameter {name!r}: '{key}' must be a finite number, got {spec[key]!r}")
+    low, high = spec["low"], spec["high"]
+    log = spec.get("log", False)
+    step = spec.get("step")
+    if not isinstance(log, bool):
+        raise ValueError(f"parameter {name!r}: 'log' must be true or false")
+    if kind == "int":
+        if not (float(low).is_integer() and float(high).is_integer()):
+            raise ValueError(f"parameter {name!r}: int bounds must be integers, got {low!r} and {high!r}")
+        low, high = int(low), int(high)
+    else:
+        low, high = float(low), float(high)
+    if not low < high:
+        raise ValueError(f"parameter {name!r}: low ({low}) must be less than high ({high})")
+    if log and low <= 0:
+        raise ValueError(f"parameter {name!r}: a log scale needs low > 0, got {low}")
+    if step is not None:
+        step = _parse_step(name, kind, low, high, log, step)
+    return Parameter(name=name, type=kind, low=low, high=high, log=log, step=step)
+
+
+def _parse_step(name: str, kind: str, low: float, high: float, log: bool, step: Any) -> float:
+    if log:
+        raise ValueError(f"parameter {name!r}: 'log' and 'step' cannot be used together")
+    if not _is_number(step) or not math.isfinite(step) or step <= 0:
+        raise ValueError(f"parameter {name!r}: 'step' must be a positive number, got {step!r}")
+    if kind == "int":
+        if not float(step).is_integer():
+            raise ValueError(f"parameter {name!r}: an int step must be an integer, got {step!r}")
+        step = int(step)
+    levels = (high - low) / step
+    if abs(levels - round(levels)) > _STEP_TOLERANCE * max(1.0, levels):
+        raise ValueError(f"parameter {name!r}: step {step} does not divide the range {high - low}")
+    return step if kind == "int" else float(step)
+
+
+class SearchSpace:
+    """An ordered set of parameters; immutable, built from (and written back to) the JSON form."""
+
+    def __init__(self, parameters: Sequence[Parameter]) -> None:
+        self.parameters: tuple[Parameter, ...] = tuple(parameters)
+        self.names: list[str] = [p.name for p in self.parameters]
+        self._onehot_slices = self._build_onehot_slices()
+
+    @classmethod
+    def from_dict(cls, spec: Mapping[str, Any]) -> SearchSpace:
+        """Parse and validate the JSON form; a ValueError names the offending parameter."""
+        if not isinstance(spec, Mapping):
+            raise ValueError("the search space must be an object of parameter name -> definition")
+        if not 1 <= len(spec) <= MAX_PARAMETERS:
+            raise ValueError(f"the search space needs 1 to {MAX_PARAMETERS} parameters, got {len(spec)}")
+        return cls([_parse_parameter(name, p) for name, p in spec.items()])
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        return {p.name: p.to_dict() for p in self.parameters}
+
+    def __len__(self) -> int:
+        return len(self.parameters)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SearchSpace) and self.parameters == other.parameters
+
+    def __hash__(self) -> int:
+        return hash(self.parameters)
+
+    def __repr__(self) -> str:
+        return f"SearchSpace({self.to_dict()!r})"
+
+    def validate_params(self, params: Mapping[str, Any]) -> None:
+        """Raise ValueError unless `params` has exactly the space's names with values inside it."""
+        if not isinstance(params, Mapping):
+            raise ValueError(f"params must be an object, got {params!r}")
+        missing = [n for n in self.names if n not in params]
+        extra = sorted(set(params) - set(self.names))
+        if missing:
+            raise ValueError(f"params lack parameter(s) {missing}")
+        if extra:
+            raise ValueError(f"params have unknown parameter(s) {extra}")
+        for p in self.parameters:
+            p.validate_value(params[p.name])
+
+    def encode(self, params_list: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """(n, d) array in [0, 1], one column per parameter (categoricals by index)."""
+        out = np.empty((len(params_list), len(self.parameters)))
+        for i, params in enumerate(params_list):
+            for j, p in enumerate(self.parameters):
+                out[i, j] = p.to_unit(params[p.name])
+        return out
+
+    def decode(self, X: np.ndarray) -> list[dict[str, Any]]:
+        """Params dicts (plain Python values, inside the space) for the rows of an (n, d) array."""
+        X = np.atleast_2d(np.asarray(X, dtype=float))
+        return [{p.name: p.from_unit(x[j]) for j, p in enumerate(self.parameters)} for x in X]
+
+    def point_keys(self, params_list: Sequence[Mapping[str, Any]]) -> list[tuple[float, ...]]:
+        """Hashable keys that are equal for equal points (continuous values compared to about 1e-9)."""
+        return [tuple(row) for row in np.round(self.encode(params_list), 9).tolist()]
+
+    def round_unit(self, X: np.ndarray) -> np.ndarray:
+        """Move each index-form row onto the centre of its value's cell, so equal params give equal rows."""
+        return self.encode(self.decode(X))
+
+    @property
+    def onehot_dim(self) -> int:
+        return self._onehot_slices[-1].stop if self._onehot_slices else 0
+
+    @property
+    def onehot_slices(self) -> list[slice]:
+        """Columns of each parameter in the one-hot form (one column for numeric, k for categorical)."""
+        return list(self._onehot_slices)
+
+    def _build_onehot_slices(self) -> list[slice]:
+        slices, start = [], 0
+        for p in self.parameters:
+            width = len(p.choices) if p.is_categorical else 1
+            slices.append(slice(start, start + width))
+            start += width
+        return slices
+
+    def index_to_onehot(self, X: np.ndarray) -> np.ndarray:
+        """Index form (n, d) -> one-hot form (n, onehot_dim); numeric columns are copied."""
+        X = np.atleast_2d(X)
+        out = np.zeros((X.shape[0], self.onehot_dim))
+        for j, (p, cols) in enumerate(zip(self.parameters, self._onehot_slices, strict=True)):
+            if p.is_categorical:
+                k = len(p.choices)
+                idx = np.minimum((X[:, j] * k).astype(int), k - 1)
+                out[np.arange(X.shape[0]), cols.start + idx] = 1.0
+            else:
+                out[:, cols.start] = X[:, j]
+        return out
+
+    def onehot_to_index(self, Z: np.ndarray) -> np.ndarray:
+        """One-hot form -> index form; a categorical takes its largest column."""
+        Z = np.atleast_2d(Z)
+        out = np.empty((Z.shape[0], len(self.parameters)))
+        for j, (p, cols) in enumerate(zip(self.parameters, self._onehot_slices, strict=True)):
+            if p.is_categorical:
+                out[:, j] = (np.argmax(Z[:, cols], axis=1) + 0.5) / len(p.choices)
+            else:
+                out[:, j] = Z[:, cols.start]
+        return out
+
+    def encode_onehot(self, params_list: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        return self.index_to_onehot(self.encode(params_list))
+
+    def decode_onehot(self, Z: np.ndarray) -> list[dict[str, Any]]:
+        return self.decode(self.onehot_to_index(Z))

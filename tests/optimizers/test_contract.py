@@ -1,0 +1,135 @@
+"""The contract every registered optimizer keeps, whatever its algorithm."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from studies.optimizers import OPTIMIZERS, SearchExhausted, SearchSpace, get_optimizer
+
+SPACE = SearchSpace.from_dict(
+    {
+        "lr": {"type": "float", "low": 1e-5, "high": 1.0, "log": True},
+        "layers": {"type": "int", "low": 1, "high": 8},
+        "units": {"type": "int", "low": 16, "high": 1024, "log": True},
+        "dropout": {"type": "float", "low": 0.0, "high": 0.5, "step": 0.1},
+        "opt": {"type": "categorical", "choices": ["sgd", "adam", 3, True]},
+    }
+)
+
+
+def objective(p):
+    return (math.log10(p["lr"]) + 2) ** 2 + (p["layers"] - 3) ** 2 / 10 + p["dropout"] + (p["opt"] == "adam")
+
+
+def make_history(n, seed=0, failures=()):
+    if n == 0:
+        return []
+    points = get_optimizer("random", SPACE, seed=seed).suggest(n=n)
+    return [(p, None if i in failures else objective(p)) for i, p in enumerate(points)]
+
+
+def assert_plain_point(params):
+    SPACE.validate_params(params)
+    assert list(params) == SPACE.names
+    for p in SPACE.parameters:
+        value = params[p.name]
+        if p.type == "int":
+            assert type(value) is int
+        elif p.type == "float":
+            assert type(value) is float
+        else:
+            assert any(type(value) is type(c) and value == c for c in p.choices)
+
+
+@pytest.fixture(params=sorted(OPTIMIZERS))
+def name(request):
+    return request.param
+
+
+@pytest.mark.parametrize("n_history", [0, 1, 12])
+def test_suggestions_are_plain_values_inside_the_space(name, n_history):
+    batch = get_optimizer(name, SPACE, seed=3).suggest(history=make_history(n_history), n=3)
+    assert 1 <= len(batch) <= 3
+    for params in batch:
+        assert_plain_point(params)
+
+
+def test_the_same_seed_and_arguments_give_the_same_suggestions(name):
+    history, pending = make_history(8), [p for p, _ in make_history(2, seed=9)]
+    a = get_optimizer(name, SPACE, seed=5).suggest(history=history, pending=pending, n=2)
+    b = get_optimizer(name, SPACE, seed=5).suggest(history=history, pending=pending, n=2)
+    assert a == b
+
+
+def test_it_never_suggests_a_pending_point_nor_the_same_point_twice_in_a_batch(name):
+    pending = make_history(6, seed=4)
+    batch = get_optimizer(name, SPACE, seed=0).suggest(
+        history=make_history(8), pending=[p for p, _ in pending], n=4
+    )
+    keys = SPACE.point_keys(batch)
+    assert len(set(keys)) == len(keys)
+    assert not set(keys) & set(SPACE.point_keys([p for p, _ in pending]))
+
+
+@pytest.mark.parametrize("direction", ["minimize", "maximize"])
+def test_failed_trials_do_not_break_it(name, direction):
+    history = make_history(10, failures={0, 4})
+    history[5] = (history[5][0], float("nan"))
+    history[6] = (history[6][0], float("inf"))
+    history[7] = (history[7][0], -float("inf"))
+    for params in get_optimizer(name, SPACE, direction=direction, seed=1).suggest(history=history, n=2):
+        assert_plain_point(params)
+
+
+def test_suggest_with_info_gives_json_friendly_info(name):
+    import json
+
+    result = get_optimizer(name, SPACE, seed=1).suggest_with_info(history=make_history(12), n=2)
+    for params, info in result:
+        assert_plain_point(params)
+        json.dumps(info)
+
+
+def test_unknown_settings_and_bad_arguments_are_rejected(name):
+    with pytest.raises(ValueError, match="no_such_setting"):
+        get_optimizer(name, SPACE, no_such_setting=1)
+    with pytest.raises(ValueError, match="direction"):
+        get_optimizer(name, SPACE, direction="up")
+    with pytest.raises(ValueError, match="n must be"):
+        get_optimizer(name, SPACE).suggest(n=0)
+
+
+def test_every_setting_is_described_for_the_web_form(name):
+    for setting, desc in OPTIMIZERS[name].items():
+        assert desc["type"] in ("bool", "int", "float", "choice"), setting
+        assert "default" in desc and desc.get("help"), setting
+        get_optimizer(name, SPACE, **{setting: desc["default"]})
+
+
+def test_an_unknown_optimizer_is_rejected_by_name():
+    with pytest.raises(ValueError, match="'simulated_annealing'"):
+        get_optimizer("simulated_annealing", SPACE)
+
+
+def test_a_bad_setting_value_is_rejected_naming_the_setting():
+    with pytest.raises(ValueError, match="'grid_points'"):
+        get_optimizer("grid", SPACE, grid_points=1)
+    with pytest.raises(ValueError, match="'sobol'"):
+        get_optimizer("random", SPACE, sobol="yes")
+
+
+def test_a_tiny_space_fully_pending_is_reported_as_exhausted(name):
+    space = SearchSpace.from_dict({"c": {"type": "categorical", "choices": ["a", "b"]}})
+    pending = [{"c": "a"}, {"c": "b"}]
+    with pytest.raises(SearchExhausted):
+        get_optimizer(name, space).suggest(pending=pending, n=1)
+
+
+def test_it_handles_a_space_of_one_parameter_and_large_batches(name):
+    space = SearchSpace.from_dict({"x": {"type": "float", "low": 0.0, "high": 1.0}})
+    batch = get_optimizer(name, space, seed=2).suggest(history=[({"x": 0.123}, 1.0)], n=5)
+    assert len(batch) == 5
+    assert np.all([0.0 <= p["x"] <= 1.0 for p in batch])

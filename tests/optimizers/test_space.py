@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from studies.optimizers import SearchSpace
+
+MIXED = {
+    "lr": {"type": "float", "low": 1e-5, "high": 1.0, "log": True},
+    "layers": {"type": "int", "low": 1, "high": 8},
+    "units": {"type": "int", "low": 16, "high": 1024, "log": True},
+    "dropout": {"type": "float", "low": 0.0, "high": 0.5, "step": 0.1},
+    "batch": {"type": "int", "low": 16, "high": 128, "step": 16},
+    "opt": {"type": "categorical", "choices": ["sgd", "adam", 3, 2.5, True]},
+    "x": {"type": "float", "low": -2.0, "high": 3.0},
+}
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"a": {"type": "float", "low": 1.0, "high": 1.0}}, "'a': low"),
+        ({"a": {"type": "float", "low": 2.0, "high": 1.0}}, "'a': low"),
+        ({"a": {"type": "float", "low": 0.0, "high": 1.0, "log": True}}, "'a': a log scale needs low > 0"),
+        ({"a": {"type": "int", "low": 0.5, "high": 3}}, "'a': int bounds must be integers"),
+        ({"a": {"type": "float", "low": 0.0, "high": 1.0, "step": 0.3}}, "'a': step 0.3 does not divide"),
+        ({"a": {"type": "float", "low": 0.0, "high": 1.0, "step": 0}}, "'a': 'step' must be a positive"),
+        ({"a": {"type": "float", "low": 0.0, "high": 1.0, "step": -0.5}}, "'a': 'step' must be a positive"),
+        ({"a": {"type": "int", "low": 1, "high": 8, "log": True, "step": 1}}, "'a': 'log' and 'step'"),
+        ({"a": {"type": "int", "low": 1, "high": 8, "step": 1.5}}, "'a': an int step must be an integer"),
+        ({"a": {"type": "categorical", "choices": []}}, "'a': choices must be a non-empty list"),
+        ({"a": {"type": "categorical", "choices": ["x", "x"]}}, "'a': choice 'x' appears more than once"),
+        ({"a": {"type": "categorical", "choices": [[1]]}}, "'a': choice [1] is not"),
+        ({"a b": {"type": "float", "low": 0.0, "high": 1.0}}, "'a b' is not a Python identifier"),
+        ({"1a": {"type": "float", "low": 0.0, "high": 1.0}}, "'1a' is not a Python identifier"),
+        ({}, "1 to 64 parameters"),
+        ({f"p{i}": {"type": "float", "low": 0, "high": 1} for i in range(65)}, "1 to 64 parameters"),
+        ({"a": {"type": "complex", "low": 0.0, "high": 1.0}}, "'a': unknown type 'complex'"),
+        ({"a": {"type": "float", "low": 0.0, "high": 1.0, "scale": 2}}, "'a': unknown keys ['scale']"),
+        ({"a": {"type": "categorical", "choices": [1], "low": 0}}, "'a': unknown keys ['low']"),
+        ({"a": {"type": "float", "low": "0", "high": 1.0}}, "'a': 'low' must be a finite number"),
+        ({"a": {"type": "float", "high": 1.0}}, "'a': 'low' is required"),
+        ({"a": {"type": "float", "low": 0.0, "high": float("inf")}}, "'a': 'high' must be a finite number"),
+        ({"a": {"type": "float", "low": 0.0, "high": 1.0, "log": "yes"}}, "'a': 'log' must be true or false"),
+        ({"a": [0, 1]}, "'a': expected an object"),
+    ],
+)
+def test_it_rejects_an_invalid_space_naming_the_parameter(spec, message):
+    with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        SearchSpace.from_dict(spec)
+
+
+def test_it_accepts_a_step_that_divides_the_range_up_to_float_rounding():
+    space = SearchSpace.from_dict({"a": {"type": "float", "low": 0.0, "high": 0.3, "step": 0.1}})
+    assert space.parameters[0].n_levels == 4
+
+
+def test_to_dict_gives_the_normalized_json_form_back():
+    space = SearchSpace.from_dict(MIXED)
+    again = SearchSpace.from_dict(space.to_dict())
+    assert again == space
+    assert space.to_dict()["layers"] == {"type": "int", "low": 1, "high": 8, "log": False}
+    assert space.to_dict()["x"] == {"type": "float", "low": -2.0, "high": 3.0, "log": False}
+    assert space.names == list(MIXED)
+
+
+def test_int_bounds_given_as_integral_floats_become_ints():
+    space = SearchSpace.from_dict({"a": {"type": "int", "low": 1.0, "high": 4.0}})
+    assert space.to_dict()["a"]["low"] == 1 and isinstance(space.to_dict()["a"]["low"], int)
+
+
+def test_validate_params_accepts_points_and_rejects_others():
+    space = SearchSpace.from_dict(MIXED)
+    good = {"lr": 1e-3, "layers": 3, "units": 100, "dropout": 0.3, "batch": 48, "opt": 3, "x": 0.0}
+    space.validate_params(good)
+    for change, message in [
+        ({"lr": 2.0}, "'lr'"),
+        ({"layers": 2.5}, "'layers'"),
+        ({"dropout": 0.25}, "'dropout'"),
+        ({"batch": 20}, "'batch'"),
+        ({"opt": "rmsprop"}, "'opt'"),
+        ({"opt": 1}, "'opt'"),
+        ({"x": float("nan")}, "'x'"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            space.validate_params({**good, **change})
+    with pytest.raises(ValueError, match="lack"):
+        space.validate_params({k: v for k, v in good.items() if k != "x"})
+    with pytest.raises(ValueError, match="unknown"):
+        space.validate_params({**good, "y": 1})
+
+
+def test_decode_gives_plain_values_inside_the_space_for_any_unit_point():
+    space = SearchSpace.from_dict(MIXED)
+    X = np.random.default_rng(0).random((500, len(space)))
+    X[:5] = 0.0
+    X[5:10] = 1.0
+    for params in space.decode(X):
+        space.validate_params(params)
+        for p in space.parameters:
+            value = params[p.name]
+            if p.type == "int":
+                assert type(value) is int
+            elif p.type == "float":
+                assert type(value) is float
+            else:
+                assert any(type(value) is type(c) and value == c for c in p.choices)
+
+
+def test_encode_then_decode_is_the_identity_on_points_of_the_space():
+    space = SearchSpace.from_dict(MIXED)
+    points = space.decode(np.random.default_rng(1).random((200, len(space))))
+    X = space.encode(points)
+    assert X.min() >= 0.0 and X.max() <= 1.0
+    assert space.decode(X) == points
+    np.testing.assert_allclose(space.encode(space.decode(X)), X, atol=1e-12)
+
+
+def test_log_parameters_are_uniform_in_log_space_and_ints_own_equal_cells():
+    space = SearchSpace.from_dict(
+        {
+            "lr": {"type": "float", "low": 1e-4, "high": 1.0, "log": True},
+            "k": {"type": "int", "low": 0, "high": 3},
+        }
+    )
+    X = space.encode([{"lr": 1e-2, "k": 0}, {"lr": 1e-4, "k": 3}])
+    np.testing.assert_allclose(X, [[0.5, 0.125], [0.0, 0.875]])
+
+
+def test_stepped_floats_decode_to_clean_decimals():
+    space = SearchSpace.from_dict({"a": {"type": "float", "low": 0.0, "high": 1.0, "step": 0.1}})
+    values = [p["a"] for p in space.decode(np.linspace(0, 1, 101)[:, None])]
+    assert sorted(set(values)) == [round(0.1 * i, 1) for i in range(11)]
+
+
+def test_one_hot_form_round_trips_and_marks_one_column_per_choice():
+    space = SearchSpace.from_dict(MIXED)
+    points = space.decode(np.random.default_rng(2).random((50, len(space))))
+    Z = space.encode_onehot(points)
+    assert Z.shape == (50, space.onehot_dim) == (50, len(space) - 1 + 5)
+    assert np.all(Z[:, space.onehot_slices[5]].sum(axis=1) == 1)
+    assert space.decode_onehot(Z) == points
+
+
+def test_point_keys_are_equal_exactly_for_equal_points():
+    space = SearchSpace.from_dict(MIXED)
+    a = space.decode(np.full((1, len(space)), 0.3))[0]
+    b = dict(a, x=a["x"] + 1e-3)
+    keys = space.point_keys([a, dict(a), b])
+    assert keys[0] == keys[1] != keys[2]
