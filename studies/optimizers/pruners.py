@@ -32,11 +32,13 @@ PRUNERS: dict[str, dict[str, dict]] = {
         "n_startup_trials": {
             "type": "int",
             "default": 5,
+            "min": 1,
             "help": "Never prune at a step until at least this many other trials have reported it.",
         },
         "n_warmup_steps": {
             "type": "int",
             "default": 0,
+            "min": 0,
             "help": "Never prune a trial before it has reported a step beyond this one.",
         },
     },
@@ -44,16 +46,19 @@ PRUNERS: dict[str, dict[str, dict]] = {
         "min_resource": {
             "type": "int",
             "default": 1,
+            "min": 1,
             "help": "Step of the first rung; later rungs are at min_resource * reduction_factor ** k.",
         },
         "reduction_factor": {
             "type": "int",
             "default": 3,
+            "min": 2,
             "help": "Only the top 1/reduction_factor of the trials at a rung continue to the next one.",
         },
         "bootstrap_count": {
             "type": "int",
             "default": 0,
+            "min": 0,
             "help": "Never prune at a rung until this many trials (this one included) have reached it.",
         },
     },
@@ -61,16 +66,19 @@ PRUNERS: dict[str, dict[str, dict]] = {
         "min_resource": {
             "type": "int",
             "default": 1,
+            "min": 1,
             "help": "Step of the first rung of the most aggressive bracket.",
         },
         "max_resource": {
             "type": "int",
             "default": 81,
+            "min": 1,
             "help": "Step at which a trial is complete (epochs, say); sets the number of brackets.",
         },
         "reduction_factor": {
             "type": "int",
             "default": 3,
+            "min": 2,
             "help": "Only the top 1/reduction_factor of a bracket's trials at a rung continue.",
         },
     },
@@ -96,7 +104,9 @@ def get_pruner(name: str, **settings: object) -> NoPruner | MedianPruner | AshaP
     values = {key: spec["default"] for key, spec in schema.items()}
     for key, value in settings.items():
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"pruner setting {key!r} must be an integer, got {value!r}")
+            raise ValueError(f"pruner {name!r}: setting {key!r} must be an integer, got {value!r}")
+        if value < schema[key]["min"]:
+            raise ValueError(f"pruner {name!r}: setting {key!r} must be at least {schema[key]['min']}")
         values[key] = value
     pruner_class = {
         "none": NoPruner,
@@ -158,10 +168,6 @@ class MedianPruner:
 
     n_startup_trials: int = 5
     n_warmup_steps: int = 0
-
-    def __post_init__(self) -> None:
-        if self.n_startup_trials < 1 or self.n_warmup_steps < 0:
-            raise ValueError("n_startup_trials must be at least 1 and n_warmup_steps at least 0")
 
     def should_prune(
         self, trial_number: int, curve: Curve, others: Mapping[int, Curve], direction: str
@@ -280,10 +286,6 @@ class AshaPruner:
     reduction_factor: int = 3
     bootstrap_count: int = 0
 
-    def __post_init__(self) -> None:
-        if self.min_resource < 1 or self.reduction_factor < 2 or self.bootstrap_count < 0:
-            raise ValueError("need min_resource >= 1, reduction_factor >= 2 and bootstrap_count >= 0")
-
     def should_prune(
         self, trial_number: int, curve: Curve, others: Mapping[int, Curve], direction: str
     ) -> Decision:
@@ -316,8 +318,8 @@ class HyperbandPruner:
     reduction_factor: int = 3
 
     def __post_init__(self) -> None:
-        if self.min_resource < 1 or self.max_resource < self.min_resource or self.reduction_factor < 2:
-            raise ValueError("need 1 <= min_resource <= max_resource and reduction_factor >= 2")
+        if self.max_resource < self.min_resource:
+            raise ValueError("pruner 'hyperband': max_resource must be at least min_resource")
 
     @property
     def n_brackets(self) -> int:
