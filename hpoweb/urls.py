@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+from studies import views
+
+urlpatterns = [
+    path("", views.study_list, name="study-list"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("studies/new/", views.study_create, name="study-create"),
+    path("studies/<int:study_id>/", views.study_detail, name="study-detail"),
+    path("studies/<int:study_id>/leaderboard/", views.study_leaderboard, name="study-leaderboard"),
+    path("studies/<int:study_id>/history.json", views.study_history, name="study-history"),
+    path("studies/<int:study_id>/<slug:action>/", views.study_action, name="study-action"),
+    path("studies/<int:study_id>/trials/<int:number>/", views.trial_detail, name="trial-detail"),
+    path(
+        "studies/<int:study_id>/trials/<int:number>/<slug:action>/", views.trial_action, name="trial-action"
+    ),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/", include("studies.api.urls")),
+]

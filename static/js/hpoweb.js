@@ -1,0 +1,109 @@
+/* hpoweb's page behaviour: plots from data endpoints or json_script blocks, the space editor. */
+"use strict";
+
+(function () {
+  const plotConfig = { responsive: true, displaylogo: false, toImageButtonOptions: { format: "png" } };
+
+  function plotParams(el) {
+    const params = new URLSearchParams();
+    document.querySelectorAll(`[data-plot-for="${el.id}"] input[data-param]`).forEach((input) => {
+      if (input.checked) params.set(input.dataset.param, input.value);
+    });
+    return params.toString();
+  }
+
+  function drawFromSource(el) {
+    const query = plotParams(el);
+    fetch(el.dataset.src + (query ? "?" + query : ""), { credentials: "same-origin" })
+      .then((r) => (r.ok ? r.json() : Promise.reject(r.status)))
+      .then((payload) => {
+        Plotly.react(el, payload.figure.data, payload.figure.layout, plotConfig);
+        const asOf = document.querySelector(`[data-as-of-for="${el.id}"]`);
+        if (asOf) asOf.textContent = `as of ${payload.n_trials} trials`;
+        el.dataset.loaded = "1";
+        if (el.dataset.refresh && payload.state !== "running") delete el.dataset.refresh;
+      })
+      .catch((err) => console.warn("plot", el.id, err));
+  }
+
+  function initPlots() {
+    document.querySelectorAll(".plot[data-json]").forEach((el) => {
+      const figure = JSON.parse(document.getElementById(el.dataset.json).textContent);
+      Plotly.react(el, figure.data, figure.layout, plotConfig);
+      el.dataset.loaded = "1";
+    });
+    document.querySelectorAll(".plot[data-src]").forEach((el) => {
+      drawFromSource(el);
+      const period = Number(el.dataset.refresh || 0);
+      if (period) {
+        const timer = setInterval(() => (el.dataset.refresh ? drawFromSource(el) : clearInterval(timer)), period * 1000);
+      }
+      document.querySelectorAll(`[data-plot-for="${el.id}"] input`).forEach((input) =>
+        input.addEventListener("change", () => drawFromSource(el)));
+    });
+  }
+
+  function initSpaceEditor() {
+    const form = document.getElementById("study-form");
+    if (!form) return;
+    const body = document.querySelector("#param-table tbody");
+    const total = document.getElementById("id_param-TOTAL_FORMS");
+    const template = document.getElementById("param-empty");
+
+    function addRow(spec) {
+      const index = Number(total.value);
+      const html = template.innerHTML.replace(/__prefix__/g, String(index));
+      body.insertAdjacentHTML("beforeend", html);
+      total.value = String(index + 1);
+      const row = body.lastElementChild;
+      if (spec) {
+        const set = (field, value) => {
+          const input = row.querySelector(`[name="param-${index}-${field}"]`);
+          if (!input) return;
+          if (input.type === "checkbox") input.checked = Boolean(value);
+          else input.value = value === undefined || value === null ? "" : String(value);
+        };
+        set("name", spec.name); set("type", spec.type); set("low", spec.low); set("high", spec.high);
+        set("log", spec.log); set("step", spec.step);
+        set("choices", spec.choices ? spec.choices.join(", ") : "");
+      }
+      return row;
+    }
+
+    document.getElementById("add-param").addEventListener("click", () => addRow());
+    body.addEventListener("click", (event) => {
+      if (!event.target.classList.contains("remove-param")) return;
+      const row = event.target.closest("tr");
+      const del = row.querySelector('input[name$="-DELETE"]');
+      if (del) del.checked = true;
+      row.classList.add("hidden");
+    });
+
+    const jobSpaces = JSON.parse(document.getElementById("job-spaces").textContent);
+    document.getElementById("load-job-space").addEventListener("click", () => {
+      const space = jobSpaces[document.getElementById("id_job").value] || {};
+      body.querySelectorAll("tr").forEach((row) => {
+        const del = row.querySelector('input[name$="-DELETE"]');
+        if (del) del.checked = true;
+        row.classList.add("hidden");
+      });
+      Object.entries(space).forEach(([name, spec]) => addRow(Object.assign({ name: name }, spec)));
+    });
+    if (!body.querySelector("tr")) addRow();
+
+    function showSettings() {
+      const chosen = { opt: document.getElementById("id_optimizer").value, pruner: document.getElementById("id_pruner").value };
+      document.querySelectorAll("fieldset.settings").forEach((fs) => {
+        fs.classList.toggle("hidden", chosen[fs.dataset.group] !== fs.dataset.owner);
+      });
+    }
+    document.getElementById("id_optimizer").addEventListener("change", showSettings);
+    document.getElementById("id_pruner").addEventListener("change", showSettings);
+    showSettings();
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    initPlots();
+    initSpaceEditor();
+  });
+})();

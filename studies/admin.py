@@ -1,0 +1,96 @@
+from django.contrib import admin
+
+from studies import models
+
+
+class MembershipInline(admin.TabularInline):
+    model = models.Membership
+    extra = 1
+
+
+@admin.register(models.Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ["name", "created"]
+    search_fields = ["name"]
+    inlines = [MembershipInline]
+
+
+class ParameterInline(admin.TabularInline):
+    model = models.Parameter
+    extra = 0
+
+
+@admin.register(models.SearchSpace)
+class SearchSpaceAdmin(admin.ModelAdmin):
+    inlines = [ParameterInline]
+
+
+@admin.register(models.Study)
+class StudyAdmin(admin.ModelAdmin):
+    list_display = ["name", "project", "owner", "state", "optimizer", "job", "max_trials", "updated"]
+    list_filter = ["state", "optimizer", "project"]
+    search_fields = ["name", "description"]
+    raw_id_fields = ["space"]
+
+
+class AttemptInline(admin.TabularInline):
+    model = models.Attempt
+    extra = 0
+    readonly_fields = ["number", "state", "worker", "host", "pid", "claimed", "heartbeat", "ended", "reason"]
+
+
+@admin.register(models.Trial)
+class TrialAdmin(admin.ModelAdmin):
+    list_display = ["study", "number", "state", "value", "worker", "started", "finished"]
+    list_filter = ["state"]
+    search_fields = ["study__name"]
+    raw_id_fields = ["study", "attempt"]
+    inlines = [AttemptInline]
+
+
+@admin.register(models.Attempt)
+class AttemptAdmin(admin.ModelAdmin):
+    list_display = ["trial", "number", "state", "worker", "heartbeat", "ended", "reason"]
+    list_filter = ["state"]
+    raw_id_fields = ["trial"]
+
+
+@admin.register(models.TrialMetric)
+class TrialMetricAdmin(admin.ModelAdmin):
+    list_display = ["trial", "attempt", "step", "value"]
+    raw_id_fields = ["trial", "attempt"]
+
+
+@admin.register(models.WorkerStatus)
+class WorkerStatusAdmin(admin.ModelAdmin):
+    list_display = ["name", "host", "queues", "last_seen", "current_trial"]
+
+
+@admin.register(models.StudyAnalysis)
+class StudyAnalysisAdmin(admin.ModelAdmin):
+    list_display = ["study", "kind", "n_trials", "computed"]
+
+
+@admin.register(models.CommandJob)
+class CommandJobAdmin(admin.ModelAdmin):
+    list_display = ["name", "description", "time_limit_s", "created_by"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(models.ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["user", "name", "prefix", "created", "expires", "last_used", "revoked"]
+    readonly_fields = ["prefix", "key_hash", "last_used"]
+
+
+@admin.register(models.AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["when", "user", "action", "study", "detail"]
+    list_filter = ["action"]
+
+    def has_change_permission(self, request, obj=None):
+        return False

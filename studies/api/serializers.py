@@ -1,0 +1,162 @@
+"""The API's JSON shapes; the study body is validated with the same codec and registries as the form."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from studies import access
+from studies.jobs import registry as job_registry
+from studies.models import Study, Trial
+from studies.optimizers import OPTIMIZERS, SearchSpace, get_optimizer
+from studies.optimizers.pruners import PRUNERS, get_pruner
+
+
+class BestSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    value = serializers.FloatField()
+    params = serializers.JSONField()
+
+
+class StudySerializer(serializers.ModelSerializer):
+    space = serializers.SerializerMethodField()
+    owner = serializers.CharField(source="owner.username", read_only=True)
+    project = serializers.CharField(source="project.name", read_only=True)
+    n_trials = serializers.SerializerMethodField()
+    n_complete = serializers.SerializerMethodField()
+    n_failed = serializers.SerializerMethodField()
+    best = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Study
+        fields = [
+            "id",
+            "name",
+            "description",
+            "project",
+            "owner",
+            "state",
+            "state_reason",
+            "direction",
+            "metric",
+            "optimizer",
+            "optimizer_settings",
+            "seed",
+            "pruner",
+            "pruner_settings",
+            "job",
+            "job_settings",
+            "queue",
+            "space",
+            "max_trials",
+            "max_parallel",
+            "max_retries",
+            "max_consecutive_failures",
+            "trial_timeout_s",
+            "created",
+            "updated",
+            "n_trials",
+            "n_complete",
+            "n_failed",
+            "best",
+        ]
+
+    def get_space(self, study) -> dict:
+        return study.space.to_dict()
+
+    def _count(self, study, state=None) -> int:
+        qs = study.trials.all() if state is None else study.trials.filter(state=state)
+        return qs.count()
+
+    def get_n_trials(self, study) -> int:
+        return self._count(study)
+
+    def get_n_complete(self, study) -> int:
+        return self._count(study, Trial.State.COMPLETE)
+
+    def get_n_failed(self, study) -> int:
+        return self._count(study, Trial.State.FAILED)
+
+    def get_best(self, study) -> dict | None:
+        best = study.best_trial()
+        return None if best is None else {"number": best.number, "value": best.value, "params": best.params}
+
+
+class StudyCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    project = serializers.CharField(
+        required=False, help_text="Project name; default: your first editable one."
+    )
+    job = serializers.ChoiceField(choices=[])
+    job_settings = serializers.DictField(required=False, default=dict)
+    direction = serializers.ChoiceField(choices=Study.Direction.choices, default=Study.Direction.MINIMIZE)
+    metric = serializers.CharField(max_length=64, default="loss")
+    optimizer = serializers.ChoiceField(choices=list(OPTIMIZERS), default="random")
+    optimizer_settings = serializers.DictField(required=False, default=dict)
+    seed = serializers.IntegerField(min_value=0, default=0)
+    pruner = serializers.ChoiceField(choices=list(PRUNERS), default="none")
+    pruner_settings = serializers.DictField(required=False, default=dict)
+    queue = serializers.RegexField(r"^[A-Za-z0-9_.-]{1,64}$", required=False, default="hpoweb")
+    space = serializers.DictField()
+    max_trials = serializers.IntegerField(min_value=1, max_value=1_000_000, default=20)
+    max_parallel = serializers.IntegerField(min_value=1, max_value=10_000, default=2)
+    max_retries = serializers.IntegerField(min_value=0, max_value=100, default=1)
+    max_consecutive_failures = serializers.IntegerField(min_value=0, default=5)
+    trial_timeout_s = serializers.FloatField(min_value=0.1, required=False, allow_null=True, default=None)
+    start = serializers.BooleanField(default=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["job"].choices = sorted(job_registry())
+
+    def validate_name(self, name: str) -> str:
+        if Study.objects.filter(name=name).exists():
+            raise serializers.ValidationError("A study with this name already exists.")
+        return name
+
+    def validate_project(self, name: str):
+        project = access.editable_projects(self.context["request"].user).filter(name=name).first()
+        if project is None:
+            raise serializers.ValidationError(f"You cannot create studies in a project named {name!r}.")
+        return project
+
+    def validate(self, data: dict) -> dict:
+        errors = {}
+        if "project" not in data:
+            data["project"] = access.editable_projects(self.context["request"].user).first()
+            if data["project"] is None:
+                errors["project"] = "You are not an editor of any project."
+        try:
+            space = SearchSpace.from_dict(data["space"])
+            data["space"] = space.to_dict()
+        except ValueError as error:
+            errors["space"] = str(error)
+            space = None
+        try:
+            data["job_settings"] = job_registry()[data["job"]].validate_settings(data["job_settings"])
+        except ValueError as error:
+            errors["job_settings"] = str(error)
+        if space is not None:
+            try:
+                get_optimizer(
+                    data["optimizer"],
+                    space,
+                    direction=data["direction"],
+                    seed=data["seed"],
+                    **data["optimizer_settings"],
+                )
+            except (ValueError, TypeError) as error:
+                errors["optimizer_settings"] = str(error)
+        try:
+            get_pruner(data["pruner"], **data["pruner_settings"])
+        except (ValueError, TypeError) as error:
+            errors["pruner_settings"] = str(error)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return data
+
+
+class TrialSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Trial
+        fields = ["number", "state", "params", "value", "started", "finished", "n_attempts", "error"]

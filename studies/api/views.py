@@ -1,0 +1,65 @@
+"""The JSON API: the same services and access rules as the pages."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.decorators import api_view
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from studies import access, services
+from studies.api.serializers import StudyCreateSerializer, StudySerializer, TrialSerializer
+
+
+class StudyListCreate(generics.ListCreateAPIView):
+    serializer_class = StudySerializer
+
+    def get_queryset(self):
+        return (
+            access.visible_studies(self.request.user)
+            .select_related("owner", "project", "space")
+            .order_by("pk")
+        )
+
+    @extend_schema(request=StudyCreateSerializer, responses={201: StudySerializer})
+    def post(self, request: Request, *args, **kwargs) -> Response:
+        body = StudyCreateSerializer(data=request.data, context={"request": request})
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        space, start = data.pop("space"), data.pop("start")
+        study = services.create_study(request.user, space, start=start, **data)
+        return Response(StudySerializer(study).data, status=status.HTTP_201_CREATED)
+
+
+class StudyDetail(generics.RetrieveAPIView):
+    serializer_class = StudySerializer
+
+    def get_object(self):
+        return access.study_for_user(self.request.user, self.kwargs["study_id"])
+
+
+class TrialList(generics.ListAPIView):
+    serializer_class = TrialSerializer
+
+    def get_queryset(self):
+        return access.study_for_user(self.request.user, self.kwargs["study_id"]).trials.order_by("number")
+
+
+def _control(action: str, fn):
+    @extend_schema(request=None, responses={200: StudySerializer, 409: None}, operation_id=f"study_{action}")
+    @api_view(["POST"])
+    def view(request: Request, study_id: int) -> Response:
+        study = access.study_for_user(request.user, study_id, edit=True)
+        if not fn(study):
+            return Response({"error": f"cannot {action} a study that is {study.state}"}, status=409)
+        services.audit(request.user, action, study)
+        study.refresh_from_db()
+        return Response(StudySerializer(study).data)
+
+    return view
+
+
+study_start = _control("start", services.start_study)
+study_pause = _control("pause", services.pause_study)
+study_cancel = _control("cancel", services.cancel_study)

@@ -1,0 +1,76 @@
+"""The registry of named training jobs a study can run.
+
+A job is a callable `fn(params, settings, reporter) -> float`: it gets the trial's params, the
+study's fixed job settings and a reporter whose `report(step, value)` records a learning-curve point;
+it returns the metric. Built-ins are registered here; installed packages add theirs through the
+`hpoweb.jobs` entry-point group (each entry point names a `Job`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from importlib.metadata import entry_points
+from typing import Any, Protocol
+
+
+class Reporter(Protocol):
+    def report(self, step: int, value: float) -> None: ...
+
+    def should_prune(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    fn: Callable[[dict, dict, Reporter], float]
+    description: str
+    space: dict = field(default_factory=dict)
+    settings: dict = field(default_factory=dict)
+    direction: str = "minimize"
+    metric: str = "loss"
+
+    def validate_settings(self, values: dict) -> dict:
+        """Known settings with their defaults filled in; ValueError names a bad one."""
+        if not isinstance(values, dict):
+            raise ValueError("job settings must be a JSON object")
+        unknown = sorted(set(values) - set(self.settings))
+        if unknown:
+            raise ValueError(
+                f"unknown job setting {unknown[0]!r} for {self.name} (known: {', '.join(self.settings)})"
+            )
+        clean = {}
+        for name, (kind, default, _help) in self.settings.items():
+            value = values.get(name, default)
+            if kind is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+                raise ValueError(f"job setting {name!r} must be {kind.__name__}, got {value!r}")
+            if kind in (int, float) and value < 0:
+                raise ValueError(f"job setting {name!r} must not be negative")
+            clean[name] = value
+        return clean
+
+
+@cache
+def registry() -> dict[str, Job]:
+    from studies.jobs import builtins, digits
+
+    jobs = {job.name: job for job in (*builtins.JOBS, digits.JOB)}
+    for ep in entry_points(group="hpoweb.jobs"):
+        job = ep.load()
+        jobs.setdefault(job.name, job)
+    return jobs
+
+
+def get_job(name: str) -> Job:
+    try:
+        return registry()[name]
+    except KeyError:
+        raise ValueError(f"unknown job {name!r}") from None
+
+
+def run_job(name: str, params: dict, settings: dict, reporter: Reporter) -> Any:
+    job = get_job(name)
+    return job.fn(params, job.validate_settings(settings), reporter)

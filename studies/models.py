@@ -1,0 +1,460 @@
+"""Studies, their search spaces, trials, attempts and learning curves.
+
+Single-row state transitions live here as conditional updates that report whether they won;
+workflows that touch several rows or enqueue work live in `studies.services`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from studies.optimizers import SearchSpace as SpaceSpec
+
+
+class Project(models.Model):
+    """A team's folder of studies; membership decides who sees what (see `studies.access`)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="projects")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        VIEWER = "viewer"
+        EDITOR = "editor"
+        OWNER = "owner"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "user"], name="unique_membership")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.project} ({self.role})"
+
+
+class SearchSpace(models.Model):
+    """The parameters of a study; `to_dict()` is the one JSON form used everywhere."""
+
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return ", ".join(p.name for p in self.parameters.all())
+
+    @classmethod
+    def create_from_dict(cls, spec: dict) -> SearchSpace:
+        """Validate `spec` with the optimizer's codec (ValueError names the parameter), then store it."""
+        normalized = SpaceSpec.from_dict(spec).to_dict()
+        space = cls.objects.create()
+        Parameter.objects.bulk_create(
+            Parameter.from_spec(space, position, name, p)
+            for position, (name, p) in enumerate(normalized.items())
+        )
+        return space
+
+    def to_dict(self) -> dict:
+        return {p.name: p.to_spec() for p in self.parameters.all()}
+
+    def spec(self) -> SpaceSpec:
+        return SpaceSpec.from_dict(self.to_dict())
+
+
+class Parameter(models.Model):
+    class Kind(models.TextChoices):
+        FLOAT = "float"
+        INT = "int"
+        CATEGORICAL = "categorical"
+
+    space = models.ForeignKey(SearchSpace, on_delete=models.CASCADE, related_name="parameters")
+    position = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=64)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    low = models.FloatField(null=True, blank=True)
+    high = models.FloatField(null=True, blank=True)
+    log = models.BooleanField(default=False)
+    step = models.FloatField(null=True, blank=True)
+    choices = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["space", "position"]
+        constraints = [models.UniqueConstraint(fields=["space", "name"], name="unique_parameter_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def from_spec(cls, space: SearchSpace, position: int, name: str, spec: dict) -> Parameter:
+        return cls(
+            space=space,
+            position=position,
+            name=name,
+            kind=spec["type"],
+            low=spec.get("low"),
+            high=spec.get("high"),
+            log=bool(spec.get("log", False)),
+            step=spec.get("step"),
+            choices=spec.get("choices"),
+        )
+
+    def to_spec(self) -> dict:
+        if self.kind == self.Kind.CATEGORICAL:
+            return {"type": "categorical", "choices": self.choices}
+        cast = int if self.kind == self.Kind.INT else float
+        spec = {"type": self.kind, "low": cast(self.low), "high": cast(self.high), "log": self.log}
+        if self.step is not None:
+            spec["step"] = cast(self.step)
+        return spec
+
+
+class StudyQuerySet(models.QuerySet):
+    def with_counts(self) -> StudyQuerySet:
+        """Annotate the numbers the study list shows, in the same query."""
+        finished = [Trial.State.COMPLETE, Trial.State.PRUNED, Trial.State.FAILED, Trial.State.CANCELLED]
+        return self.annotate(
+            n_trials=models.Count("trials"),
+            n_complete=models.Count("trials", filter=models.Q(trials__state=Trial.State.COMPLETE)),
+            n_failed=models.Count("trials", filter=models.Q(trials__state=Trial.State.FAILED)),
+            n_finished=models.Count("trials", filter=models.Q(trials__state__in=finished)),
+            best_min=models.Min("trials__value", filter=models.Q(trials__state=Trial.State.COMPLETE)),
+            best_max=models.Max("trials__value", filter=models.Q(trials__state=Trial.State.COMPLETE)),
+        )
+
+
+class Study(models.Model):
+    class Direction(models.TextChoices):
+        MINIMIZE = "minimize"
+        MAXIMIZE = "maximize"
+
+    class State(models.TextChoices):
+        DRAFT = "draft"
+        RUNNING = "running"
+        PAUSED = "paused"
+        COMPLETED = "completed"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    name = models.CharField(max_length=120, unique=True)
+    description = models.TextField(blank=True)
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="studies")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="studies")
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    direction = models.CharField(max_length=8, choices=Direction.choices, default=Direction.MINIMIZE)
+    metric = models.CharField(max_length=64, default="loss")
+    space = models.OneToOneField(SearchSpace, on_delete=models.PROTECT, related_name="study")
+    optimizer = models.CharField(max_length=32, default="random")
+    optimizer_settings = models.JSONField(default=dict, blank=True)
+    seed = models.IntegerField(default=0)
+    pruner = models.CharField(max_length=32, default="none")
+    pruner_settings = models.JSONField(default=dict, blank=True)
+    job = models.CharField(max_length=100)
+    job_settings = models.JSONField(default=dict, blank=True)
+    queue = models.CharField(max_length=64, default="hpoweb")
+    max_trials = models.PositiveIntegerField(default=20)
+    max_parallel = models.PositiveIntegerField(default=2)
+    max_retries = models.PositiveIntegerField(default=1, help_text="Extra attempts after a failed one.")
+    max_consecutive_failures = models.PositiveIntegerField(
+        default=5, help_text="The study stops after this many trials fail in a row."
+    )
+    trial_timeout_s = models.FloatField(
+        null=True, blank=True, help_text="Kill a trial's job after this long."
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
+    state_reason = models.TextField(blank=True)
+    note = models.TextField(blank=True)
+
+    objects = StudyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated"]
+        verbose_name_plural = "studies"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("study-detail", args=[self.pk])
+
+    @property
+    def is_active(self) -> bool:
+        return self.state == self.State.RUNNING
+
+    def best_trial(self) -> Trial | None:
+        return self.trials.completed().leaderboard(self.direction).first()
+
+    def set_state(self, state: str, reason: str = "", only_from: tuple[str, ...] | None = None) -> bool:
+        """Move to `state` with one conditional update; False when the study was not in `only_from`."""
+        qs = Study.objects.filter(pk=self.pk)
+        if only_from is not None:
+            qs = qs.filter(state__in=only_from)
+        won = qs.update(state=state, state_reason=reason, updated=timezone.now()) == 1
+        if won:
+            self.state, self.state_reason = state, reason
+        return won
+
+
+class TrialQuerySet(models.QuerySet):
+    def active(self) -> TrialQuerySet:
+        return self.filter(state__in=[Trial.State.QUEUED, Trial.State.RUNNING])
+
+    def completed(self) -> TrialQuerySet:
+        return self.filter(state=Trial.State.COMPLETE)
+
+    def leaderboard(self, direction: str) -> TrialQuerySet:
+        """Best first; unfinished trials after finished ones."""
+        value = models.F("value")
+        order = (
+            value.asc(nulls_last=True)
+            if direction == Study.Direction.MINIMIZE
+            else value.desc(nulls_last=True)
+        )
+        return self.order_by(order, "number")
+
+
+class Trial(models.Model):
+    class State(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        COMPLETE = "complete"
+        PRUNED = "pruned"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    FINISHED = (State.COMPLETE, State.PRUNED, State.FAILED, State.CANCELLED)
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="trials")
+    number = models.PositiveIntegerField()
+    params = models.JSONField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    value = models.FloatField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    enqueued = models.DateTimeField(default=timezone.now, help_text="Last time a run message was published.")
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+    n_attempts = models.PositiveIntegerField(default=0)
+    attempt = models.ForeignKey(
+        "Attempt",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The attempt allowed to write; writes of any other attempt are rejected.",
+    )
+    suggestion = models.JSONField(default=dict, blank=True, help_text="Why the optimizer proposed it.")
+    note = models.TextField(blank=True)
+
+    objects = TrialQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["study", "number"]
+        constraints = [models.UniqueConstraint(fields=["study", "number"], name="unique_trial_number")]
+        indexes = [
+            models.Index(fields=["study", "state"], name="trial_study_state"),
+            models.Index(fields=["study", "value"], name="trial_study_value"),
+            models.Index(fields=["state", "enqueued"], name="trial_state_enqueued"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.study} #{self.number}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("trial-detail", args=[self.study_id, self.number])
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started and self.finished:
+            return (self.finished - self.started).total_seconds()
+        return None
+
+    def curve(self) -> list[tuple[int, float]]:
+        """The learning curve of the attempt that counts."""
+        return list(self.metrics.filter(attempt_id=self.attempt_id).values_list("step", "value"))
+
+
+class Attempt(models.Model):
+    """One execution of a trial; its id fences every write the execution makes."""
+
+    class State(models.TextChoices):
+        RUNNING = "running"
+        COMPLETE = "complete"
+        PRUNED = "pruned"
+        FAILED = "failed"
+        INTERRUPTED = "interrupted"
+        CANCELLED = "cancelled"
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="attempts")
+    number = models.PositiveIntegerField()
+    state = models.CharField(max_length=12, choices=State.choices, default=State.RUNNING)
+    worker = models.CharField(max_length=200, blank=True)
+    host = models.CharField(max_length=200, blank=True)
+    pid = models.IntegerField(null=True, blank=True)
+    claimed = models.DateTimeField(default=timezone.now)
+    heartbeat = models.DateTimeField(default=timezone.now)
+    ended = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True, help_text="Why the attempt ended, for a person.")
+
+    class Meta:
+        ordering = ["trial", "number"]
+        constraints = [models.UniqueConstraint(fields=["trial", "number"], name="unique_attempt_number")]
+        indexes = [models.Index(fields=["state", "heartbeat"], name="attempt_state_heartbeat")]
+
+    def __str__(self) -> str:
+        return f"{self.trial} attempt {self.number}"
+
+
+class TrialMetric(models.Model):
+    """One learning-curve point; idempotent per (attempt, step)."""
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="metrics")
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="metrics")
+    step = models.IntegerField()
+    value = models.FloatField()
+
+    class Meta:
+        ordering = ["trial", "step"]
+        constraints = [models.UniqueConstraint(fields=["attempt", "step"], name="unique_metric_step")]
+
+    def __str__(self) -> str:
+        return f"{self.trial} step {self.step}: {self.value}"
+
+
+class WorkerStatus(models.Model):
+    """What each worker last said about itself; the workers page reads it."""
+
+    name = models.CharField(max_length=200, unique=True)
+    host = models.CharField(max_length=200)
+    pid = models.IntegerField()
+    queues = models.CharField(max_length=200, blank=True)
+    started = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now)
+    last_consumed = models.DateTimeField(null=True, blank=True)
+    current_trial = models.ForeignKey(
+        Trial, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StudyAnalysis(models.Model):
+    """Costly analysis (GP fits, importance, posterior slices) computed by a worker, read by pages."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="analyses")
+    kind = models.CharField(max_length=32)
+    n_trials = models.PositiveIntegerField()
+    data = models.JSONField()
+    computed = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["study", "kind"], name="unique_analysis_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.study} {self.kind} ({self.n_trials} trials)"
+
+
+class CommandJob(models.Model):
+    """A program staff allow workers to run; web users pick it by name and never type a command."""
+
+    name = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    argv = models.JSONField(help_text='Argument template, no shell: ["python", "train.py", "{params_args}"].')
+    workdir = models.CharField(max_length=500, blank=True)
+    env = models.JSONField(default=dict, blank=True)
+    time_limit_s = models.FloatField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _hash_token(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def usable(self) -> ApiTokenQuerySet:
+        now = timezone.now()
+        return self.filter(revoked__isnull=True).filter(
+            models.Q(expires__isnull=True) | models.Q(expires__gt=now)
+        )
+
+
+class ApiToken(models.Model):
+    """A per-user API key, stored hashed: the key is shown once, at creation."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, default="token")
+    prefix = models.CharField(max_length=8)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created = models.DateTimeField(auto_now_add=True)
+    expires = models.DateTimeField(null=True, blank=True)
+    last_used = models.DateTimeField(null=True, blank=True)
+    revoked = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.name} ({self.prefix}…)"
+
+    @classmethod
+    def issue(cls, user, name: str = "token", expires=None) -> tuple[ApiToken, str]:
+        key = secrets.token_urlsafe(32)
+        token = cls.objects.create(
+            user=user, name=name, prefix=key[:8], key_hash=_hash_token(key), expires=expires
+        )
+        return token, key
+
+    @classmethod
+    def authenticate(cls, key: str) -> ApiToken | None:
+        token = cls.objects.usable().select_related("user").filter(key_hash=_hash_token(key)).first()
+        if token is None or not token.user.is_active:
+            return None
+        cls.objects.filter(pk=token.pk).update(last_used=timezone.now())
+        return token
+
+
+class AuditEvent(models.Model):
+    """Who did what to which object, and when; visible to staff."""
+
+    when = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=32)
+    study = models.ForeignKey(Study, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-when"]
+
+    def __str__(self) -> str:
+        return f"{self.when:%Y-%m-%d %H:%M} {self.user} {self.action} {self.study or ''}"

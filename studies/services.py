@@ -1,0 +1,424 @@
+"""Workflows over several rows: scheduling trials, claiming, fenced writes, finishing attempts.
+
+The database decides (RELIABILITY.md): the broker only wakes workers, so every function here is safe
+to call twice, and each publishes its messages only after its transaction commits.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime
+
+from celery import current_app
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone
+
+from studies.models import Attempt, AuditEvent, SearchSpace, Study, Trial, TrialMetric
+from studies.optimizers import SearchExhausted, get_optimizer
+from studies.optimizers.pruners import get_pruner
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WorkerIdentity:
+    name: str
+    host: str = socket.gethostname()
+    pid: int = os.getpid()
+
+    @classmethod
+    def current(cls, name: str = "") -> WorkerIdentity:
+        host = socket.gethostname()
+        return cls(name=name or f"{host}:{os.getpid()}", host=host, pid=os.getpid())
+
+
+def db_now() -> datetime:
+    """The database's clock: heartbeats and the reaper must agree on one clock across machines."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT now()")
+            return cursor.fetchone()[0]
+    return timezone.now()
+
+
+# --- publishing (by task name: studies never imports workers) --------------------------------------
+
+
+def enqueue_schedule(study: Study) -> None:
+    transaction.on_commit(
+        lambda: current_app.send_task("workers.schedule_study", args=[study.pk], queue=study.queue)
+    )
+
+
+def enqueue_run(trial_ids: list[int], queue: str) -> None:
+    def publish() -> None:
+        for trial_id in trial_ids:
+            current_app.send_task("workers.run_trial", args=[trial_id], queue=queue)
+
+    transaction.on_commit(publish)
+
+
+# --- study controls ------------------------------------------------------------------------------
+
+STUDY_FIELDS = (
+    "name",
+    "description",
+    "project",
+    "job",
+    "job_settings",
+    "direction",
+    "metric",
+    "optimizer",
+    "optimizer_settings",
+    "seed",
+    "pruner",
+    "pruner_settings",
+    "queue",
+    "max_trials",
+    "max_parallel",
+    "max_retries",
+    "max_consecutive_failures",
+    "trial_timeout_s",
+)
+
+
+def create_study(owner, space_spec: dict, *, start: bool = False, **fields) -> Study:
+    """Store a validated study and its space; start it at once when asked."""
+    with transaction.atomic():
+        space = SearchSpace.create_from_dict(space_spec)
+        study = Study.objects.create(
+            owner=owner,
+            space=space,
+            **{k: v for k, v in fields.items() if k in STUDY_FIELDS and v is not None},
+        )
+        audit(owner, "create", study)
+        if start:
+            start_study(study)
+    return study
+
+
+def audit(user, action: str, study: Study | None = None, detail: str = "") -> None:
+    AuditEvent.objects.create(
+        user=user if getattr(user, "pk", None) else None, action=action, study=study, detail=detail
+    )
+
+
+def start_study(study: Study) -> bool:
+    """Start a draft or paused study (resume); queued trials are published again."""
+    with transaction.atomic():
+        if not study.set_state(Study.State.RUNNING, only_from=(Study.State.DRAFT, Study.State.PAUSED)):
+            return False
+        queued = list(study.trials.filter(state=Trial.State.QUEUED).values_list("pk", flat=True))
+        Trial.objects.filter(pk__in=queued).update(enqueued=timezone.now())
+        enqueue_run(queued, study.queue)
+        enqueue_schedule(study)
+    return True
+
+
+def pause_study(study: Study) -> bool:
+    """No new trials start; running ones finish."""
+    return study.set_state(Study.State.PAUSED, "paused by a user", only_from=(Study.State.RUNNING,))
+
+
+def cancel_study(study: Study, reason: str = "cancelled by a user") -> bool:
+    """Stop everything: queued trials are cancelled, running jobs are stopped at their next heartbeat."""
+    with transaction.atomic():
+        active = (Study.State.DRAFT, Study.State.RUNNING, Study.State.PAUSED)
+        if not study.set_state(Study.State.CANCELLED, reason, only_from=active):
+            return False
+        _cancel_trials(study.trials.active(), reason)
+    return True
+
+
+def _cancel_trials(trials, reason: str) -> None:
+    now = db_now()
+    ids = list(trials.values_list("pk", flat=True))
+    Attempt.objects.filter(trial_id__in=ids, state=Attempt.State.RUNNING).update(
+        state=Attempt.State.CANCELLED, ended=now, reason=reason
+    )
+    Trial.objects.filter(pk__in=ids).update(state=Trial.State.CANCELLED, finished=now, error=reason)
+
+
+def cancel_trial(trial: Trial, reason: str = "cancelled by a user") -> bool:
+    with transaction.atomic():
+        trials = Trial.objects.filter(pk=trial.pk).active()
+        if not trials.exists():
+            return False
+        _cancel_trials(trials, reason)
+        enqueue_schedule(trial.study)
+    return True
+
+
+def retry_trial(trial: Trial) -> bool:
+    """Run a finished (failed, cancelled, pruned) trial again with the same params, as a new attempt."""
+    with transaction.atomic():
+        won = Trial.objects.filter(
+            pk=trial.pk, state__in=[Trial.State.FAILED, Trial.State.CANCELLED, Trial.State.PRUNED]
+        ).update(state=Trial.State.QUEUED, value=None, error="", finished=None, enqueued=timezone.now())
+        if won:
+            enqueue_run([trial.pk], trial.study.queue)
+    return bool(won)
+
+
+# --- scheduling (rule 6: serialised ask) -----------------------------------------------------------
+
+
+def optimizer_inputs(study: Study) -> tuple[list[tuple[dict, float | None]], list[dict]]:
+    """History and pending points as the optimizer takes them.
+
+    Complete trials give their value, failed ones None (the optimizer treats them as bad); pruned
+    trials give their last reported value, which is pessimistic for them at their rung.
+    """
+    history, pending = [], []
+    for params, state, value in study.trials.exclude(state=Trial.State.CANCELLED).values_list(
+        "params", "state", "value"
+    ):
+        if state in (Trial.State.QUEUED, Trial.State.RUNNING):
+            pending.append(params)
+        elif state == Trial.State.FAILED:
+            history.append((params, None))
+        else:
+            history.append((params, value))
+    return history, pending
+
+
+def schedule_trials(study_id: int) -> list[int]:
+    """Fill the study's free slots with new trials; complete it when its budget is spent."""
+    with transaction.atomic():
+        study = Study.objects.select_for_update().filter(pk=study_id).first()
+        if study is None or study.state != Study.State.RUNNING:
+            return []
+        counts = study.trials.aggregate(
+            total=Count("pk"),
+            active=Count("pk", filter=Q(state__in=[Trial.State.QUEUED, Trial.State.RUNNING])),
+        )
+        free = min(study.max_parallel - counts["active"], study.max_trials - counts["total"])
+        if free <= 0:
+            if counts["total"] >= study.max_trials and counts["active"] == 0:
+                study.set_state(Study.State.COMPLETED, f"all {study.max_trials} trials finished")
+            return []
+        history, pending = optimizer_inputs(study)
+        optimizer = get_optimizer(
+            study.optimizer,
+            study.space.spec(),
+            direction=study.direction,
+            seed=study.seed,
+            **study.optimizer_settings,
+        )
+        try:
+            suggestions = optimizer.suggest_with_info(history=history, pending=pending, n=free)
+        except SearchExhausted as exhausted:
+            if counts["active"] == 0:
+                study.set_state(Study.State.COMPLETED, f"search space exhausted: {exhausted}")
+            return []
+        now = timezone.now()
+        trials = Trial.objects.bulk_create(
+            Trial(study=study, number=counts["total"] + i, params=params, suggestion=info, enqueued=now)
+            for i, (params, info) in enumerate(suggestions, start=1)
+        )
+        ids = [t.pk for t in trials]
+        enqueue_run(ids, study.queue)
+    return ids
+
+
+# --- one attempt's life (rules 2 and 3) ------------------------------------------------------------
+
+
+def claim_trial(trial_id: int, worker: WorkerIdentity) -> Attempt | None:
+    """Start an attempt with one conditional update; None when someone else has it or it is not queued."""
+    with transaction.atomic():
+        now = db_now()
+        won = Trial.objects.filter(
+            pk=trial_id, state=Trial.State.QUEUED, study__state=Study.State.RUNNING
+        ).update(state=Trial.State.RUNNING, started=now, worker=worker.name, n_attempts=F("n_attempts") + 1)
+        if won != 1:
+            return None
+        trial = Trial.objects.get(pk=trial_id)
+        attempt = Attempt.objects.create(
+            trial=trial,
+            number=trial.n_attempts,
+            worker=worker.name,
+            host=worker.host,
+            pid=worker.pid,
+            claimed=now,
+            heartbeat=now,
+        )
+        Trial.objects.filter(pk=trial_id).update(attempt=attempt)
+    return attempt
+
+
+def _fenced_trial(attempt_id: int) -> Trial | None:
+    """The trial, locked, if `attempt_id` is still the attempt allowed to write."""
+    return (
+        Trial.objects.select_for_update()
+        .select_related("study")
+        .filter(attempt_id=attempt_id, state=Trial.State.RUNNING, attempt__state=Attempt.State.RUNNING)
+        .first()
+    )
+
+
+def heartbeat(attempt_id: int) -> bool:
+    """Refresh the attempt's heartbeat; False when it was superseded (the worker must stop its job)."""
+    with transaction.atomic():
+        if _fenced_trial(attempt_id) is None:
+            return False
+        Attempt.objects.filter(pk=attempt_id).update(heartbeat=db_now())
+    return True
+
+
+def record_metric(attempt_id: int, step: int, value: float) -> bool:
+    """Store a learning-curve point (idempotent per step); False when the attempt was superseded."""
+    if not math.isfinite(value):
+        raise ValueError(f"step {step}: value {value!r} is not a finite number")
+    with transaction.atomic():
+        trial = _fenced_trial(attempt_id)
+        if trial is None:
+            return False
+        TrialMetric.objects.get_or_create(
+            attempt_id=attempt_id, step=step, defaults={"trial_id": trial.pk, "value": value}
+        )
+        Attempt.objects.filter(pk=attempt_id).update(heartbeat=db_now())
+    return True
+
+
+def prune_decision(attempt_id: int) -> tuple[bool, str]:
+    """Ask the study's pruner about the attempt's curve against the other trials' curves."""
+    trial = Trial.objects.select_related("study").get(attempt_id=attempt_id)
+    study = trial.study
+    if study.pruner == "none":
+        return False, ""
+    curves: dict[int, list[tuple[int, float]]] = {}
+    rows = TrialMetric.objects.filter(trial__study=study, attempt_id=F("trial__attempt_id"))
+    for number, step, value in rows.order_by("trial_id", "step").values_list(
+        "trial__number", "step", "value"
+    ):
+        curves.setdefault(number, []).append((step, value))
+    own = curves.pop(trial.number, [])
+    decision = get_pruner(study.pruner, **study.pruner_settings).should_prune(
+        trial.number, own, curves, study.direction
+    )
+    return decision.prune, decision.reason
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How an attempt ended. `state` is an Attempt.State; `value` only for complete."""
+
+    state: str
+    value: float | None = None
+    reason: str = ""
+
+
+def finish_attempt(attempt_id: int, outcome: Outcome) -> bool:
+    """Record the end of an attempt, fenced; retry, re-queue or finish the trial; schedule the next.
+
+    Returns False when the attempt had been superseded: nothing is written.
+    """
+    if outcome.state == Attempt.State.COMPLETE and (
+        outcome.value is None or not math.isfinite(outcome.value)
+    ):
+        outcome = Outcome(
+            Attempt.State.FAILED, reason=f"the job returned {outcome.value!r}, not a finite number"
+        )
+    with transaction.atomic():
+        trial = _fenced_trial(attempt_id)
+        if trial is None:
+            return False
+        now = db_now()
+        study = trial.study
+        Attempt.objects.filter(pk=attempt_id).update(state=outcome.state, ended=now, reason=outcome.reason)
+        update = _trial_update(trial, study, outcome, now)
+        Trial.objects.filter(pk=trial.pk).update(**update)
+        if update["state"] == Trial.State.QUEUED:
+            enqueue_run([trial.pk], study.queue)
+        elif update["state"] == Trial.State.FAILED:
+            _stop_after_failures(study)
+        enqueue_schedule(study)
+    return True
+
+
+def _trial_update(trial: Trial, study: Study, outcome: Outcome, now: datetime) -> dict:
+    if outcome.state == Attempt.State.COMPLETE:
+        return {"state": Trial.State.COMPLETE, "value": outcome.value, "finished": now, "error": ""}
+    if outcome.state == Attempt.State.PRUNED:
+        last = TrialMetric.objects.filter(attempt_id=trial.attempt_id).order_by("-step").first()
+        return {
+            "state": Trial.State.PRUNED,
+            "value": last.value if last else None,
+            "finished": now,
+            "error": outcome.reason,
+        }
+    if outcome.state == Attempt.State.INTERRUPTED:
+        return {"state": Trial.State.QUEUED, "enqueued": now, "error": outcome.reason}
+    if outcome.state == Attempt.State.CANCELLED:
+        return {"state": Trial.State.CANCELLED, "finished": now, "error": outcome.reason}
+    failures = trial.attempts.filter(state=Attempt.State.FAILED).count()
+    allowed = 1 + study.max_retries
+    reason = f"attempt {failures}/{allowed} failed: {outcome.reason}"
+    if failures < allowed and study.state == Study.State.RUNNING:
+        return {"state": Trial.State.QUEUED, "enqueued": now, "error": reason}
+    return {"state": Trial.State.FAILED, "finished": now, "error": reason}
+
+
+def _stop_after_failures(study: Study) -> None:
+    limit = study.max_consecutive_failures
+    if not limit:
+        return
+    recent = list(
+        study.trials.filter(state__in=Trial.FINISHED)
+        .exclude(state=Trial.State.CANCELLED)
+        .order_by("-finished", "-number")
+        .values_list("state", flat=True)[:limit]
+    )
+    if len(recent) == limit and all(s == Trial.State.FAILED for s in recent):
+        reason = f"stopped: the last {limit} trials failed in a row (see their errors)"
+        if study.set_state(Study.State.FAILED, reason, only_from=(Study.State.RUNNING,)):
+            _cancel_trials(study.trials.filter(state=Trial.State.QUEUED), "study stopped: " + reason)
+
+
+# --- recovery (rules 4 and 5) ----------------------------------------------------------------------
+
+
+def reap_stale_attempts(grace_s: float | None = None) -> int:
+    """Fail attempts whose heartbeat is older than the grace period (by the database clock)."""
+    grace_s = settings.HPOWEB["GRACE_S"] if grace_s is None else grace_s
+    now = db_now()
+    cutoff = now - timezone.timedelta(seconds=grace_s)
+    stale = Attempt.objects.filter(state=Attempt.State.RUNNING, heartbeat__lt=cutoff).select_related("trial")
+    reaped = 0
+    for attempt in stale:
+        silent = (now - attempt.heartbeat).total_seconds()
+        reason = f"worker lost: no heartbeat for {silent:.0f} s from {attempt.worker} on {attempt.host}"
+        if attempt.trial.attempt_id != attempt.pk:
+            Attempt.objects.filter(pk=attempt.pk, state=Attempt.State.RUNNING).update(
+                state=Attempt.State.FAILED, ended=now, reason=reason
+            )
+            continue
+        reaped += finish_attempt(attempt.pk, Outcome(Attempt.State.FAILED, reason=reason))
+    return reaped
+
+
+def reconcile_queued(after_s: float | None = None) -> int:
+    """Publish again trials queued too long with no live claim (a lost or flushed message)."""
+    after_s = settings.HPOWEB["RECONCILE_AFTER_S"] if after_s is None else after_s
+    cutoff = timezone.now() - timezone.timedelta(seconds=after_s)
+    n = 0
+    for study in Study.objects.filter(state=Study.State.RUNNING):
+        with transaction.atomic():
+            ids = list(
+                study.trials.filter(state=Trial.State.QUEUED, enqueued__lt=cutoff).values_list(
+                    "pk", flat=True
+                )
+            )
+            if ids:
+                Trial.objects.filter(pk__in=ids).update(enqueued=timezone.now())
+                enqueue_run(ids, study.queue)
+            enqueue_schedule(study)
+        n += len(ids)
+    return n

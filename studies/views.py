@@ -1,0 +1,167 @@
+"""Pages: thin views that fetch through `access`, validate with a form and call one service."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, F
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from studies import access, plots, services
+from studies.forms import ParameterFormSet, StudyForm
+from studies.jobs import registry as job_registry
+from studies.models import Trial
+
+PAGE_SIZE = 50
+
+
+@login_required
+def study_list(request):
+    studies = access.visible_studies(request.user).with_counts().select_related("owner", "project")
+    return render(request, "studies/study_list.html", {"studies": studies})
+
+
+@login_required
+def study_create(request):
+    projects = access.editable_projects(request.user)
+    if not projects.exists():
+        messages.error(request, "You are not an editor of any project; ask a project owner or an admin.")
+        return redirect("study-list")
+    form = StudyForm(request.POST or None, projects=projects, initial={"project": projects.first()})
+    formset = ParameterFormSet(request.POST or None, prefix="param")
+    if request.method == "POST" and form.is_valid() and formset.is_valid():
+        form.check_optimizer(formset.space)
+        if form.is_valid():
+            data = form.cleaned_data
+            study = services.create_study(request.user, formset.spec(), start=data["start"], **data)
+            messages.success(
+                request, f"Study {study.name} created" + (" and started." if data["start"] else ".")
+            )
+            return redirect(study)
+    job_spaces = {name: job.space for name, job in job_registry().items()}
+    return render(
+        request, "studies/study_form.html", {"form": form, "formset": formset, "job_spaces": job_spaces}
+    )
+
+
+class LeaderboardQuery(forms.Form):
+    """The leaderboard's query string, validated like any other input."""
+
+    sort = forms.CharField(required=False, max_length=80)
+    state = forms.ChoiceField(required=False, choices=[("", "all"), *Trial.State.choices])
+    page = forms.IntegerField(required=False, min_value=1)
+
+
+def _leaderboard(request, study) -> dict:
+    query = LeaderboardQuery(request.GET)
+    if not query.is_valid():
+        raise Http404("Bad leaderboard query.")
+    sort, state = query.cleaned_data["sort"] or "best", query.cleaned_data["state"]
+    trials = study.trials.all()
+    if state:
+        trials = trials.filter(state=state)
+    names = list(study.space.parameters.values_list("name", flat=True))
+    descending = sort.startswith("-")
+    key = sort.lstrip("-")
+    if key == "best":
+        trials = trials.leaderboard(study.direction)
+    elif key in ("number", "value", "started", "finished"):
+        expr = F(key)
+        trials = trials.order_by(
+            expr.desc(nulls_last=True) if descending else expr.asc(nulls_last=True), "number"
+        )
+    elif key.startswith("param:") and key[6:] in names:
+        expr = F(f"params__{key[6:]}")
+        trials = trials.order_by(expr.desc() if descending else expr.asc(), "number")
+    else:
+        raise Http404("Unknown sort.")
+    page = Paginator(trials, PAGE_SIZE).get_page(query.cleaned_data["page"] or 1)
+    rows = [(t, [t.params.get(n) for n in names]) for t in page.object_list]
+    return {"study": study, "page": page, "rows": rows, "names": names, "sort": sort, "state": state}
+
+
+@login_required
+def study_detail(request, study_id):
+    study = access.study_for_user(request.user, study_id)
+    context = _leaderboard(request, study)
+    context.update(
+        can_edit=access.can_edit(request.user, study),
+        counts=dict(study.trials.values_list("state").order_by().annotate(n=Count("pk"))),
+    )
+    return render(request, "studies/study_detail.html", context)
+
+
+@login_required
+def study_leaderboard(request, study_id):
+    study = access.study_for_user(request.user, study_id)
+    return render(request, "studies/_leaderboard.html", _leaderboard(request, study))
+
+
+@login_required
+def study_history(request, study_id):
+    study = access.study_for_user(request.user, study_id)
+    data = plots.history_data(study)
+    x_axis = "time" if request.GET.get("x") == "time" else "number"
+    figure = plots.history_figure(data, x_axis=x_axis, log_y=request.GET.get("log") == "1")
+    return JsonResponse({"figure": figure, "n_trials": len(data["number"]), "state": study.state})
+
+
+_ACTIONS = {
+    "start": services.start_study,
+    "resume": services.start_study,
+    "pause": services.pause_study,
+    "cancel": services.cancel_study,
+}
+
+
+@login_required
+@require_POST
+def study_action(request, study_id, action):
+    study = access.study_for_user(request.user, study_id, edit=True)
+    if action not in _ACTIONS:
+        raise Http404("Unknown action.")
+    if _ACTIONS[action](study):
+        services.audit(request.user, action, study)
+        messages.success(request, f"{study.name}: {action} done.")
+    else:
+        messages.error(request, f"{study.name} cannot {action} while it is {study.state}.")
+    return redirect(study)
+
+
+@login_required
+def trial_detail(request, study_id, number):
+    trial = access.trial_for_user(request.user, study_id, number)
+    steps, values = zip(*trial.curve(), strict=True) if trial.metrics.exists() else ((), ())
+    return render(
+        request,
+        "studies/trial_detail.html",
+        {
+            "study": trial.study,
+            "trial": trial,
+            "attempts": trial.attempts.all(),
+            "can_edit": access.can_edit(request.user, trial.study),
+            "curve": plots.curve_figure(list(steps), list(values), trial.study.metric),
+            "params": sorted(trial.params.items()),
+        },
+    )
+
+
+_TRIAL_ACTIONS = {"cancel": services.cancel_trial, "retry": services.retry_trial}
+
+
+@login_required
+@require_POST
+def trial_action(request, study_id, number, action):
+    trial = access.trial_for_user(request.user, study_id, number, edit=True)
+    if action not in _TRIAL_ACTIONS:
+        raise Http404("Unknown action.")
+    if _TRIAL_ACTIONS[action](trial):
+        services.audit(request.user, f"trial-{action}", trial.study, f"trial {trial.number}")
+        messages.success(request, f"Trial {trial.number}: {action} done.")
+    else:
+        messages.error(request, f"Trial {trial.number} cannot {action} while it is {trial.state}.")
+    return redirect(trial)

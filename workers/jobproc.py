@@ -1,0 +1,140 @@
+"""A training job in a child process of its own, talking JSON lines to the worker that supervises it.
+
+The child gets its own process group (so a kill reaches everything the job started) and dies with
+its parent (PR_SET_PDEATHSIG), so a killed worker leaves no orphaned job behind.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import select
+import signal
+import traceback
+from collections.abc import Iterator
+
+from studies.jobs import run_job
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except OSError:
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+class _PipeReporter:
+    """The job's side: each report waits for the worker's answer, which says whether to prune."""
+
+    def __init__(self, out, answers) -> None:
+        self._out, self._answers, self._prune = out, answers, False
+
+    def report(self, step: int, value: float) -> None:
+        self._out.write(json.dumps({"step": int(step), "value": float(value)}) + "\n")
+        self._out.flush()
+        self._prune = self._answers.readline().strip() == "prune"
+
+    def should_prune(self) -> bool:
+        return self._prune
+
+
+class JobProcess:
+    """The worker's side of one running job: its messages, its exit status, and the kill switch."""
+
+    def __init__(self, pid: int, messages: int, answers: int | None) -> None:
+        self.pid, self._messages, self._answers = pid, messages, answers
+        self.takes_answers = answers is not None
+        self._buffer = b""
+        self.status: int | None = None
+
+    @classmethod
+    def start_callable(cls, job: str, params: dict, settings: dict) -> JobProcess:
+        msg_r, msg_w = os.pipe()
+        ans_r, ans_w = os.pipe()
+        parent = os.getpid()
+        pid = os.fork()
+        if pid == 0:  # the child: run the job, never return into the worker's code
+            try:
+                os.setpgid(0, 0)
+                _die_with_parent(parent)
+                os.close(msg_r)
+                os.close(ans_w)
+                with os.fdopen(msg_w, "w") as out, os.fdopen(ans_r, "r") as answers:
+                    try:
+                        value = run_job(job, params, settings, _PipeReporter(out, answers))
+                        message = {"value": value} if value is not None else {"stopped": True}
+                    except BaseException:
+                        message = {"error": traceback.format_exc()}
+                    out.write(json.dumps(message) + "\n")
+            finally:
+                os._exit(0)
+        os.close(msg_w)
+        os.close(ans_r)
+        try:
+            os.setpgid(pid, pid)
+        except OSError:
+            pass
+        return cls(pid, msg_r, ans_w)
+
+    def messages(self, timeout: float) -> Iterator[dict]:
+        """Messages that arrive within `timeout` seconds; sets `status` once the job has exited."""
+        ready, _, _ = select.select([self._messages], [], [], max(timeout, 0.0))
+        if ready:
+            chunk = os.read(self._messages, 65536)
+            if not chunk:
+                self._reap(block=True)
+            self._buffer += chunk
+        *lines, self._buffer = self._buffer.split(b"\n")
+        for line in lines:
+            if line.strip():
+                try:
+                    yield json.loads(line)
+                except ValueError:
+                    yield {"log": line.decode(errors="replace")}
+
+    def answer(self, prune: bool) -> None:
+        if self._answers is not None:
+            try:
+                os.write(self._answers, b"prune\n" if prune else b"go\n")
+            except BrokenPipeError:
+                pass
+
+    def _reap(self, block: bool) -> None:
+        if self.status is None:
+            pid, status = os.waitpid(self.pid, 0 if block else os.WNOHANG)
+            if pid:
+                self.status = status
+
+    def describe_exit(self) -> str:
+        if self.status is None:
+            return "still running"
+        if os.WIFSIGNALED(self.status):
+            return f"job process killed by signal {signal.Signals(os.WTERMSIG(self.status)).name}"
+        return f"job process exited with code {os.WEXITSTATUS(self.status)}"
+
+    def kill(self) -> None:
+        """Kill the job's whole process group and collect it."""
+        for target in (
+            lambda: os.killpg(self.pid, signal.SIGKILL),
+            lambda: os.kill(self.pid, signal.SIGKILL),
+        ):
+            try:
+                target()
+            except (ProcessLookupError, PermissionError):
+                pass
+        self._reap(block=True)
+        self.close()
+
+    def close(self) -> None:
+        for fd in (self._messages, self._answers):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self._messages = self._answers = None

@@ -1,0 +1,129 @@
+"""Runs one trial: claim it, start its job, supervise it (heartbeats, reports, limits), record the end.
+
+The job runs in a child process (`workers.jobproc`); this supervisor is the only code that writes to
+the database for it, and every write is fenced by the attempt id (RELIABILITY.md rules 2-3).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.conf import settings
+from django.db import DatabaseError, close_old_connections
+
+from studies import services
+from studies.models import Attempt
+from studies.services import Outcome, WorkerIdentity
+from workers import shutdown
+from workers.jobproc import JobProcess
+
+log = logging.getLogger(__name__)
+
+
+class Superseded(Exception):
+    """The attempt lost its right to write (reaped, cancelled): stop the job and move on."""
+
+
+def run_trial(trial_id: int, worker: WorkerIdentity) -> str:
+    attempt = services.claim_trial(trial_id, worker)
+    if attempt is None:
+        return "not claimed"
+    trial, study = attempt.trial, attempt.trial.study
+    proc = JobProcess.start_callable(study.job, trial.params, study.job_settings)
+    try:
+        outcome = supervise(proc, attempt.pk, study.trial_timeout_s)
+    except Superseded:
+        proc.kill()
+        return "superseded"
+    proc.close()
+    _finish(attempt.pk, outcome)
+    return outcome.state
+
+
+def supervise(proc: JobProcess, attempt_id: int, time_limit_s: float | None) -> Outcome:
+    """Follow the job until it ends; heartbeat, store its reports, enforce limits and shutdown."""
+    beat_every = settings.HPOWEB["HEARTBEAT_S"]
+    started = time.monotonic()
+    next_beat = started + beat_every
+    result: dict = {}
+    pruned_reason = ""
+    while proc.status is None:
+        now = time.monotonic()
+        if time_limit_s and now - started > time_limit_s:
+            proc.kill()
+            return Outcome(Attempt.State.FAILED, reason=f"timeout: killed after {time_limit_s:g} s")
+        if shutdown.requested_for() > settings.CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT * 0.8:
+            proc.kill()
+            return Outcome(Attempt.State.INTERRUPTED, reason="interrupted: the worker is shutting down")
+        for message in proc.messages(min(next_beat - now, 0.5)):
+            if "step" in message:
+                prune, reason = _report(attempt_id, message)
+                pruned_reason = pruned_reason or (reason if prune else "")
+                proc.answer(prune)
+                if prune and not proc.takes_answers:
+                    proc.kill()
+            elif "value" in message or "error" in message or "stopped" in message:
+                result = message
+        if proc.status is None and time.monotonic() >= next_beat:
+            _heartbeat(attempt_id)
+            next_beat = time.monotonic() + beat_every
+    return _outcome(proc, result, pruned_reason)
+
+
+def _report(attempt_id: int, message: dict) -> tuple[bool, str]:
+    try:
+        step, value = int(message["step"]), float(message["value"])
+        if not services.record_metric(attempt_id, step, value):
+            raise Superseded
+        return services.prune_decision(attempt_id)
+    except (TypeError, ValueError) as bad:
+        log.warning("attempt %s: ignoring a bad report %r: %s", attempt_id, message, bad)
+        return False, ""
+    except DatabaseError:
+        log.warning(
+            "attempt %s: database unavailable, report of step %s not stored", attempt_id, message.get("step")
+        )
+        close_old_connections()
+        return False, ""
+
+
+def _heartbeat(attempt_id: int) -> None:
+    try:
+        alive = services.heartbeat(attempt_id)
+    except DatabaseError:
+        log.warning("attempt %s: database unavailable for the heartbeat; the job goes on", attempt_id)
+        close_old_connections()
+        return
+    if not alive:
+        raise Superseded
+
+
+def _outcome(proc: JobProcess, result: dict, pruned_reason: str) -> Outcome:
+    if pruned_reason:
+        return Outcome(Attempt.State.PRUNED, reason=pruned_reason)
+    if "error" in result:
+        return Outcome(Attempt.State.FAILED, reason=result["error"])
+    if "value" in result:
+        try:
+            return Outcome(Attempt.State.COMPLETE, value=float(result["value"]))
+        except (TypeError, ValueError):
+            return Outcome(Attempt.State.FAILED, reason=f"the job returned {result['value']!r}, not a number")
+    if "stopped" in result:
+        return Outcome(Attempt.State.FAILED, reason="the job stopped without a result")
+    return Outcome(Attempt.State.FAILED, reason=proc.describe_exit())
+
+
+def _finish(attempt_id: int, outcome: Outcome, patience_s: float = 300.0) -> None:
+    """Record the outcome, waiting out a database outage rather than losing a finished trial."""
+    deadline = time.monotonic() + patience_s
+    while True:
+        try:
+            services.finish_attempt(attempt_id, outcome)
+            return
+        except DatabaseError:
+            if time.monotonic() > deadline:
+                raise
+            log.warning("attempt %s: database unavailable, retrying the result", attempt_id)
+            close_old_connections()
+            time.sleep(1.0)
