@@ -203,7 +203,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 
 # --- Trial lifecycle timings (short in tests) ------------------------------------------------------
 HPOWEB = {
-    "HEARTBEAT_S": env_float("HPOWEB_HEARTBEAT_S", 5.0),
+    "HEARTBEAT_S": env_float("HPOWEB_HEARTBEAT_S", 2.0),
     "GRACE_S": env_float("HPOWEB_GRACE_S", 60.0),
     "RECONCILE_AFTER_S": env_float("HPOWEB_RECONCILE_AFTER_S", 120.0),
 }

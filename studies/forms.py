@@ -20,7 +20,10 @@ def _setting_field(desc: dict) -> forms.Field:
         return forms.BooleanField(required=False, initial=desc["default"], help_text=desc.get("help", ""))
     if desc["type"] == "choice":
         return forms.ChoiceField(
-            choices=[(c, c) for c in desc["choices"]], initial=desc["default"], help_text=desc.get("help", "")
+            choices=[(c, c) for c in desc["choices"]],
+            initial=desc["default"],
+            required=False,
+            help_text=desc.get("help", ""),
         )
     return _SETTING_FIELDS[desc["type"]](
         required=False, initial=desc["default"], help_text=desc.get("help", "")

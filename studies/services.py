@@ -88,15 +88,11 @@ STUDY_FIELDS = (
 )
 
 
-def create_study(owner, space_spec: dict, *, start: bool = False, **fields) -> Study:
+def create_study(owner, space_spec: dict, fields: dict, *, start: bool = False) -> Study:
     """Store a validated study and its space; start it at once when asked."""
+    values = {k: v for k, v in fields.items() if k in STUDY_FIELDS and v is not None}
     with transaction.atomic():
-        space = SearchSpace.create_from_dict(space_spec)
-        study = Study.objects.create(
-            owner=owner,
-            space=space,
-            **{k: v for k, v in fields.items() if k in STUDY_FIELDS and v is not None},
-        )
+        study = Study.objects.create(owner=owner, space=SearchSpace.create_from_dict(space_spec), **values)
         audit(owner, "create", study)
         if start:
             start_study(study)

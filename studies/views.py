@@ -37,7 +37,7 @@ def study_create(request):
         form.check_optimizer(formset.space)
         if form.is_valid():
             data = form.cleaned_data
-            study = services.create_study(request.user, formset.spec(), start=data["start"], **data)
+            study = services.create_study(request.user, formset.spec(), data, start=data["start"])
             messages.success(
                 request, f"Study {study.name} created" + (" and started." if data["start"] else ".")
             )

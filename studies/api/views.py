@@ -28,7 +28,7 @@ class StudyListCreate(generics.ListCreateAPIView):
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
         space, start = data.pop("space"), data.pop("start")
-        study = services.create_study(request.user, space, start=start, **data)
+        study = services.create_study(request.user, space, data, start=start)
         return Response(StudySerializer(study).data, status=status.HTTP_201_CREATED)
 
 

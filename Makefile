@@ -1,0 +1,34 @@
+# The two set-up commands of the README: `make run` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PG_URL ?= postgres://postgres@127.0.0.1:5432/hpoweb
+REDIS_URL ?= redis://127.0.0.1:6379/15
+PYTEST_ARGS ?=
+
+.PHONY: run test test-embedded test-services lint bench install
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q -U pip
+	$(VENV)/bin/pip install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+## Install, migrate, create the first admin, run the web server with workers and the reaper.
+run: install
+	$(PY) manage.py serve
+
+## Install and run the whole test suite: SQLite + filesystem broker, then PostgreSQL + Redis.
+test: install
+	scripts/ensure-test-services.sh
+	$(MAKE) test-embedded test-services
+
+test-embedded: install
+	$(VENV)/bin/pytest -m "not services" $(PYTEST_ARGS)
+
+test-services: install
+	DATABASE_URL=$(PG_URL) CELERY_BROKER_URL=$(REDIS_URL) $(VENV)/bin/pytest -m "services or e2e" -p no:cacheprovider $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .

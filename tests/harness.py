@@ -1,0 +1,86 @@
+"""Real `celery worker` processes for end-to-end tests, pointed at the test database and broker."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def worker_env(**extra: str) -> dict[str, str]:
+    """The environment a worker needs to share this test's database and broker."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        url = f"sqlite:///{db['NAME']}"
+    else:
+        url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="hpoweb.settings",
+        HPOWEB_DATA_DIR=str(settings.DATA_DIR),
+        DATABASE_URL=url,
+        CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+class Worker:
+    """One `celery -A hpoweb worker` process (solo pool: one trial at a time)."""
+
+    def __init__(self, name: str, log_dir: Path, queues: str = "hpoweb", beat: bool = False, **env: str) -> None:
+        self.name = name
+        self.log_path = log_dir / f"{name}.log"
+        args = [sys.executable, "-m", "celery", "-A", "hpoweb", "worker", "-n", f"{name}@%h", "-Q", queues,
+                "--loglevel", "INFO", "--without-gossip", "--without-mingle"]
+        if beat:
+            args += ["-B", "-s", str(log_dir / f"{name}-beat-schedule")]
+        self._log = open(self.log_path, "w")
+        self.process = subprocess.Popen(args, cwd=ROOT, env=worker_env(**env), stdout=self._log,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def signal(self, sig: int) -> None:
+        self.process.send_signal(sig)
+
+    def stop(self, timeout: float = 30) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._log.close()
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait(timeout=10)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.2, workers: list[Worker] = ()):
+    """Poll `predicate` until it returns a truthy value; fail with the workers' logs if it never does."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    logs = "\n".join(f"--- {w.name} ---\n{w.log()[-3000:]}" for w in workers)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}\n{logs}")

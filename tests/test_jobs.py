@@ -1,0 +1,82 @@
+"""The job registry and the built-in jobs."""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from studies.jobs import get_job, registry, run_job
+from studies.optimizers import SearchSpace, get_optimizer
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "bench" / "problems.py"
+
+
+class Recorder:
+    def __init__(self):
+        self.points = []
+
+    def report(self, step, value):
+        self.points.append((step, value))
+
+    def should_prune(self):
+        return False
+
+
+def _shared_problems():
+    spec = importlib.util.spec_from_file_location("shared_problems", SHARED)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.problems()
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="needs ../shared/bench/problems.py beside the checkout")
+@pytest.mark.parametrize("name", ["branin", "hartmann6", "rosenbrock4", "ackley5", "mlp_surrogate"])
+def test_builtin_jobs_give_the_benchmark_problems_values(name):
+    space_spec, objective, _optimum, _budget = _shared_problems()[name]
+    job = get_job(name)
+    assert SearchSpace.from_dict(job.space) == SearchSpace.from_dict(space_spec)
+    points = get_optimizer("random", SearchSpace.from_dict(space_spec), seed=3).suggest(n=20)
+    for params in points:
+        assert run_job(name, params, {}, Recorder()) == pytest.approx(objective(params), rel=1e-12, abs=1e-12)
+
+
+def test_a_training_like_job_reports_a_curve_that_ends_at_its_result():
+    recorder = Recorder()
+    params = {"x1": 1.0, "x2": 2.0}
+    value = run_job("branin", params, {"steps": 5}, recorder)
+    assert [s for s, _ in recorder.points] == [1, 2, 3, 4, 5]
+    assert recorder.points[-1][1] == pytest.approx(value)
+    assert recorder.points[0][1] > value
+
+
+def test_noise_is_reproducible_for_the_same_params():
+    params = {"x1": 1.0, "x2": 2.0}
+    a = run_job("branin", params, {"noise": 0.5}, Recorder())
+    b = run_job("branin", params, {"noise": 0.5}, Recorder())
+    assert a == b != run_job("branin", params, {}, Recorder())
+
+
+def test_job_settings_are_validated_by_name():
+    job = get_job("branin")
+    with pytest.raises(ValueError, match="unknown job setting 'epochs'"):
+        job.validate_settings({"epochs": 3})
+    with pytest.raises(ValueError, match="'steps' must be int"):
+        job.validate_settings({"steps": "three"})
+    with pytest.raises(ValueError, match="unknown job"):
+        get_job("nope")
+
+
+def test_the_real_training_job_learns_digits():
+    recorder = Recorder()
+    params = {"lr": 0.01, "units": 64, "layers": 1, "l2": 1e-4, "batch_size": 64}
+    error = run_job("digits_mlp", params, {"epochs": 3}, recorder)
+    assert [s for s, _ in recorder.points] == [1, 2, 3]
+    assert 0.0 <= error < 0.2
+    assert np.isfinite(error)
+
+
+def test_every_registered_job_has_a_valid_example_space():
+    for job in registry().values():
+        SearchSpace.from_dict(job.space)
