@@ -6,6 +6,6 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hpoweb.settings")
 
-app = Celery("hpoweb")
+# Task modules; a new one is added here by name (studies never imports workers).
+app = Celery("hpoweb", include=["workers.tasks"])
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["workers"])

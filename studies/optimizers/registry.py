@@ -5,13 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from .base import Optimizer, SettingsSpec
+from .gp import GPOptimizer
 from .grid import GridSearch
 from .random_search import RandomSearch
 from .space import SearchSpace
+from .tpe import TPE
 
 _CLASSES: dict[str, type[Optimizer]] = {
     "random": RandomSearch,
     "grid": GridSearch,
+    "gp": GPOptimizer,
+    "tpe": TPE,
 }
 
 # name -> settings description ({"type": "bool"|"int"|"float"|"choice", "default", "help", ...});

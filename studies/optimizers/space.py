@@ -66,7 +66,7 @@ class Parameter:
         step = self.grid_step
         return 0 if step is None else int(round((self.high - self.low) / step)) + 1
 
-    def _bounds(self) -> tuple[float, float]:
+    def unit_bounds(self) -> tuple[float, float]:
         """The interval that maps to [0, 1], padded by half a step for discrete values."""
         low, high = self.low, self.high
         step = self.grid_step
@@ -79,7 +79,7 @@ class Parameter:
     def to_unit(self, value: Any) -> float:
         if self.is_categorical:
             return (self.choice_index(value) + 0.5) / len(self.choices)
-        low, high = self._bounds()
+        low, high = self.unit_bounds()
         v = math.log(value) if self.log else float(value)
         return min(1.0, max(0.0, (v - low) / (high - low)))
 
@@ -87,7 +87,7 @@ class Parameter:
         u = min(1.0, max(0.0, float(u)))
         if self.is_categorical:
             return self.choices[min(int(u * len(self.choices)), len(self.choices) - 1)]
-        low, high = self._bounds()
+        low, high = self.unit_bounds()
         v = low + u * (high - low)
         if self.log:
             v = math.exp(v)
@@ -104,6 +104,25 @@ class Parameter:
             return int(min(self.high, max(self.low, int(self.low) + i * int(step))))
         digits = int(12 - math.floor(math.log10(step)))
         return float(min(self.high, max(self.low, round(self.low + i * step, digits))))
+
+    def level_units(self, levels: np.ndarray) -> np.ndarray:
+        """Unit-cube encodings of level indices 0..n_levels-1 (discrete parameters only)."""
+        levels = np.clip(levels, 0, self.n_levels - 1)
+        if self.is_categorical:
+            return (levels + 0.5) / len(self.choices)
+        low, high = self.unit_bounds()
+        v = self.low + levels * self.grid_step
+        return ((np.log(v) if self.log else v) - low) / (high - low)
+
+    def unit_levels(self, u: np.ndarray) -> np.ndarray:
+        """Level index (as float) of unit-cube coordinates, rounded as `decode` rounds."""
+        u = np.clip(u, 0.0, 1.0)
+        if self.is_categorical:
+            return np.minimum(np.floor(u * len(self.choices)), len(self.choices) - 1)
+        low, high = self.unit_bounds()
+        v = low + u * (high - low)
+        v = np.exp(v) if self.log else v
+        return np.clip(np.round((v - self.low) / self.grid_step), 0, self.n_levels - 1)
 
     def choice_index(self, value: Any) -> int:
         for i, choice in enumerate(self.choices):
@@ -275,9 +294,13 @@ class SearchSpace:
         """Hashable keys that are equal for equal points (continuous values compared to about 1e-9)."""
         return [tuple(row) for row in np.round(self.encode(params_list), 9).tolist()]
 
-    def round_unit(self, X: np.ndarray) -> np.ndarray:
-        """Move each index-form row onto the centre of its value's cell, so equal params give equal rows."""
-        return self.encode(self.decode(X))
+    def snap_unit(self, X: np.ndarray) -> np.ndarray:
+        """Vectorized `encode(decode(X))`: each index-form row moved onto the encoding of its value."""
+        out = np.clip(np.atleast_2d(np.asarray(X, dtype=float)), 0.0, 1.0)
+        for j, p in enumerate(self.parameters):
+            if p.n_levels:
+                out[:, j] = p.level_units(p.unit_levels(out[:, j]))
+        return out
 
     @property
     def onehot_dim(self) -> int:

@@ -148,3 +148,9 @@ def test_point_keys_are_equal_exactly_for_equal_points():
     b = dict(a, x=a["x"] + 1e-3)
     keys = space.point_keys([a, dict(a), b])
     assert keys[0] == keys[1] != keys[2]
+
+
+def test_snap_unit_equals_encoding_the_decoded_points():
+    space = SearchSpace.from_dict(MIXED)
+    X = np.random.default_rng(3).random((300, len(space)))
+    np.testing.assert_allclose(space.snap_unit(X), space.encode(space.decode(X)), atol=1e-12)
