@@ -1,0 +1,123 @@
+"""Maximizing an acquisition over the mixed space, returning a point of the space (snapped).
+
+1. Score scrambled Sobol candidates plus Gaussian perturbations of the best observed points.
+2. From the best few, L-BFGS-B (one batched call, analytic gradients) over the continuous dimensions
+   and over integers with many levels (relaxed, then rounded).
+3. Sweep each discrete dimension: every level when it has at most `EXHAUSTIVE_LEVELS` (every choice of
+   a categorical), the nearest levels otherwise; then polish the continuous dimensions once more.
+The answer is the best point seen that is not excluded (history, pending, earlier batch members).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from scipy import optimize
+from scipy.stats import qmc
+
+from ..space import SearchSpace
+
+EXHAUSTIVE_LEVELS = 16
+N_SOBOL = 1024
+N_PERTURB_CENTRES = 5
+N_PERTURB_EACH = 64
+N_LOCAL_STARTS = 8
+
+# values (m,), d value / dx (m, len(dims)) for points X (m, d) and gradient dims
+AcqWithGrad = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+AcqValue = Callable[[np.ndarray], np.ndarray]
+
+
+def _keys(X: np.ndarray) -> list[tuple[float, ...]]:
+    return [tuple(row) for row in np.round(X, 9).tolist()]
+
+
+class AcquisitionMaximizer:
+    def __init__(self, space: SearchSpace, value: AcqValue, value_and_grad: AcqWithGrad) -> None:
+        self.space = space
+        self.value = value
+        self.value_and_grad = value_and_grad
+        params = space.parameters
+        self.relaxed = np.array(
+            [p.n_levels == 0 or (not p.is_categorical and p.n_levels > EXHAUSTIVE_LEVELS) for p in params]
+        )
+        self.discrete = np.array([p.n_levels > 0 for p in params])
+
+    def candidates(self, centres: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        d = len(self.space)
+        sobol = qmc.Sobol(d, scramble=True, rng=rng).random_base2(int(np.log2(N_SOBOL)))
+        parts = [sobol]
+        for centre in centres[:N_PERTURB_CENTRES]:
+            sd = np.where(rng.random((N_PERTURB_EACH, 1)) < 0.5, 0.02, 0.1)
+            noise = rng.normal(0.0, 1.0, (N_PERTURB_EACH, d)) * sd
+            # flip a few categoricals / discrete values too, not only the continuous ones
+            parts.append(centre + noise)
+        return self.space.snap_unit(np.vstack(parts))
+
+    def maximize(
+        self, centres: np.ndarray, excluded: set[tuple[float, ...]], rng: np.random.Generator
+    ) -> tuple[np.ndarray, float] | None:
+        """The best admissible point (d,) and its acquisition value, or None when all are excluded."""
+        X = self.candidates(centres, rng)
+        values = self.value(X)
+        pool_X, pool_v = [X], [values]
+        starts = self._distinct_best(X, values, N_LOCAL_STARTS)
+        if starts.size:
+            local = self._local_search(starts)
+            pool_X.append(local)
+            pool_v.append(self.value(local))
+        X, values = np.vstack(pool_X), np.concatenate(pool_v)
+        for i in np.argsort(-values, kind="stable"):
+            if _keys(X[i : i + 1])[0] not in excluded:
+                return X[i], float(values[i])
+        return None
+
+    def _distinct_best(self, X: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
+        _, first = np.unique(np.round(X, 9), axis=0, return_index=True)
+        order = first[np.argsort(-values[first], kind="stable")]
+        return X[order[:k]]
+
+    def _local_search(self, X: np.ndarray) -> np.ndarray:
+        X = self._continuous(X)
+        if self.discrete.any():
+            X = self._sweep_discrete(self.space.snap_unit(X))
+            X = self._continuous(X, relaxed_only_continuous=True)
+        return self.space.snap_unit(X)
+
+    def _continuous(self, X: np.ndarray, relaxed_only_continuous: bool = False) -> np.ndarray:
+        """Batched L-BFGS-B on the free dimensions of every row at once (the rows do not interact)."""
+        free = self.relaxed & ~self.discrete if relaxed_only_continuous else self.relaxed
+        dims = np.flatnonzero(free)
+        if dims.size == 0:
+            return X
+        X = X.copy()
+        m = len(X)
+
+        def negative(z: np.ndarray) -> tuple[float, np.ndarray]:
+            X[:, dims] = z.reshape(m, dims.size)
+            v, g = self.value_and_grad(X, dims)
+            return -float(v.sum()), -g.ravel()
+
+        z0 = X[:, dims].ravel()
+        res = optimize.minimize(
+            negative, z0, jac=True, method="L-BFGS-B", bounds=[(0.0, 1.0)] * z0.size, options={"maxiter": 100}
+        )
+        X[:, dims] = np.clip(res.x, 0.0, 1.0).reshape(m, dims.size)
+        return X
+
+    def _sweep_discrete(self, X: np.ndarray) -> np.ndarray:
+        """Coordinate search over discrete dimensions, one dimension at a time, for every row."""
+        for j in np.flatnonzero(self.discrete):
+            p = self.space.parameters[j]
+            if p.is_categorical or p.n_levels <= EXHAUSTIVE_LEVELS:
+                options = np.tile(p.level_units(np.arange(p.n_levels))[None, :], (len(X), 1))
+            else:
+                current = p.unit_levels(X[:, j])[:, None]
+                options = p.level_units(current + np.array([-3, -2, -1, 0, 1, 2, 3])[None, :])
+            trial = np.repeat(X, options.shape[1], axis=0)
+            trial[:, j] = options.ravel()
+            v = self.value(trial).reshape(len(X), options.shape[1])
+            X = X.copy()
+            X[:, j] = options[np.arange(len(X)), np.argmax(v, axis=1)]
+        return X

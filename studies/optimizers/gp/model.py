@@ -1,0 +1,101 @@
+"""From a search space and a history to a fitted GP in the user's units: shared by "gp" and posterior.py.
+
+What caps the cost as trials accumulate: hyperparameters are fitted on at most `FIT_POINTS`
+observations (the best third plus a seeded random rest) from a coarse fit on at most `COARSE_POINTS`,
+and the posterior conditions on at most `POSTERIOR_POINTS` (again the best plus a random rest), so a
+suggestion costs O(FIT_POINTS^3) for the fit and O(POSTERIOR_POINTS^2) per candidate beyond that.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..base import clean_value
+from ..space import SearchSpace
+from .regressor import GaussianProcess, fit_hyperparameters
+from .warping import OutputWarp
+
+COARSE_POINTS = 80
+FIT_POINTS = 250
+POSTERIOR_POINTS = 2000
+
+
+def _subsample(losses: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Indices of at most k points: the best k/3 by loss, then a random draw of the rest."""
+    n = len(losses)
+    if n <= k:
+        return np.arange(n)
+    order = np.argsort(np.where(np.isfinite(losses), losses, np.inf), kind="stable")
+    best = order[: k // 3]
+    rest = rng.choice(order[k // 3 :], size=k - len(best), replace=False)
+    return np.sort(np.concatenate([best, rest]))
+
+
+class SurrogateModel:
+    """A GP on the unit-cube encoding of `space`, fitted to losses (lower is better).
+
+    `gp` works in warped, standardized units; `to_loss` maps its values back to losses.
+    """
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        params: Sequence[Mapping[str, Any]],
+        losses: np.ndarray,
+        rng: np.random.Generator,
+    ) -> None:
+        self.space = space
+        self.cat_mask = np.array([p.is_categorical for p in space.parameters])
+        X_all = space.encode(params)
+        self.warp = OutputWarp(losses)
+        y_all = self.warp.forward(losses)
+        self.X_obs, self.losses = X_all, losses
+        fit_idx = _subsample(losses, FIT_POINTS, rng)
+        coarse_idx = fit_idx[_subsample(losses[fit_idx], COARSE_POINTS, rng)]
+        init = None
+        if len(fit_idx) > len(coarse_idx):
+            init = fit_hyperparameters(X_all[coarse_idx], y_all[coarse_idx], self.cat_mask, rng).to_vector()
+            hyper = fit_hyperparameters(
+                X_all[fit_idx], y_all[fit_idx], self.cat_mask, rng, n_starts=0, init=init, maxiter=50
+            )
+        else:
+            hyper = fit_hyperparameters(X_all[fit_idx], y_all[fit_idx], self.cat_mask, rng)
+        post_idx = _subsample(losses, POSTERIOR_POINTS, rng)
+        self.gp = GaussianProcess(X_all[post_idx], y_all[post_idx], self.cat_mask, hyper)
+
+    @property
+    def noise_std(self) -> float:
+        return math.sqrt(self.gp.noise)
+
+    def incumbent_target(self) -> float:
+        """Best (lowest) target to improve on: the best posterior mean at observed points when the
+        noise is large, the best observation otherwise."""
+        if self.gp.noise > 1e-3:
+            mean, _ = self.gp.predict(self.gp.X)
+            return float(np.min(mean))
+        finite = np.isfinite(self.losses)
+        return float(np.min(self.warp.forward(self.losses[finite])))
+
+    def to_loss(self, mean: np.ndarray, std: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior median and a standard deviation (half the central 68% interval) in loss units."""
+        centre = self.warp.inverse(mean)
+        spread = 0.5 * (self.warp.inverse(mean + std) - self.warp.inverse(mean - std))
+        return centre, np.abs(spread)
+
+
+def build_surrogate(
+    space: SearchSpace,
+    history: Sequence[tuple[Mapping[str, Any], Any]],
+    direction: str,
+    rng: np.random.Generator,
+) -> SurrogateModel | None:
+    """A surrogate fitted to the history, or None when no trial has a finite value."""
+    sign = -1.0 if direction == "maximize" else 1.0
+    losses = np.array([sign * clean_value(v) for _, v in history], dtype=float)
+    if not np.isfinite(losses).any():
+        return None
+    return SurrogateModel(space, [p for p, _ in history], losses, rng)

@@ -1,0 +1,166 @@
+"""The "gp" optimizer: Gaussian-process Bayesian optimization, stateless between calls.
+
+Start-up: the centre of the space, then a scrambled Sobol sequence (seeded by the study seed, indexed
+by trial number so successive calls continue it). Then each suggestion maximizes an acquisition of the
+GP fitted to the history; running (pending) trials and earlier members of the same batch enter as
+kriging-believer pseudo-observations, so a batch spreads out and never repeats a running point.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ..base import Optimizer, SearchExhausted
+from ..random_search import sobol_points
+from .acq_optimizer import AcquisitionMaximizer, _keys
+from .acquisition import acquisition
+from .model import SurrogateModel, build_surrogate
+
+_SOBOL_LOOKAHEAD = 256
+
+
+def acquisition_functions(model: SurrogateModel, gp, kind: str, xi: float, kappa: float):
+    """(value, value_and_grad) closures of an acquisition for `AcquisitionMaximizer`."""
+    best = model.incumbent_target()
+
+    def value(X: np.ndarray) -> np.ndarray:
+        mean, var = gp.predict(X)
+        return acquisition(kind, mean, np.sqrt(var), best, xi, kappa)[0]
+
+    def value_and_grad(X: np.ndarray, dims: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        mean, var, dmean, dvar = gp.predict_with_grad(X, dims)
+        std = np.sqrt(var)
+        v, d_mean, d_std = acquisition(kind, mean, std, best, xi, kappa)
+        return v, d_mean[:, None] * dmean + (d_std / (2.0 * std))[:, None] * dvar
+
+    return value, value_and_grad
+
+
+class GPOptimizer(Optimizer):
+    name = "gp"
+    SETTINGS = {
+        "acquisition": {
+            "type": "choice",
+            "choices": ["auto", "ei", "pi", "ucb"],
+            "default": "auto",
+            "help": "ei: expected improvement (as log EI); pi: probability of improvement; "
+            "ucb: confidence bound with kappa; auto: log EI.",
+        },
+        "xi": {
+            "type": "float",
+            "default": 0.0,
+            "min": 0.0,
+            "max": 5.0,
+            "help": "Improvement margin for ei/pi, in standard deviations of the (warped) objective.",
+        },
+        "kappa": {
+            "type": "float",
+            "default": 2.0,
+            "min": 0.0,
+            "max": 20.0,
+            "help": "Exploration weight of ucb: the bound is mean - kappa * std (minimizing).",
+        },
+        "n_startup": {
+            "type": "int",
+            "default": 0,
+            "min": 0,
+            "max": 1000,
+            "help": "Quasi-random trials (centre, then Sobol) before the model is used; 0: max(5, d + 1).",
+        },
+    }
+
+    @property
+    def n_startup(self) -> int:
+        return self.settings["n_startup"] or max(5, len(self.space) + 1)
+
+    @property
+    def acquisition_kind(self) -> str:
+        kind = self.settings["acquisition"]
+        return "ei" if kind == "auto" else kind
+
+    def _suggest(
+        self, history: list[tuple[Mapping[str, Any], Any]], pending: list[Mapping[str, Any]], n: int
+    ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        space = self.space
+        done = len(history) + len(pending)
+        rng = np.random.default_rng([self.seed, done])
+        excluded = set(_keys(space.encode([p for p, _ in history] + pending)))
+        batch_X: list[np.ndarray] = []
+        out: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        model = None
+        if done + n > self.n_startup:
+            model = build_surrogate(space, history, self.direction, rng)
+        for b in range(n):
+            if model is None or done + b < self.n_startup:
+                x, info = self._startup_point(done + b, excluded), {"phase": "startup"}
+            else:
+                x, info = self._model_point(model, pending, batch_X, excluded, rng)
+            if x is None:
+                break
+            excluded.add(_keys(x[None, :])[0])
+            batch_X.append(x)
+            out.append((space.decode(x[None, :])[0], info))
+        if not out:
+            raise SearchExhausted("every point of the space is already evaluated or running")
+        return out
+
+    def _startup_point(self, index: int, excluded: set) -> np.ndarray | None:
+        """The centre for the first trial, Sobol point index - 1 after, skipping excluded points."""
+        d = len(self.space)
+        X = (
+            self.space.snap_unit(np.vstack([np.full(d, 0.5), sobol_points(d, self.seed, 0, 1)]))
+            if index == 0
+            else self.space.snap_unit(sobol_points(d, self.seed, index - 1, _SOBOL_LOOKAHEAD))
+        )
+        for x, key in zip(X, _keys(X), strict=True):
+            if key not in excluded:
+                return x
+        return None
+
+    def _model_point(
+        self,
+        model: SurrogateModel,
+        pending: list[Mapping[str, Any]],
+        batch_X: list[np.ndarray],
+        excluded: set,
+        rng: np.random.Generator,
+    ) -> tuple[np.ndarray | None, dict[str, Any]]:
+        fantasies = [self.space.encode(pending)] if pending else []
+        fantasies += [np.array(batch_X)] if batch_X else []
+        gp = model.gp.with_pseudo_observations(
+            np.vstack(fantasies) if fantasies else np.empty((0, len(self.space)))
+        )
+        kind = self.acquisition_kind
+        value, value_and_grad = acquisition_functions(
+            model, gp, kind, self.settings["xi"], self.settings["kappa"]
+        )
+        order = np.argsort(np.where(np.isfinite(model.losses), model.losses, np.inf), kind="stable")
+        found = AcquisitionMaximizer(self.space, value, value_and_grad).maximize(
+            model.X_obs[order], excluded, rng
+        )
+        if found is None:
+            return None, {}
+        x, acq_value = found
+        mean, var = gp.predict(x[None, :])
+        loss_mean, loss_std = model.to_loss(mean, np.sqrt(var))
+        sign = -1.0 if self.direction == "maximize" else 1.0
+        finite = model.losses[np.isfinite(model.losses)]
+        return x, {
+            "phase": "model",
+            "acquisition": {"ei": "log_ei", "pi": "log_pi", "ucb": "ucb"}[kind],
+            "acquisition_value": _json_float(acq_value),
+            "mean": _json_float(sign * loss_mean[0]),
+            "std": _json_float(loss_std[0]),
+            "incumbent": _json_float(sign * float(np.min(finite))),
+            "n_pending": len(pending) + len(batch_X),
+            "n_observations": len(model.losses),
+        }
+
+
+def _json_float(value: float) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) else None

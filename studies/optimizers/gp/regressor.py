@@ -1,0 +1,196 @@
+"""Gaussian-process regression: MAP hyperparameters with priors, Cholesky posterior, gradients.
+
+Targets are standardized (see warping.py) and the prior mean is zero. Hyperparameters, all fitted on a
+log scale: one lengthscale per dimension with the dimension-scaled prior of Hvarfner et al. 2024
+(log l ~ N(sqrt2 + ln(d)/2, sqrt3)), an output scale with a weak prior and a noise variance with a
+lognormal prior and a floor of 1e-6 (so duplicates and deterministic objectives stay well posed).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import linalg, optimize
+
+from .kernel import matern52, matern52_dr2, pairwise_sq_contractions, scaled_sqdist
+
+LOG_LS_BOUNDS = (math.log(0.01), math.log(100.0))
+LOG_SCALE_BOUNDS = (math.log(0.05), math.log(20.0))
+LOG_NOISE_BOUNDS = (math.log(1e-6), math.log(2.0))
+LOG_SCALE_PRIOR = (0.0, 1.0)
+LOG_NOISE_PRIOR = (math.log(1e-3), 3.0)
+_JITTERS = (0.0, 1e-8, 1e-6, 1e-4, 1e-2)
+
+
+def lengthscale_prior(d: int) -> tuple[float, float]:
+    """(mean, sd) of the normal prior on log lengthscales for a d-dimensional cube."""
+    return math.sqrt(2.0) + 0.5 * math.log(d), math.sqrt(3.0)
+
+
+@dataclass(frozen=True)
+class Hyperparameters:
+    log_ls: np.ndarray
+    log_scale: float
+    log_noise: float
+
+    @property
+    def inv_ls2(self) -> np.ndarray:
+        return np.exp(-2.0 * self.log_ls)
+
+    def to_vector(self) -> np.ndarray:
+        return np.concatenate([self.log_ls, [self.log_scale, self.log_noise]])
+
+    @classmethod
+    def from_vector(cls, theta: np.ndarray) -> Hyperparameters:
+        return cls(np.array(theta[:-2]), float(theta[-2]), float(theta[-1]))
+
+
+def robust_cholesky(K: np.ndarray) -> np.ndarray:
+    """Lower Cholesky factor, adding escalating jitter (relative to the diagonal) until it succeeds."""
+    base = float(np.mean(np.diag(K))) or 1.0
+    for jitter in _JITTERS:
+        try:
+            return linalg.cholesky(K + (jitter * base) * np.eye(len(K)), lower=True, check_finite=False)
+        except linalg.LinAlgError:
+            continue
+    raise linalg.LinAlgError("the kernel matrix is not positive definite even with jitter")
+
+
+class GaussianProcess:
+    """The posterior of a zero-mean GP given X (n, d) in the unit cube and standardized y (n,)."""
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, cat_mask: np.ndarray, hyper: Hyperparameters) -> None:
+        self.X, self.y, self.cat_mask, self.hyper = X, y, cat_mask, hyper
+        self.scale = math.exp(hyper.log_scale)
+        self.noise = math.exp(hyper.log_noise)
+        K = matern52(scaled_sqdist(X, X, hyper.inv_ls2, cat_mask), self.scale)
+        self.chol = robust_cholesky(K + self.noise * np.eye(len(X)))
+        self.alpha = linalg.cho_solve((self.chol, True), y, check_finite=False)
+
+    def cross_kernel(self, Xs: np.ndarray) -> np.ndarray:
+        return matern52(scaled_sqdist(Xs, self.X, self.hyper.inv_ls2, self.cat_mask), self.scale)
+
+    def predict(self, Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior mean and variance of the latent function (no observation noise) at rows of Xs."""
+        Ks = self.cross_kernel(Xs)
+        mean = Ks @ self.alpha
+        V = linalg.solve_triangular(self.chol, Ks.T, lower=True, check_finite=False)
+        var = np.maximum(self.scale - np.einsum("ij,ij->j", V, V), 1e-12 * self.scale)
+        return mean, var
+
+    def predict_cov(self, Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior mean (m,) and full covariance (m, m) of the latent function."""
+        Ks = self.cross_kernel(Xs)
+        V = linalg.solve_triangular(self.chol, Ks.T, lower=True, check_finite=False)
+        prior = matern52(scaled_sqdist(Xs, Xs, self.hyper.inv_ls2, self.cat_mask), self.scale)
+        cov = prior - V.T @ V
+        return Ks @ self.alpha, 0.5 * (cov + cov.T)
+
+    def predict_with_grad(
+        self, Xs: np.ndarray, dims: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Mean, variance and their gradients (m, len(dims)) along the numeric dimensions `dims`."""
+        r2 = scaled_sqdist(Xs, self.X, self.hyper.inv_ls2, self.cat_mask)
+        Ks = matern52(r2, self.scale)
+        A = matern52_dr2(r2, self.scale)
+        mean = Ks @ self.alpha
+        Kinv_ks = linalg.cho_solve((self.chol, True), Ks.T, check_finite=False).T
+        var = np.maximum(self.scale - np.einsum("ij,ij->i", Ks, Kinv_ks), 1e-12 * self.scale)
+        w = 2.0 * self.hyper.inv_ls2[dims]
+        Xd, Xsd = self.X[:, dims], Xs[:, dims]
+        Aa = A * self.alpha
+        dmean = w * (Aa.sum(axis=1, keepdims=True) * Xsd - Aa @ Xd)
+        B = A * Kinv_ks
+        dvar = -2.0 * w * (B.sum(axis=1, keepdims=True) * Xsd - B @ Xd)
+        return mean, var, dmean, dvar
+
+    def with_pseudo_observations(self, Xp: np.ndarray) -> GaussianProcess:
+        """Kriging believer: the same GP also conditioned on Xp at its own posterior mean.
+
+        The mean is unchanged and the variance shrinks around Xp, so a batch spreads out.
+        """
+        if len(Xp) == 0:
+            return self
+        mean, _ = self.predict(Xp)
+        return GaussianProcess(
+            np.vstack([self.X, Xp]), np.concatenate([self.y, mean]), self.cat_mask, self.hyper
+        )
+
+
+def _neg_log_posterior(
+    theta: np.ndarray, X: np.ndarray, y: np.ndarray, cat_mask: np.ndarray
+) -> tuple[float, np.ndarray]:
+    """Negative log marginal likelihood minus log prior, and its gradient in theta."""
+    hyper = Hyperparameters.from_vector(theta)
+    n, d = X.shape
+    scale, noise = math.exp(hyper.log_scale), math.exp(hyper.log_noise)
+    r2 = scaled_sqdist(X, X, hyper.inv_ls2, cat_mask)
+    Kf = matern52(r2, scale)
+    try:
+        L = linalg.cholesky(Kf + noise * np.eye(n), lower=True, check_finite=False)
+    except linalg.LinAlgError:
+        return 1e25, np.zeros_like(theta)
+    alpha = linalg.cho_solve((L, True), y, check_finite=False)
+    Kinv = linalg.cho_solve((L, True), np.eye(n), check_finite=False)
+    nll = 0.5 * y @ alpha + np.log(np.diag(L)).sum() + 0.5 * n * math.log(2 * math.pi)
+    W = np.outer(alpha, alpha) - Kinv  # d(log lik)/dK
+    grad = np.empty_like(theta)
+    # dK/dlog l_j = matern52_dr2 * (-2) inv_ls2_j delta_j^2
+    M = W * matern52_dr2(r2, scale)
+    grad[:d] = -0.5 * (-2.0 * hyper.inv_ls2 * pairwise_sq_contractions(M, X, cat_mask))
+    grad[d] = -0.5 * np.sum(W * Kf)
+    grad[d + 1] = -0.5 * noise * np.trace(W)
+    mu_ls, sd_ls = lengthscale_prior(d)
+    penalty = 0.5 * np.sum((hyper.log_ls - mu_ls) ** 2) / sd_ls**2
+    grad[:d] += (hyper.log_ls - mu_ls) / sd_ls**2
+    for k, (mu, sd) in ((d, LOG_SCALE_PRIOR), (d + 1, LOG_NOISE_PRIOR)):
+        penalty += 0.5 * (theta[k] - mu) ** 2 / sd**2
+        grad[k] += (theta[k] - mu) / sd**2
+    return float(nll + penalty), grad
+
+
+def _starts(d: int, rng: np.random.Generator, n_starts: int) -> list[np.ndarray]:
+    """The prior median, a short-lengthscale point, then draws from the prior."""
+    mu_ls, sd_ls = lengthscale_prior(d)
+    noise0 = LOG_NOISE_PRIOR[0]
+    starts = [
+        np.concatenate([np.full(d, mu_ls), [0.0, noise0]]),
+        np.concatenate([np.full(d, math.log(0.3)), [0.0, noise0]]),
+    ]
+    while len(starts) < n_starts:
+        starts.append(np.concatenate([rng.normal(mu_ls, sd_ls, d), [0.0, noise0]]))
+    return starts[:n_starts]
+
+
+def fit_hyperparameters(
+    X: np.ndarray,
+    y: np.ndarray,
+    cat_mask: np.ndarray,
+    rng: np.random.Generator,
+    n_starts: int = 3,
+    init: np.ndarray | None = None,
+    maxiter: int = 200,
+) -> Hyperparameters:
+    """MAP hyperparameters by L-BFGS-B from several starts (plus `init` when given)."""
+    d = X.shape[1]
+    bounds = [LOG_LS_BOUNDS] * d + [LOG_SCALE_BOUNDS, LOG_NOISE_BOUNDS]
+    lo, hi = np.array(bounds).T
+    starts = ([init] if init is not None else []) + _starts(d, rng, n_starts)
+    best, best_value = None, math.inf
+    for theta0 in starts:
+        res = optimize.minimize(
+            _neg_log_posterior,
+            np.clip(theta0, lo, hi),
+            args=(X, y, cat_mask),
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"maxiter": maxiter},
+        )
+        if np.all(np.isfinite(res.x)) and res.fun < best_value:
+            best, best_value = res.x, res.fun
+    if best is None:
+        best = np.clip(starts[0], lo, hi)
+    return Hyperparameters.from_vector(best)

@@ -1,0 +1,250 @@
+"""Tree-structured Parzen estimator (Bergstra et al. 2011) with the components that make Optuna's good
+(Watanabe 2023, "Tree-structured Parzen estimator: understanding its algorithm components").
+
+The completed trials are split into the best ``gamma(n) = min(ceil(0.1 n), 25)`` ("below") and the
+rest ("above"); each set becomes a mixture of product kernels on the space's [0, 1] encoding, so log
+parameters are modelled in log space. Numeric kernels are truncated Gaussians whose bandwidth in each
+dimension is the larger gap to the neighbouring observations (hyperopt's rule), clipped to
+[1 / min(100, 1 + kernels), 1] ("magic clip"); integers and stepped floats get the probability of
+their level's cell; categoricals a kernel that puts weight 1 on the observed choice plus a prior
+spread over all choices. Each mixture also holds one wide prior kernel of weight ``prior_weight``.
+``n_candidates`` points drawn from the below mixture l(x) are scored by log l(x) - log g(x) and the
+best is suggested. Failed trials, pending trials and the earlier points of a batch join the above
+set (a constant liar), so parallel workers are steered away from each other.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from scipy.special import log_ndtr, logsumexp, ndtr, ndtri
+
+from .base import Optimizer, SearchExhausted
+from .random_search import sobol_points
+from .space import SearchSpace
+
+_MAX_GOOD = 25
+_RECENT = 25  # trials that keep full weight; older ones ramp down (Optuna's default_weights)
+_DRAW_ROUNDS = 8
+
+
+def _good_count(n_complete: int) -> int:
+    return max(1, min(math.ceil(0.1 * n_complete), _MAX_GOOD))
+
+
+def _age_weights(m: int) -> np.ndarray:
+    """Observation weights in trial order: the newest 25 at 1, older ones ramping down to 1/m."""
+    if m <= _RECENT:
+        return np.ones(m)
+    return np.concatenate([np.linspace(1.0 / m, 1.0, m - _RECENT), np.ones(_RECENT)])
+
+
+def _log_gauss_mass(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """log(Phi(hi) - Phi(lo)) for standardized bounds, accurate in both tails."""
+    upper_tail = lo > 0
+    a = np.where(upper_tail, -hi, lo)
+    b = np.where(upper_tail, -lo, hi)
+    log_b = log_ndtr(b)
+    with np.errstate(divide="ignore"):
+        return log_b + np.log1p(-np.exp(np.minimum(log_ndtr(a) - log_b, 0.0)) + 1e-300)
+
+
+class _Cells:
+    """For discrete numeric dimensions, the [lo, hi) of each point's level cell on the encoding."""
+
+    def __init__(self, space: SearchSpace, Z: np.ndarray) -> None:
+        self.edges: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        for j, p in enumerate(space.parameters):
+            if p.is_categorical or not p.n_levels:
+                continue
+            low, high = p.unit_bounds()
+            centre = p.low + p.unit_levels(Z[:, j]) * p.grid_step
+            lo, hi = centre - p.grid_step / 2, centre + p.grid_step / 2
+            if p.log:
+                lo, hi = np.log(lo), np.log(hi)
+            self.edges[j] = ((lo - low) / (high - low), (hi - low) / (high - low))
+
+
+class _ParzenEstimator:
+    """A mixture of product kernels over the index encoding: one kernel per observation, one prior."""
+
+    def __init__(self, space: SearchSpace, X: np.ndarray, weights: np.ndarray, prior_weight: float) -> None:
+        self.space = space
+        m, d = X.shape
+        weights = np.append(weights, prior_weight) if m else np.ones(1)
+        self.log_weights = np.log(weights / weights.sum())
+        n_kernels = m + 1
+        self.mus = np.vstack([X, np.full((1, d), 0.5)])
+        self.sigmas = np.ones((n_kernels, d))
+        self.choice_probs: dict[int, np.ndarray] = {}
+        for j, p in enumerate(space.parameters):
+            if p.is_categorical:
+                k = len(p.choices)
+                probs = np.full((n_kernels, k), prior_weight / n_kernels)
+                observed = np.minimum((X[:, j] * k).astype(int), k - 1)
+                probs[np.arange(m), observed] += 1.0
+                probs[m] = 1.0  # the prior kernel is uniform over the choices
+                self.choice_probs[j] = probs / probs.sum(axis=1, keepdims=True)
+            elif m:
+                self.sigmas[:m, j] = self._bandwidths(X[:, j], n_kernels)
+        # Log probability mass of each numeric kernel inside [0, 1], for the truncation.
+        log_mass = _log_gauss_mass(-self.mus / self.sigmas, (1.0 - self.mus) / self.sigmas)
+        self.log_truncation = log_mass[:, [j for j in range(d) if j not in self.choice_probs]].sum(axis=1)
+
+    @staticmethod
+    def _bandwidths(mus: np.ndarray, n_kernels: int) -> np.ndarray:
+        """Hyperopt's rule: the larger gap to a neighbour (inner gap only at the two ends), clipped."""
+        order = np.argsort(mus, kind="stable")
+        padded = np.concatenate([[0.0], mus[order], [1.0]])
+        left, right = padded[1:-1] - padded[:-2], padded[2:] - padded[1:-1]
+        sorted_sigmas = np.maximum(left, right)
+        if len(mus) >= 2:
+            sorted_sigmas[0], sorted_sigmas[-1] = right[0], left[-1]
+        sigmas = np.empty_like(sorted_sigmas)
+        sigmas[order] = sorted_sigmas
+        return np.clip(sigmas, 1.0 / min(100.0, 1.0 + n_kernels), 1.0)
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """Points drawn from the mixture, snapped onto the space's values (index encoding)."""
+        kernels = rng.choice(len(self.log_weights), size=size, p=np.exp(self.log_weights))
+        mus, sigmas = self.mus[kernels], self.sigmas[kernels]
+        lo, hi = ndtr(-mus / sigmas), ndtr((1.0 - mus) / sigmas)
+        Z = np.clip(mus + sigmas * ndtri(lo + rng.random(mus.shape) * (hi - lo)), 0.0, 1.0)
+        for j, probs in self.choice_probs.items():
+            cumulative = np.cumsum(probs[kernels], axis=1)
+            u = rng.random((size, 1)) * cumulative[:, -1:]
+            index = np.minimum((u > cumulative).sum(axis=1), probs.shape[1] - 1)
+            Z[:, j] = (index + 0.5) / probs.shape[1]
+        return self.space.snap_unit(Z)
+
+    def log_pdf(self, Z: np.ndarray, cells: _Cells) -> np.ndarray:
+        """Log density (log mass on discrete dimensions) of each row of Z under the mixture."""
+        total = np.tile(self.log_weights - self.log_truncation, (len(Z), 1))
+        for j in range(Z.shape[1]):
+            mu, sigma = self.mus[:, j], self.sigmas[:, j]
+            if j in self.choice_probs:
+                probs = self.choice_probs[j]
+                index = np.minimum((Z[:, j] * probs.shape[1]).astype(int), probs.shape[1] - 1)
+                total += np.log(probs[:, index].T)
+            elif j in cells.edges:
+                lo, hi = cells.edges[j]
+                total += _log_gauss_mass((lo[:, None] - mu) / sigma, (hi[:, None] - mu) / sigma)
+            else:
+                z = (Z[:, j, None] - mu) / sigma
+                total += -0.5 * z**2 - np.log(sigma) - 0.5 * math.log(2 * math.pi)
+        return logsumexp(total, axis=1)
+
+
+class TPE(Optimizer):
+    """Multivariate TPE with a constant liar for pending trials; random (Sobol) for the first trials."""
+
+    name = "tpe"
+    SETTINGS = {
+        "n_startup": {
+            "type": "int",
+            "default": 10,
+            "min": 1,
+            "max": 1000,
+            "help": "Completed trials drawn quasi-randomly (scrambled Sobol) before the model takes over.",
+        },
+        "n_candidates": {
+            "type": "int",
+            "default": 24,
+            "min": 1,
+            "max": 10000,
+            "help": "Points drawn from the good trials' density and scored per suggestion.",
+        },
+        "prior_weight": {
+            "type": "float",
+            "default": 1.0,
+            "min": 0.0,
+            "max": 100.0,
+            "help": "Weight of the wide prior kernel against each trial's kernel; higher explores more.",
+        },
+    }
+
+    def _suggest(
+        self, history: list[tuple[Mapping[str, Any], Any]], pending: list[Mapping[str, Any]], n: int
+    ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        losses = self.losses(history)
+        if np.sum(~np.isnan(losses)) < self.settings["n_startup"]:
+            return self._startup(len(history) + len(pending), pending, n)
+        rng = np.random.default_rng([self.seed, len(history), len(pending)])
+        X = self.space.encode([params for params, _ in history])
+        n_good = _good_count(int(np.sum(~np.isnan(losses))))
+        ranked = np.argsort(losses, kind="stable")  # NaN (failed) sorts last: always in the above set
+        good = np.sort(ranked[:n_good])
+        bad = np.sort(ranked[n_good:])
+        below = _ParzenEstimator(self.space, X[good], _age_weights(len(good)), self.settings["prior_weight"])
+        forbidden = set(self.space.point_keys(pending))
+        evaluated = set(self.space.point_keys([params for params, _ in history]))
+        liars = [self.space.encode(pending)] if pending else []
+        out: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        for _ in range(n):
+            X_bad = np.vstack([X[bad], *liars])
+            above = _ParzenEstimator(
+                self.space, X_bad, _age_weights(len(X_bad)), self.settings["prior_weight"]
+            )
+            choice = self._best_candidate(rng, below, above, forbidden, evaluated)
+            if choice is None:
+                break
+            params, score = choice
+            key = self.space.point_keys([params])[0]
+            forbidden.add(key)
+            liars.append(self.space.encode([params]))
+            info = {"phase": "model", "log_l_over_g": score, "n_good": len(good), "n_bad": len(X_bad)}
+            out.append((params, info))
+        if not out:
+            raise SearchExhausted("TPE found no point that is not already pending")
+        return out
+
+    def _best_candidate(
+        self,
+        rng: np.random.Generator,
+        below: _ParzenEstimator,
+        above: _ParzenEstimator,
+        forbidden: set[tuple[float, ...]],
+        evaluated: set[tuple[float, ...]],
+    ) -> tuple[dict[str, Any], float | None] | None:
+        """The candidate from l(x) with the largest log l - log g; never a forbidden (pending or
+        batch) point, and an already evaluated one only when l(x) offers nothing new."""
+        fallback = None
+        for _ in range(_DRAW_ROUNDS):
+            Z = below.sample(rng, self.settings["n_candidates"])
+            candidates = self.space.decode(Z)
+            keys = self.space.point_keys(candidates)
+            cells = _Cells(self.space, Z)
+            scores = below.log_pdf(Z, cells) - above.log_pdf(Z, cells)
+            for i in np.argsort(-scores, kind="stable"):
+                if keys[i] in forbidden:
+                    continue
+                if keys[i] not in evaluated:
+                    return candidates[i], float(scores[i])
+                if fallback is None:
+                    fallback = candidates[i], float(scores[i])
+        if fallback is not None:
+            return fallback
+        for params in self.space.decode(rng.random((_DRAW_ROUNDS * 50, len(self.space)))):
+            if self.space.point_keys([params])[0] not in forbidden:
+                return params, None
+        return None
+
+    def _startup(
+        self, done: int, pending: list[Mapping[str, Any]], n: int
+    ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """Scrambled Sobol points, advancing with the number of trials so calls do not repeat."""
+        taken = set(self.space.point_keys(pending))
+        out = []
+        candidates = self.space.decode(sobol_points(len(self.space), self.seed, done, 50 * n))
+        for params, key in zip(candidates, self.space.point_keys(candidates), strict=True):
+            if key not in taken:
+                taken.add(key)
+                out.append((params, {"phase": "startup"}))
+                if len(out) == n:
+                    break
+        if not out:
+            raise SearchExhausted("TPE found no point that is not already pending")
+        return out
