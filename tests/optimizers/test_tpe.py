@@ -1,0 +1,90 @@
+"""TPE through the optimizer API: it learns, it respects the encoding, and it treats failures as bad."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from studies.optimizers import SearchSpace, get_optimizer
+
+
+def run(space, objective, budget, seed, name="tpe", **settings):
+    opt = get_optimizer(name, space, seed=seed, **settings)
+    history = []
+    for _ in range(budget):
+        params = opt.suggest(history=history)[0]
+        history.append((params, objective(params)))
+    return history
+
+
+BRANIN_SPACE = SearchSpace.from_dict(
+    {"x1": {"type": "float", "low": -5.0, "high": 10.0}, "x2": {"type": "float", "low": 0.0, "high": 15.0}}
+)
+
+
+def branin(p):
+    x, y = p["x1"], p["x2"]
+    return (
+        (y - 5.1 / (4 * math.pi**2) * x**2 + 5 / math.pi * x - 6) ** 2
+        + 10 * (1 - 1 / (8 * math.pi)) * math.cos(x)
+        + 10
+    )
+
+
+def test_it_beats_random_search_on_branin():
+    best = {
+        name: np.median([min(v for _, v in run(BRANIN_SPACE, branin, 40, seed, name)) for seed in range(6)])
+        for name in ("tpe", "random")
+    }
+    assert best["tpe"] < 0.5 * best["random"]
+
+
+def test_the_first_trials_are_quasi_random_and_then_the_model_takes_over():
+    opt = get_optimizer("tpe", BRANIN_SPACE, seed=0, n_startup=5)
+    history = run(BRANIN_SPACE, branin, 4, seed=0, n_startup=5)
+    assert opt.suggest_with_info(history=history)[0][1]["phase"] == "startup"
+    history += run(BRANIN_SPACE, branin, 1, seed=1)
+    ((_, info),) = opt.suggest_with_info(history=history)
+    assert info["phase"] == "model" and info["n_good"] == 1 and info["n_bad"] == 4
+
+
+def test_it_finds_the_good_choice_and_a_log_scaled_optimum():
+    space = SearchSpace.from_dict(
+        {
+            "lr": {"type": "float", "low": 1e-6, "high": 1.0, "log": True},
+            "opt": {"type": "categorical", "choices": ["sgd", "adam", "rmsprop", "adagrad"]},
+            "layers": {"type": "int", "low": 1, "high": 16},
+        }
+    )
+
+    def objective(p):
+        return (math.log10(p["lr"]) + 4) ** 2 + 3.0 * (p["opt"] != "adam") + 0.1 * abs(p["layers"] - 5)
+
+    history = run(space, objective, 50, seed=0)
+    late = [p for p, _ in history[30:]]
+    assert sum(p["opt"] == "adam" for p in late) >= 12
+    assert np.median([abs(math.log10(p["lr"]) + 4) for p in late]) < 1.0
+
+
+def test_failed_trials_push_it_away_from_where_they_failed():
+    space = SearchSpace.from_dict({"x": {"type": "float", "low": 0.0, "high": 1.0}})
+    history = [({"x": x}, None if x > 0.5 else x) for x in np.linspace(0.0, 1.0, 21)]
+    batch = get_optimizer("tpe", space, seed=0).suggest(history=history, n=8)
+    assert sum(p["x"] > 0.55 for p in batch) <= 1
+
+
+def test_a_batch_is_spread_out_by_the_constant_liar():
+    history = run(BRANIN_SPACE, branin, 20, seed=3)
+    batch = get_optimizer("tpe", BRANIN_SPACE, seed=3).suggest(history=history, n=6)
+    X = BRANIN_SPACE.encode(batch)
+    distances = np.linalg.norm(X[:, None] - X[None], axis=-1)[np.triu_indices(len(X), 1)]
+    assert len(batch) == 6 and distances.min() > 1e-3
+
+
+def test_maximize_is_minimize_of_the_negation():
+    history = run(BRANIN_SPACE, branin, 15, seed=2)
+    flipped = [(p, -v) for p, v in history]
+    a = get_optimizer("tpe", BRANIN_SPACE, seed=4).suggest(history=history, n=2)
+    b = get_optimizer("tpe", BRANIN_SPACE, direction="maximize", seed=4).suggest(history=flipped, n=2)
+    assert a == b
