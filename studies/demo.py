@@ -25,7 +25,9 @@ N_WORKERS = 4
 
 def _curve(final: float, steps: int) -> list[float]:
     """The same converging shape the built-in jobs report."""
-    return [final + (abs(final) + 1.0) * math.exp(-4.0 * s / steps) * (1 - s / steps) for s in range(1, steps + 1)]
+    return [
+        final + (abs(final) + 1.0) * math.exp(-4.0 * s / steps) * (1 - s / steps) for s in range(1, steps + 1)
+    ]
 
 
 def create_demo_study(owner, n_trials: int, steps: int, name: str = "demo", seed: int = 0) -> Study:
@@ -38,9 +40,17 @@ def create_demo_study(owner, n_trials: int, steps: int, name: str = "demo", seed
         study = services.create_study(
             owner,
             space.to_dict(),
-            {"name": name, "project": project, "job": "mlp_surrogate", "optimizer": "random",
-             "max_trials": n_trials, "max_parallel": N_WORKERS, "seed": seed,
-             "job_settings": {"steps": steps}, "pruner": "median" if steps else "none"},
+            {
+                "name": name,
+                "project": project,
+                "job": "mlp_surrogate",
+                "optimizer": "random",
+                "max_trials": n_trials,
+                "max_parallel": N_WORKERS,
+                "seed": seed,
+                "job_settings": {"steps": steps},
+                "pruner": "median" if steps else "none",
+            },
         )
         trials = _bulk_trials(study, points, steps, rng)
         study.set_state(Study.State.COMPLETED, f"demo data: {n_trials} trials")
@@ -55,7 +65,9 @@ def _bulk_trials(study: Study, points: list[dict], steps: int, rng: np.random.Ge
     for number, params in enumerate(points, start=1):
         final = mlp_surrogate(params) + 0.02 * float(rng.standard_normal())
         roll = rng.random()
-        state = Trial.State.FAILED if roll < 0.02 else Trial.State.PRUNED if roll < 0.12 and steps else "complete"
+        state = (
+            Trial.State.FAILED if roll < 0.02 else Trial.State.PRUNED if roll < 0.12 and steps else "complete"
+        )
         worker = number % N_WORKERS
         began = busy_until[worker] + timedelta(seconds=float(rng.uniform(0.05, 0.5)))
         ended = began + timedelta(seconds=float(rng.uniform(1.0, 8.0)))
@@ -63,8 +75,15 @@ def _bulk_trials(study: Study, points: list[dict], steps: int, rng: np.random.Ge
         n_steps = 0 if state == Trial.State.FAILED else steps if state == "complete" else max(1, steps // 3)
         curve = _curve(final, steps)[:n_steps]
         trial = Trial(
-            study=study, number=number, params=params, state=state, started=began, finished=ended,
-            enqueued=began, worker=f"w{worker + 1}@demo", n_attempts=2 if state == Trial.State.FAILED else 1,
+            study=study,
+            number=number,
+            params=params,
+            state=state,
+            started=began,
+            finished=ended,
+            enqueued=began,
+            worker=f"w{worker + 1}@demo",
+            n_attempts=2 if state == Trial.State.FAILED else 1,
             value=None if state == Trial.State.FAILED else final if state == "complete" else curve[-1],
             error="attempt 2/2 failed: RuntimeError: simulated training failure" if state == "failed" else "",
             suggestion={"phase": "random"},
@@ -84,11 +103,20 @@ def _bulk_attempts_and_curves(trials: list[Trial], steps: int) -> None:
     for t in trials:
         final_state = {"complete": "complete", "pruned": "pruned", "failed": "failed"}[t.state]
         for n in range(1, t.n_attempts + 1):
-            attempts.append(Attempt(
-                trial=t, number=n, state=final_state if n == t.n_attempts else Attempt.State.FAILED,
-                worker=t.worker, host="demo", pid=1000 + n, claimed=t.started, heartbeat=t.finished,
-                ended=t.finished, reason=t.error,
-            ))
+            attempts.append(
+                Attempt(
+                    trial=t,
+                    number=n,
+                    state=final_state if n == t.n_attempts else Attempt.State.FAILED,
+                    worker=t.worker,
+                    host="demo",
+                    pid=1000 + n,
+                    claimed=t.started,
+                    heartbeat=t.finished,
+                    ended=t.finished,
+                    reason=t.error,
+                )
+            )
     with transaction.atomic():
         for i in range(0, len(attempts), BATCH):
             Attempt.objects.bulk_create(attempts[i : i + BATCH])
