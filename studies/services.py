@@ -228,11 +228,13 @@ def schedule_trials(study_id: int) -> list[int]:
 
 def claim_trial(trial_id: int, worker: WorkerIdentity) -> Attempt | None:
     """Start an attempt with one conditional update; None when someone else has it or it is not queued."""
+    if not Study.objects.filter(trials=trial_id, state=Study.State.RUNNING).exists():
+        return None
     with transaction.atomic():
         now = db_now()
-        won = Trial.objects.filter(
-            pk=trial_id, state=Trial.State.QUEUED, study__state=Study.State.RUNNING
-        ).update(state=Trial.State.RUNNING, started=now, worker=worker.name, n_attempts=F("n_attempts") + 1)
+        # Only the row's own columns in the condition: PostgreSQL re-checks those after a concurrent
+        # update, which it does not guarantee for a join or a subquery.
+        won = Trial.objects.filter(pk=trial_id, state=Trial.State.QUEUED).update(state=Trial.State.RUNNING, started=now, worker=worker.name, n_attempts=F("n_attempts") + 1)
         if won != 1:
             return None
         trial = Trial.objects.get(pk=trial_id)
