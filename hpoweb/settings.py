@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "studies.middleware.DatabaseUnavailableMiddleware",
+    "studies.security.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "hpoweb.urls"
@@ -132,8 +133,32 @@ WHITENOISE_USE_FINDERS = True
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = int(env_float("SESSION_COOKIE_AGE_S", 14 * 24 * 3600))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# Production behind TLS (see docs/deployment.md): HSTS and the redirect are off unless set.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = int(env_float("SECURE_HSTS_SECONDS", 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# A TLS-terminating proxy sets X-Forwarded-Proto; trust it only when one is in front.
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+HPOWEB_TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
+
+# Login throttling (studies.security): failures per username and address before a lockout.
+LOGIN_MAX_FAILURES = int(env_float("LOGIN_MAX_FAILURES", 5))
+LOGIN_LOCKOUT_S = env_float("LOGIN_LOCKOUT_S", 900)
+# One cache shared by every web process (Redis) in production, so throttling counts them all.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env_str("CACHE_URL")}
+    if env_str("CACHE_URL")
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 X_FRAME_OPTIONS = "DENY"
 
 REST_FRAMEWORK = {
@@ -192,11 +217,20 @@ CELERY_WORKER_ENABLE_SOFT_SHUTDOWN_ON_IDLE = True
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TASK_DEFAULT_QUEUE = "hpoweb"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+_REAPER_PERIOD_S = env_float("HPOWEB_REAPER_PERIOD_S", 5.0)
+_RECONCILE_PERIOD_S = env_float("HPOWEB_RECONCILE_PERIOD_S", 15.0)
+# A tick that waited a whole period behind busy workers is stale: `expires` drops it instead of
+# letting ticks pile up in the queue.
 CELERY_BEAT_SCHEDULE = {
-    "reap-stale-attempts": {"task": "workers.reap", "schedule": env_float("HPOWEB_REAPER_PERIOD_S", 5.0)},
+    "reap-stale-attempts": {
+        "task": "workers.reap",
+        "schedule": _REAPER_PERIOD_S,
+        "options": {"expires": _REAPER_PERIOD_S},
+    },
     "reconcile-queued-trials": {
         "task": "workers.reconcile",
-        "schedule": env_float("HPOWEB_RECONCILE_PERIOD_S", 15.0),
+        "schedule": _RECONCILE_PERIOD_S,
+        "options": {"expires": _RECONCILE_PERIOD_S},
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
@@ -206,6 +240,7 @@ HPOWEB = {
     "HEARTBEAT_S": env_float("HPOWEB_HEARTBEAT_S", 2.0),
     "GRACE_S": env_float("HPOWEB_GRACE_S", 60.0),
     "RECONCILE_AFTER_S": env_float("HPOWEB_RECONCILE_AFTER_S", 120.0),
+    "REAPER_PERIOD_S": _REAPER_PERIOD_S,
 }
 
 LOGGING = {

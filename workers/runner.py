@@ -15,7 +15,7 @@ from django.db import DatabaseError, close_old_connections
 from studies import services
 from studies.models import Attempt
 from studies.services import Outcome, WorkerIdentity
-from workers import shutdown
+from workers import reaper, shutdown, status
 from workers.jobproc import JobProcess
 
 log = logging.getLogger(__name__)
@@ -30,12 +30,15 @@ def run_trial(trial_id: int, worker: WorkerIdentity) -> str:
     if attempt is None:
         return "not claimed"
     trial, study = attempt.trial, attempt.trial.study
+    status.running(trial_id)
     proc = JobProcess.start_callable(study.job, trial.params, study.job_settings)
     try:
         outcome = supervise(proc, attempt.pk, study.trial_timeout_s)
     except Superseded:
         proc.kill()
         return "superseded"
+    finally:
+        status.running(None)
     proc.close()
     _finish(attempt.pk, outcome)
     return outcome.state
@@ -44,8 +47,9 @@ def run_trial(trial_id: int, worker: WorkerIdentity) -> str:
 def supervise(proc: JobProcess, attempt_id: int, time_limit_s: float | None) -> Outcome:
     """Follow the job until it ends; heartbeat, store its reports, enforce limits and shutdown."""
     beat_every = settings.HPOWEB["HEARTBEAT_S"]
+    reap_every = settings.HPOWEB["REAPER_PERIOD_S"]
     started = time.monotonic()
-    next_beat = started + beat_every
+    next_beat, next_reap = started + beat_every, started + reap_every
     result: dict = {}
     pruned_reason = ""
     while proc.status is None:
@@ -68,6 +72,9 @@ def supervise(proc: JobProcess, attempt_id: int, time_limit_s: float | None) -> 
         if proc.status is None and time.monotonic() >= next_beat:
             _heartbeat(attempt_id)
             next_beat = time.monotonic() + beat_every
+        if time.monotonic() >= next_reap:
+            reaper.reap()  # the solo pool cannot take the beat's reap message while this trial runs
+            next_reap = time.monotonic() + reap_every
     return _outcome(proc, result, pruned_reason)
 
 
@@ -94,6 +101,7 @@ def _heartbeat(attempt_id: int) -> None:
     except DatabaseError:
         log.warning("attempt %s: database unavailable for the heartbeat; the job goes on", attempt_id)
         close_old_connections()
+        reaper.database_unavailable()
         return
     if not alive:
         raise Superseded

@@ -1,0 +1,106 @@
+"""Workers and a beat process with short lifecycle timings, for the reliability scenarios."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from studies.models import Attempt, Study
+from tests.harness import ROOT, Worker, wait_for, worker_env
+
+# Heartbeat 1 s, grace 5 s, reaper every second: a lost worker is judged within about 7 s.
+TIMINGS = {
+    "HEARTBEAT_S": 1.0,
+    "GRACE_S": 5.0,
+    "REAPER_PERIOD_S": 1.0,
+    "RECONCILE_AFTER_S": 3.0,
+}
+SOFT_SHUTDOWN_S = 6.0
+
+
+def timing_env(mark: Path) -> dict[str, str]:
+    return {
+        "HPOWEB_HEARTBEAT_S": str(TIMINGS["HEARTBEAT_S"]),
+        "HPOWEB_GRACE_S": str(TIMINGS["GRACE_S"]),
+        "HPOWEB_REAPER_PERIOD_S": str(TIMINGS["REAPER_PERIOD_S"]),
+        "HPOWEB_RECONCILE_AFTER_S": str(TIMINGS["RECONCILE_AFTER_S"]),
+        "HPOWEB_RECONCILE_PERIOD_S": "1",
+        "HPOWEB_SOFT_SHUTDOWN_S": str(SOFT_SHUTDOWN_S),
+        # Every process of this test carries the mark, so leftovers can be found in /proc.
+        "HPOWEB_TEST_MARK": str(mark),
+    }
+
+
+class Beat:
+    """A `celery beat` process: it only publishes the reaper and reconciler ticks."""
+
+    def __init__(self, log_dir: Path, **env: str) -> None:
+        self.name = "beat"
+        self.log_path = log_dir / "beat.log"
+        self._log = open(self.log_path, "w")
+        args = [sys.executable, "-m", "celery", "-A", "hpoweb", "beat", "--loglevel", "INFO",
+                "-s", str(log_dir / "beat-schedule")]
+        self.process = subprocess.Popen(args, cwd=ROOT, env=worker_env(**env), stdout=self._log,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait(timeout=10)
+        self._log.close()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+class Fleet:
+    """Workers started with the short timings, plus one beat; everything is killed at the end."""
+
+    def __init__(self, workers, tmp_path: Path) -> None:
+        self._workers, self.tmp_path = workers, tmp_path
+        self.env = timing_env(tmp_path)
+        self.beat: Beat | None = None
+
+    def start(self, name: str, **env: str) -> Worker:
+        return self._workers.start(name, **{**self.env, **env})
+
+    def start_beat(self) -> Beat:
+        self.beat = Beat(self.tmp_path, **self.env)
+        return self.beat
+
+    @property
+    def processes(self) -> list:
+        return [*self._workers.all, *([self.beat] if self.beat else [])]
+
+    def wait_for(self, predicate, timeout: float, what: str):
+        return wait_for(predicate, timeout, what, workers=self.processes)
+
+    def wait_for_state(self, study: Study, states: tuple[str, ...], timeout: float = 120) -> Study:
+        def reached():
+            study.refresh_from_db()
+            return study.state in states
+
+        self.wait_for(reached, timeout, f"study {study.name} to reach {states}")
+        return study
+
+    def running_attempt(self, study: Study, worker: Worker, timeout: float = 60) -> Attempt:
+        """Wait until `worker` runs an attempt of `study` and return it."""
+        return self.wait_for(
+            lambda: Attempt.objects.filter(
+                trial__study=study, state=Attempt.State.RUNNING, worker__startswith=f"{worker.name}@"
+            ).first(),
+            timeout,
+            f"{worker.name} to run a trial",
+        )
+
+    def stop(self) -> None:
+        if self.beat is not None:
+            self.beat.kill()

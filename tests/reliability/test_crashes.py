@@ -1,0 +1,77 @@
+"""Crashes: a worker SIGKILLed mid-trial, its job process killed (the OOM shape), a job that always fails."""
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from studies import services
+from studies.jobs.builtins import branin
+from studies.models import Attempt, Study, Trial
+from tests.reliability.checks import assert_sound_history, job_processes
+from tests.reliability.fleet import TIMINGS
+
+pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_worker_killed_mid_trial_is_reaped_in_time_and_its_trial_runs_again_on_a_survivor(make_study, fleet):
+    study = make_study(max_trials=6, max_parallel=2, max_retries=1, job_settings={"steps": 4, "duration_s": 3.0})
+    victim, survivor = fleet.start("w1"), fleet.start("w2")
+    fleet.start_beat()
+    services.start_study(study)
+
+    attempt = fleet.running_attempt(study, victim)
+    fleet.wait_for(lambda: job_processes(fleet.tmp_path, {victim.pid, survivor.pid}), 20, "the job to start")
+    victim.signal(signal.SIGKILL)
+    victim.process.wait(timeout=10)
+
+    fleet.wait_for_state(study, (Study.State.COMPLETED,), timeout=180)
+    attempt.refresh_from_db()
+    assert attempt.state == Attempt.State.FAILED and "worker lost: no heartbeat" in attempt.reason
+    silence = (attempt.ended - attempt.heartbeat).total_seconds()
+    assert silence <= TIMINGS["GRACE_S"] + 2 * TIMINGS["REAPER_PERIOD_S"], f"reaped after {silence:.1f} s"
+    retry = attempt.trial.attempts.get(number=2)
+    assert retry.state == Attempt.State.COMPLETE and retry.worker.startswith("w2@")
+    assert_sound_history(study, branin, fleet, n_trials=6)
+    assert study.trials.filter(state=Trial.State.COMPLETE).count() == 6
+
+
+def test_a_killed_job_process_fails_its_attempt_at_once_with_the_signal_named_and_is_retried(make_study, fleet):
+    study = make_study(max_trials=2, max_parallel=1, max_retries=1, job_settings={"steps": 4, "duration_s": 3.0})
+    worker = fleet.start("w1")
+    services.start_study(study)
+
+    attempt = fleet.running_attempt(study, worker)
+    [job] = fleet.wait_for(lambda: job_processes(fleet.tmp_path, {worker.pid}), 20, "the job to start")
+    os.kill(job, signal.SIGKILL)
+
+    fleet.wait_for_state(study, (Study.State.COMPLETED,), timeout=120)
+    attempt.refresh_from_db()
+    assert attempt.state == Attempt.State.FAILED
+    assert "killed by signal SIGKILL" in attempt.reason
+    assert (attempt.ended - attempt.heartbeat).total_seconds() < TIMINGS["GRACE_S"], "not at once"
+    assert attempt.trial.attempts.count() == 2
+    assert_sound_history(study, branin, fleet, n_trials=2)
+
+
+def test_a_job_that_always_crashes_gets_exactly_its_retries_and_the_study_stops_at_its_failure_limit(
+    make_study, fleet
+):
+    study = make_study(max_trials=10, max_parallel=2, max_retries=2, max_consecutive_failures=3,
+                       job_settings={"fail_rate": 1.0})
+    fleet.start("w1"), fleet.start("w2")
+    services.start_study(study)
+
+    fleet.wait_for_state(study, (Study.State.FAILED,), timeout=120)
+    fleet.wait_for(lambda: not Attempt.objects.filter(trial__study=study, state="running").exists(), 30,
+                   "running attempts to end")
+    assert "3 trials failed in a row" in study.state_reason
+    failed = study.trials.filter(state=Trial.State.FAILED)
+    assert failed.count() >= 3
+    for trial in failed:
+        attempts = list(trial.attempts.all())
+        assert [a.state for a in attempts] == [Attempt.State.FAILED] * 3
+        assert "simulated training failure" in trial.error and "attempt 3/3" in trial.error
+    assert not study.trials.filter(state__in=[Trial.State.QUEUED, Trial.State.RUNNING]).exists()
+    assert_sound_history(study, branin, fleet)

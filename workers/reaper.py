@@ -1,0 +1,54 @@
+"""The reaper, run by whichever worker gets to it: idle workers through the beat task, busy ones from
+their supervising loop.
+
+Why both: with the solo pool a busy worker cannot take a queued `workers.reap` message, so when every
+worker runs a long trial the beat ticks would wait behind them while a dead worker's trial stays
+"running". The advisory lock (PostgreSQL) or the IMMEDIATE transaction (SQLite) keeps it singular.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
+
+from studies import services
+
+log = logging.getLogger(__name__)
+
+_LOCK_ID = 0x4850_0001
+_judge_after: float | None = None  # one grace period after this process first looked, or after an outage
+
+
+def _singular() -> bool:
+    """Take a transaction-scoped lock so one reaper runs at a time (PostgreSQL); SQLite is one host."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_LOCK_ID])
+        return bool(cursor.fetchone()[0])
+
+
+def database_unavailable() -> None:
+    """Judge no one for one grace period: heartbeats could not be written while the database was away."""
+    global _judge_after
+    _judge_after = time.monotonic() + settings.HPOWEB["GRACE_S"]
+
+
+def reap() -> int:
+    """Fail attempts that stopped heartbeating; waits one grace period after start-up or an outage."""
+    if _judge_after is None:
+        database_unavailable()
+    if time.monotonic() < _judge_after:
+        return 0
+    try:
+        with transaction.atomic():
+            if not _singular():
+                return 0
+            return services.reap_stale_attempts()
+    except DatabaseError:
+        database_unavailable()
+        log.warning("reaper: database unavailable; judging no one for one grace period")
+        return 0

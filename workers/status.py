@@ -1,0 +1,85 @@
+"""Each worker keeps its `WorkerStatus` row current, so the workers page can tell live from lost.
+
+Written three ways: once when the worker is ready (host, pid, queues), by a daemon thread every
+heartbeat period (`last_seen`: the process is alive, even while its solo pool runs a long trial), and
+around each task (`last_consumed`, `current_trial`: the worker still takes messages). A worker whose
+`last_seen` is old stopped answering; one that is alive and idle while its queue holds trials waiting
+longer than the reconcile threshold, and that has consumed nothing meanwhile, is connected but not
+consuming (celery#8030): `studies.worker_health` draws those conclusions.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+
+from celery.signals import task_prerun, worker_ready, worker_shutdown
+from django.conf import settings
+from django.db import DatabaseError, close_old_connections, connection
+
+from studies.models import WorkerStatus
+from studies.services import db_now
+
+log = logging.getLogger(__name__)
+
+_name: str | None = None
+_stop = threading.Event()
+
+
+def _write(**fields) -> None:
+    if _name is None:
+        return
+    try:
+        WorkerStatus.objects.filter(name=_name).update(**fields)
+    except DatabaseError:
+        close_old_connections()
+
+
+def _beat() -> None:
+    while not _stop.wait(settings.HPOWEB["HEARTBEAT_S"]):
+        _write(last_seen=db_now())
+    connection.close()
+
+
+@worker_ready.connect
+def _on_ready(sender, **_kwargs) -> None:
+    global _name
+    _name = sender.hostname
+    queues = ",".join(sorted(q.name for q in sender.app.amqp.queues.consume_from.values()))
+    now = db_now()
+    WorkerStatus.objects.update_or_create(
+        name=_name,
+        defaults={
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "queues": queues,
+            "started": now,
+            "last_seen": now,
+            "last_consumed": None,
+            "current_trial": None,
+        },
+    )
+    threading.Thread(target=_beat, name="hpoweb-worker-status", daemon=True).start()
+
+
+@task_prerun.connect
+def _on_task(**_kwargs) -> None:
+    _write(last_consumed=db_now())
+
+
+@worker_shutdown.connect
+def _on_shutdown(**_kwargs) -> None:
+    """A clean exit removes the row: only workers that vanished without a word stay listed as lost."""
+    _stop.set()
+    if _name is not None:
+        try:
+            WorkerStatus.objects.filter(name=_name).delete()
+        except DatabaseError:
+            pass
+
+
+def running(trial_id: int | None) -> None:
+    """Record the trial this worker runs now (None when it is idle again)."""
+    _write(current_trial_id=trial_id)
