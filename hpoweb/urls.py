@@ -4,10 +4,13 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from studies import views
+from studies.security import ThrottledAuthenticationForm
 
 urlpatterns = [
     path("", views.study_list, name="study-list"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "login/", auth_views.LoginView.as_view(authentication_form=ThrottledAuthenticationForm), name="login"
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("studies/new/", views.study_create, name="study-create"),
     path("studies/<int:study_id>/", views.study_detail, name="study-detail"),
@@ -18,6 +21,7 @@ urlpatterns = [
     path(
         "studies/<int:study_id>/trials/<int:number>/<slug:action>/", views.trial_action, name="trial-action"
     ),
+    path("", include("studies.team_urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/", include("studies.api.urls")),

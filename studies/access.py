@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.http import Http404
 
-from studies.models import Membership, Project, Study, Trial
+from studies.models import ApiToken, AuditEvent, Membership, Project, Study, Trial
 
 _CAN_EDIT = (Membership.Role.EDITOR, Membership.Role.OWNER)
 
@@ -55,3 +55,28 @@ def trial_for_user(user, study_id, number, *, edit: bool = False) -> Trial:
     if trial is None:
         raise Http404("No such trial.")
     return trial
+
+
+def can_manage(user, project: Project) -> bool:
+    """Owners (and staff) manage a project's members."""
+    return role_in(user, project) == Membership.Role.OWNER
+
+
+def project_for_user(user, project_id, *, manage: bool = False) -> Project:
+    """The project if `user` belongs to it (and owns it, with manage=True); Http404 otherwise."""
+    project = visible_projects(user).filter(pk=project_id).first()
+    if project is None or (manage and not can_manage(user, project)):
+        raise Http404("No such project.")
+    return project
+
+
+def audit_events(user):
+    """The audit log is for staff; anyone else is told it does not exist."""
+    if not user.is_staff:
+        raise Http404("No such page.")
+    return AuditEvent.objects.select_related("user", "study")
+
+
+def tokens_of(user):
+    """A user's own API tokens; nobody sees another person's, staff included (they use the admin)."""
+    return ApiToken.objects.filter(user=user)

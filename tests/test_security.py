@@ -1,0 +1,63 @@
+"""Login throttling and the Content Security Policy."""
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+
+from studies.security import CONTENT_SECURITY_POLICY
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _login(client, username, password, ip="10.0.0.1"):
+    return client.post(reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=ip)
+
+
+def test_repeated_failures_lock_the_account_for_that_address_even_with_the_right_password(client, cast, settings):
+    settings.LOGIN_MAX_FAILURES = 3
+    for _ in range(3):
+        assert _login(client, "viewer", "wrong").status_code == 200
+    response = _login(client, "viewer", "pw-viewer")
+    assert response.status_code == 200 and "Too many failed log-ins" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert _login(client, "viewer", "pw-viewer", ip="10.0.0.2").status_code == 302
+
+
+def test_a_successful_login_resets_the_count(client, cast, settings):
+    settings.LOGIN_MAX_FAILURES = 2
+    _login(client, "viewer", "wrong")
+    assert _login(client, "viewer", "pw-viewer").status_code == 302
+    client.logout()
+    _login(client, "viewer", "wrong")
+    assert _login(client, "viewer", "pw-viewer").status_code == 302
+
+
+def test_every_page_carries_the_content_security_policy(client, cast, make_study):
+    study = make_study()
+    client.force_login(cast["owner"])
+    for url in [reverse("login"), reverse("study-list"), study.get_absolute_url(), reverse("project-list")]:
+        assert client.get(url)["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    assert "script-src 'self';" in CONTENT_SECURITY_POLICY and "unsafe-eval" not in CONTENT_SECURITY_POLICY
+
+
+def test_pages_have_no_inline_scripts_or_event_handlers(client, cast, make_study):
+    import re
+
+    study = make_study()
+    client.force_login(cast["staff"])
+    urls = [reverse("study-list"), reverse("study-create"), study.get_absolute_url(), reverse("project-list"),
+            reverse("token-list"), reverse("audit-list"), reverse("project-detail", args=[study.project_id])]
+    for url in urls:
+        page = client.get(url).content.decode()
+        for tag in re.findall(r"<script\b[^>]*>", page):
+            assert "src=" in tag or 'type="application/json"' in tag, (url, tag)
+        assert not re.search(r"\son[a-z]+\s*=", page), url
+        assert "javascript:" not in page, url

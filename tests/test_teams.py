@@ -1,0 +1,85 @@
+"""Projects and members: two teams share one instance without seeing each other's studies."""
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from studies.models import AuditEvent, Membership, Project
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_user_lists_only_the_projects_they_belong_to(client, cast):
+    client.force_login(cast["viewer"])
+    page = client.get(reverse("project-list")).content.decode()
+    assert "Vision" in page and "Elsewhere" not in page
+    client.force_login(cast["staff"])
+    page = client.get(reverse("project-list")).content.decode()
+    assert "Vision" in page and "Elsewhere" in page
+
+
+def test_a_project_page_shows_its_studies_and_members_and_hides_other_teams(client, cast, project, make_study):
+    make_study(name="vision-study")
+    client.force_login(cast["viewer"])
+    page = client.get(reverse("project-detail", args=[project.pk])).content.decode()
+    assert "vision-study" in page and "editor" in page and "stranger" not in page
+    client.force_login(cast["stranger"])
+    assert client.get(reverse("project-detail", args=[project.pk])).status_code == 404
+
+
+def test_only_staff_create_projects_and_the_creator_owns_it(client, cast):
+    client.force_login(cast["owner"])
+    assert client.post(reverse("project-list"), {"name": "Audio"}).status_code == 404
+    client.force_login(cast["staff"])
+    response = client.post(reverse("project-list"), {"name": "Audio", "description": "speech"})
+    audio = Project.objects.get(name="Audio")
+    assert response["Location"] == reverse("project-detail", args=[audio.pk])
+    assert audio.memberships.get().user == cast["staff"]
+
+
+def test_an_owner_adds_changes_and_removes_members(client, cast, project):
+    client.force_login(cast["owner"])
+    url = reverse("member-set", args=[project.pk])
+    client.post(url, {"username": "stranger", "role": "viewer"})
+    assert Membership.objects.get(project=project, user=cast["stranger"]).role == "viewer"
+    client.post(url, {"username": "stranger", "role": "editor"})
+    membership = Membership.objects.get(project=project, user=cast["stranger"])
+    assert membership.role == "editor"
+    client.post(reverse("member-remove", args=[project.pk, membership.pk]))
+    assert not Membership.objects.filter(project=project, user=cast["stranger"]).exists()
+    assert AuditEvent.objects.filter(action__in=["member-set", "member-remove"]).count() == 3
+
+
+def test_editors_and_viewers_cannot_manage_members(client, cast, project):
+    for who in ("editor", "viewer", "stranger"):
+        client.force_login(cast[who])
+        response = client.post(reverse("member-set", args=[project.pk]), {"username": who, "role": "owner"})
+        assert response.status_code == 404
+    assert Membership.objects.get(project=project, user=cast["editor"]).role == "editor"
+
+
+def test_the_last_owner_cannot_be_removed_or_demoted(client, cast, project):
+    client.force_login(cast["owner"])
+    membership = Membership.objects.get(project=project, user=cast["owner"])
+    response = client.post(reverse("member-remove", args=[project.pk, membership.pk]), follow=True)
+    assert "at least one owner" in response.content.decode()
+    client.post(reverse("member-set", args=[project.pk]), {"username": "owner", "role": "viewer"})
+    assert Membership.objects.get(pk=membership.pk).role == "owner"
+
+
+def test_an_unknown_username_is_reported(client, cast, project):
+    client.force_login(cast["owner"])
+    response = client.post(reverse("member-set", args=[project.pk]), {"username": "nobody", "role": "viewer"},
+                           follow=True)
+    assert "no active user named" in response.content.decode()
+
+
+def test_the_audit_log_is_for_staff_only(client, cast, make_study):
+    make_study(name="audited")
+    for who in ("owner", "editor", "viewer", "stranger"):
+        client.force_login(cast[who])
+        assert client.get(reverse("audit-list")).status_code == 404
+    client.force_login(cast["staff"])
+    page = client.get(reverse("audit-list"), {"action": "create"}).content.decode()
+    assert "audited" in page and "owner" in page
+    assert client.get(reverse("audit-list"), {"page": "x"}).status_code == 404
