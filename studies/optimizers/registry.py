@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .base import Optimizer, SettingsSpec
+from .cmaes import CMAES
 from .gp import GPOptimizer
 from .grid import GridSearch
 from .random_search import RandomSearch
@@ -16,6 +17,7 @@ _CLASSES: dict[str, type[Optimizer]] = {
     "grid": GridSearch,
     "gp": GPOptimizer,
     "tpe": TPE,
+    "cmaes": CMAES,
 }
 
 # name -> settings description ({"type": "bool"|"int"|"float"|"choice", "default", "help", ...});
