@@ -133,3 +133,27 @@ def test_it_handles_a_space_of_one_parameter_and_large_batches(name):
     batch = get_optimizer(name, space, seed=2).suggest(history=[({"x": 0.123}, 1.0)], n=5)
     assert len(batch) == 5
     assert np.all([0.0 <= p["x"] <= 1.0 for p in batch])
+
+
+@pytest.mark.parametrize("n_history", [0, 12])
+def test_a_batch_of_n_gives_n_distinct_points_when_the_space_allows(name, n_history):
+    batch = get_optimizer(name, SPACE, seed=6).suggest(history=make_history(n_history), n=4)
+    assert len(batch) == 4
+    assert len(set(SPACE.point_keys(batch))) == 4
+    for params in batch:
+        assert_plain_point(params)
+
+
+def test_a_history_of_only_failures_still_gives_points(name):
+    history = make_history(12, failures=set(range(12)))
+    for params in get_optimizer(name, SPACE, seed=2).suggest(history=history, n=2):
+        assert_plain_point(params)
+
+
+def test_repeated_and_constant_results_do_not_break_it(name):
+    point = make_history(1)[0][0]
+    history = [(point, 1.0)] * 6 + [(p, 1.0) for p, _ in make_history(8, seed=7)]
+    batch = get_optimizer(name, SPACE, seed=2).suggest(history=history, n=2)
+    assert len(set(SPACE.point_keys(batch))) == len(batch) == 2
+    for params in batch:
+        assert_plain_point(params)
