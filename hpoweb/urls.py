@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from studies import views
+from studies import plot_views, views
 from studies.security import ThrottledAuthenticationForm
 
 urlpatterns = [
@@ -15,7 +15,19 @@ urlpatterns = [
     path("studies/new/", views.study_create, name="study-create"),
     path("studies/<int:study_id>/", views.study_detail, name="study-detail"),
     path("studies/<int:study_id>/leaderboard/", views.study_leaderboard, name="study-leaderboard"),
-    path("studies/<int:study_id>/history.json", views.study_history, name="study-history"),
+    path(
+        "studies/<int:study_id>/history.json",
+        plot_views.study_plot,
+        {"kind": "history"},
+        name="study-history",
+    ),
+    path("studies/<int:study_id>/plots/<slug:kind>.json", plot_views.study_plot, name="study-plot"),
+    path(
+        "studies/<int:study_id>/plots/<slug:kind>.csv",
+        plot_views.study_plot,
+        {"fmt": "csv"},
+        name="study-plot-csv",
+    ),
     path("studies/<int:study_id>/<slug:action>/", views.study_action, name="study-action"),
     path("studies/<int:study_id>/trials/<int:number>/", views.trial_detail, name="trial-detail"),
     path(

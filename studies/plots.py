@@ -1,27 +1,28 @@
-"""Plots in two steps: the database turned into plain data, then plain data turned into a plotly figure.
+"""The study page's plots, step one: the database read into plain data (a fixed number of queries).
 
-Figure builders are pure functions of plain data, so they are unit-tested without a database and
-the page hands their output to plotly.js through `json_script`.
+Step two, plain data to plotly figures, is `studies.figures` (and `studies.analysis_figures` for what
+a worker computed); `PLOTS` pairs them for the data endpoints in `studies.plot_views`, each with the
+table its CSV download writes.
 """
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from studies.models import Study, Trial
+from django.db.models import Avg, F, Max, Min
+from django.utils import timezone
 
-STATE_COLOURS = {
-    "complete": "#1f77b4",
-    "pruned": "#ff7f0e",
-    "failed": "#d62728",
-    "running": "#2ca02c",
-    "queued": "#9467bd",
-    "cancelled": "#7f7f7f",
-}
+from studies import analysis_figures, figures
+from studies.models import Study, StudyAnalysis, Trial, TrialMetric
+
+
+def _ms(when) -> int | None:
+    return int(when.timestamp() * 1000) if when else None
 
 
 def history_data(study: Study) -> dict:
-    """Finished trials in number order: value, state, finish time (ISO)."""
+    """Finished trials in number order: value, state, finish time (ISO and epoch milliseconds)."""
     rows = (
         study.trials.filter(state__in=Trial.FINISHED)
         .order_by("number")
@@ -34,74 +35,140 @@ def history_data(study: Study) -> dict:
         "value": [],
         "state": [],
         "finished": [],
+        "finished_ms": [],
     }
     for number, value, state, finished in rows:
         data["number"].append(number)
         data["value"].append(value)
         data["state"].append(state)
         data["finished"].append(finished.isoformat() if finished else None)
+        data["finished_ms"].append(_ms(finished))
+    data["n_trials"] = len(data["number"])
     return data
 
 
-def best_so_far(values: list[float | None], states: list[str], direction: str) -> list[float | None]:
-    """The running best among complete trials (None until the first one)."""
-    best, out = None, []
-    better = min if direction == "minimize" else max
-    for value, state in zip(values, states, strict=True):
-        if state == "complete" and value is not None and math.isfinite(value):
-            best = value if best is None else better(best, value)
-        out.append(best)
-    return out
+def complete_data(study: Study) -> dict:
+    """Complete trials' params (one list per parameter) and values, for parallel coordinates and slices."""
+    space = study.space.to_dict()
+    data = {
+        "direction": study.direction,
+        "metric": study.metric,
+        "space": space,
+        "number": [],
+        "value": [],
+        "params": {name: [] for name in space},
+    }
+    rows = study.trials.completed().filter(value__isnull=False).order_by("number")
+    for number, params, value in rows.values_list("number", "params", "value"):
+        data["number"].append(number)
+        data["value"].append(value)
+        for name in space:
+            data["params"][name].append(params.get(name))
+    data["n_trials"] = study.trials.filter(state__in=Trial.FINISHED).count()
+    return data
 
 
-def history_figure(data: dict, x_axis: str = "number", log_y: bool = False) -> dict:
-    """Every value (coloured by state) and the best so far."""
-    xs = data["number"] if x_axis == "number" else data["finished"]
-    traces = []
-    for state in ("complete", "pruned", "failed"):
-        idx = [i for i, s in enumerate(data["state"]) if s == state and data["value"][i] is not None]
-        if idx:
-            traces.append(
-                {
-                    "type": "scattergl",
-                    "mode": "markers",
-                    "name": state,
-                    "x": [xs[i] for i in idx],
-                    "y": [data["value"][i] for i in idx],
-                    "marker": {
-                        "color": STATE_COLOURS[state],
-                        "size": 6,
-                        "symbol": "circle" if state == "complete" else "x",
-                    },
-                }
-            )
-    traces.append(
+def timeline_data(study: Study) -> dict:
+    rows = study.trials.filter(started__isnull=False).order_by("number")
+    trials = [
         {
-            "type": "scatter",
-            "mode": "lines",
-            "name": "best so far",
-            "line": {"shape": "hv", "color": "#111"},
-            "x": xs,
-            "y": best_so_far(data["value"], data["state"], data["direction"]),
+            "number": n,
+            "worker": w or "?",
+            "state": s,
+            "started": a.isoformat(),
+            "started_ms": _ms(a),
+            "finished": b.isoformat() if b else None,
+            "finished_ms": _ms(b),
         }
+        for n, w, s, a, b in rows.values_list("number", "worker", "state", "started", "finished")
+    ]
+    finished = sum(1 for t in trials if t["state"] in Trial.FINISHED)
+    return {"trials": trials, "now_ms": _ms(timezone.now()), "n_trials": finished}
+
+
+def curves_data(study: Study) -> dict:
+    """A best-first sample of learning curves plus the min, mean and max of all trials at each step."""
+    current = TrialMetric.objects.filter(trial__study=study, attempt_id=F("trial__attempt_id"))
+    candidates = list(
+        study.trials.filter(state__in=[*Trial.FINISHED, Trial.State.RUNNING], attempt__isnull=False)
+        .exclude(state=Trial.State.CANCELLED)
+        .values_list("pk", "number", "state", "value")
     )
+    ranked = [c for c in candidates if c[3] is not None]
+    chosen = [
+        ranked[i]
+        for i in figures.best_first_sample([c[3] for c in ranked], study.direction, figures.MAX_CURVES)
+    ]
+    chosen += [c for c in candidates if c[3] is None][: figures.MAX_CURVES // 10]
+    by_pk = {pk: {"number": n, "state": s, "step": [], "value": []} for pk, n, s, _ in chosen}
+    rows = current.filter(trial_id__in=list(by_pk)).order_by("trial_id", "step")
+    for trial_id, step, value in rows.values_list("trial_id", "step", "value"):
+        by_pk[trial_id]["step"].append(step)
+        by_pk[trial_id]["value"].append(value)
+    agg = {"step": [], "min": [], "mean": [], "max": []}
+    for row in (
+        current.values("step").order_by("step").annotate(lo=Min("value"), mean=Avg("value"), hi=Max("value"))
+    ):
+        agg["step"].append(row["step"])
+        agg["min"].append(row["lo"])
+        agg["mean"].append(row["mean"])
+        agg["max"].append(row["hi"])
+    curves = sorted((c for c in by_pk.values() if c["step"]), key=lambda c: c["number"])
     return {
-        "data": traces,
-        "layout": {
-            "margin": {"t": 30, "r": 10, "b": 40, "l": 60},
-            "xaxis": {"title": {"text": "trial" if x_axis == "number" else "finished at"}},
-            "yaxis": {"title": {"text": data["metric"]}, "type": "log" if log_y else "linear"},
-            "legend": {"orientation": "h"},
-        },
+        "metric": study.metric,
+        "curves": curves,
+        "aggregate": agg,
+        "n_curves": len(candidates),
+        "n_trials": sum(1 for c in candidates if c[2] != Trial.State.RUNNING),
     }
 
 
-def curve_figure(steps: list[int], values: list[float], metric: str) -> dict:
+def analysis_data(study: Study, kind: str) -> dict:
+    """What the worker stored for `kind`, or a note that it has not been computed yet."""
+    row = StudyAnalysis.objects.filter(study=study, kind=kind).values("data", "n_trials", "computed").first()
+    if row is None:
+        return {"n_trials": 0, "data": None, "metric": study.metric, "computed": None}
     return {
-        "data": [{"type": "scatter", "mode": "lines+markers", "x": steps, "y": values, "name": metric}],
-        "layout": {
-            "margin": {"t": 20, "r": 10, "b": 40, "l": 60},
-            "xaxis": {"title": {"text": "step"}},
-            "yaxis": {"title": {"text": metric}},
-        },
+        "n_trials": row["n_trials"],
+        "data": row["data"],
+        "metric": study.metric,
+        "computed": row["computed"].isoformat(),
     }
+
+
+@dataclass(frozen=True)
+class Plot:
+    """One data endpoint: read the data, draw it with the query's options, tabulate it for CSV."""
+
+    read: Callable[[Study], dict]
+    draw: Callable[[dict, dict], dict]
+    table: Callable[[dict], tuple[list[str], list[list]]]
+
+
+PLOTS: dict[str, Plot] = {
+    "history": Plot(
+        history_data,
+        lambda d, o: figures.history_figure(d, x_axis=o["x"] or "number", log_y=o["log"]),
+        figures.history_table,
+    ),
+    "parallel": Plot(
+        complete_data, lambda d, o: figures.parallel_figure(d, o["top"] or 100.0), figures.params_table
+    ),
+    "slice": Plot(complete_data, lambda d, o: figures.slice_figure(d), figures.params_table),
+    "edf": Plot(complete_data, lambda d, o: figures.edf_figure(d), figures.edf_table),
+    "timeline": Plot(timeline_data, lambda d, o: figures.timeline_figure(d), figures.timeline_table),
+    "curves": Plot(curves_data, lambda d, o: figures.curves_figure(d, log_y=o["log"]), figures.curves_table),
+    "importance": Plot(
+        lambda s: analysis_data(s, "importance"),
+        analysis_figures.importance_figure,
+        analysis_figures.importance_table,
+    ),
+    "posterior": Plot(
+        lambda s: analysis_data(s, "posterior"),
+        analysis_figures.posterior_figure,
+        analysis_figures.posterior_table,
+    ),
+    "contour": Plot(
+        lambda s: analysis_data(s, "contour"), analysis_figures.contour_figure, analysis_figures.contour_table
+    ),
+}

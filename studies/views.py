@@ -7,11 +7,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, F
-from django.http import Http404, JsonResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from studies import access, plots, services
+from studies import access, figures, services
 from studies.forms import ParameterFormSet, StudyForm
 from studies.jobs import registry as job_registry
 from studies.models import Trial
@@ -101,15 +101,6 @@ def study_leaderboard(request, study_id):
     return render(request, "studies/_leaderboard.html", _leaderboard(request, study))
 
 
-@login_required
-def study_history(request, study_id):
-    study = access.study_for_user(request.user, study_id)
-    data = plots.history_data(study)
-    x_axis = "time" if request.GET.get("x") == "time" else "number"
-    figure = plots.history_figure(data, x_axis=x_axis, log_y=request.GET.get("log") == "1")
-    return JsonResponse({"figure": figure, "n_trials": len(data["number"]), "state": study.state})
-
-
 _ACTIONS = {
     "start": services.start_study,
     "resume": services.start_study,
@@ -144,7 +135,7 @@ def trial_detail(request, study_id, number):
             "trial": trial,
             "attempts": trial.attempts.all(),
             "can_edit": access.can_edit(request.user, trial.study),
-            "curve": plots.curve_figure(list(steps), list(values), trial.study.metric),
+            "curve": figures.curve_figure(list(steps), list(values), trial.study.metric),
             "params": sorted(trial.params.items()),
         },
     )

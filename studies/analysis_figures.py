@@ -1,0 +1,310 @@
+"""Figures of what a worker computed (`studies.analysis`): importance, GP posterior slices, contour.
+
+Each takes `plots.analysis_data` output ({"data", "n_trials", "metric", ...}) and the query options.
+While the analysis has not run, or a helper it needs is missing, the figure says so in words.
+"""
+
+from __future__ import annotations
+
+from studies.figures import MARGIN, STATE_COLOURS, empty_figure, label, r6, r6_list
+
+NOT_YET = "Not computed yet: a worker computes this after results arrive."
+
+
+def _unavailable(stored: dict | None, part: str) -> str | None:
+    if stored is None:
+        return NOT_YET
+    section = stored.get(part) if part else stored
+    if section is None:
+        return NOT_YET
+    return section.get("unavailable")
+
+
+def importance_figure(analysis: dict, options: dict) -> dict:
+    """Importance of each parameter by each method, with 95 % bootstrap intervals as error bars."""
+    stored = analysis["data"]
+    if stored is None:
+        return empty_figure(NOT_YET)
+    traces, notes = [], []
+    methods = {"ped_anova": "PED-ANOVA", "gp": "GP Sobol main effects"}
+    names = []
+    for method, title in methods.items():
+        result = stored.get(method) or {"unavailable": NOT_YET}
+        if "unavailable" in result:
+            notes.append(f"{title}: {result['unavailable']}")
+            continue
+        if result.get("warning"):
+            notes.append(f"{title}: {result['warning']}")
+        params = result["params"]
+        names = names or sorted(params, key=lambda n: params[n]["importance"])
+        imp = [params[n]["importance"] for n in names]
+        traces.append(
+            {
+                "type": "bar",
+                "orientation": "h",
+                "name": f"{title} ({result['n_trials']} trials)",
+                "y": [label(n) for n in names],
+                "x": r6_list(imp),
+                "error_x": {
+                    "type": "data",
+                    "symmetric": False,
+                    "array": r6_list([params[n]["high"] - params[n]["importance"] for n in names]),
+                    "arrayminus": r6_list([params[n]["importance"] - params[n]["low"] for n in names]),
+                },
+            }
+        )
+    if not traces:
+        return empty_figure(" ".join(notes))
+    annotations = [
+        {
+            "text": label(note),
+            "showarrow": False,
+            "xref": "paper",
+            "yref": "paper",
+            "x": 0,
+            "y": -0.18 - 0.07 * i,
+            "xanchor": "left",
+            "font": {"color": "#a33"},
+        }
+        for i, note in enumerate(notes)
+    ]
+    return {
+        "data": traces,
+        "layout": {
+            "margin": {**MARGIN, "b": 60 + 25 * len(notes)},
+            "barmode": "group",
+            "xaxis": {"title": {"text": "importance (sums to 1)"}, "rangemode": "tozero"},
+            "yaxis": {"automargin": True},
+            "legend": {"orientation": "h"},
+            "annotations": annotations,
+        },
+    }
+
+
+def importance_table(analysis: dict) -> tuple[list[str], list[list]]:
+    rows = []
+    for method, result in (analysis["data"] or {}).items():
+        for name, p in (result or {}).get("params", {}).items():
+            rows.append([method, name, p["importance"], p["low"], p["high"], result.get("n_trials")])
+    return ["method", "parameter", "importance", "low", "high", "n_trials"], rows
+
+
+def _slice(stored: dict, param: str) -> tuple[str, dict] | None:
+    slices = stored.get("slices") or {}
+    if not slices:
+        return None
+    name = param if param in slices else next(iter(slices))
+    return name, slices[name]
+
+
+def posterior_figure(analysis: dict, options: dict) -> dict:
+    """One parameter's slice through the incumbent: mean, ±2σ band, observations, acquisition, next point."""
+    stored = analysis["data"]
+    message = _unavailable(stored, "")
+    if message:
+        return empty_figure(message)
+    found = _slice(stored, options.get("param") or "")
+    if found is None:
+        return empty_figure("The GP could not be fitted yet (no complete trial).")
+    name, s = found
+    categorical = any(isinstance(v, str) for v in s["x"])
+    xs = [label(v) for v in s["x"]] if categorical else r6_list(s["x"])
+    mean = r6_list(s["mean"])
+    traces = [
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "x": xs,
+            "y": r6_list(s["upper"]),
+            "line": {"width": 0},
+            "showlegend": False,
+            "hoverinfo": "skip",
+        },
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "name": "±2σ",
+            "x": xs,
+            "y": r6_list(s["lower"]),
+            "fill": "tonexty",
+            "fillcolor": "rgba(31,119,180,0.2)",
+            "line": {"width": 0},
+        },
+        {
+            "type": "scatter",
+            "mode": "lines+markers" if categorical else "lines",
+            "name": "posterior mean",
+            "x": xs,
+            "y": mean,
+            "line": {"color": STATE_COLOURS["complete"]},
+        },
+    ]
+    obs = s.get("observations") or {"x": [], "y": []}
+    if obs["x"]:
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": "observations (projected)",
+                "x": [label(v) for v in obs["x"]] if categorical else r6_list(obs["x"]),
+                "y": r6_list(obs["y"]),
+                "marker": {"color": "#111", "size": 5, "opacity": 0.6},
+            }
+        )
+    kind = stored.get("acquisition", "ei")
+    if s.get("acquisition"):
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": f"acquisition ({label(kind)})",
+                "x": xs,
+                "y": r6_list(s["acquisition"]),
+                "yaxis": "y2",
+                "line": {"color": "#2ca02c", "dash": "dot"},
+            }
+        )
+    shapes = []
+    nxt = s.get("next")
+    if nxt is not None:
+        shapes.append(
+            {
+                "type": "line",
+                "xref": "x",
+                "yref": "paper",
+                "x0": label(nxt) if categorical else r6(nxt),
+                "x1": label(nxt) if categorical else r6(nxt),
+                "y0": 0,
+                "y1": 1,
+                "line": {"color": "#d62728", "dash": "dash"},
+            }
+        )
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": "next suggestion",
+                "yaxis": "y2",
+                "x": [label(nxt) if categorical else r6(nxt)],
+                "y": [r6(s.get("next_acquisition", 0.0))],
+                "marker": {"color": "#d62728", "symbol": "star", "size": 12},
+            }
+        )
+    x_axis = {"title": {"text": label(name)}}
+    if categorical:
+        x_axis["type"] = "category"
+    elif s.get("log"):
+        x_axis["type"] = "log"
+    return {
+        "data": traces,
+        "layout": {
+            "title": {
+                "text": f"slice through the incumbent, {label(analysis['metric'])}",
+                "font": {"size": 14},
+            },
+            "margin": {**MARGIN, "r": 60},
+            "xaxis": x_axis,
+            "yaxis": {"title": {"text": label(analysis["metric"])}},
+            "yaxis2": {
+                "title": {"text": f"acquisition ({label(kind)})"},
+                "overlaying": "y",
+                "side": "right",
+                "showgrid": False,
+            },
+            "legend": {"orientation": "h", "y": -0.2},
+            "shapes": shapes,
+        },
+    }
+
+
+def posterior_table(analysis: dict) -> tuple[list[str], list[list]]:
+    rows = []
+    for name, s in ((analysis["data"] or {}).get("slices") or {}).items():
+        acq = s.get("acquisition") or [None] * len(s["x"])
+        for x, m, lo, hi, a in zip(s["x"], s["mean"], s["lower"], s["upper"], acq, strict=True):
+            rows.append([name, x, m, lo, hi, a])
+    return ["parameter", "x", "mean", "lower", "upper", "acquisition"], rows
+
+
+def _pair(stored: dict, options: dict) -> tuple[str, str] | None:
+    names = stored.get("params") or []
+    if len(names) < 2:
+        return None
+    x, y = options.get("x_param") or names[0], options.get("y_param") or names[1]
+    if x not in names or y not in names or x == y:
+        x, y = names[0], names[1]
+    return x, y
+
+
+def contour_figure(analysis: dict, options: dict) -> dict:
+    """The GP posterior mean over two parameters (the others at the incumbent), observed points on top."""
+    stored = analysis["data"]
+    message = _unavailable(stored, "")
+    if message:
+        return empty_figure(message)
+    pair = _pair(stored, options)
+    if pair is None:
+        return empty_figure("A contour needs at least two parameters.")
+    a, b = pair
+    grid = stored["grids"]
+    xa, xb = grid[a], grid[b]
+    z = stored["mean"][a][b] if b in stored["mean"].get(a, {}) else _transpose(stored["mean"][b][a])
+    traces = [
+        {
+            "type": "contour",
+            "x": [label(v) for v in xa["values"]],
+            "y": [label(v) for v in xb["values"]],
+            "z": [r6_list(row) for row in z],
+            "colorscale": "Viridis",
+            "reversescale": stored.get("direction") == "maximize",
+            "colorbar": {"title": {"text": "mean"}},
+            "contours": {"coloring": "heatmap"},
+            "name": "posterior mean",
+        },
+        {
+            "type": "scatter",
+            "mode": "markers",
+            "name": "observed",
+            "x": [label(v) if xa["categorical"] else r6(v) for v in stored["points"][a]],
+            "y": [label(v) if xb["categorical"] else r6(v) for v in stored["points"][b]],
+            "marker": {"color": "#fff", "line": {"color": "#111", "width": 1}, "size": 6},
+        },
+    ]
+
+    def axis(name: str, g: dict) -> dict:
+        out = {"title": {"text": label(name)}}
+        if g["categorical"]:
+            out["type"] = "category"
+        elif g["log"]:
+            out["type"] = "log"
+        return out
+
+    if not xa["categorical"]:
+        traces[0]["x"] = r6_list(xa["values"])
+    if not xb["categorical"]:
+        traces[0]["y"] = r6_list(xb["values"])
+    return {
+        "data": traces,
+        "layout": {
+            "title": {"text": f"GP posterior mean of {label(analysis['metric'])}", "font": {"size": 14}},
+            "margin": MARGIN,
+            "xaxis": axis(a, xa),
+            "yaxis": axis(b, xb),
+            "showlegend": False,
+        },
+    }
+
+
+def _transpose(z: list[list]) -> list[list]:
+    return [list(col) for col in zip(*z, strict=True)]
+
+
+def contour_table(analysis: dict) -> tuple[list[str], list[list]]:
+    stored = analysis["data"] or {}
+    rows = []
+    for a, inner in (stored.get("mean") or {}).items():
+        for b, z in inner.items():
+            for j, yv in enumerate(stored["grids"][b]["values"]):
+                for i, xv in enumerate(stored["grids"][a]["values"]):
+                    rows.append([a, xv, b, yv, z[j][i]])
+    return ["x_param", "x", "y_param", "y", "mean"], rows

@@ -1,0 +1,44 @@
+"""The study page's plot endpoints: one JSON figure (or its data as CSV) per plot kind."""
+
+from __future__ import annotations
+
+import csv
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse, JsonResponse
+
+from studies import access
+from studies.plots import PLOTS
+
+
+class PlotQuery(forms.Form):
+    """Every option a plot takes, validated; each plot reads the ones it understands."""
+
+    x = forms.ChoiceField(required=False, choices=[("", "number"), ("number", "number"), ("time", "time")])
+    log = forms.BooleanField(required=False)
+    top = forms.FloatField(required=False, min_value=0.1, max_value=100)
+    param = forms.CharField(required=False, max_length=64)
+    x_param = forms.CharField(required=False, max_length=64)
+    y_param = forms.CharField(required=False, max_length=64)
+
+
+@login_required
+def study_plot(request, study_id: int, kind: str, fmt: str = "json"):
+    """`{"figure", "n_trials", "state"}` for the page's JS, or the plot's data as CSV."""
+    study = access.study_for_user(request.user, study_id)
+    plot = PLOTS.get(kind)
+    query = PlotQuery(request.GET)
+    if plot is None or not query.is_valid():
+        raise Http404("No such plot or bad options.")
+    data = plot.read(study)
+    if fmt == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="study-{study.pk}-{kind}.csv"'
+        header, rows = plot.table(data)
+        writer = csv.writer(response)
+        writer.writerow(header)
+        writer.writerows(rows)
+        return response
+    figure = plot.draw(data, query.cleaned_data)
+    return JsonResponse({"figure": figure, "n_trials": data["n_trials"], "state": study.state})
