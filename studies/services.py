@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from studies.models import Attempt, AuditEvent, SearchSpace, Study, Trial, TrialMetric
+from studies.models import Attempt, AuditEvent, SearchSpace, Study, StudyAnalysis, Trial, TrialMetric
 from studies.optimizers import SearchExhausted, get_optimizer
 from studies.optimizers.pruners import get_pruner
 
@@ -62,6 +62,26 @@ def enqueue_run(trial_ids: list[int], queue: str) -> None:
             current_app.send_task("workers.run_trial", args=[trial_id], queue=queue)
 
     transaction.on_commit(publish)
+
+
+def enqueue_analysis(study: Study) -> None:
+    """Ask a worker to refresh the study's analysis (studies.analysis), at most once per window.
+
+    The first result of a window wins a conditional update and sends the task with a countdown of
+    one window, so the analysis that runs covers every result of that window, the last one too.
+    """
+    every = settings.HPOWEB.get("ANALYSIS_EVERY_S", 5.0)
+    now = timezone.now()
+    marker, created = StudyAnalysis.objects.get_or_create(
+        study=study, kind="requested", defaults={"n_trials": 0, "data": {}}
+    )
+    stale = StudyAnalysis.objects.filter(pk=marker.pk, computed__lte=now - timezone.timedelta(seconds=every))
+    if created or stale.update(computed=now) == 1:
+        transaction.on_commit(
+            lambda: current_app.send_task(
+                "workers.analyze_study", args=[study.pk], queue=study.queue, countdown=every
+            )
+        )
 
 
 # --- study controls ------------------------------------------------------------------------------
@@ -337,6 +357,8 @@ def finish_attempt(attempt_id: int, outcome: Outcome) -> bool:
             enqueue_run([trial.pk], study.queue)
         elif update["state"] == Trial.State.FAILED:
             _stop_after_failures(study)
+        if update["state"] in Trial.FINISHED:
+            enqueue_analysis(study)
         enqueue_schedule(study)
     return True
 

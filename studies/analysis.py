@@ -1,0 +1,139 @@
+"""Costly analysis of a study, computed by a worker (`workers.analyze_study`) and stored in StudyAnalysis.
+
+A page request never fits a GP: the study page draws what is stored here and says as of how many
+trials. `services.enqueue_analysis` throttles the requests; `analyze_study` (the command) computes on
+demand. The GP helpers (`studies.optimizers.posterior`) may be missing while they are being written:
+each part that needs them is then stored as {"unavailable": why} and the page says so.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+
+from studies.figures import best_first_sample
+from studies.models import Study, StudyAnalysis, Trial
+from studies.optimizers import SearchSpace
+from studies.optimizers.importance import importance
+from studies.services import optimizer_inputs
+
+log = logging.getLogger(__name__)
+
+CONTOUR_PARAMS = 5  # the most important ones; a contour for every pair of them
+CONTOUR_GRID = 30
+CONTOUR_POINTS = 1000
+N_BOOTSTRAP = 50
+
+
+def _unavailable(error: Exception) -> dict:
+    return {"unavailable": f"the GP posterior helpers are not available yet ({error})"}
+
+
+def acquisition_kind(study: Study) -> str:
+    """The acquisition the study's optimizer uses; EI for the view of studies run without gp."""
+    kind = study.optimizer_settings.get("acquisition", "auto") if study.optimizer == "gp" else "ei"
+    return "ei" if kind == "auto" else kind
+
+
+def compute_importance(space: SearchSpace, complete: list, direction: str, seed: int) -> dict:
+    out: dict[str, Any] = {
+        "ped_anova": importance(space, complete, direction, n_bootstrap=N_BOOTSTRAP, seed=seed)
+    }
+    try:
+        out["gp"] = importance(space, complete, direction, method="gp", n_bootstrap=N_BOOTSTRAP, seed=seed)
+    except ImportError as error:
+        out["gp"] = _unavailable(error)
+    return out
+
+
+def compute_posterior(space: SearchSpace, history: list, direction: str, kind: str) -> dict:
+    try:
+        from studies.optimizers.posterior import posterior_slices
+    except ImportError as error:
+        return _unavailable(error)
+    if not any(v is not None for _, v in history):
+        return {"slices": {}, "acquisition": kind}
+    slices = posterior_slices(space, history, direction, acquisition=kind, n_grid=100)
+    return {"slices": slices, "acquisition": kind}
+
+
+def _grid(space: SearchSpace, name: str) -> tuple[np.ndarray, dict]:
+    """Unit-cube coordinates of one parameter's grid and their values in user units."""
+    p = space.parameters[space.names.index(name)]
+    units = (
+        (np.arange(len(p.choices)) + 0.5) / len(p.choices)
+        if p.is_categorical
+        else np.linspace(0, 1, CONTOUR_GRID)
+    )
+    values = [p.from_unit(u) for u in units]
+    return units, {"values": values, "categorical": p.is_categorical, "log": bool(getattr(p, "log", False))}
+
+
+def compute_contour(space: SearchSpace, history: list, direction: str, ranked: list[str], seed: int) -> dict:
+    """Posterior mean on a grid for each pair of the most important parameters, others at the incumbent."""
+    try:
+        from studies.optimizers.posterior import fit_surrogate
+    except ImportError as error:
+        return _unavailable(error)
+    complete = [(p, v) for p, v in history if v is not None]
+    if not complete or len(space) < 2:
+        return {"params": [], "direction": direction}
+    model = fit_surrogate(space, history, direction, seed=seed)
+    names = ranked[:CONTOUR_PARAMS]
+    incumbent = space.encode([model.incumbent])[0]
+    grids = {n: _grid(space, n) for n in names}
+    mean: dict[str, dict[str, list]] = {}
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            ua, ub = grids[a][0], grids[b][0]
+            X = np.tile(incumbent, (len(ua) * len(ub), 1))
+            X[:, space.names.index(a)] = np.tile(ua, len(ub))
+            X[:, space.names.index(b)] = np.repeat(ub, len(ua))
+            m, _ = model.predict(space.decode(X))
+            mean.setdefault(a, {})[b] = np.asarray(m, dtype=float).reshape(len(ub), len(ua)).tolist()
+    shown = [complete[i] for i in best_first_sample([v for _, v in complete], direction, CONTOUR_POINTS)]
+    return {
+        "params": names,
+        "direction": direction,
+        "grids": {n: g for n, (_, g) in grids.items()},
+        "mean": mean,
+        "points": {n: [p[n] for p, _ in shown] for n in names},
+    }
+
+
+def analyze(study: Study) -> int:
+    """Compute and store every analysis of `study`; returns the number of finished trials it used."""
+    space = study.space.spec()
+    history, _pending = optimizer_inputs(study)
+    n_trials = study.trials.filter(state__in=Trial.FINISHED).count()
+    complete = list(study.trials.completed().filter(value__isnull=False).values_list("params", "value"))
+    imp = compute_importance(space, complete, study.direction, study.seed)
+    ranked = sorted(space.names, key=lambda n: -imp["ped_anova"]["params"].get(n, {}).get("importance", 0.0))
+    results = {
+        "importance": imp,
+        "posterior": compute_posterior(space, history, study.direction, acquisition_kind(study)),
+        "contour": compute_contour(space, history, study.direction, ranked, study.seed),
+    }
+    for kind, data in results.items():
+        StudyAnalysis.objects.update_or_create(
+            study=study, kind=kind, defaults={"data": data, "n_trials": n_trials}
+        )
+    return n_trials
+
+
+def analyze_if_stale(study_id: int) -> int | None:
+    """The worker's entry: analyze unless the stored analysis already covers every finished trial."""
+    study = Study.objects.select_related("space").filter(pk=study_id).first()
+    if study is None:
+        return None
+    n_trials = study.trials.filter(state__in=Trial.FINISHED).count()
+    stored = (
+        StudyAnalysis.objects.filter(study=study, kind="importance")
+        .values_list("n_trials", flat=True)
+        .first()
+    )
+    if stored == n_trials:
+        return None
+    return analyze(study)
