@@ -458,3 +458,21 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.when:%Y-%m-%d %H:%M} {self.user} {self.action} {self.study or ''}"
+
+
+class AttemptLog(models.Model):
+    """What a command job printed (stdout and stderr as read), bounded: head and tail of a huge output."""
+
+    attempt = models.OneToOneField(Attempt, on_delete=models.CASCADE, related_name="log")
+    text = models.TextField()
+    n_bytes = models.BigIntegerField(help_text="Bytes the program printed in all.")
+    omitted_bytes = models.BigIntegerField(default=0, help_text="Bytes dropped between head and tail.")
+
+    TAIL_CHARS = 8000
+
+    def __str__(self) -> str:
+        return f"log of {self.attempt}"
+
+    @property
+    def tail(self) -> str:
+        return self.text[-self.TAIL_CHARS :]

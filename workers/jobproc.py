@@ -46,6 +46,8 @@ class _PipeReporter:
 class JobProcess:
     """The worker's side of one running job: its messages, its exit status, and the kill switch."""
 
+    output = None  # what a command job printed (`workers.commandproc.OutputLog`); callables keep none
+
     def __init__(self, pid: int, messages: int, answers: int | None) -> None:
         self.pid, self._messages, self._answers = pid, messages, answers
         self.takes_answers = answers is not None
@@ -80,6 +82,15 @@ class JobProcess:
         except OSError:
             pass
         return cls(pid, msg_r, ans_w)
+
+    @classmethod
+    def start_command(
+        cls, argv: list[str], params: dict, workdir: str = "", env: dict | None = None
+    ) -> JobProcess:
+        """Run a staff-defined program (no shell); it yields the same messages as a callable job."""
+        from workers.commandproc import CommandProcess
+
+        return CommandProcess.start(argv, params, workdir, env)
 
     def messages(self, timeout: float) -> Iterator[dict]:
         """Messages that arrive within `timeout` seconds; sets `status` once the job has exited."""

@@ -15,7 +15,7 @@ from django.db import DatabaseError, close_old_connections
 from studies import services
 from studies.models import Attempt
 from studies.services import Outcome, WorkerIdentity
-from workers import reaper, shutdown, status
+from workers import launch, reaper, shutdown, status
 from workers.jobproc import JobProcess
 
 log = logging.getLogger(__name__)
@@ -31,15 +31,22 @@ def run_trial(trial_id: int, worker: WorkerIdentity) -> str:
         return "not claimed"
     trial, study = attempt.trial, attempt.trial.study
     status.running(trial_id)
-    proc = JobProcess.start_callable(study.job, trial.params, study.job_settings)
     try:
-        outcome = supervise(proc, attempt.pk, study.trial_timeout_s)
+        proc, time_limit_s = launch.start_job(study, trial)
+    except (ValueError, OSError) as error:
+        status.running(None)
+        _finish(attempt.pk, Outcome(Attempt.State.FAILED, reason=f"the job could not start: {error}"))
+        return Attempt.State.FAILED
+    try:
+        outcome = supervise(proc, attempt.pk, time_limit_s)
     except Superseded:
         proc.kill()
+        launch.keep_output(attempt.pk, proc)
         return "superseded"
     finally:
         status.running(None)
     proc.close()
+    launch.keep_output(attempt.pk, proc)
     _finish(attempt.pk, outcome)
     return outcome.state
 

@@ -1,0 +1,145 @@
+"""Command jobs: a real program (tests/fixtures/train_cli.py) run by the worker's runner, no shell."""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from studies import services
+from studies.jobs.builtins import SPACES
+from studies.models import CommandJob, Study, Trial
+from workers import runner
+from workers.commandproc import OutputLog, command_argv
+
+SCRIPT = Path(__file__).parent / "fixtures" / "train_cli.py"
+ARGV = [sys.executable, str(SCRIPT), "{params_args}", "--params-file", "{params_file}"]
+WORKER = services.WorkerIdentity.current("test-worker")
+
+
+@pytest.fixture
+def run_command_trial(make_study, cast, tmp_path):
+    """Run one trial of a study of a command job in `mode` through the worker's runner; the trial."""
+
+    def run(mode: str, time_limit_s: float | None = None, **study_fields) -> Trial:
+        CommandJob.objects.create(
+            name=f"train-{mode}",
+            argv=ARGV,
+            env={"TRAIN_MODE": mode, "TRAIN_PID_FILE": str(tmp_path / "child.pid")},
+            time_limit_s=time_limit_s,
+            created_by=cast["staff"],
+        )
+        study = make_study(name=f"cmd-{mode}", job=f"command:train-{mode}", space=SPACES["branin"],
+                           max_retries=0, **study_fields)
+        services.start_study(study)
+        [trial_id] = services.schedule_trials(study.pk)[:1]
+        runner.run_trial(trial_id, WORKER)
+        return Trial.objects.get(pk=trial_id)
+
+    return run
+
+
+def _expected(trial: Trial) -> float:
+    return (trial.params["x1"] - 1) ** 2 + trial.params["x2"]
+
+
+def test_a_program_reporting_json_lines_completes_with_its_curve_and_log(run_command_trial):
+    trial = run_command_trial("lines", max_parallel=1)
+
+    assert trial.state == Trial.State.COMPLETE, trial.error
+    assert trial.value == pytest.approx(_expected(trial))
+    assert [step for step, _ in trial.curve()] == [1, 2, 3]
+    log = trial.attempt.log
+    assert log.text.startswith("starting training\n") and '{"step": 1' in log.text
+    assert log.omitted_bytes == 0
+
+
+def test_a_program_writing_the_result_file_completes(run_command_trial):
+    trial = run_command_trial("file", max_parallel=1)
+
+    assert trial.state == Trial.State.COMPLETE, trial.error
+    assert trial.value == pytest.approx(_expected(trial))
+
+
+def test_a_non_zero_exit_fails_the_attempt_with_the_code_and_the_stderr_tail(run_command_trial):
+    trial = run_command_trial("crash", max_parallel=1)
+
+    assert trial.state == Trial.State.FAILED
+    assert "exited with code 3" in trial.error
+    assert "CUDA out of memory (pretend)" in trial.error
+    assert [step for step, _ in trial.curve()] == [1, 2, 3], "the curve so far is kept"
+
+
+def test_a_program_killed_by_a_signal_fails_with_the_signal_named(run_command_trial):
+    trial = run_command_trial("signal", max_parallel=1)
+
+    assert trial.state == Trial.State.FAILED
+    assert "killed by signal SIGSEGV" in trial.error
+
+
+def test_a_hung_program_is_killed_with_its_children_at_the_job_time_limit(run_command_trial, tmp_path):
+    started = time.monotonic()
+    trial = run_command_trial("hang", time_limit_s=2.0, max_parallel=1, trial_timeout_s=60.0)
+
+    assert time.monotonic() - started < 30
+    assert trial.state == Trial.State.FAILED and "timeout: killed after 2 s" in trial.error
+    child = int((tmp_path / "child.pid").read_text())
+    assert _gone(child), "the program's own child must die with its process group"
+
+
+def test_a_program_flooding_stdout_keeps_a_bounded_head_and_tail_and_still_completes(run_command_trial):
+    trial = run_command_trial("flood", max_parallel=1)
+
+    assert trial.state == Trial.State.COMPLETE, trial.error
+    log = trial.attempt.log
+    assert log.n_bytes > 20 * 1024 * 1024
+    assert len(log.text) < 1100 * 1024 and log.omitted_bytes > 19 * 1024 * 1024
+    assert "bytes omitted" in log.text and log.text.rstrip().endswith(f'"value": {trial.value}}}')
+
+
+def test_a_study_naming_a_deleted_command_job_fails_its_trial_with_a_clear_reason(make_study):
+    study = make_study(name="gone", job="command:never-defined", space=SPACES["branin"],
+                       max_retries=0, max_parallel=1)
+    services.start_study(study)
+    [trial_id] = services.schedule_trials(study.pk)
+
+    runner.run_trial(trial_id, WORKER)
+
+    trial = Trial.objects.get(pk=trial_id)
+    assert trial.state == Trial.State.FAILED
+    assert "the job could not start: unknown command job 'never-defined'" in trial.error
+    assert Study.objects.get(pk=study.pk).state == Study.State.RUNNING
+
+
+def test_params_become_separate_arguments_and_file_placeholders_are_filled():
+    argv = command_argv(
+        ["train", "{params_args}", "--out={result_file}", "{params_file}"],
+        {"lr": 0.01, "opt": "adam; rm -rf /", "deep": True},
+        "/w/params.json",
+        "/w/result.json",
+    )
+    assert argv == ["train", "--lr", "0.01", "--opt", "adam; rm -rf /", "--deep", "true",
+                    "--out=/w/result.json", "/w/params.json"]
+
+
+def test_the_output_log_keeps_head_and_tail_of_a_huge_output():
+    log = OutputLog(head=10, tail=5)
+    for _ in range(100):
+        log.write(b"0123456789")
+    assert log.n_bytes == 1000 and log.omitted == 985
+    assert log.text() == "0123456789\n[... 985 bytes omitted ...]\n56789"
+
+
+def _gone(pid: int, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+            if Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z":
+                return True  # killed, waiting for init to collect it
+        except (ProcessLookupError, FileNotFoundError):
+            return True
+        time.sleep(0.1)
+    return False

@@ -1,0 +1,35 @@
+"""Starts the job a study names, of whichever kind, and keeps a command job's output afterwards."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import DatabaseError
+
+from studies.attempt_logs import save_attempt_log
+from studies.job_catalog import resolve_job
+from studies.models import Study, Trial
+from workers.jobproc import JobProcess
+
+log = logging.getLogger(__name__)
+
+
+def start_job(study: Study, trial: Trial) -> tuple[JobProcess, float | None]:
+    """The running job and its time limit (the tighter of the command job's and the study's)."""
+    job = resolve_job(study.job)
+    if job.command is None:
+        return JobProcess.start_callable(study.job, trial.params, study.job_settings), study.trial_timeout_s
+    command = job.command
+    limits = [limit for limit in (command.time_limit_s, study.trial_timeout_s) if limit]
+    proc = JobProcess.start_command(command.argv, trial.params, command.workdir, command.env)
+    return proc, min(limits) if limits else None
+
+
+def keep_output(attempt_id: int, proc: JobProcess) -> None:
+    """Store what a command job printed; a lost log must never lose the trial's result."""
+    if proc.output is None:
+        return
+    try:
+        save_attempt_log(attempt_id, proc.output.text(), proc.output.n_bytes, proc.output.omitted)
+    except DatabaseError:
+        log.warning("attempt %s: database unavailable, the job's output was not kept", attempt_id)
