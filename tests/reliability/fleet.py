@@ -69,8 +69,8 @@ class Fleet:
         self.env = timing_env(tmp_path)
         self.beat: Beat | None = None
 
-    def start(self, name: str, **env: str) -> Worker:
-        return self._workers.start(name, **{**self.env, **env})
+    def start(self, name: str, queues: str = "hpoweb", **env: str) -> Worker:
+        return self._workers.start(name, queues=queues, **{**self.env, **env})
 
     def start_beat(self) -> Beat:
         self.beat = Beat(self.tmp_path, **self.env)
