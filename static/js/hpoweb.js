@@ -6,14 +6,17 @@
 
   function plotParams(el) {
     const params = new URLSearchParams();
-    document.querySelectorAll(`[data-plot-for="${el.id}"] input[data-param]`).forEach((input) => {
-      if (input.checked) params.set(input.dataset.param, input.value);
+    document.querySelectorAll(`[data-plot-for="${el.id}"] [data-param]`).forEach((input) => {
+      const on = input.type === "checkbox" ? input.checked : input.value !== "";
+      if (on) params.set(input.dataset.param, input.value);
     });
     return params.toString();
   }
 
   function drawFromSource(el) {
     const query = plotParams(el);
+    const csv = document.querySelector(`[data-csv-for="${el.id}"]`);
+    if (csv) csv.href = csv.href.split("?")[0] + (query ? "?" + query : "");
     fetch(el.dataset.src + (query ? "?" + query : ""), { credentials: "same-origin" })
       .then((r) => (r.ok ? r.json() : Promise.reject(r.status)))
       .then((payload) => {
@@ -38,7 +41,7 @@
       if (period) {
         const timer = setInterval(() => (el.dataset.refresh ? drawFromSource(el) : clearInterval(timer)), period * 1000);
       }
-      document.querySelectorAll(`[data-plot-for="${el.id}"] input`).forEach((input) =>
+      document.querySelectorAll(`[data-plot-for="${el.id}"] [data-param]`).forEach((input) =>
         input.addEventListener("change", () => drawFromSource(el)));
     });
   }
