@@ -1,0 +1,192 @@
+"""Plot data in, figure out: the pure builders behind the study page, without a database."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from studies import analysis_figures, figures
+
+
+def _history(n: int, states=None) -> dict:
+    states = states or ["complete"] * n
+    values = [None if s == "failed" else float((i * 7919) % 101) for i, s in enumerate(states)]
+    return {
+        "direction": "minimize",
+        "metric": "loss",
+        "number": list(range(1, n + 1)),
+        "value": values,
+        "state": states,
+        "finished": [None] * n,
+        "finished_ms": [1_700_000_000_000 + 1000 * i for i in range(n)],
+    }
+
+
+def test_lttb_keeps_the_ends_and_the_peaks_and_returns_the_threshold():
+    x = list(range(10_000))
+    y = [math.sin(i / 300) for i in x]
+    y[5000] = 50.0
+    kept = figures.lttb(x, y, 500)
+    assert len(kept) == 500 and kept[0] == 0 and kept[-1] == 9999
+    assert 5000 in kept
+    assert kept == sorted(kept)
+
+
+def test_a_long_history_is_downsampled_and_its_best_so_far_stays_exact():
+    data = _history(10_000)
+    figure = figures.history_figure(data)
+    complete = next(t for t in figure["data"] if t["name"] == "complete")
+    assert len(complete["x"]) == figures.MAX_POINTS
+    best = next(t for t in figure["data"] if t["name"] == "best so far")
+    assert best["y"][-1] == 0.0 and best["x"][-1] == 10_000
+    assert len(best["x"]) < 20
+
+
+def test_failed_and_pruned_trials_are_visible_but_distinct():
+    figure = figures.history_figure(
+        _history(6, ["complete", "failed", "pruned", "complete", "failed", "complete"])
+    )
+    names = {t["name"]: t for t in figure["data"]}
+    assert names["failed (no value)"]["yaxis"] == "y2" and len(names["failed (no value)"]["x"]) == 2
+    assert names["pruned"]["marker"]["symbol"] != names["complete"]["marker"]["symbol"]
+
+
+def test_history_by_time_uses_a_date_axis():
+    figure = figures.history_figure(_history(5), x_axis="time", log_y=True)
+    assert figure["layout"]["xaxis"]["type"] == "date" and figure["layout"]["yaxis"]["type"] == "log"
+
+
+def _params(n: int) -> dict:
+    rng = np.random.default_rng(0)
+    lr = (10 ** rng.uniform(-5, 0, n)).tolist()
+    opt = rng.choice(["sgd", "<b>adam</b>"], n).tolist()
+    return {
+        "direction": "minimize",
+        "metric": "loss",
+        "number": list(range(n)),
+        "value": list(np.abs(np.log10(lr))),
+        "space": {
+            "lr": {"type": "float", "low": 1e-5, "high": 1.0, "log": True},
+            "opt": {"type": "categorical", "choices": ["sgd", "<b>adam</b>"]},
+        },
+        "params": {"lr": lr, "opt": opt},
+    }
+
+
+def test_parallel_coordinates_keep_the_top_percent_and_escape_user_labels():
+    figure = figures.parallel_figure(_params(1000), top_percent=10)
+    dims = figure["data"][0]["dimensions"]
+    assert len(dims[0]["values"]) == 100
+    assert dims[0]["label"] == "log10(lr)"
+    assert "&lt;b&gt;adam&lt;/b&gt;" in dims[1]["ticktext"]
+    assert max(dims[2]["values"]) == figures.r6(sorted(_params(1000)["value"])[99])
+
+
+def test_parallel_coordinates_cap_the_lines_at_ten_thousand_trials():
+    figure = figures.parallel_figure(_params(10_000))
+    assert len(figure["data"][0]["line"]["color"]) == figures.MAX_LINES
+
+
+def test_slices_draw_one_panel_per_parameter_on_its_own_axis_type():
+    figure = figures.slice_figure(_params(50))
+    assert [t["xaxis"] for t in figure["data"]] == ["x", "x2"]
+    assert figure["layout"]["xaxis"]["type"] == "log" and figure["layout"]["xaxis2"]["type"] == "category"
+
+
+def test_the_edf_rises_from_the_best_value_to_one():
+    data = {"metric": "loss", "value": [3.0, 1.0, 2.0, 4.0]}
+    trace = figures.edf_figure(data)["data"][0]
+    assert trace["x"] == [1.0, 2.0, 3.0, 4.0] and trace["y"] == [0.25, 0.5, 0.75, 1.0]
+
+
+def test_the_timeline_merges_bars_finer_than_a_pixel():
+    assert figures.merge_segments([(0, 10), (10.5, 20), (100, 110)], 1.0) == [(0, 20), (100, 110)]
+    trials = [
+        {
+            "number": i,
+            "worker": "w1" if i % 2 else "w2",
+            "state": "failed" if i == 3 else "complete",
+            "started_ms": 1000 * i,
+            "finished_ms": 1000 * i + 900,
+        }
+        for i in range(1, 5)
+    ]
+    figure = figures.timeline_figure({"trials": trials, "now_ms": 10_000})
+    failed = next(t for t in figure["data"] if t["name"] == "failed")
+    assert failed["x"] == [3000, 3900, None] and failed["y"] == ["w1", "w1", None]
+
+
+def test_learning_curves_mark_where_pruned_trials_stopped():
+    curves = [
+        {"number": 1, "state": "complete", "step": [1, 2, 3], "value": [3.0, 2.0, 1.0]},
+        {"number": 2, "state": "pruned", "step": [1], "value": [5.0]},
+    ]
+    data = {
+        "metric": "loss",
+        "curves": curves,
+        "n_curves": 2,
+        "aggregate": {"step": [1, 2, 3], "min": [3, 2, 1], "mean": [4, 2, 1], "max": [5, 2, 1]},
+    }
+    traces = {t["name"]: t for t in figures.curves_figure(data)["data"]}
+    assert traces["pruned here"]["x"] == [1] and traces["pruned here"]["y"] == [5.0]
+    assert traces["complete (1 shown)"]["y"] == [3.0, 2.0, 1.0, None]
+
+
+def test_importance_shows_both_methods_with_intervals_and_the_warning():
+    result = {
+        "method": "ped_anova",
+        "n_trials": 12,
+        "warning": "Based on only 12 complete trials.",
+        "params": {
+            "a": {"importance": 0.8, "low": 0.6, "high": 0.9},
+            "b": {"importance": 0.2, "low": 0.1, "high": 0.4},
+        },
+    }
+    figure = analysis_figures.importance_figure(
+        {"data": {"ped_anova": result, "gp": {"unavailable": "not yet"}}, "n_trials": 12, "metric": "loss"},
+        {},
+    )
+    bar = figure["data"][0]
+    assert bar["y"] == ["b", "a"] and bar["error_x"]["array"] == [0.2, 0.1]
+    notes = " ".join(a["text"] for a in figure["layout"]["annotations"])
+    assert "12 complete trials" in notes and "not yet" in notes
+
+
+def test_the_posterior_slice_draws_mean_band_observations_acquisition_and_the_next_point():
+    s = {
+        "x": [0.0, 0.5, 1.0],
+        "mean": [1.0, 0.5, 1.0],
+        "lower": [0.8, 0.4, 0.8],
+        "upper": [1.2, 0.6, 1.2],
+        "acquisition": [0.1, 0.9, 0.1],
+        "observations": {"x": [0.5], "y": [0.5]},
+        "next": 0.5,
+    }
+    figure = analysis_figures.posterior_figure(
+        {"data": {"slices": {"x<1>": s}, "acquisition": "ucb"}, "n_trials": 3, "metric": "loss"}, {}
+    )
+    names = [t.get("name") for t in figure["data"]]
+    assert {
+        "±2σ",
+        "posterior mean",
+        "observations (projected)",
+        "acquisition (ucb)",
+        "next suggestion",
+    } <= set(names)
+    assert figure["layout"]["xaxis"]["title"]["text"] == "x&lt;1&gt;"
+    assert next(t for t in figure["data"] if t.get("name") == "acquisition (ucb)")["yaxis"] == "y2"
+
+
+def test_analysis_figures_say_why_they_are_empty():
+    for build in (
+        analysis_figures.importance_figure,
+        analysis_figures.posterior_figure,
+        analysis_figures.contour_figure,
+    ):
+        figure = build({"data": None, "n_trials": 0, "metric": "loss"}, {})
+        assert figure["data"] == [] and "Not computed yet" in figure["layout"]["annotations"][0]["text"]
+    figure = analysis_figures.contour_figure(
+        {"data": {"unavailable": "helpers missing"}, "n_trials": 4, "metric": "loss"}, {}
+    )
+    assert figure["layout"]["annotations"][0]["text"] == "helpers missing"
