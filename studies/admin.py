@@ -74,6 +74,7 @@ class StudyAnalysisAdmin(admin.ModelAdmin):
 @admin.register(models.CommandJob)
 class CommandJobAdmin(admin.ModelAdmin):
     list_display = ["name", "description", "time_limit_s", "created_by"]
+    readonly_fields = ["created_by"]
 
     def save_model(self, request, obj, form, change):
         if not change:

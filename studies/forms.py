@@ -7,7 +7,7 @@ import re
 
 from django import forms
 
-from studies.jobs import registry as job_registry
+from studies.job_catalog import job_choices, validate_job_settings
 from studies.models import Study
 from studies.optimizers import OPTIMIZERS, SearchSpace, get_optimizer
 from studies.optimizers.pruners import PRUNERS, get_pruner
@@ -66,7 +66,7 @@ class StudyForm(forms.ModelForm):
     def __init__(self, *args, projects=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["project"].queryset = projects
-        self.fields["job"] = forms.ChoiceField(choices=[(n, n) for n in sorted(job_registry())])
+        self.fields["job"] = forms.ChoiceField(choices=job_choices())
         self.fields["optimizer"] = forms.ChoiceField(choices=[(n, n) for n in OPTIMIZERS], initial="random")
         self.fields["pruner"] = forms.ChoiceField(choices=[(n, n) for n in PRUNERS], initial="none")
         self.fields["max_trials"].min_value = 1
@@ -110,7 +110,7 @@ class StudyForm(forms.ModelForm):
         job = data.get("job")
         if job:
             try:
-                data["job_settings"] = job_registry()[job].validate_settings(data.get("job_settings") or {})
+                data["job_settings"] = validate_job_settings(job, data.get("job_settings") or {})
             except ValueError as error:
                 self.add_error("job_settings", str(error))
         optimizer, pruner = data.get("optimizer"), data.get("pruner")

@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
+from studies.job_catalog import EXTERNAL
 from studies.models import Attempt, AuditEvent, SearchSpace, Study, StudyAnalysis, Trial, TrialMetric
 from studies.optimizers import SearchExhausted, get_optimizer
 from studies.optimizers.pruners import get_pruner
@@ -57,6 +58,11 @@ def enqueue_schedule(study: Study) -> None:
 
 
 def enqueue_run(trial_ids: list[int], queue: str) -> None:
+    """Wake a worker per trial; external workers' trials wait in the database for ask (never published)."""
+    trial_ids = list(
+        Trial.objects.filter(pk__in=trial_ids).exclude(study__job=EXTERNAL).values_list("pk", flat=True)
+    )
+
     def publish() -> None:
         for trial_id in trial_ids:
             current_app.send_task("workers.run_trial", args=[trial_id], queue=queue)

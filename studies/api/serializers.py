@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from studies import access
-from studies.jobs import registry as job_registry
+from studies.job_catalog import job_choices, validate_job_settings
 from studies.models import Study, Trial
 from studies.optimizers import OPTIMIZERS, SearchSpace, get_optimizer
 from studies.optimizers.pruners import PRUNERS, get_pruner
@@ -107,7 +107,7 @@ class StudyCreateSerializer(serializers.Serializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["job"].choices = sorted(job_registry())
+        self.fields["job"].choices = job_choices()
 
     def validate_name(self, name: str) -> str:
         if Study.objects.filter(name=name).exists():
@@ -133,7 +133,7 @@ class StudyCreateSerializer(serializers.Serializer):
             errors["space"] = str(error)
             space = None
         try:
-            data["job_settings"] = job_registry()[data["job"]].validate_settings(data["job_settings"])
+            data["job_settings"] = validate_job_settings(data["job"], data["job_settings"])
         except ValueError as error:
             errors["job_settings"] = str(error)
         if space is not None:

