@@ -1,4 +1,4 @@
-"""Run hpoweb on one machine: migrate, make a first admin, start a worker (with the reaper) and the web."""
+"""Run hpoweb on one machine: migrate, make a first admin, start workers (with the reaper) and the web."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import time
 
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
@@ -30,8 +31,12 @@ def ensure_first_admin(stdout) -> None:
     stdout.write(f"\n  First admin created: user 'admin', password '{password}' (shown once; change it).\n\n")
 
 
+def _stop_on_sigterm(signum, frame):
+    raise KeyboardInterrupt
+
+
 class Command(BaseCommand):
-    help = "Migrate, create the first admin, and run the web server with one Celery worker and beat."
+    help = "Migrate, create the first admin, and run gunicorn with Celery workers and beat (the reaper)."
 
     def add_arguments(self, parser):
         parser.add_argument("--addr", default="127.0.0.1:8000")
@@ -39,18 +44,44 @@ class Command(BaseCommand):
 
     def handle(self, addr, workers, **options):
         call_command("migrate", interactive=False, verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
         ensure_first_admin(self.stdout)
         celery = [sys.executable, "-m", "celery", "-A", "hpoweb"]
-        children = [subprocess.Popen([*celery, "beat", "--loglevel", "WARNING"])]
-        children += [
-            subprocess.Popen([*celery, "worker", "--loglevel", "INFO", "-n", f"worker{i}@%h"])
-            for i in range(1, workers + 1)
+        commands = [
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "hpoweb.wsgi",
+                "--bind",
+                addr,
+                "--workers",
+                "2",
+                "--threads",
+                "4",
+                "--access-logfile",
+                "-",
+            ],
+            [*celery, "beat", "--loglevel", "WARNING"],
+            *(
+                [*celery, "worker", "--loglevel", "INFO", "-n", f"worker{i}@%h"]
+                for i in range(1, workers + 1)
+            ),
         ]
+        children = [subprocess.Popen(command) for command in commands]
         self.stdout.write(f"hpoweb on http://{addr}/ with {workers} worker(s); Ctrl-C stops everything.")
-        try:
-            call_command("runserver", addr, use_reloader=False)
+        signal.signal(signal.SIGTERM, _stop_on_sigterm)
+        try:  # until Ctrl-C, SIGTERM, or one of the processes ends
+            while all(child.poll() is None for child in children):
+                time.sleep(1.0)
+        except KeyboardInterrupt:
+            pass
         finally:
             for child in children:
-                child.send_signal(signal.SIGTERM)
+                if child.poll() is None:
+                    child.send_signal(signal.SIGTERM)
             for child in children:
-                child.wait(timeout=30)
+                try:
+                    child.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    child.kill()
