@@ -11,7 +11,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from studies import access, figures, services
+from studies import access, figures, services, suggestion_display
 from studies.forms import ParameterFormSet, StudyForm
 from studies.jobs import registry as job_registry
 from studies.models import Trial
@@ -127,6 +127,7 @@ def study_action(request, study_id, action):
 def trial_detail(request, study_id, number):
     trial = access.trial_for_user(request.user, study_id, number)
     steps, values = zip(*trial.curve(), strict=True) if trial.metrics.exists() else ((), ())
+    study, info = trial.study, trial.suggestion
     return render(
         request,
         "studies/trial_detail.html",
@@ -137,6 +138,8 @@ def trial_detail(request, study_id, number):
             "can_edit": access.can_edit(request.user, trial.study),
             "curve": figures.curve_figure(list(steps), list(values), trial.study.metric),
             "params": sorted(trial.params.items()),
+            "why": suggestion_display.explain(info, study.direction, trial.value, study.optimizer),
+            "prediction": suggestion_display.prediction_figure(info, trial.value, study.metric),
         },
     )
 

@@ -1,0 +1,154 @@
+"""The trial page's "why this trial": the optimizer's info dict (stored at suggestion time) in words.
+
+`Trial.suggestion` holds what the optimizer said when it proposed the point (see the "gp" optimizer:
+acquisition and its value, posterior mean and σ, the incumbent, pending points); this turns it into
+sentences and facts a person reads, and sets it against what the trial then measured.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from studies.figures import label
+
+ACQUISITIONS = {
+    "log_ei": "expected improvement (log EI)",
+    "log_pi": "probability of improvement (log PI)",
+    "ucb": "the confidence bound (UCB)",
+}
+_KNOWN = {
+    "phase",
+    "acquisition",
+    "acquisition_value",
+    "mean",
+    "std",
+    "incumbent",
+    "n_pending",
+    "n_observations",
+}
+
+
+def _num(value: Any) -> str:
+    return "—" if value is None else f"{value:.6g}"
+
+
+def explain(info: dict, direction: str, value: float | None, optimizer: str) -> dict:
+    """{"summary": sentence, "facts": [(label, text)], "outcome": sentence or "", "other": [(key, value)]}."""
+    phase = info.get("phase")
+    facts: list[tuple[str, str]] = []
+    outcome = ""
+    if phase == "startup":
+        summary = (
+            f"One of {optimizer}'s start-up points: quasi-random (the centre, then a Sobol sequence), "
+            "chosen before a model of the objective was used."
+        )
+    elif phase == "model" and "acquisition" in info:
+        acq = ACQUISITIONS.get(info["acquisition"], info["acquisition"])
+        summary = (
+            f"Chosen where {acq} of the Gaussian process was highest; the GP was fitted to "
+            f"{info.get('n_observations', '?')} results, and {info.get('n_pending', 0)} trials still running "
+            "(or earlier in the same batch) counted as pseudo-observations so the batch spreads out."
+        )
+        mean, std = info.get("mean"), info.get("std")
+        facts.append(("Acquisition", f"{acq}: {_num(info.get('acquisition_value'))}"))
+        if info["acquisition"] == "log_ei" and info.get("acquisition_value") is not None:
+            facts.append(("Expected improvement", _num(math.exp(info["acquisition_value"]))))
+        if mean is not None and std is not None:
+            facts.append(
+                (
+                    "Predicted",
+                    f"{_num(mean)} ± {_num(std)} (±2σ: {_num(mean - 2 * std)} … {_num(mean + 2 * std)})",
+                )
+            )
+        facts.append(
+            ("Incumbent then", f"{_num(info.get('incumbent'))} (best {direction[:3]}imized value so far)")
+        )
+        facts.append(("Pending points accounted for", str(info.get("n_pending", 0))))
+        outcome = _outcome(value, mean, std, info.get("incumbent"), direction)
+    elif phase == "model":
+        summary = f"Proposed by {optimizer}'s model of the results so far."
+    else:
+        summary = f"Proposed by {optimizer}" + (
+            " (no model: each point is independent of the results)."
+            if optimizer in ("random", "grid")
+            else "."
+        )
+    other = [(k, v) for k, v in sorted(info.items()) if k not in _KNOWN]
+    return {"summary": summary, "facts": facts, "outcome": outcome, "other": other}
+
+
+def _outcome(value, mean, std, incumbent, direction: str) -> str:
+    if value is None or mean is None or std is None:
+        return ""
+    z = (value - mean) / std if std > 0 else math.inf
+    where = "inside" if abs(z) <= 2 else "outside"
+    text = f"It measured {_num(value)}: {abs(z):.1f}σ from the prediction, {where} the ±2σ band"
+    if incumbent is not None:
+        better = value < incumbent if direction == "minimize" else value > incumbent
+        text += ", and it " + ("improved on" if better else "did not improve on") + " the incumbent"
+    return text + "."
+
+
+def prediction_figure(info: dict, value: float | None, metric: str) -> dict | None:
+    """Predicted mean ±2σ against the measured value and the incumbent, when the GP predicted."""
+    mean, std = info.get("mean"), info.get("std")
+    if mean is None or std is None:
+        return None
+    traces = [
+        {
+            "type": "scatter",
+            "mode": "markers",
+            "name": "predicted ±2σ",
+            "x": ["prediction"],
+            "y": [mean],
+            "error_y": {"type": "data", "array": [2 * std]},
+            "marker": {"size": 10, "color": "#1f77b4"},
+        },
+    ]
+    if value is not None:
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": "measured",
+                "x": ["measured"],
+                "y": [value],
+                "marker": {"size": 12, "color": "#111", "symbol": "diamond"},
+            }
+        )
+    shapes = []
+    if info.get("incumbent") is not None:
+        shapes.append(
+            {
+                "type": "line",
+                "xref": "paper",
+                "x0": 0,
+                "x1": 1,
+                "y0": info["incumbent"],
+                "y1": info["incumbent"],
+                "line": {"dash": "dash", "color": "#d62728"},
+            }
+        )
+    return {
+        "data": traces,
+        "layout": {
+            "margin": {"t": 20, "r": 10, "b": 30, "l": 60},
+            "yaxis": {"title": {"text": label(metric)}},
+            "shapes": shapes,
+            "showlegend": False,
+            "annotations": [
+                {
+                    "text": "incumbent then",
+                    "xref": "paper",
+                    "x": 1,
+                    "xanchor": "right",
+                    "y": info["incumbent"],
+                    "showarrow": False,
+                    "font": {"color": "#d62728"},
+                }
+            ]
+            if shapes
+            else [],
+        },
+    }

@@ -1,0 +1,69 @@
+"""The trial page explains why the optimizer proposed the trial, from what it stored at suggestion time."""
+
+from __future__ import annotations
+
+import pytest
+
+from studies import services
+from studies.services import Outcome, WorkerIdentity
+
+pytestmark = pytest.mark.django_db
+
+GP_INFO = {
+    "phase": "model",
+    "acquisition": "log_ei",
+    "acquisition_value": -2.0,
+    "mean": 1.5,
+    "std": 0.25,
+    "incumbent": 1.2,
+    "n_pending": 1,
+    "n_observations": 9,
+}
+
+
+def _finished_trial(make_study, suggestion: dict, value: float, **fields):
+    study = make_study(max_trials=1, max_parallel=1, **fields)
+    study.set_state("running")
+    trial_id = services.schedule_trials(study.pk)[0]
+    study.trials.filter(pk=trial_id).update(suggestion=suggestion)
+    attempt = services.claim_trial(trial_id, WorkerIdentity.current("t"))
+    services.finish_attempt(attempt.pk, Outcome("complete", value=value))
+    return study.trials.get(pk=trial_id)
+
+
+def test_a_gp_trial_shows_the_acquisition_prediction_incumbent_and_how_it_turned_out(
+    client, cast, make_study
+):
+    trial = _finished_trial(make_study, GP_INFO, 1.0, optimizer="gp")
+    client.force_login(cast["viewer"])
+    page = client.get(trial.get_absolute_url()).content.decode()
+    assert "expected improvement (log EI)" in page and "fitted to 9 results" in page
+    assert "1.5 ± 0.25 (±2σ: 1 … 2)" in page
+    assert "Expected improvement" in page and "0.135335" in page
+    assert "1.2 (best minimized value so far)" in page
+    assert (
+        "It measured 1: 2.0σ from the prediction, inside the ±2σ band, and it improved on the incumbent."
+        in page
+    )
+    assert 'id="prediction-data"' in page
+
+
+def test_a_start_up_or_random_trial_says_no_model_chose_it(client, cast, make_study):
+    trial = _finished_trial(make_study, {"phase": "startup"}, 2.0, optimizer="gp")
+    client.force_login(cast["viewer"])
+    page = client.get(trial.get_absolute_url()).content.decode()
+    assert "start-up points" in page and "prediction-data" not in page
+    random_trial = _finished_trial(make_study, {}, 2.0, name="r")
+    page = client.get(random_trial.get_absolute_url()).content.decode()
+    assert "no model: each point is independent of the results" in page
+
+
+def test_unknown_suggestion_keys_are_shown_escaped(client, cast, make_study):
+    trial = _finished_trial(
+        make_study, {"phase": "model", "log_l_over_g": 0.5, "<x>": "<b>"}, 2.0, optimizer="tpe"
+    )
+    client.force_login(cast["viewer"])
+    page = client.get(trial.get_absolute_url()).content.decode()
+    assert (
+        "log_l_over_g" in page and "&lt;b&gt;" in page and "<b>" not in page.split("Why this trial")[1][:2000]
+    )
