@@ -14,6 +14,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("studies/new/", views.study_create, name="study-create"),
     path("", include("studies.log_views")),
+    path("", include("studies.study_tool_urls")),
     path("studies/<int:study_id>/", views.study_detail, name="study-detail"),
     path("studies/<int:study_id>/leaderboard/", views.study_leaderboard, name="study-leaderboard"),
     path(

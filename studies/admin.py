@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from studies import models
+from studies import exports, models
 
 
 class MembershipInline(admin.TabularInline):
@@ -25,8 +25,14 @@ class SearchSpaceAdmin(admin.ModelAdmin):
     inlines = [ParameterInline]
 
 
+@admin.action(description="Export the selected studies (JSON files in one zip)")
+def export_studies(modeladmin, request, queryset):
+    return exports.zip_response(request.user, queryset.select_related("project", "owner", "space"))
+
+
 @admin.register(models.Study)
 class StudyAdmin(admin.ModelAdmin):
+    actions = [export_studies]
     list_display = ["name", "project", "owner", "state", "optimizer", "job", "max_trials", "updated"]
     list_filter = ["state", "optimizer", "project"]
     search_fields = ["name", "description"]

@@ -158,6 +158,16 @@ def cancel_study(study: Study, reason: str = "cancelled by a user") -> bool:
     return True
 
 
+def delete_study(user, study: Study) -> None:
+    """Delete a study with its trials; the audit event keeps its name, since the row goes."""
+    with transaction.atomic():
+        cancel_study(study, "study deleted")
+        audit(user, "delete", study, f"study {study.name!r} (id {study.pk}, project {study.project.name})")
+        space = study.space
+        study.delete()
+        space.delete()
+
+
 def _cancel_trials(trials, reason: str) -> None:
     now = db_now()
     ids = list(trials.values_list("pk", flat=True))

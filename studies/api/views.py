@@ -32,11 +32,15 @@ class StudyListCreate(generics.ListCreateAPIView):
         return Response(StudySerializer(study).data, status=status.HTTP_201_CREATED)
 
 
-class StudyDetail(generics.RetrieveAPIView):
+class StudyDetail(generics.RetrieveDestroyAPIView):
     serializer_class = StudySerializer
 
     def get_object(self):
-        return access.study_for_user(self.request.user, self.kwargs["study_id"])
+        edit = self.request.method == "DELETE"
+        return access.study_for_user(self.request.user, self.kwargs["study_id"], edit=edit)
+
+    def perform_destroy(self, study) -> None:
+        services.delete_study(self.request.user, study)
 
 
 class TrialList(generics.ListAPIView):

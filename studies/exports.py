@@ -1,0 +1,234 @@
+"""A study as CSV and as JSON, streamed: rows are read with `iterator(chunk_size)` and written as they come,
+so a 100,000-trial study never sits in memory. Attempts and learning-curve points are read in the same
+(trial number, attempt number, step) order as the trials and merged in, three queries in all.
+
+The JSON document (`FORMAT`, `VERSION`) is what `studies.imports` reads back.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import tempfile
+import zipfile
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from itertools import groupby
+
+from django.http import FileResponse, StreamingHttpResponse
+from django.utils import timezone
+
+from studies.models import Attempt, Study, TrialMetric
+from studies.services import audit
+
+FORMAT = "hpoweb-study"
+VERSION = 1
+CHUNK = 2000
+
+# Fields of a study that an export carries and an import restores (ids and owners are per instance).
+SETTINGS = (
+    "description",
+    "direction",
+    "metric",
+    "optimizer",
+    "optimizer_settings",
+    "seed",
+    "pruner",
+    "pruner_settings",
+    "job",
+    "job_settings",
+    "queue",
+    "max_trials",
+    "max_parallel",
+    "max_retries",
+    "max_consecutive_failures",
+    "trial_timeout_s",
+)
+TRIAL_FIELDS = (
+    "number",
+    "state",
+    "params",
+    "value",
+    "created",
+    "started",
+    "finished",
+    "worker",
+    "error",
+    "n_attempts",
+    "suggestion",
+    "note",
+)
+ATTEMPT_FIELDS = ("number", "state", "worker", "host", "pid", "claimed", "heartbeat", "ended", "reason")
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(cell):
+    """A text cell a spreadsheet would run as a formula gets a leading apostrophe (OWASP's advice)."""
+    if isinstance(cell, str) and cell.startswith(_FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def filename(study: Study, extension: str) -> str:
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in study.name)[:80] or "study"
+    return f"{safe}.{extension}"
+
+
+# --- CSV ------------------------------------------------------------------------------------------
+
+
+class _Line:
+    """csv.writer writes into this and gets the line back, so each row can be yielded at once."""
+
+    def write(self, text: str) -> str:
+        return text
+
+
+def csv_lines(study: Study) -> Iterator[str]:
+    """One row per trial: number, state, value, each parameter, times, attempts, worker, error."""
+    names = list(study.space.parameters.values_list("name", flat=True))
+    writer = csv.writer(_Line())
+    yield writer.writerow(
+        [
+            "number",
+            "state",
+            "value",
+            *(neutralise(f"param_{n}") for n in names),
+            "created",
+            "started",
+            "finished",
+            "duration_s",
+            "attempts",
+            "worker",
+            "error",
+        ]
+    )
+    rows = study.trials.order_by("number").values_list(
+        "number",
+        "state",
+        "value",
+        "params",
+        "created",
+        "started",
+        "finished",
+        "n_attempts",
+        "worker",
+        "error",
+    )
+    for number, state, value, params, created, started, finished, n_attempts, worker, error in rows.iterator(
+        chunk_size=CHUNK
+    ):
+        duration = (finished - started).total_seconds() if started and finished else None
+        row = [number, state, value, *(params.get(n) for n in names), _iso(created), _iso(started)]
+        row += [_iso(finished), duration, n_attempts, worker, error]
+        yield writer.writerow([neutralise(cell) for cell in row])
+
+
+# --- JSON -----------------------------------------------------------------------------------------
+
+
+def study_header(study: Study) -> dict:
+    """Everything about the study except its trials."""
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "exported": timezone.now().isoformat(),
+        "study": {
+            "name": study.name,
+            "project": study.project.name,
+            "owner": study.owner.username,
+            "state": study.state,
+            "state_reason": study.state_reason,
+            "created": _iso(study.created),
+            "note": study.note,
+            **{field: getattr(study, field) for field in SETTINGS},
+        },
+        "space": study.space.to_dict(),
+    }
+
+
+def _by_trial(rows: Iterable[dict]) -> Iterator[tuple[int, list[dict]]]:
+    return ((trial_id, list(group)) for trial_id, group in groupby(rows, key=lambda r: r.pop("trial_id")))
+
+
+def trial_documents(study: Study) -> Iterator[dict]:
+    """Each trial with its attempts and each attempt's learning curve, in number order."""
+    trials = study.trials.order_by("number").values("id", "attempt__number", *TRIAL_FIELDS)
+    attempts = (
+        Attempt.objects.filter(trial__study=study)
+        .order_by("trial__number", "number")
+        .values("trial_id", *ATTEMPT_FIELDS)
+    )
+    points = (
+        TrialMetric.objects.filter(trial__study=study)
+        .order_by("trial__number", "attempt__number", "step")
+        .values("trial_id", "attempt__number", "step", "value")
+    )
+    attempt_groups = _by_trial(attempts.iterator(chunk_size=CHUNK))
+    point_groups = _by_trial(points.iterator(chunk_size=CHUNK))
+    next_attempts, next_points = next(attempt_groups, None), next(point_groups, None)
+    for trial in trials.iterator(chunk_size=CHUNK):
+        trial_id = trial.pop("id")
+        own_attempts, own_points = [], []
+        if next_attempts and next_attempts[0] == trial_id:
+            own_attempts, next_attempts = next_attempts[1], next(attempt_groups, None)
+        if next_points and next_points[0] == trial_id:
+            own_points, next_points = next_points[1], next(point_groups, None)
+        curves: dict[int, list] = {}
+        for point in own_points:
+            curves.setdefault(point["attempt__number"], []).append([point["step"], point["value"]])
+        trial["attempt"] = trial.pop("attempt__number")
+        for key in ("created", "started", "finished"):
+            trial[key] = _iso(trial[key])
+        trial["attempts"] = [
+            {
+                **a,
+                **{k: _iso(a[k]) for k in ("claimed", "heartbeat", "ended")},
+                "curve": curves.get(a["number"], []),
+            }
+            for a in own_attempts
+        ]
+        yield trial
+
+
+def json_chunks(study: Study) -> Iterator[str]:
+    """The whole study as one JSON document, written a trial at a time."""
+    header = json.dumps(study_header(study), indent=None)
+    yield header[:-1] + ', "trials": ['
+    for i, trial in enumerate(trial_documents(study)):
+        yield ("," if i else "") + "\n" + json.dumps(trial)
+    yield "\n]}\n"
+
+
+# --- responses ------------------------------------------------------------------------------------
+
+_KINDS = {"csv": ("text/csv; charset=utf-8", csv_lines), "json": ("application/json", json_chunks)}
+
+
+def streaming_response(user, study: Study, kind: str) -> StreamingHttpResponse:
+    """The export as a download, recorded in the audit log; `kind` is "csv" or "json"."""
+    content_type, chunks = _KINDS[kind]
+    audit(user, "export", study, kind)
+    response = StreamingHttpResponse(chunks(study), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename(study, kind)}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def zip_response(user, studies) -> FileResponse:
+    """Several studies' JSON exports in one zip, written to a spooled temporary file a trial at a time."""
+    archive = tempfile.SpooledTemporaryFile(max_size=64 * 2**20)
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+        for study in studies:
+            with bundle.open(f"{study.pk}-{filename(study, 'json')}", "w") as entry:
+                for chunk in json_chunks(study):
+                    entry.write(chunk.encode())
+            audit(user, "export", study, "json (admin bulk export)")
+    archive.seek(0)
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    return FileResponse(archive, as_attachment=True, filename=f"hpoweb-studies-{stamp}.zip")

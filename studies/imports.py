@@ -1,0 +1,230 @@
+"""Bringing trials into a study: an export of another instance (`import_study`), or a warm start from
+another study here (`warm_start`).
+
+An imported study keeps its trials, attempts, learning curves, values and notes; ids, owner and
+project are this instance's. It never starts running by itself: a study exported while running is
+imported paused, its queued and running trials come back queued (they run when it is resumed) and
+their running attempts as interrupted.
+
+A warm start copies the complete trials of a source study whose parameters fit the new space (the
+same space, or a compatible one: every new parameter present with a value inside its new domain)
+as COMPLETE trials numbered first. They are ordinary history, so every optimizer uses them through
+`services.optimizer_inputs` unchanged; `max_trials` counts them, so the budget asked for is raised
+by their number and the new study still runs that many new trials.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from django.db import transaction
+from django.utils.dateparse import parse_datetime
+
+from studies import exports
+from studies.models import Attempt, Project, Study, Trial, TrialMetric
+from studies.optimizers import SearchSpace as SpaceSpec
+from studies.services import audit, create_study, start_study
+
+BATCH = 1000
+_ACTIVE_TRIAL = (Trial.State.QUEUED, Trial.State.RUNNING)
+
+
+class ImportFailed(ValueError):
+    """The document is not an hpoweb study export this version understands; the message says why."""
+
+
+def _when(value) -> datetime | None:
+    if value in (None, ""):
+        return None
+    parsed = parse_datetime(value) if isinstance(value, str) else None
+    if parsed is None:
+        raise ImportFailed(f"{value!r} is not an ISO date-time")
+    return parsed
+
+
+def _check(condition: bool, message: str) -> None:
+    if not condition:
+        raise ImportFailed(message)
+
+
+def read_document(raw: bytes | str) -> dict:
+    try:
+        document = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ImportFailed(f"not JSON: {error}") from None
+    _check(isinstance(document, dict), "the document must be a JSON object")
+    _check(
+        document.get("format") == exports.FORMAT, f"not an hpoweb study export (format {exports.FORMAT!r})"
+    )
+    _check(
+        document.get("version") == exports.VERSION, f"unsupported export version {document.get('version')!r}"
+    )
+    for key, kind in (("study", dict), ("space", dict), ("trials", list)):
+        _check(isinstance(document.get(key), kind), f"{key!r} is missing or not a JSON {kind.__name__}")
+    return document
+
+
+def _study_fields(source: dict, name: str, project: Project) -> dict:
+    fields = {key: source[key] for key in exports.SETTINGS if key in source}
+    return {**fields, "name": name, "project": project}
+
+
+def _trial(study: Study, space: SpaceSpec, doc: dict, seen: set[int]) -> Trial:
+    _check(isinstance(doc, dict), "each trial must be a JSON object")
+    number = doc.get("number")
+    _check(isinstance(number, int) and number >= 1 and number not in seen, f"trial number {number!r} is bad")
+    seen.add(number)
+    state = doc.get("state")
+    _check(state in Trial.State.values, f"trial {number}: unknown state {state!r}")
+    try:
+        space.validate_params(doc.get("params"))
+    except ValueError as error:
+        raise ImportFailed(f"trial {number}: {error}") from None
+    value = doc.get("value")
+    _check(
+        value is None or isinstance(value, int | float), f"trial {number}: value {value!r} is not a number"
+    )
+    return Trial(
+        study=study,
+        number=number,
+        params=doc["params"],
+        state=Trial.State.QUEUED if state in _ACTIVE_TRIAL else state,
+        value=value,
+        started=_when(doc.get("started")),
+        finished=_when(doc.get("finished")),
+        worker=str(doc.get("worker") or ""),
+        error=str(doc.get("error") or ""),
+        n_attempts=int(doc.get("n_attempts") or 0),
+        suggestion=doc.get("suggestion") if isinstance(doc.get("suggestion"), dict) else {},
+        note=str(doc.get("note") or ""),
+    )
+
+
+def _attempts(trial: Trial, docs) -> list[tuple[Attempt, list]]:
+    _check(isinstance(docs, list), f"trial {trial.number}: attempts must be a list")
+    out = []
+    for doc in docs:
+        _check(
+            isinstance(doc, dict) and isinstance(doc.get("number"), int), f"trial {trial.number}: bad attempt"
+        )
+        state = doc.get("state")
+        _check(state in Attempt.State.values, f"trial {trial.number}: unknown attempt state {state!r}")
+        attempt = Attempt(
+            trial=trial,
+            number=doc["number"],
+            state=Attempt.State.INTERRUPTED if state == Attempt.State.RUNNING else state,
+            worker=str(doc.get("worker") or ""),
+            host=str(doc.get("host") or ""),
+            pid=doc.get("pid") if isinstance(doc.get("pid"), int) else None,
+            claimed=_when(doc.get("claimed")),
+            heartbeat=_when(doc.get("heartbeat")),
+            ended=_when(doc.get("ended")),
+            reason=str(doc.get("reason") or ""),
+        )
+        curve = doc.get("curve") or []
+        _check(
+            isinstance(curve, list)
+            and all(
+                isinstance(p, list) and len(p) == 2 and all(isinstance(x, int | float) for x in p)
+                for p in curve
+            ),
+            f"trial {trial.number}: a curve must be a list of [step, value] pairs",
+        )
+        out.append((attempt, curve))
+    return out
+
+
+@transaction.atomic
+def import_study(user, project: Project, document: dict, name: str = "") -> Study:
+    """A new study in `project` holding everything the export carried; ImportFailed says what is wrong."""
+    source = document["study"]
+    name = name or str(source.get("name") or "imported study")
+    _check(
+        not Study.objects.filter(name=name).exists(), f"a study named {name!r} exists; choose another name"
+    )
+    try:
+        space = SpaceSpec.from_dict(document["space"])
+    except ValueError as error:
+        raise ImportFailed(f"space: {error}") from None
+    study = create_study(user, space.to_dict(), _study_fields(source, name, project))
+    state = source.get("state")
+    _check(state in Study.State.values, f"unknown study state {state!r}")
+    state = Study.State.PAUSED if state == Study.State.RUNNING else state
+    Study.objects.filter(pk=study.pk).update(
+        state=state, state_reason=str(source.get("state_reason") or ""), note=str(source.get("note") or "")
+    )
+    seen: set[int] = set()
+    docs = document["trials"]
+    for start in range(0, len(docs), BATCH):
+        batch = docs[start : start + BATCH]
+        trials = Trial.objects.bulk_create([_trial(study, space, doc, seen) for doc in batch])
+        _store_attempts(trials, batch)
+    audit(user, "import", study, f"from an export of {source.get('name')!r}")
+    study.refresh_from_db()
+    return study
+
+
+def _store_attempts(trials: list[Trial], docs: list[dict]) -> None:
+    pairs = [
+        (trial, doc, _attempts(trial, doc.get("attempts", [])))
+        for trial, doc in zip(trials, docs, strict=True)
+    ]
+    Attempt.objects.bulk_create([a for _t, _d, attempts in pairs for a, _c in attempts])
+    points = []
+    for trial, doc, attempts in pairs:
+        trial.created = _when(doc.get("created")) or trial.created
+        for attempt, curve in attempts:
+            if attempt.number == doc.get("attempt"):
+                trial.attempt = attempt
+            points += [
+                TrialMetric(trial=trial, attempt=attempt, step=int(s), value=float(v)) for s, v in curve
+            ]
+    # bulk_update, unlike create, keeps the exported creation times (auto_now_add would overwrite them).
+    Trial.objects.bulk_update(trials, ["created", "attempt"])
+    TrialMetric.objects.bulk_create(points)
+
+
+def compatible_trials(source: Study, space: SpaceSpec) -> list[Trial]:
+    """The source's complete trials whose parameters, restricted to the new space's names, fit it."""
+    fitting = []
+    for trial in source.trials.completed().order_by("number"):
+        params = {name: trial.params[name] for name in space.names if name in trial.params}
+        try:
+            space.validate_params(params)
+        except ValueError:
+            continue
+        trial.params = params
+        fitting.append(trial)
+    return fitting
+
+
+@transaction.atomic
+def warm_start(
+    user, source: Study, fields: dict, space_spec: dict | None = None, *, start: bool = False
+) -> Study:
+    """A new study (the source's settings, overridden by `fields`) whose history starts with its trials."""
+    space = SpaceSpec.from_dict(space_spec or source.space.to_dict())
+    copied = compatible_trials(source, space)
+    settings = {key: getattr(source, key) for key in exports.SETTINGS}
+    settings.update({"project": source.project, **fields})
+    settings["max_trials"] = settings["max_trials"] + len(copied)
+    study = create_study(user, space.to_dict(), settings)
+    Trial.objects.bulk_create(
+        Trial(
+            study=study,
+            number=number,
+            params=trial.params,
+            state=Trial.State.COMPLETE,
+            value=trial.value,
+            started=trial.started,
+            finished=trial.finished,
+            worker=trial.worker,
+            suggestion={"warm_start": f"study {source.name!r} trial {trial.number}"},
+        )
+        for number, trial in enumerate(copied, start=1)
+    )
+    audit(user, "warm-start", study, f"{len(copied)} trials from {source.name!r}")
+    if start:
+        start_study(study)
+    return study

@@ -1,0 +1,42 @@
+"""Forms for moving studies between instances and studies: import an export, warm-start a new study."""
+
+from __future__ import annotations
+
+from django import forms
+
+from studies.models import Study
+
+MAX_UPLOAD = 200 * 1024 * 1024
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(help_text="A study exported as JSON by hpoweb.")
+    project = forms.ModelChoiceField(queryset=None)
+    name = forms.CharField(required=False, max_length=120, help_text="Default: the exported study's name.")
+
+    def __init__(self, *args, projects=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["project"].queryset = projects
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD:
+            raise forms.ValidationError(f"The file is larger than {MAX_UPLOAD // 2**20} MiB.")
+        return upload
+
+
+class WarmStartForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    project = forms.ModelChoiceField(queryset=None)
+    max_trials = forms.IntegerField(min_value=1, max_value=1_000_000, label="New trials")
+    start = forms.BooleanField(required=False, initial=True, label="Start at once")
+
+    def __init__(self, *args, projects=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["project"].queryset = projects
+
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        if Study.objects.filter(name=name).exists():
+            raise forms.ValidationError("A study with this name already exists.")
+        return name

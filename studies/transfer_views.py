@@ -1,0 +1,58 @@
+"""Pages that move trials between studies: import an exported study, warm-start from a study, delete one."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+
+from studies import access, imports, services
+from studies.transfer_forms import ImportForm, WarmStartForm
+
+
+@login_required
+def study_import(request):
+    projects = access.editable_projects(request.user)
+    form = ImportForm(request.POST or None, request.FILES or None, projects=projects)
+    if request.method == "POST" and form.is_valid():
+        try:
+            document = imports.read_document(form.cleaned_data["file"].read())
+            study = imports.import_study(
+                request.user, form.cleaned_data["project"], document, form.cleaned_data["name"]
+            )
+        except imports.ImportFailed as error:
+            form.add_error("file", str(error))
+        else:
+            messages.success(request, f"Imported {study.name} with {study.trials.count()} trials.")
+            return redirect(study)
+    return render(request, "transfer/import.html", {"form": form})
+
+
+@login_required
+def study_warm_start(request, study_id):
+    source = access.study_for_user(request.user, study_id)
+    projects = access.editable_projects(request.user)
+    initial = {"name": f"{source.name} (warm)", "max_trials": source.max_trials, "project": source.project_id}
+    form = WarmStartForm(request.POST or None, projects=projects, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        study = imports.warm_start(
+            request.user,
+            source,
+            {"name": data["name"], "project": data["project"], "max_trials": data["max_trials"]},
+            start=data["start"],
+        )
+        messages.success(request, f"{study.name} starts from {study.trials.count()} trials of {source.name}.")
+        return redirect(study)
+    return render(request, "transfer/warm_start.html", {"form": form, "source": source})
+
+
+@login_required
+def study_delete(request, study_id):
+    """GET asks for confirmation (no script needed), POST deletes."""
+    study = access.study_for_user(request.user, study_id, edit=True)
+    if request.method != "POST":
+        return render(request, "transfer/delete.html", {"study": study, "n_trials": study.trials.count()})
+    services.delete_study(request.user, study)
+    messages.success(request, f"Study {study.name} deleted.")
+    return redirect("study-list")
