@@ -1,0 +1,156 @@
+"""Ask/tell routes for external workers (`hpoweb_client.py` speaks them); editors and owners only.
+
+    POST /api/studies/{id}/ask/          {"worker"?, "request_id"?} -> 200 a claimed trial, or 204
+    POST /api/trials/{id}/report/        {"attempt_id", "step", "value"} -> {"prune", "reason"}
+    POST /api/trials/{id}/heartbeat/     {"attempt_id"}
+    POST /api/trials/{id}/tell/          {"attempt_id", "value"} or {"attempt_id", "state", "error"}
+
+A repeated call answers 200 and changes nothing; one that contradicts what is stored answers 409.
+"""
+
+from __future__ import annotations
+
+import math
+
+from django.conf import settings
+from django.http import Http404
+from django.urls import path
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import api_view
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from studies import access, external
+from studies.models import Attempt, Trial
+from studies.services import Outcome, WorkerIdentity
+
+
+class AskSerializer(serializers.Serializer):
+    worker = serializers.CharField(max_length=120, required=False, default="client")
+    request_id = serializers.RegexField(r"^[A-Za-z0-9_-]{1,64}$", required=False, default="")
+
+
+class HandoutSerializer(serializers.Serializer):
+    trial_id = serializers.IntegerField(source="trial.pk")
+    attempt_id = serializers.IntegerField(source="attempt.pk")
+    number = serializers.IntegerField(source="trial.number")
+    params = serializers.JSONField(source="trial.params")
+    heartbeat_s = serializers.SerializerMethodField()
+
+    def get_heartbeat_s(self, _handout) -> float:
+        """How often to heartbeat: a quarter of the grace after which the reaper gives up on a worker."""
+        return settings.HPOWEB["GRACE_S"] / 4
+
+
+class _Finite(serializers.FloatField):
+    def to_internal_value(self, data) -> float:
+        value = super().to_internal_value(data)
+        if not math.isfinite(value):
+            raise serializers.ValidationError("must be a finite number")
+        return value
+
+
+class AttemptSerializer(serializers.Serializer):
+    attempt_id = serializers.IntegerField(min_value=1)
+
+
+class ReportSerializer(AttemptSerializer):
+    step = serializers.IntegerField(min_value=0, max_value=2**31 - 1)
+    value = _Finite()
+
+
+class TellSerializer(AttemptSerializer):
+    value = _Finite(required=False)
+    state = serializers.ChoiceField(choices=["complete", "failed", "pruned"], default="complete")
+    error = serializers.CharField(required=False, allow_blank=True, default="", max_length=20000)
+
+    def validate(self, data: dict) -> dict:
+        if data["state"] == "complete" and "value" not in data:
+            raise serializers.ValidationError({"value": "a complete trial needs its value"})
+        return data
+
+    def outcome(self) -> Outcome:
+        data = self.validated_data
+        if data["state"] == "complete":
+            return Outcome(Attempt.State.COMPLETE, value=data["value"])
+        default = {"failed": "the external worker reported a failure", "pruned": "pruned"}[data["state"]]
+        return Outcome(data["state"], reason=data["error"] or default)
+
+
+def _trial(request: Request, trial_id: int) -> Trial:
+    """The trial, if the user may change its study (through `access`, like every route)."""
+    study_id = Trial.objects.filter(pk=trial_id).values_list("study_id", flat=True).first()
+    if study_id is None:
+        raise Http404("No such trial.")
+    study = access.study_for_user(request.user, study_id, edit=True)
+    return study.trials.select_related("study").get(pk=trial_id)
+
+
+def _conflict(error: external.Conflict) -> Response:
+    return Response({"error": str(error)}, status=409)
+
+
+@extend_schema(request=AskSerializer, responses={200: HandoutSerializer, 204: None, 409: None})
+@api_view(["POST"])
+def ask(request: Request, study_id: int) -> Response:
+    study = access.study_for_user(request.user, study_id, edit=True)
+    body = AskSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    name = f"external {request.user.username}/{body.validated_data['worker']}"
+    worker = WorkerIdentity(name, request.META.get("REMOTE_ADDR", ""), None)
+    try:
+        handout = external.ask(study, worker, body.validated_data["request_id"])
+    except external.Conflict as error:
+        return _conflict(error)
+    if handout is None:
+        return Response(status=204)
+    return Response(HandoutSerializer(handout).data)
+
+
+@extend_schema(request=ReportSerializer, responses={200: None, 409: None})
+@api_view(["POST"])
+def report(request: Request, trial_id: int) -> Response:
+    trial = _trial(request, trial_id)
+    body = ReportSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    data = body.validated_data
+    try:
+        prune, reason = external.report(trial, data["attempt_id"], data["step"], data["value"])
+    except external.Conflict as error:
+        return _conflict(error)
+    return Response({"prune": prune, "reason": reason})
+
+
+@extend_schema(request=AttemptSerializer, responses={200: None, 409: None})
+@api_view(["POST"])
+def heartbeat(request: Request, trial_id: int) -> Response:
+    trial = _trial(request, trial_id)
+    body = AttemptSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    try:
+        external.heartbeat(trial, body.validated_data["attempt_id"])
+    except external.Conflict as error:
+        return _conflict(error)
+    return Response({"ok": True})
+
+
+@extend_schema(request=TellSerializer, responses={200: None, 409: None})
+@api_view(["POST"])
+def tell(request: Request, trial_id: int) -> Response:
+    trial = _trial(request, trial_id)
+    body = TellSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    try:
+        external.tell(trial, body.validated_data["attempt_id"], body.outcome())
+    except external.Conflict as error:
+        return _conflict(error)
+    return Response({"ok": True})
+
+
+urlpatterns = [
+    path("studies/<int:study_id>/ask/", ask, name="api-ask"),
+    path("trials/<int:trial_id>/report/", report, name="api-report"),
+    path("trials/<int:trial_id>/heartbeat/", heartbeat, name="api-heartbeat"),
+    path("trials/<int:trial_id>/tell/", tell, name="api-tell"),
+]
