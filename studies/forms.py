@@ -60,6 +60,7 @@ class StudyForm(forms.ModelForm):
             "max_retries",
             "max_consecutive_failures",
             "trial_timeout_s",
+            "queue",
         ]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
@@ -69,6 +70,12 @@ class StudyForm(forms.ModelForm):
         self.fields["job"] = forms.ChoiceField(choices=job_choices())
         self.fields["optimizer"] = forms.ChoiceField(choices=[(n, n) for n in OPTIMIZERS], initial="random")
         self.fields["pruner"] = forms.ChoiceField(choices=[(n, n) for n in PRUNERS], initial="none")
+        self.fields["queue"] = forms.RegexField(
+            r"^[A-Za-z0-9_.-]{1,64}$",
+            required=False,
+            initial="hpoweb",
+            help_text="Only workers started with `-Q <queue>` run its trials (e.g. gpu).",
+        )
         self.fields["max_trials"].min_value = 1
         self.fields["max_parallel"].min_value = 1
         for group, table in (("opt", OPTIMIZERS), ("pruner", PRUNERS)):
@@ -98,6 +105,9 @@ class StudyForm(forms.ModelForm):
                 self.add_error(setting_field_name(group, owner, setting), message)
                 return
         self.add_error("optimizer" if group == "opt" else "pruner", message)
+
+    def clean_queue(self) -> str:
+        return self.cleaned_data.get("queue") or "hpoweb"
 
     def clean_job_settings(self):
         value = self.cleaned_data.get("job_settings") or {}
