@@ -11,7 +11,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from studies import access, figures, services, suggestion_display
+from studies import access, compare, figures, services, suggestion_display
 from studies.forms import ParameterFormSet, StudyForm
 from studies.jobs import registry as job_registry
 from studies.models import Trial
@@ -21,7 +21,10 @@ PAGE_SIZE = 50
 
 @login_required
 def study_list(request):
-    studies = access.visible_studies(request.user).with_counts().select_related("owner", "project")
+    studies = list(access.visible_studies(request.user).with_counts().select_related("owner", "project"))
+    sparks = compare.sparklines(studies)
+    for study in studies:
+        study.sparkline = sparks.get(study.pk, "")
     return render(request, "studies/study_list.html", {"studies": studies})
 
 

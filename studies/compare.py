@@ -1,0 +1,207 @@
+"""Studies side by side (the compare page) and each study's best-so-far sparkline (the study list).
+
+As elsewhere, the database is read into plain data in a fixed number of queries, whatever the number
+of studies or trials, and pure functions turn the data into figures and table rows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from studies.figures import MARGIN, best_so_far, label, r6_list
+from studies.models import Parameter, Study, StudyAnalysis, Trial
+
+SPARK_POINTS = 40
+WITHIN = 0.01  # "time to reach within 1 % of the best"
+
+
+def _runs(studies: list[Study]) -> dict[int, dict]:
+    """Per study: finished trials in number order (value, state, seconds since the first start)."""
+    runs = {s.pk: {"number": [], "value": [], "state": [], "elapsed": [], "t0": None} for s in studies}
+    rows = (
+        Trial.objects.filter(study__in=[s.pk for s in studies], state__in=Trial.FINISHED)
+        .exclude(state=Trial.State.CANCELLED)
+        .order_by("study_id", "number")
+        .values_list("study_id", "number", "value", "state", "started", "finished")
+    )
+    for study_id, number, value, state, started, finished in rows:
+        run = runs[study_id]
+        if run["t0"] is None or (started and started < run["t0"]):
+            run["t0"] = started or finished
+        run["number"].append(number)
+        run["value"].append(value)
+        run["state"].append(state)
+        run["elapsed"].append(finished)
+    for run in runs.values():
+        t0 = run.pop("t0")
+        run["elapsed"] = [(f - t0).total_seconds() if f and t0 else None for f in run["elapsed"]]
+    return runs
+
+
+def compare_data(studies: list[Study]) -> dict:
+    """Best-so-far runs, summary numbers and stored importances of `studies` (three queries)."""
+    runs = _runs(studies)
+    importances = {
+        study_id: data
+        for study_id, data in StudyAnalysis.objects.filter(study__in=studies, kind="importance").values_list(
+            "study_id", "data"
+        )
+    }
+    names: dict[int, list[str]] = {s.pk: [] for s in studies}
+    params = Parameter.objects.filter(space__study__in=studies).order_by("space_id", "position")
+    for study_id, name in params.values_list("space__study", "name"):
+        names[study_id].append(name)
+    out = []
+    for s in studies:
+        run = runs[s.pk]
+        best = best_so_far(run["value"], run["state"], s.direction)
+        ped = (importances.get(s.pk) or {}).get("ped_anova") or {}
+        out.append(
+            {
+                "id": s.pk,
+                "name": s.name,
+                "optimizer": s.optimizer,
+                "direction": s.direction,
+                "number": run["number"],
+                "elapsed": run["elapsed"],
+                "best": best,
+                "params": names[s.pk],
+                "importance": ped.get("params"),
+                "n_trials": len(run["number"]),
+            }
+        )
+    return {"studies": out}
+
+
+def _change_points(xs: list, ys: list) -> tuple[list, list]:
+    keep = [
+        i for i in range(len(ys)) if ys[i] is not None and (i == len(ys) - 1 or i == 0 or ys[i] != ys[i - 1])
+    ]
+    return [xs[i] for i in keep], [ys[i] for i in keep]
+
+
+def best_curves_figure(data: dict, x_axis: str = "number", log_y: bool = False) -> dict:
+    """Each study's best so far, overlaid, by trial number or by seconds since its first trial started."""
+    traces = []
+    for s in data["studies"]:
+        xs = s["number"] if x_axis == "number" else s["elapsed"]
+        pairs = [(x, y) for x, y in zip(xs, s["best"], strict=True) if x is not None]
+        x, y = _change_points([p[0] for p in pairs], [p[1] for p in pairs])
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "line": {"shape": "hv"},
+                "name": label(f"{s['name']} ({s['optimizer']})"),
+                "x": x,
+                "y": r6_list(y),
+            }
+        )
+    return {
+        "data": traces,
+        "layout": {
+            "margin": MARGIN,
+            "legend": {"orientation": "h"},
+            "xaxis": {
+                "title": {"text": "trial" if x_axis == "number" else "seconds since the first trial started"}
+            },
+            "yaxis": {"title": {"text": "best so far"}, "type": "log" if log_y else "linear"},
+        },
+    }
+
+
+def summary_rows(data: dict) -> list[dict]:
+    """Best value, trials, and the trial and time at which each study first came within 1 % of its best."""
+    rows = []
+    for s in data["studies"]:
+        final = next((b for b in reversed(s["best"]) if b is not None), None)
+        reach = None
+        if final is not None:
+            tol = WITHIN * abs(final) if final else 1e-12
+            reach = next(i for i, b in enumerate(s["best"]) if b is not None and abs(b - final) <= tol)
+        rows.append(
+            {
+                "id": s["id"],
+                "name": s["name"],
+                "optimizer": s["optimizer"],
+                "best": final,
+                "n_trials": s["n_trials"],
+                "reach_trial": s["number"][reach] if reach is not None else None,
+                "reach_time": fmt_seconds(s["elapsed"][reach] if reach is not None else None),
+            }
+        )
+    return rows
+
+
+def shared_parameters(data: dict) -> list[str]:
+    """Parameters every compared study has, in the first study's order."""
+    if not data["studies"]:
+        return []
+    common = set.intersection(*(set(s["params"]) for s in data["studies"]))
+    return [n for n in data["studies"][0]["params"] if n in common]
+
+
+def importance_figure(data: dict) -> dict | None:
+    """Grouped bars: each study's PED-ANOVA importance of the shared parameters (None when none)."""
+    shared = shared_parameters(data)
+    with_imp = [s for s in data["studies"] if s["importance"]]
+    if not shared or not with_imp:
+        return None
+    traces = [
+        {
+            "type": "bar",
+            "name": label(s["name"]),
+            "x": [label(n) for n in shared],
+            "y": r6_list([s["importance"].get(n, {}).get("importance") for n in shared]),
+        }
+        for s in with_imp
+    ]
+    return {
+        "data": traces,
+        "layout": {
+            "margin": MARGIN,
+            "barmode": "group",
+            "legend": {"orientation": "h"},
+            "yaxis": {"title": {"text": "importance (PED-ANOVA)"}},
+        },
+    }
+
+
+def sparklines(studies: Iterable[Study], width: int = 100, height: int = 20) -> dict[int, str]:
+    """SVG polyline points of each study's best so far, by trial (one query for all studies)."""
+    studies = list(studies)
+    series: dict[int, list[float]] = {s.pk: [] for s in studies}
+    direction = {s.pk: s.direction for s in studies}
+    rows = (
+        Trial.objects.filter(study__in=list(series), state=Trial.State.COMPLETE, value__isnull=False)
+        .order_by("study_id", "number")
+        .values_list("study_id", "value")
+    )
+    for study_id, value in rows:
+        run = series[study_id]
+        better = min if direction[study_id] == "minimize" else max
+        run.append(value if not run else better(run[-1], value))
+    return {pk: _polyline(run, width, height) for pk, run in series.items() if run}
+
+
+def _polyline(run: list[float], width: int, height: int) -> str:
+    n = len(run)
+    idx = (
+        sorted({round(i * (n - 1) / (SPARK_POINTS - 1)) for i in range(SPARK_POINTS)})
+        if n > SPARK_POINTS
+        else range(n)
+    )
+    ys = [run[i] for i in idx]
+    lo, hi = min(ys), max(ys)
+    span = (hi - lo) or 1.0
+    xs = [i / max(n - 1, 1) * width for i in idx]
+    return " ".join(
+        f"{x:.1f},{height - 1 - (y - lo) / span * (height - 2):.1f}" for x, y in zip(xs, ys, strict=True)
+    )
+
+
+def fmt_seconds(seconds: float | None) -> str:
+    if seconds is None or not math.isfinite(seconds):
+        return "—"
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"

@@ -1,0 +1,74 @@
+"""The compare page and the study list's best-so-far sparklines."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from studies import analysis
+from studies.compare import best_curves_figure, summary_rows
+from studies.demo import create_demo_study
+
+pytestmark = pytest.mark.django_db
+
+
+def test_compared_studies_overlay_their_best_so_far_and_share_importances(client, cast):
+    a = create_demo_study(cast["owner"], 40, 2, name="a")
+    b = create_demo_study(cast["owner"], 30, 2, name="b", seed=3)
+    for study in (a, b):
+        analysis.analyze(study)
+    client.force_login(cast["staff"])
+    response = client.get(reverse("study-compare"), {"studies": [a.pk, b.pk], "x": "time"})
+    assert response.status_code == 200
+    names = [t["name"] for t in response.context["curves"]["data"]]
+    assert names == ["a (random)", "b (random)"]
+    rows = {r["name"]: r for r in response.context["rows"]}
+    assert rows["a"]["n_trials"] == 40 and rows["b"]["n_trials"] == 30
+    assert response.context["shared"] == ["lr", "weight_decay", "dropout", "layers", "units", "optimizer"]
+    assert len(response.context["importance"]["data"]) == 2
+
+
+def test_one_cannot_compare_a_study_one_cannot_see(client, cast, make_study):
+    hidden = create_demo_study(cast["owner"], 5, 0, name="secret-demo")
+    client.force_login(cast["viewer"])
+    response = client.get(reverse("study-compare"), {"studies": [hidden.pk]})
+    assert response.status_code == 200 and "rows" not in response.context
+    assert "secret-demo" not in response.content.decode()
+
+
+def test_the_time_to_reach_within_one_percent_of_the_best():
+    data = {
+        "studies": [
+            {
+                "id": 1,
+                "name": "s",
+                "optimizer": "gp",
+                "direction": "minimize",
+                "n_trials": 4,
+                "number": [1, 2, 3, 4],
+                "elapsed": [10.0, 20.0, 30.0, 40.0],
+                "best": [5.0, 1.005, 1.005, 1.0],
+                "params": ["x"],
+                "importance": None,
+            }
+        ]
+    }
+    row = summary_rows(data)[0]
+    assert row["best"] == 1.0 and row["reach_trial"] == 2 and row["reach_time"] == "20 s"
+    trace = best_curves_figure(data)["data"][0]
+    assert trace["x"] == [1, 2, 4] and trace["y"] == [5.0, 1.005, 1.0]
+
+
+def test_the_study_list_draws_a_sparkline_per_study_in_a_fixed_number_of_queries(
+    client, cast, django_assert_max_num_queries
+):
+    for i in range(3):
+        create_demo_study(cast["owner"], 20, 0, name=f"s{i}", seed=i)
+    client.force_login(cast["staff"])
+    with django_assert_max_num_queries(6):
+        page = client.get(reverse("study-list")).content.decode()
+    assert page.count('<svg class="spark"') == 3
+    create_demo_study(cast["owner"], 20, 0, name="s4", seed=9)
+    with django_assert_max_num_queries(6):
+        page = client.get(reverse("study-list")).content.decode()
+    assert page.count('<svg class="spark"') == 4
