@@ -65,5 +65,6 @@ def _control(action: str, fn):
 
 
 study_start = _control("start", services.start_study)
+study_resume = _control("resume", services.start_study)
 study_pause = _control("pause", services.pause_study)
 study_cancel = _control("cancel", services.cancel_study)
