@@ -1,0 +1,266 @@
+"""hpoweb's client for external workers: ask for trials, report learning curves, tell results.
+
+Standard library only, so it can be copied next to a training script on any machine:
+
+    from hpoweb_client import Client
+
+    for trial in Client("http://hpoweb:8000", token).trials(study_id):
+        for epoch in range(1, 21):
+            loss = train_one_epoch(trial.params)
+            trial.report(epoch, loss)
+            if trial.should_prune():
+                break                   # hpoweb is told the trial was pruned
+        else:
+            trial.tell(loss)
+
+While a trial runs, a background thread heartbeats, so hpoweb's reaper knows the worker is alive; a
+worker that dies stops heartbeating and its trial is handed out again. Network errors and 5xx answers
+are retried with backoff; every endpoint is idempotent (ask carries a request id), so a retry never
+duplicates anything. A 409 means hpoweb gave the trial to someone else (or it was cancelled):
+`should_prune()` then answers True and the script should move on.
+
+As a program, it runs a command for each trial, like hpoweb's command jobs (params as `--name value`
+arguments, HPOWEB_PARAM_* variables and the JSON file HPOWEB_PARAMS_FILE; reports as JSON lines on
+stdout, `{"step": s, "value": v}` and finally `{"value": v}`):
+
+    HPOWEB_TOKEN=... hpoweb-client --url http://hpoweb:8000 --study 3 -- python train.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+
+log = logging.getLogger("hpoweb_client")
+_RETRIED_STATUS = {502, 503, 504}
+
+
+class ApiError(Exception):
+    """hpoweb refused the request (a 4xx other than 409); the message says why."""
+
+
+class Conflict(ApiError):
+    """The attempt is no longer this worker's (reaped, cancelled) or the call contradicts the stored state."""
+
+
+class Client:
+    def __init__(self, url: str, token: str, *, timeout: float = 30.0, retry_for: float = 600.0,
+                 worker: str = "") -> None:
+        self.url, self.token = url.rstrip("/"), token
+        self.timeout, self.retry_for = timeout, retry_for
+        self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
+
+    def call(self, path: str, body: dict | None = None, method: str = "POST") -> tuple[int, dict | None]:
+        """(status, JSON body) of one API call, retried on network errors and 502/503/504."""
+        data = None if body is None else json.dumps(body).encode()
+        deadline, pause = time.monotonic() + self.retry_for, 0.5
+        while True:
+            request = urllib.request.Request(
+                self.url + path, data=data, method=method,
+                headers={"Authorization": f"Token {self.token}", "Content-Type": "application/json"},
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    raw = response.read()
+                    return response.status, json.loads(raw) if raw else None
+            except urllib.error.HTTPError as error:
+                text = error.read().decode(errors="replace")
+                if error.code == 409:
+                    raise Conflict(_message(text)) from None
+                if error.code not in _RETRIED_STATUS:
+                    raise ApiError(f"{method} {path}: HTTP {error.code}: {_message(text)}") from None
+                problem = f"HTTP {error.code}"
+            except (urllib.error.URLError, OSError) as error:
+                problem = str(getattr(error, "reason", error))
+            if time.monotonic() + pause > deadline:
+                raise ApiError(f"{method} {path}: gave up after {self.retry_for:g} s: {problem}")
+            log.warning("%s %s: %s; retrying in %.1f s", method, path, problem, pause)
+            time.sleep(pause)
+            pause = min(pause * 2, 30.0)
+
+    def ask(self, study_id: int) -> Trial | None:
+        """Claim the study's next trial; None when it has nothing to hand out right now."""
+        body = {"worker": self.worker, "request_id": uuid.uuid4().hex}
+        status, handout = self.call(f"/api/studies/{study_id}/ask/", body)
+        return None if status == 204 else Trial(self, handout)
+
+    def study_state(self, study_id: int) -> str:
+        return self.call(f"/api/studies/{study_id}/", method="GET")[1]["state"]
+
+    def trials(self, study_id: int, poll_s: float = 5.0) -> Iterator[Trial]:
+        """Trials one after another until the study stops running (completed, cancelled, failed).
+
+        A trial the loop body leaves without `tell` is told as pruned when hpoweb asked to prune it,
+        as failed otherwise (an exception in the body fails it with the exception's text).
+        """
+        while True:
+            trial = self.ask(study_id)
+            if trial is None:
+                if self.study_state(study_id) not in ("running", "paused"):
+                    return
+                time.sleep(poll_s)
+                continue
+            with trial:
+                yield trial
+
+
+class Trial:
+    """One claimed trial: its params, and the calls that report on it; heartbeats while it is open."""
+
+    def __init__(self, client: Client, handout: dict) -> None:
+        self.client = client
+        self.id, self.attempt_id = handout["trial_id"], handout["attempt_id"]
+        self.number, self.params = handout["number"], handout["params"]
+        self._heartbeat_s = float(handout.get("heartbeat_s", 15.0))
+        self._prune, self.prune_reason, self.lost = False, "", ""
+        self.told = False
+        self._stop = threading.Event()
+        threading.Thread(target=self._heartbeats, daemon=True, name=f"hpoweb-heartbeat-{self.id}").start()
+
+    def __repr__(self) -> str:
+        return f"<Trial {self.number} (id {self.id}, attempt {self.attempt_id}) {self.params}>"
+
+    def __enter__(self) -> Trial:
+        return self
+
+    def __exit__(self, kind, error, _tb) -> None:
+        try:
+            if not self.told and not self.lost:
+                if error is not None and not isinstance(error, GeneratorExit):
+                    self._end("failed", f"{kind.__name__}: {error}")
+                elif self._prune:
+                    self._end("pruned", self.prune_reason)
+                else:
+                    self._end("failed", "the worker left the trial without telling a result")
+        except Conflict as conflict:
+            log.warning("trial %s: %s", self.number, conflict)
+        finally:
+            self._stop.set()
+
+    def report(self, step: int, value: float) -> bool:
+        """Store a learning-curve point; returns (and remembers) whether hpoweb's pruner says stop."""
+        try:
+            _, answer = self._post("report", {"step": int(step), "value": float(value)})
+        except Conflict as conflict:
+            self.lost = str(conflict)
+            return True
+        self._prune, self.prune_reason = bool(answer["prune"]), answer.get("reason", "")
+        return self._prune
+
+    def should_prune(self) -> bool:
+        """True when the pruner said stop at the last report, or the trial is no longer this worker's."""
+        return self._prune or bool(self.lost)
+
+    def tell(self, value: float) -> None:
+        self._end("complete", value=float(value))
+
+    def fail(self, error: str) -> None:
+        self._end("failed", error)
+
+    def prune(self, reason: str = "") -> None:
+        self._end("pruned", reason or self.prune_reason)
+
+    def _end(self, state: str, error: str = "", value: float | None = None) -> None:
+        body = {"state": state, "error": error} if value is None else {"state": state, "value": value}
+        self._stop.set()
+        try:
+            self._post("tell", body)
+        finally:
+            self.told = True
+
+    def _post(self, route: str, body: dict) -> tuple[int, dict | None]:
+        return self.client.call(f"/api/trials/{self.id}/{route}/", {"attempt_id": self.attempt_id, **body})
+
+    def _heartbeats(self) -> None:
+        while not self._stop.wait(self._heartbeat_s):
+            try:
+                self._post("heartbeat", {})
+            except Conflict as conflict:
+                self.lost = str(conflict)
+                return
+            except ApiError as error:
+                log.warning("trial %s: heartbeat failed: %s", self.number, error)
+
+
+def _message(text: str) -> str:
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return text[:500]
+    if not isinstance(body, dict):
+        return text[:500]
+    return body.get("error") or body.get("detail") or json.dumps(body)
+
+
+def run_command(trial: Trial, argv: list[str]) -> None:
+    """Run `argv` for one trial, forwarding its JSON-line reports; killed (with its group) when pruned."""
+    with tempfile.TemporaryDirectory(prefix="hpoweb-client-") as workspace:
+        params_file = os.path.join(workspace, "params.json")
+        with open(params_file, "w") as f:
+            json.dump(trial.params, f)
+        env = dict(os.environ, HPOWEB_PARAMS_FILE=params_file, PYTHONUNBUFFERED="1")
+        for name, value in trial.params.items():
+            env[f"HPOWEB_PARAM_{re.sub(r'[^A-Z0-9]', '_', name.upper())}"] = _text(value)
+        args = [a for k, v in trial.params.items() for a in (f"--{k}", _text(v))]
+        proc = subprocess.Popen(argv + args, stdout=subprocess.PIPE, env=env, start_new_session=True)
+        result = None
+        for line in proc.stdout:
+            sys.stdout.buffer.write(line)
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue
+            if not isinstance(message, dict) or "value" not in message:
+                continue
+            if "step" not in message:
+                result = message["value"]
+            elif trial.report(message["step"], message["value"]):
+                os.killpg(proc.pid, signal.SIGKILL)
+                break
+        code = proc.wait()
+        if trial.should_prune():
+            return
+        if code != 0:
+            trial.fail(f"the program exited with code {code}")
+        elif result is None:
+            trial.fail('the program printed no result line {"value": ...}')
+        else:
+            trial.tell(result)
+
+
+def _text(value) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Run a command for each trial of an hpoweb study.")
+    parser.add_argument("--url", required=True, help="hpoweb's address, e.g. http://hpoweb:8000")
+    parser.add_argument("--study", type=int, required=True)
+    parser.add_argument("--token-env", default="HPOWEB_TOKEN", help="environment variable holding the token")
+    parser.add_argument("command", nargs=argparse.REMAINDER, help="-- the program and its fixed arguments")
+    args = parser.parse_args(argv)
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
+        parser.error("give the program to run after --")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    for trial in Client(args.url, os.environ[args.token_env]).trials(args.study):
+        log.info("trial %s: %s", trial.number, trial.params)
+        run_command(trial, command)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""The Python client, in a process of its own, against a running hpoweb (pytest-django's live server)."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from studies import services
+from studies.jobs.builtins import SPACES, branin
+from studies.models import ApiToken, Attempt, Study, Trial, TrialMetric
+from tests.harness import wait_for
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+WORKER = Path(__file__).parent / "fixtures" / "external_worker.py"
+
+
+@pytest.fixture
+def start_client(live_server, cast, tmp_path):
+    """Start `external_worker.py` for a study as the editor; every process is killed at the end."""
+    _token, key = ApiToken.issue(cast["editor"])
+    procs: list[subprocess.Popen] = []
+
+    def start(study: Study, *args: str) -> subprocess.Popen:
+        out = open(tmp_path / f"client-{len(procs)}.log", "w")
+        proc = subprocess.Popen([sys.executable, str(WORKER), live_server.url, str(study.pk), *args],
+                                env={**os.environ, "HPOWEB_TOKEN": key}, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        proc.log_path = out.name
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+@pytest.fixture
+def external_study(make_study):
+    def make(**fields):
+        study = make_study(name="external", job="external", space=SPACES["branin"], **fields)
+        services.start_study(study)
+        return study
+
+    return make
+
+
+def _log(proc) -> str:
+    return Path(proc.log_path).read_text()
+
+
+def test_a_client_process_runs_an_external_study_to_completion_heartbeating_through_long_epochs(
+    start_client, external_study, settings
+):
+    settings.HPOWEB = {**settings.HPOWEB, "GRACE_S": 2.0}  # the client heartbeats every 0.5 s
+    study = external_study(max_trials=3, max_parallel=1)
+    stop = threading.Event()
+    reaped: list[int] = []
+
+    def reaper() -> None:
+        while not stop.wait(0.5):
+            reaped.append(services.reap_stale_attempts(grace_s=2.0))
+
+    thread = threading.Thread(target=reaper)
+    thread.start()
+    try:
+        client = start_client(study, "--epoch-s", "1.0")  # 3 s per trial, longer than the grace
+        assert client.wait(timeout=120) == 0, _log(client)
+    finally:
+        stop.set()
+        thread.join()
+
+    study.refresh_from_db()
+    assert study.state == Study.State.COMPLETED and "study finished" in _log(client)
+    assert sum(reaped) == 0, "a heartbeating client must never be reaped"
+    trials = list(study.trials.order_by("number"))
+    assert [t.number for t in trials] == [1, 2, 3]
+    for trial in trials:
+        assert trial.state == Trial.State.COMPLETE and trial.value == pytest.approx(branin(trial.params))
+        assert [step for step, _ in trial.curve()] == [1, 2, 3]
+        assert trial.attempts.count() == 1
+
+
+def test_a_client_killed_mid_trial_is_reaped_and_its_trial_is_retried_by_another_client(
+    start_client, external_study
+):
+    study = external_study(max_trials=2, max_parallel=1, max_retries=1)
+    doomed = start_client(study, "--hang")
+    wait_for(lambda: TrialMetric.objects.filter(trial__study=study).exists(), 60, "the first report")
+    os.killpg(doomed.pid, signal.SIGKILL)
+    doomed.wait()
+    [lost] = Attempt.objects.filter(trial__study=study, state=Attempt.State.RUNNING)
+    wait_for(lambda: services.reap_stale_attempts(grace_s=1.0) == 1, 30, "the reaper to fail the attempt")
+
+    survivor = start_client(study)
+    assert survivor.wait(timeout=120) == 0, _log(survivor)
+
+    study.refresh_from_db()
+    assert study.state == Study.State.COMPLETED
+    trial = study.trials.get(pk=lost.trial_id)
+    first, second = trial.attempts.order_by("number")
+    assert first.state == Attempt.State.FAILED and first.reason.startswith("worker lost: no heartbeat")
+    assert second.state == Attempt.State.COMPLETE and trial.value == pytest.approx(branin(trial.params))
+    assert [step for step, _ in trial.curve()] == [1, 2, 3], "the curve is the retry's"
+    assert study.trials.filter(state=Trial.State.COMPLETE).count() == 2
