@@ -1,4 +1,5 @@
 """Exports (CSV, JSON, HTML report, admin zip), imports, warm starts and deletion."""
+
 from __future__ import annotations
 
 import csv
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.django_db
 SPACE = {
     "lr": {"type": "float", "low": 1e-4, "high": 1.0, "log": True},
     "layers": {"type": "int", "low": 1, "high": 4, "log": False},
-    "opt": {"type": "categorical", "choices": ["=HYPERLINK(\"http://evil\")", "adam", "@sum"]},
+    "opt": {"type": "categorical", "choices": ['=HYPERLINK("http://evil")', "adam", "@sum"]},
 }
 
 
@@ -44,8 +45,17 @@ def run_trials(study: Study, values: list[float | None], curve_steps: int = 3) -
 
 @pytest.fixture
 def finished(make_study):
-    study = make_study(name="exported", job="branin", space=SPACE, max_trials=4, max_parallel=4,
-                       optimizer="random", seed=3, description="-2 + 3", max_retries=0)
+    study = make_study(
+        name="exported",
+        job="branin",
+        space=SPACE,
+        max_trials=4,
+        max_parallel=4,
+        optimizer="random",
+        seed=3,
+        description="-2 + 3",
+        max_retries=0,
+    )
     run_trials(study, [0.5, 0.25, None, 0.75])
     services.schedule_trials(study.pk)
     Study.objects.filter(pk=study.pk).update(note="# Findings\n\nlr matters")
@@ -74,8 +84,10 @@ def test_the_csv_has_one_row_per_trial_with_its_parameters_and_neutralised_formu
         for cell in row:
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
     assert rows[3][1] == "failed" and rows[3][-1] == "'=cmd|' /C calc'!A0"
-    assert rows[1][5] == "'=HYPERLINK(\"http://evil\")"
-    assert AuditEvent.objects.filter(action="export", study=finished, detail="csv", user=cast["viewer"]).exists()
+    assert rows[1][5] == '\'=HYPERLINK("http://evil")'
+    assert AuditEvent.objects.filter(
+        action="export", study=finished, detail="csv", user=cast["viewer"]
+    ).exists()
 
 
 def test_the_json_export_holds_settings_space_trials_attempts_curves_and_notes(client, cast, finished):
@@ -94,7 +106,9 @@ def test_the_json_export_holds_settings_space_trials_attempts_curves_and_notes(c
 
 def test_the_export_reads_a_fixed_number_of_queries_whatever_the_trial_count(client, cast, make_study):
     small = run_trials(make_study(name="small", max_trials=2, max_parallel=2), [1.0, 2.0])
-    large = run_trials(make_study(name="large", max_trials=12, max_parallel=12), [float(i) for i in range(12)])
+    large = run_trials(
+        make_study(name="large", max_trials=12, max_parallel=12), [float(i) for i in range(12)]
+    )
     client.force_login(cast["viewer"])
     counts = []
     for study in (small, large):
@@ -134,7 +148,11 @@ def test_an_export_imported_into_another_project_gives_the_same_study(client, ca
     assert response["Location"] == copy.get_absolute_url() and copy.project == other
     again = json.loads(_download(client.get(reverse("study-export", args=[copy.pk, "json"]))))
     assert _essence(again) == _essence(json.loads(exported))
-    assert copy.best_trial().number == 2 and copy.trials.get(number=2).curve() == [(0, 3.25), (1, 2.25), (2, 1.25)]
+    assert copy.best_trial().number == 2 and copy.trials.get(number=2).curve() == [
+        (0, 3.25),
+        (1, 2.25),
+        (2, 1.25),
+    ]
 
 
 def test_a_running_study_is_imported_paused_with_its_active_trials_queued(cast, make_study, tmp_path):
@@ -178,11 +196,15 @@ def test_the_api_imports_into_an_editable_project_only(cast, finished):
     _token, key = ApiToken.issue(cast["viewer"])
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    response = api.post("/api/studies/import/?project=Vision&name=x", document, content_type="application/json")
+    response = api.post(
+        "/api/studies/import/?project=Vision&name=x", document, content_type="application/json"
+    )
     assert response.status_code == 400 and "project" in response.json()
     _token, key = ApiToken.issue(cast["editor"])
     api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    response = api.post("/api/studies/import/?project=Vision&name=x", document, content_type="application/json")
+    response = api.post(
+        "/api/studies/import/?project=Vision&name=x", document, content_type="application/json"
+    )
     assert response.status_code == 201 and response.json()["n_trials"] == 4
 
 
@@ -201,8 +223,10 @@ def test_a_trial_outside_the_space_is_refused(cast, finished):
 
 def test_a_warm_start_copies_the_complete_trials_first_and_runs_the_new_budget(client, cast, finished):
     client.force_login(cast["editor"])
-    response = client.post(reverse("study-warm-start", args=[finished.pk]),
-                           {"name": "warm", "project": finished.project_id, "max_trials": "5"})
+    response = client.post(
+        reverse("study-warm-start", args=[finished.pk]),
+        {"name": "warm", "project": finished.project_id, "max_trials": "5"},
+    )
     warm = Study.objects.get(name="warm")
     assert response["Location"] == warm.get_absolute_url()
     copied = list(warm.trials.order_by("number").values_list("number", "state", "value"))
@@ -220,8 +244,11 @@ def test_a_warm_start_into_a_compatible_space_keeps_the_trials_that_fit(cast, fi
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     space = {"lr": {"type": "float", "low": 0.3, "high": 1.0}, "layers": {"type": "int", "low": 1, "high": 4}}
-    response = api.post(f"/api/studies/{finished.pk}/warm-start/", {"name": "narrow", "space": space,
-                                                                  "max_trials": 2}, format="json")
+    response = api.post(
+        f"/api/studies/{finished.pk}/warm-start/",
+        {"name": "narrow", "space": space, "max_trials": 2},
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     narrow = Study.objects.get(name="narrow")
     kept = [t.params for t in narrow.trials.all()]
@@ -252,8 +279,10 @@ def test_the_html_report_is_one_offline_file(client, cast, finished):
 def test_the_admin_exports_selected_studies_as_one_zip(client, cast, finished, make_study):
     other = make_study(name="second")
     client.force_login(cast["staff"])
-    response = client.post(reverse("admin:studies_study_changelist"),
-                           {"action": "export_studies", "_selected_action": [finished.pk, other.pk]})
+    response = client.post(
+        reverse("admin:studies_study_changelist"),
+        {"action": "export_studies", "_selected_action": [finished.pk, other.pk]},
+    )
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
     with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as bundle:
         names = sorted(bundle.namelist())

@@ -1,4 +1,5 @@
 """Markdown notes on studies and trials: edited by editors, rendered with no script surviving."""
+
 from __future__ import annotations
 
 import pytest
@@ -56,7 +57,9 @@ def test_a_trial_note_is_edited_and_shown_on_the_trial_page(client, cast, make_s
     study.set_state("running")
     services.schedule_trials(study.pk)
     client.force_login(cast["editor"])
-    client.post(reverse("trial-note", args=[study.pk, 1]), {"note": "*diverged* <img src=x onerror=alert(1)>"})
+    client.post(
+        reverse("trial-note", args=[study.pk, 1]), {"note": "*diverged* <img src=x onerror=alert(1)>"}
+    )
     page = client.get(reverse("trial-detail", args=[study.pk, 1])).content.decode()
     assert "<em>diverged</em>" in page and "onerror" not in page
     client.force_login(cast["viewer"])

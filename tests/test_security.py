@@ -1,4 +1,5 @@
 """Login throttling and the Content Security Policy."""
+
 from __future__ import annotations
 
 import pytest
@@ -21,7 +22,9 @@ def _login(client, username, password, ip="10.0.0.1"):
     return client.post(reverse("login"), {"username": username, "password": password}, REMOTE_ADDR=ip)
 
 
-def test_repeated_failures_lock_the_account_for_that_address_even_with_the_right_password(client, cast, settings):
+def test_repeated_failures_lock_the_account_for_that_address_even_with_the_right_password(
+    client, cast, settings
+):
     settings.LOGIN_MAX_FAILURES = 3
     for _ in range(3):
         assert _login(client, "viewer", "wrong").status_code == 200
@@ -53,8 +56,15 @@ def test_pages_have_no_inline_scripts_or_event_handlers(client, cast, make_study
 
     study = make_study()
     client.force_login(cast["staff"])
-    urls = [reverse("study-list"), reverse("study-create"), study.get_absolute_url(), reverse("project-list"),
-            reverse("token-list"), reverse("audit-list"), reverse("project-detail", args=[study.project_id])]
+    urls = [
+        reverse("study-list"),
+        reverse("study-create"),
+        study.get_absolute_url(),
+        reverse("project-list"),
+        reverse("token-list"),
+        reverse("audit-list"),
+        reverse("project-detail", args=[study.project_id]),
+    ]
     for url in urls:
         page = client.get(url).content.decode()
         for tag in re.findall(r"<script\b[^>]*>", page):

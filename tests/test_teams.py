@@ -1,4 +1,5 @@
 """Projects and members: two teams share one instance without seeing each other's studies."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,7 +19,9 @@ def test_a_user_lists_only_the_projects_they_belong_to(client, cast):
     assert "Vision" in page and "Elsewhere" in page
 
 
-def test_a_project_page_shows_its_studies_and_members_and_hides_other_teams(client, cast, project, make_study):
+def test_a_project_page_shows_its_studies_and_members_and_hides_other_teams(
+    client, cast, project, make_study
+):
     make_study(name="vision-study")
     client.force_login(cast["viewer"])
     page = client.get(reverse("project-detail", args=[project.pk])).content.decode()
@@ -69,8 +72,9 @@ def test_the_last_owner_cannot_be_removed_or_demoted(client, cast, project):
 
 def test_an_unknown_username_is_reported(client, cast, project):
     client.force_login(cast["owner"])
-    response = client.post(reverse("member-set", args=[project.pk]), {"username": "nobody", "role": "viewer"},
-                           follow=True)
+    response = client.post(
+        reverse("member-set", args=[project.pk]), {"username": "nobody", "role": "viewer"}, follow=True
+    )
     assert "no active user named" in response.content.decode()
 
 

@@ -1,4 +1,5 @@
 """API tokens from the browser: shown once, stored hashed, expiring, revocable, scoped to their user."""
+
 from __future__ import annotations
 
 from datetime import timedelta
