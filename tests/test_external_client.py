@@ -110,3 +110,28 @@ def test_a_client_killed_mid_trial_is_reaped_and_its_trial_is_retried_by_another
     assert second.state == Attempt.State.COMPLETE and trial.value == pytest.approx(branin(trial.params))
     assert [step for step, _ in trial.curve()] == [1, 2, 3], "the curve is the retry's"
     assert study.trials.filter(state=Trial.State.COMPLETE).count() == 2
+
+
+EXAMPLE_SPACE = {
+    "lr": {"type": "float", "low": 1e-3, "high": 0.1, "log": True},
+    "units": {"type": "int", "low": 16, "high": 64},
+    "l2": {"type": "float", "low": 1e-6, "high": 1e-2, "log": True},
+    "batch_size": {"type": "int", "low": 32, "high": 128},
+}
+
+
+def test_the_documented_example_training_script_completes_a_study(live_server, cast, make_study):
+    _token, key = ApiToken.issue(cast["editor"])
+    study = make_study(name="digits", job="external", space=EXAMPLE_SPACE, max_trials=2, max_parallel=1)
+    services.start_study(study)
+    example = Path(__file__).resolve().parents[1] / "examples" / "train_external.py"
+
+    run = subprocess.run([sys.executable, str(example), "--url", live_server.url, "--study", str(study.pk),
+                          "--epochs", "2"], env={**os.environ, "HPOWEB_TOKEN": key}, capture_output=True,
+                         text=True, timeout=180)
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    study.refresh_from_db()
+    assert study.state == Study.State.COMPLETED
+    assert [len(t.curve()) for t in study.trials.all()] == [2, 2]
+    assert all(0 <= t.value <= 1 for t in study.trials.all())
