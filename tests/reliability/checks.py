@@ -1,4 +1,5 @@
 """The history check every reliability scenario ends with, and a look into /proc for leftovers."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Short lifecycle timings for the worker processes and for the services this test process calls."""
+
 from __future__ import annotations
 
 import pytest

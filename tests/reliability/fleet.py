@@ -1,4 +1,5 @@
 """Workers and a beat process with short lifecycle timings, for the reliability scenarios."""
+
 from __future__ import annotations
 
 import os
@@ -40,10 +41,26 @@ class Beat:
         self.name = "beat"
         self.log_path = log_dir / "beat.log"
         self._log = open(self.log_path, "w")
-        args = [sys.executable, "-m", "celery", "-A", "hpoweb", "beat", "--loglevel", "INFO",
-                "-s", str(log_dir / "beat-schedule")]
-        self.process = subprocess.Popen(args, cwd=ROOT, env=worker_env(**env), stdout=self._log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+        args = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "hpoweb",
+            "beat",
+            "--loglevel",
+            "INFO",
+            "-s",
+            str(log_dir / "beat-schedule"),
+        ]
+        self.process = subprocess.Popen(
+            args,
+            cwd=ROOT,
+            env=worker_env(**env),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     @property
     def pid(self) -> int:

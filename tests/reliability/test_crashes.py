@@ -1,4 +1,5 @@
 """Crashes: a worker SIGKILLed mid-trial, its job process killed (the OOM shape), a job that always fails."""
+
 from __future__ import annotations
 
 import os
@@ -15,8 +16,12 @@ from tests.reliability.fleet import TIMINGS
 pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_worker_killed_mid_trial_is_reaped_in_time_and_its_trial_runs_again_on_a_survivor(make_study, fleet):
-    study = make_study(max_trials=6, max_parallel=2, max_retries=1, job_settings={"steps": 4, "duration_s": 3.0})
+def test_a_worker_killed_mid_trial_is_reaped_in_time_and_its_trial_runs_again_on_a_survivor(
+    make_study, fleet
+):
+    study = make_study(
+        max_trials=6, max_parallel=2, max_retries=1, job_settings={"steps": 4, "duration_s": 3.0}
+    )
     victim, survivor = fleet.start("w1"), fleet.start("w2")
     fleet.start_beat()
     services.start_study(study)
@@ -37,8 +42,12 @@ def test_a_worker_killed_mid_trial_is_reaped_in_time_and_its_trial_runs_again_on
     assert study.trials.filter(state=Trial.State.COMPLETE).count() == 6
 
 
-def test_a_killed_job_process_fails_its_attempt_at_once_with_the_signal_named_and_is_retried(make_study, fleet):
-    study = make_study(max_trials=2, max_parallel=1, max_retries=1, job_settings={"steps": 4, "duration_s": 3.0})
+def test_a_killed_job_process_fails_its_attempt_at_once_with_the_signal_named_and_is_retried(
+    make_study, fleet
+):
+    study = make_study(
+        max_trials=2, max_parallel=1, max_retries=1, job_settings={"steps": 4, "duration_s": 3.0}
+    )
     worker = fleet.start("w1")
     services.start_study(study)
 
@@ -58,14 +67,22 @@ def test_a_killed_job_process_fails_its_attempt_at_once_with_the_signal_named_an
 def test_a_job_that_always_crashes_gets_exactly_its_retries_and_the_study_stops_at_its_failure_limit(
     make_study, fleet
 ):
-    study = make_study(max_trials=10, max_parallel=2, max_retries=2, max_consecutive_failures=3,
-                       job_settings={"fail_rate": 1.0})
+    study = make_study(
+        max_trials=10,
+        max_parallel=2,
+        max_retries=2,
+        max_consecutive_failures=3,
+        job_settings={"fail_rate": 1.0},
+    )
     fleet.start("w1"), fleet.start("w2")
     services.start_study(study)
 
     fleet.wait_for_state(study, (Study.State.FAILED,), timeout=120)
-    fleet.wait_for(lambda: not Attempt.objects.filter(trial__study=study, state="running").exists(), 30,
-                   "running attempts to end")
+    fleet.wait_for(
+        lambda: not Attempt.objects.filter(trial__study=study, state="running").exists(),
+        30,
+        "running attempts to end",
+    )
     assert "3 trials failed in a row" in study.state_reason
     failed = study.trials.filter(state=Trial.State.FAILED)
     assert failed.count() >= 3

@@ -1,4 +1,5 @@
 """A worker frozen with SIGSTOP loses its trial to another worker; when it wakes, its writes are rejected."""
+
 from __future__ import annotations
 
 import signal
@@ -14,7 +15,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.django_db(transacti
 
 
 def test_a_frozen_worker_that_wakes_up_after_its_trial_was_reassigned_writes_nothing(make_study, fleet):
-    study = make_study(max_trials=2, max_parallel=1, max_retries=1, job_settings={"steps": 8, "duration_s": 8.0})
+    study = make_study(
+        max_trials=2, max_parallel=1, max_retries=1, job_settings={"steps": 8, "duration_s": 8.0}
+    )
     sleeper = fleet.start("w1")
     fleet.start_beat()
     services.start_study(study)

@@ -1,4 +1,5 @@
 """SIGTERM (a deploy): short trials finish, long ones are interrupted, not failed, and run again."""
+
 from __future__ import annotations
 
 import signal
@@ -16,10 +17,21 @@ pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.django_db(transacti
 
 
 def test_a_warm_shutdown_lets_short_trials_finish_and_requeues_long_ones_as_interrupted(make_study, fleet):
-    short = make_study(name="short", queue="short", max_trials=1, max_parallel=1,
-                       job_settings={"steps": 2, "duration_s": 2.0})
-    long = make_study(name="long", queue="long", max_trials=1, max_parallel=1, max_retries=0,
-                      job_settings={"steps": 10, "duration_s": 10.0})
+    short = make_study(
+        name="short",
+        queue="short",
+        max_trials=1,
+        max_parallel=1,
+        job_settings={"steps": 2, "duration_s": 2.0},
+    )
+    long = make_study(
+        name="long",
+        queue="long",
+        max_trials=1,
+        max_parallel=1,
+        max_retries=0,
+        job_settings={"steps": 10, "duration_s": 10.0},
+    )
     quick, slow = fleet.start("w1", queues="short"), fleet.start("w2", queues="long")
     services.start_study(short)
     services.start_study(long)
@@ -40,7 +52,7 @@ def test_a_warm_shutdown_lets_short_trials_finish_and_requeues_long_ones_as_inte
     trial.refresh_from_db()
     assert trial.state == Trial.State.QUEUED, "max_retries=0, yet an interruption must not fail it"
 
-    fleet.start("w3", queues="long")
+    fleet.start("w3", queues="short,long")
     fleet.wait_for_state(long, (Study.State.COMPLETED,), timeout=90)
     assert [a.state for a in trial.attempts.all()] == [Attempt.State.INTERRUPTED, Attempt.State.COMPLETE]
     assert_sound_history(long, branin, fleet, n_trials=1)

@@ -1,4 +1,5 @@
 """A hung job is killed at the study's time limit; the worker goes on with the next trial."""
+
 from __future__ import annotations
 
 import pytest
@@ -12,8 +13,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.django_db(transacti
 
 
 def test_a_hung_job_is_killed_at_its_time_limit_and_the_worker_takes_the_next_trial(make_study, fleet):
-    study = make_study(max_trials=2, max_parallel=1, max_retries=0, trial_timeout_s=2.0,
-                       job_settings={"duration_s": 600.0})
+    study = make_study(
+        max_trials=2, max_parallel=1, max_retries=0, trial_timeout_s=2.0, job_settings={"duration_s": 600.0}
+    )
     fleet.start("w1")
     services.start_study(study)
 
