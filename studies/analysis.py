@@ -9,6 +9,7 @@ each part that needs them is then stored as {"unavailable": why} and the page sa
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 import numpy as np
@@ -42,9 +43,17 @@ def compute_importance(space: SearchSpace, complete: list, direction: str, seed:
         "ped_anova": importance(space, complete, direction, n_bootstrap=N_BOOTSTRAP, seed=seed)
     }
     try:
-        out["gp"] = importance(space, complete, direction, method="gp", n_bootstrap=N_BOOTSTRAP, seed=seed)
+        gp = importance(space, complete, direction, method="gp", n_bootstrap=N_BOOTSTRAP, seed=seed)
     except ImportError as error:
         out["gp"] = _unavailable(error)
+    except ValueError as error:  # no complete trial to fit to
+        out["gp"] = {"unavailable": str(error)}
+    else:  # point estimates come without an interval: low and high are then None
+        gp["params"] = {
+            name: p if isinstance(p, dict) else {"importance": p, "low": None, "high": None}
+            for name, p in gp["params"].items()
+        }
+        out["gp"] = gp
     return out
 
 
@@ -56,7 +65,8 @@ def compute_posterior(space: SearchSpace, history: list, direction: str, kind: s
     if not any(v is not None for _, v in history):
         return {"slices": {}, "acquisition": kind}
     slices = posterior_slices(space, history, direction, acquisition=kind, n_grid=100)
-    return {"slices": slices, "acquisition": kind}
+    axes = {p.name: {"log": bool(p.log), "categorical": p.is_categorical} for p in space.parameters}
+    return {"slices": slices, "acquisition": kind, "axes": axes, "direction": direction}
 
 
 def _grid(space: SearchSpace, name: str) -> tuple[np.ndarray, dict]:
@@ -68,7 +78,7 @@ def _grid(space: SearchSpace, name: str) -> tuple[np.ndarray, dict]:
         else np.linspace(0, 1, CONTOUR_GRID)
     )
     values = [p.from_unit(u) for u in units]
-    return units, {"values": values, "categorical": p.is_categorical, "log": bool(getattr(p, "log", False))}
+    return units, {"values": values, "categorical": p.is_categorical, "log": bool(p.log)}
 
 
 def compute_contour(space: SearchSpace, history: list, direction: str, ranked: list[str], seed: int) -> dict:
@@ -82,7 +92,7 @@ def compute_contour(space: SearchSpace, history: list, direction: str, ranked: l
         return {"params": [], "direction": direction}
     model = fit_surrogate(space, history, direction, seed=seed)
     names = ranked[:CONTOUR_PARAMS]
-    incumbent = space.encode([model.incumbent])[0]
+    incumbent = space.encode([model.incumbent["params"]])[0]
     grids = {n: _grid(space, n) for n in names}
     mean: dict[str, dict[str, list]] = {}
     for i, a in enumerate(names):
@@ -116,11 +126,24 @@ def analyze(study: Study) -> int:
         "posterior": compute_posterior(space, history, study.direction, acquisition_kind(study)),
         "contour": compute_contour(space, history, study.direction, ranked, study.seed),
     }
-    for kind, data in results.items():
+    for kind, data in _json_safe(results).items():
         StudyAnalysis.objects.update_or_create(
             study=study, kind=kind, defaults={"data": data, "n_trials": n_trials}
         )
     return n_trials
+
+
+def _json_safe(value: Any) -> Any:
+    """Plain JSON for every database: numpy scalars become floats, NaN and infinities None."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
 
 
 def analyze_if_stale(study_id: int) -> int | None:

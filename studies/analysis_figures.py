@@ -6,7 +6,18 @@ While the analysis has not run, or a helper it needs is missing, the figure says
 
 from __future__ import annotations
 
-from studies.figures import MARGIN, STATE_COLOURS, empty_figure, label, r6, r6_list
+import math
+
+from studies.figures import (
+    MARGIN,
+    MAX_SCATTER,
+    STATE_COLOURS,
+    best_first_sample,
+    empty_figure,
+    label,
+    r6,
+    r6_list,
+)
 
 NOT_YET = "Not computed yet: a worker computes this after results arrive."
 
@@ -48,8 +59,8 @@ def importance_figure(analysis: dict, options: dict) -> dict:
                 "error_x": {
                     "type": "data",
                     "symmetric": False,
-                    "array": r6_list([params[n]["high"] - params[n]["importance"] for n in names]),
-                    "arrayminus": r6_list([params[n]["importance"] - params[n]["low"] for n in names]),
+                    "array": r6_list([_gap(params[n]["high"], params[n]["importance"]) for n in names]),
+                    "arrayminus": r6_list([_gap(params[n]["importance"], params[n]["low"]) for n in names]),
                 },
             }
         )
@@ -81,6 +92,10 @@ def importance_figure(analysis: dict, options: dict) -> dict:
     }
 
 
+def _gap(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else a - b
+
+
 def importance_table(analysis: dict) -> tuple[list[str], list[list]]:
     rows = []
     for method, result in (analysis["data"] or {}).items():
@@ -107,73 +122,71 @@ def posterior_figure(analysis: dict, options: dict) -> dict:
     if found is None:
         return empty_figure("The GP could not be fitted yet (no complete trial).")
     name, s = found
-    categorical = any(isinstance(v, str) for v in s["x"])
-    xs = [label(v) for v in s["x"]] if categorical else r6_list(s["x"])
-    mean = r6_list(s["mean"])
+    axis = (stored.get("axes") or {}).get(name, {})
+    categorical = axis.get("categorical", any(isinstance(v, str) for v in s["x"]))
+
+    def xs_of(values: list) -> list:
+        return [label(v) for v in values] if categorical else r6_list(values)
+
+    xs = xs_of(s["x"])
+    band = {"type": "scatter", "mode": "lines", "x": xs, "line": {"width": 0}}
     traces = [
+        {**band, "y": r6_list(s["upper"]), "showlegend": False, "hoverinfo": "skip"},
         {
-            "type": "scatter",
-            "mode": "lines",
-            "x": xs,
-            "y": r6_list(s["upper"]),
-            "line": {"width": 0},
-            "showlegend": False,
-            "hoverinfo": "skip",
-        },
-        {
-            "type": "scatter",
-            "mode": "lines",
+            **band,
             "name": "±2σ",
-            "x": xs,
             "y": r6_list(s["lower"]),
             "fill": "tonexty",
             "fillcolor": "rgba(31,119,180,0.2)",
-            "line": {"width": 0},
         },
         {
             "type": "scatter",
             "mode": "lines+markers" if categorical else "lines",
             "name": "posterior mean",
             "x": xs,
-            "y": mean,
+            "y": r6_list(s["mean"]),
             "line": {"color": STATE_COLOURS["complete"]},
         },
     ]
-    obs = s.get("observations") or {"x": [], "y": []}
+    obs = s.get("observations") or {"x": [], "value": []}
     if obs["x"]:
+        keep = best_first_sample(obs["value"], stored.get("direction", "minimize"), MAX_SCATTER)
         traces.append(
             {
-                "type": "scatter",
+                "type": "scattergl",
                 "mode": "markers",
                 "name": "observations (projected)",
-                "x": [label(v) for v in obs["x"]] if categorical else r6_list(obs["x"]),
-                "y": r6_list(obs["y"]),
-                "marker": {"color": "#111", "size": 5, "opacity": 0.6},
+                "x": xs_of([obs["x"][i] for i in keep]),
+                "y": r6_list([obs["value"][i] for i in keep]),
+                "marker": {"color": "#111", "size": 4, "opacity": 0.5},
             }
         )
     kind = stored.get("acquisition", "ei")
-    if s.get("acquisition"):
-        traces.append(
-            {
-                "type": "scatter",
-                "mode": "lines",
-                "name": f"acquisition ({label(kind)})",
-                "x": xs,
-                "y": r6_list(s["acquisition"]),
-                "yaxis": "y2",
-                "line": {"color": "#2ca02c", "dash": "dot"},
-            }
-        )
+    traces.append(
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "name": f"acquisition ({label(kind)})",
+            "x": xs,
+            "y": r6_list(s["acquisition"]),
+            "yaxis": "y2",
+            "line": {"color": "#2ca02c", "dash": "dot"},
+        }
+    )
     shapes = []
-    nxt = s.get("next")
+    nxt = s.get("suggestion")
     if nxt is not None:
+        at = xs_of([nxt])[0]
+        near = min(
+            range(len(s["x"])), key=lambda i: 0 if s["x"][i] == nxt else abs(_num(s["x"][i]) - _num(nxt))
+        )
         shapes.append(
             {
                 "type": "line",
                 "xref": "x",
                 "yref": "paper",
-                "x0": label(nxt) if categorical else r6(nxt),
-                "x1": label(nxt) if categorical else r6(nxt),
+                "x0": at,
+                "x1": at,
                 "y0": 0,
                 "y1": 1,
                 "line": {"color": "#d62728", "dash": "dash"},
@@ -185,15 +198,15 @@ def posterior_figure(analysis: dict, options: dict) -> dict:
                 "mode": "markers",
                 "name": "next suggestion",
                 "yaxis": "y2",
-                "x": [label(nxt) if categorical else r6(nxt)],
-                "y": [r6(s.get("next_acquisition", 0.0))],
+                "x": [at],
+                "y": [r6(s["acquisition"][near])],
                 "marker": {"color": "#d62728", "symbol": "star", "size": 12},
             }
         )
     x_axis = {"title": {"text": label(name)}}
     if categorical:
         x_axis["type"] = "category"
-    elif s.get("log"):
+    elif axis.get("log"):
         x_axis["type"] = "log"
     return {
         "data": traces,
@@ -215,6 +228,10 @@ def posterior_figure(analysis: dict, options: dict) -> dict:
             "shapes": shapes,
         },
     }
+
+
+def _num(value) -> float:
+    return float(value) if isinstance(value, int | float) else math.inf
 
 
 def posterior_table(analysis: dict) -> tuple[list[str], list[list]]:

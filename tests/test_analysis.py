@@ -59,15 +59,26 @@ def test_the_acquisition_shown_is_the_one_the_study_uses(make_study):
     assert analysis.acquisition_kind(gp) == "ucb"
 
 
-def test_the_posterior_slice_passes_through_the_observations_when_noise_is_small(make_study):
-    pytest.importorskip("studies.optimizers.posterior", reason="the GP posterior helpers have not landed yet")
+def test_the_posterior_slice_passes_through_the_observations_when_noise_is_small(client, cast, make_study):
     study = make_study(space=SPACE, max_trials=15, max_parallel=5)
     _run(study, _planted, 15)
     analysis.analyze(study)
-    slices = StudyAnalysis.objects.get(study=study, kind="posterior").data["slices"]
-    s = slices["x2"]
-    best = min(_planted(t.params) for t in study.trials.all())
-    i = min(range(len(s["x"])), key=lambda k: abs(s["x"][k] - s["observations"]["x"][0]))
-    assert set(s) >= {"x", "mean", "lower", "upper", "acquisition", "observations", "next"}
-    assert min(s["mean"]) == pytest.approx(best, abs=0.2)
+    s = StudyAnalysis.objects.get(study=study, kind="posterior").data["slices"]["x2"]
+    best = min(study.trials.all(), key=lambda t: t.value)
+    i = s["x"].index(min(s["x"], key=lambda x: abs(x - best.params["x2"])))
+    assert s["mean"][i] == pytest.approx(best.value, abs=0.1 + abs(s["x"][i] - best.params["x2"]) * 10)
     assert s["lower"][i] <= s["mean"][i] <= s["upper"][i]
+    assert len(s["acquisition"]) == len(s["x"]) and 0.0 <= s["suggestion"] <= 1.0
+
+    client.force_login(cast["viewer"])
+    figure = client.get(reverse("study-plot", args=[study.pk, "posterior"]), {"param": "x2"}).json()["figure"]
+    names = {t.get("name") for t in figure["data"]}
+    assert {
+        "posterior mean",
+        "±2σ",
+        "observations (projected)",
+        "acquisition (ei)",
+        "next suggestion",
+    } <= names
+    contour = client.get(reverse("study-plot", args=[study.pk, "contour"])).json()["figure"]
+    assert contour["data"][0]["type"] == "contour" and len(contour["data"][1]["x"]) == 15

@@ -160,8 +160,8 @@ def test_the_posterior_slice_draws_mean_band_observations_acquisition_and_the_ne
         "lower": [0.8, 0.4, 0.8],
         "upper": [1.2, 0.6, 1.2],
         "acquisition": [0.1, 0.9, 0.1],
-        "observations": {"x": [0.5], "y": [0.5]},
-        "next": 0.5,
+        "observations": {"x": [0.5], "value": [0.5]},
+        "suggestion": 0.5,
     }
     figure = analysis_figures.posterior_figure(
         {"data": {"slices": {"x<1>": s}, "acquisition": "ucb"}, "n_trials": 3, "metric": "loss"}, {}
