@@ -1,0 +1,174 @@
+"""The dashboard in Chromium, against a live server and real worker processes.
+
+The acceptance run of the walking skeleton: a study created in the browser (random optimizer,
+20 trials of the real `digits_mlp` training job, 2 at a time) finishes with 20 complete trials while
+the page watches the leaderboard fill; then every plot is opened, with no JavaScript error in the
+console. Screenshots go to test-artifacts/; the study page's also to docs/screenshot-study.png.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from studies.models import Study, StudyAnalysis, Trial
+from tests.harness import ROOT, wait_for
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+ARTIFACTS = ROOT / "test-artifacts"
+N_TRIALS = 20
+
+
+@pytest.fixture
+def page(live_server, monkeypatch):
+    """A Chromium page; console errors and uncaught exceptions are collected in `page.errors`."""
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), (
+        "Chromium is missing: run scripts/ensure-test-services.sh (apt-get install chromium)"
+    )
+    # Playwright's sync API runs an event loop in this thread; the ORM calls here are plain, synchronous ones.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.errors = []
+        page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
+        page.on("pageerror", lambda e: page.errors.append(str(e)))
+        page.set_default_timeout(20_000)
+        yield page
+        browser.close()
+
+
+def _log_in(page, base: str, username: str, password: str) -> None:
+    page.goto(f"{base}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+
+def _create_study_in_the_form(page, base: str) -> None:
+    page.goto(f"{base}/studies/new/")
+    page.fill("#id_name", "digits-acceptance")
+    page.select_option("#id_job", "digits_mlp")
+    page.fill("#id_job_settings", '{"epochs": 3}')
+    page.click("#add-param")
+    rows = page.locator("#param-table tbody tr:not(.hidden)")
+    before = rows.count()
+    page.click("#add-param")
+    assert rows.count() == before + 1
+    rows.last.locator(".remove-param").click()
+    assert rows.count() == before
+    page.click("#load-job-space")
+    names = [rows.nth(i).locator("input[name$='-name']").input_value() for i in range(rows.count())]
+    assert names == ["lr", "units", "layers", "l2", "batch_size"]
+    page.select_option("#id_optimizer", "random")
+    page.fill("#id_max_trials", str(N_TRIALS))
+    page.fill("#id_max_parallel", "2")
+    page.check("#id_start")
+    page.screenshot(path=str(ARTIFACTS / "new-study.png"), full_page=True)
+    page.click("button[type=submit].primary")
+    page.wait_for_url(re.compile(r".*/studies/\d+/$"))
+
+
+def _complete_rows(page) -> int:
+    return page.locator("#leaderboard tbody span.state.complete").count()
+
+
+def _open_every_plot(page) -> None:
+    plots = page.locator(".plot[data-src]")
+    for i in range(plots.count()):
+        plot = plots.nth(i)
+        plot.scroll_into_view_if_needed()
+        page.wait_for_function("el => el.dataset.loaded === '1'", arg=plot.element_handle())
+    for control in ("#history-plot", "#curves-plot"):
+        page.locator(f'[data-plot-for="{control[1:]}"] input[data-param="log"]').check()
+    page.locator('[data-plot-for="history-plot"] input[data-param="x"]').check()
+    page.fill('[data-plot-for="parallel-plot"] input[data-param="top"]', "25")
+    page.locator('[data-plot-for="parallel-plot"] input[data-param="top"]').dispatch_event("change")
+    page.select_option('[data-plot-for="posterior-plot"] select', "units")
+    page.select_option('[data-plot-for="contour-plot"] select[data-param="y_param"]', "l2")
+    page.wait_for_function(
+        "() => document.querySelector('[data-csv-for=\"parallel-plot\"]').href.endsWith('?top=25')"
+    )
+    page.wait_for_timeout(1500)
+
+
+def test_a_study_created_in_the_browser_runs_on_real_workers_and_every_plot_draws(
+    page, live_server, cast, workers
+):
+    base = live_server.url
+    pool = [workers.start("w1"), workers.start("w2")]
+    _log_in(page, base, "editor", "pw-editor")
+    _create_study_in_the_form(page, base)
+    study = Study.objects.get(name="digits-acceptance")
+    assert study.optimizer == "random" and study.job_settings["epochs"] == 3
+
+    seen = wait_for(
+        lambda: 0 < _complete_rows(page) < N_TRIALS and _complete_rows(page),
+        180,
+        "the leaderboard to start filling",
+        interval=0.5,
+        workers=pool,
+    )
+    assert page.locator("#leaderboard").get_attribute("hx-get"), "the leaderboard polls while the study runs"
+    page.screenshot(path=str(ARTIFACTS / "study-running.png"), full_page=True)
+    wait_for(
+        lambda: _complete_rows(page) == N_TRIALS,
+        240,
+        "all trials in the leaderboard",
+        interval=1,
+        workers=pool,
+    )
+    assert seen < N_TRIALS
+    study.refresh_from_db()
+    assert study.state == Study.State.COMPLETED
+    assert study.trials.filter(state=Trial.State.COMPLETE).count() == N_TRIALS
+    wait_for(
+        lambda: StudyAnalysis.objects.filter(study=study, kind="importance", n_trials=N_TRIALS).exists(),
+        60,
+        "the worker's analysis of all trials",
+        workers=pool,
+    )
+
+    page.reload()
+    assert page.locator("#leaderboard tbody tr").count() == N_TRIALS
+    _open_every_plot(page)
+    assert page.locator('[data-as-of-for="history-plot"]').inner_text() == f"as of {N_TRIALS} trials"
+    assert page.locator('[data-as-of-for="importance-plot"]').inner_text() == f"as of {N_TRIALS} trials"
+    assert page.locator("#history-plot .main-svg").count() > 0
+    page.screenshot(path=str(ARTIFACTS / "study.png"), full_page=True)
+    docs = ROOT / "docs"
+    docs.mkdir(exist_ok=True)
+    shutil.copyfile(ARTIFACTS / "study.png", docs / "screenshot-study.png")
+
+    page.goto(f"{base}{study.trials.get(number=1).get_absolute_url()}")
+    assert "Why this trial" in page.inner_text("section.why")
+    page.wait_for_function("() => document.querySelector('#curve-plot').dataset.loaded === '1'")
+    page.screenshot(path=str(ARTIFACTS / "trial.png"), full_page=True)
+
+    page.goto(f"{base}/")
+    assert page.locator("svg.spark").count() == 1
+    page.locator(f"input[name=studies][value='{study.pk}']").check()
+    page.click("button[title='Compare the ticked studies']")
+    page.wait_for_function("() => document.querySelector('#compare-plot').dataset.loaded === '1'")
+    page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
+
+    assert page.errors == [], page.errors
+    assert os.path.getsize(docs / "screenshot-study.png") > 10_000
