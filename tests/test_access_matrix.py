@@ -10,6 +10,7 @@ To add a route, add one `Route` to ROUTES; `test_every_route_is_in_the_matrix` f
 Allowed roles get neither 401/403/404 nor a 5xx; the others get 404 and never the study's name.
 Anonymous users are sent to the login page (pages) or refused (API).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -133,6 +134,9 @@ ROUTES = [
     Route("api-report", "change", "post", kwargs=lambda w: {"trial_id": w.trial.pk}, api=True),
     Route("api-heartbeat", "change", "post", kwargs=lambda w: {"trial_id": w.trial.pk}, api=True),
     Route("api-tell", "change", "post", kwargs=lambda w: {"trial_id": w.trial.pk}, api=True),
+    Route("api-trial", "read", kwargs=lambda w: {"trial_id": w.trial.pk}, api=True),
+    Route("api-trial-cancel", "change", "post", kwargs=lambda w: {"trial_id": w.trial.pk}, api=True),
+    Route("api-trial-retry", "change", "post", kwargs=lambda w: {"trial_id": w.trial.pk}, api=True),
 ]
 # Token pages act on the user's own tokens only: tests/test_tokens.py covers them.
 EXEMPT |= {"token-revoke"}
