@@ -9,13 +9,14 @@ import threading
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 from studies import services
 from studies.jobs.builtins import SPACES, branin
 from studies.models import ApiToken, Attempt, Study, Trial, TrialMetric
 from tests.harness import wait_for
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 WORKER = Path(__file__).parent / "fixtures" / "external_worker.py"
 
@@ -65,8 +66,11 @@ def test_a_client_process_runs_an_external_study_to_completion_heartbeating_thro
     reaped: list[int] = []
 
     def reaper() -> None:
-        while not stop.wait(0.5):
-            reaped.append(services.reap_stale_attempts(grace_s=2.0))
+        try:
+            while not stop.wait(0.5):
+                reaped.append(services.reap_stale_attempts(grace_s=2.0))
+        finally:
+            connection.close()  # this thread's own connection
 
     thread = threading.Thread(target=reaper)
     thread.start()
