@@ -57,6 +57,14 @@ def trial_for_user(user, study_id, number, *, edit: bool = False) -> Trial:
     return trial
 
 
+def trial_by_id_for_user(user, trial_id, *, edit: bool = False) -> Trial:
+    """A trial by its id (API routes under /api/trials/), with the same rules as its study."""
+    study_id = Trial.objects.filter(pk=trial_id).values_list("study_id", flat=True).first()
+    if study_id is None:
+        raise Http404("No such trial.")
+    return study_for_user(user, study_id, edit=edit).trials.select_related("study").get(pk=trial_id)
+
+
 def can_manage(user, project: Project) -> bool:
     """Owners (and staff) manage a project's members."""
     return role_in(user, project) == Membership.Role.OWNER

@@ -188,13 +188,22 @@ def cancel_trial(trial: Trial, reason: str = "cancelled by a user") -> bool:
 
 
 def retry_trial(trial: Trial) -> bool:
-    """Run a finished (failed, cancelled, pruned) trial again with the same params, as a new attempt."""
+    """Run a finished (failed, cancelled, pruned) trial again with the same params, as a new attempt.
+
+    A completed or failed study is reopened for it (a completed one has spent its budget, so only
+    this trial runs; a failed one goes on like a resumed study); a cancelled study refuses.
+    """
     with transaction.atomic():
+        study = trial.study
+        if study.state == Study.State.CANCELLED:
+            return False
         won = Trial.objects.filter(
             pk=trial.pk, state__in=[Trial.State.FAILED, Trial.State.CANCELLED, Trial.State.PRUNED]
         ).update(state=Trial.State.QUEUED, value=None, error="", finished=None, enqueued=timezone.now())
         if won:
-            enqueue_run([trial.pk], trial.study.queue)
+            if study.state in (Study.State.COMPLETED, Study.State.FAILED):
+                study.set_state(Study.State.RUNNING, f"reopened to retry trial {trial.number}")
+            enqueue_run([trial.pk], study.queue)
     return bool(won)
 
 

@@ -1,0 +1,80 @@
+"""Per-trial API routes by trial id: read a trial with its attempts, cancel it, retry it.
+
+    GET  /api/trials/{id}/          the trial and every attempt with its worker and exit reason
+    POST /api/trials/{id}/cancel/   queued or running -> cancelled (a running job stops at its next heartbeat)
+    POST /api/trials/{id}/retry/    failed, cancelled or pruned -> queued again, as a new attempt
+
+A control that does not apply to the trial's state answers 409 and changes nothing.
+"""
+
+from __future__ import annotations
+
+from django.urls import path
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import api_view
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from studies import access, services
+from studies.models import Attempt, Trial
+
+
+class AttemptDetailSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Attempt
+        fields = ["id", "number", "state", "worker", "host", "pid", "claimed", "heartbeat", "ended", "reason"]
+
+
+class TrialDetailSerializer(serializers.ModelSerializer):
+    study = serializers.IntegerField(source="study_id", read_only=True)
+    attempts = AttemptDetailSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Trial
+        fields = [
+            "id",
+            "study",
+            "number",
+            "state",
+            "params",
+            "value",
+            "started",
+            "finished",
+            "worker",
+            "n_attempts",
+            "error",
+            "attempts",
+        ]
+
+
+def _detail(trial_id: int) -> dict:
+    return TrialDetailSerializer(Trial.objects.prefetch_related("attempts").get(pk=trial_id)).data
+
+
+@extend_schema(responses={200: TrialDetailSerializer})
+@api_view(["GET"])
+def trial_detail(request: Request, trial_id: int) -> Response:
+    return Response(_detail(access.trial_by_id_for_user(request.user, trial_id).pk))
+
+
+def _control(action: str, fn):
+    @extend_schema(
+        request=None, responses={200: TrialDetailSerializer, 409: None}, operation_id=f"trial_{action}"
+    )
+    @api_view(["POST"])
+    def view(request: Request, trial_id: int) -> Response:
+        trial = access.trial_by_id_for_user(request.user, trial_id, edit=True)
+        if not fn(trial):
+            return Response({"error": f"cannot {action} a trial that is {trial.state}"}, status=409)
+        services.audit(request.user, f"trial-{action}", trial.study, f"trial {trial.number}")
+        return Response(_detail(trial.pk))
+
+    return view
+
+
+urlpatterns = [
+    path("trials/<int:trial_id>/", trial_detail, name="api-trial"),
+    path("trials/<int:trial_id>/cancel/", _control("cancel", services.cancel_trial), name="api-trial-cancel"),
+    path("trials/<int:trial_id>/retry/", _control("retry", services.retry_trial), name="api-trial-retry"),
+]
