@@ -99,6 +99,23 @@ def test_a_program_flooding_stdout_keeps_a_bounded_head_and_tail_and_still_compl
     assert "bytes omitted" in log.text and log.text.rstrip().endswith(f'"value": {trial.value}}}')
 
 
+def test_a_pruned_program_is_killed_at_once_and_its_trial_ends_pruned_with_the_rule(run_command_trial):
+    first = run_command_trial("lines", max_parallel=1, pruner="median",
+                              pruner_settings={"n_startup_trials": 1})
+    assert first.state == Trial.State.COMPLETE, "with no other curve yet, the first trial runs to the end"
+    CommandJob.objects.create(name="hopeless", argv=ARGV, env={"TRAIN_MODE": "hopeless"})
+    Study.objects.filter(pk=first.study_id).update(job="command:hopeless")
+    [second] = services.schedule_trials(first.study_id)
+
+    started = time.monotonic()
+    runner.run_trial(second, WORKER)
+
+    trial = Trial.objects.get(pk=second)
+    assert time.monotonic() - started < 15, "killed at its first report, not after its 30 s"
+    assert trial.state == Trial.State.PRUNED and trial.error.startswith("Median rule at step 1")
+    assert trial.curve() == [(1, 1e6)] and trial.value == 1e6
+
+
 def test_a_study_naming_a_deleted_command_job_fails_its_trial_with_a_clear_reason(make_study):
     study = make_study(name="gone", job="command:never-defined", space=SPACES["branin"],
                        max_retries=0, max_parallel=1)

@@ -221,7 +221,7 @@ class CommandProcess(JobProcess):
 
     def close(self) -> None:
         """Release everything; the watchdog, seeing its stdin close, kills any process left in the group."""
-        self._messages = None  # the Popen owns that descriptor and closes it below
+        self._messages, self._open = None, set()  # the Popen owns the descriptors and closes them below
         super().close()
         for stream in (self._popen.stdout, self._popen.stderr, self._watchdog.stdin):
             if stream is not None and not stream.closed:
