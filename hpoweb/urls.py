@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from studies import compare_views, plot_views, views
+from studies import compare_views, plot_views, views, worker_views
 from studies.security import ThrottledAuthenticationForm
 
 urlpatterns = [
@@ -14,6 +14,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("studies/new/", views.study_create, name="study-create"),
     path("studies/compare/", compare_views.study_compare, name="study-compare"),
+    path("workers/", worker_views.worker_list, name="worker-list"),
     path("", include("studies.log_views")),
     path("", include("studies.study_tool_urls")),
     path("studies/<int:study_id>/", views.study_detail, name="study-detail"),

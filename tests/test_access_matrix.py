@@ -99,6 +99,7 @@ ROUTES = [
         kwargs=lambda w: {"study_id": w.study.pk, "number": w.trial.number, "action": "cancel"},
     ),
     Route("project-list", "any", kwargs=lambda w: {}),
+    Route("worker-list", "any", kwargs=lambda w: {}),
     Route("project-detail", "read", kwargs=lambda w: {"project_id": w.project.pk}),
     Route(
         "member-set",
