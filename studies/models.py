@@ -10,6 +10,7 @@ import hashlib
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -393,6 +394,19 @@ class CommandJob(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """A typo in the admin is reported there, not as every trial failing to start."""
+        errors = {}
+        argv = self.argv if isinstance(self.argv, list) else []
+        if not argv or not all(isinstance(a, str) and a for a in argv):
+            errors["argv"] = 'A JSON list of non-empty strings, e.g. ["python", "train.py", "{params_args}"].'
+        if not (isinstance(self.env, dict) and all(isinstance(v, str) for v in self.env.values())):
+            errors["env"] = 'A JSON object of strings, e.g. {"EPOCHS": "10"}.'
+        if self.time_limit_s is not None and self.time_limit_s <= 0:
+            errors["time_limit_s"] = "A positive number of seconds, or empty for no limit."
+        if errors:
+            raise ValidationError(errors)
 
 
 def _hash_token(key: str) -> str:

@@ -91,3 +91,13 @@ def test_the_trial_page_shows_the_log_tail_escaped_and_members_download_the_whol
     assert download.content.decode().startswith("epoch 1\n")
     client.force_login(cast["stranger"])
     assert client.get(url).status_code == 404
+
+
+def test_the_admin_rejects_a_command_job_whose_argv_is_not_a_list_of_strings(client, cast):
+    client.force_login(cast["staff"])
+    response = client.post(reverse("admin:studies_commandjob_add"), {
+        "name": "bad", "description": "", "argv": '"python train.py"', "workdir": "", "env": '{"N": 3}',
+        "time_limit_s": ""})
+    assert response.status_code == 200 and not CommandJob.objects.exists()
+    errors = response.context["adminform"].form.errors
+    assert "JSON list of non-empty strings" in errors["argv"][0] and "JSON object of strings" in errors["env"][0]
