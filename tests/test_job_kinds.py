@@ -101,3 +101,10 @@ def test_the_admin_rejects_a_command_job_whose_argv_is_not_a_list_of_strings(cli
     assert response.status_code == 200 and not CommandJob.objects.exists()
     errors = response.context["adminform"].form.errors
     assert "JSON list of non-empty strings" in errors["argv"][0] and "JSON object of strings" in errors["env"][0]
+
+
+def test_an_external_studys_page_says_how_to_run_a_worker_for_it(client, cast, make_study):
+    study = make_study(job="external", space=SPACES["branin"])
+    client.force_login(cast["viewer"])
+    page = client.get(study.get_absolute_url()).content.decode()
+    assert f"--url http://testserver --study {study.pk}" in page
