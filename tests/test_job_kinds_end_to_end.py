@@ -10,6 +10,7 @@ from studies import services
 from studies.jobs.builtins import SPACES, branin
 from studies.models import CommandJob, Study, Trial
 from tests.harness import wait_for
+from tests.test_command_jobs import _gone
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -63,3 +64,40 @@ def test_an_asha_study_prunes_hopeless_trials_keeping_their_curves_and_the_rung_
         assert trial.value == pytest.approx(branin(trial.params)) and len(trial.curve()) == 9
     history, _pending = services.optimizer_inputs(study)
     assert {(t.params["x1"], t.value) for t in pruned} <= {(p["x1"], v) for p, v in history}
+
+
+@pytest.fixture
+def hanging_study(make_study, tmp_path):
+    """A running study of a command job that starts a child and hangs; the child's pid is written to
+    `tmp_path / "child.pid"`."""
+    CommandJob.objects.create(name="hang", argv=[sys.executable, str(SCRIPT), "{params_args}"],
+                              env={"TRAIN_MODE": "hang", "TRAIN_PID_FILE": str(tmp_path / "child.pid")})
+    study = make_study(job="command:hang", space=SPACES["branin"], max_trials=1, max_parallel=1,
+                       max_retries=0)
+    services.start_study(study)
+    return study
+
+
+def _child(tmp_path) -> int:
+    pid_file = tmp_path / "child.pid"
+    return pid_file.exists() and pid_file.read_text().strip() and int(pid_file.read_text())
+
+
+def test_a_cancelled_command_trial_has_its_whole_process_group_killed(hanging_study, workers, tmp_path):
+    pool = [workers.start("w1")]
+    child = wait_for(lambda: _child(tmp_path), 60, "the program to start its child", workers=pool)
+
+    assert services.cancel_trial(hanging_study.trials.get())
+
+    wait_for(lambda: _gone(child), 30, "the program's child to be killed", workers=pool)
+    trial = hanging_study.trials.get()
+    assert trial.state == Trial.State.CANCELLED and trial.attempt.state == "cancelled"
+
+
+def test_a_killed_worker_takes_its_command_jobs_whole_process_group_with_it(hanging_study, workers, tmp_path):
+    worker = workers.start("w1")
+    child = wait_for(lambda: _child(tmp_path), 60, "the program to start its child", workers=[worker])
+
+    worker.kill()  # SIGKILL to the worker's process group; the job runs in a session of its own
+
+    wait_for(lambda: _gone(child), 30, "the watchdog to kill the orphaned program's group")
