@@ -8,19 +8,17 @@ each part that needs them is then stored as {"unavailable": why} and the page sa
 
 from __future__ import annotations
 
-import logging
 import math
 from typing import Any
 
 import numpy as np
+from django.db.models import F
 
-from studies.figures import best_first_sample
-from studies.models import Study, StudyAnalysis, Trial
+from studies.figures import MAX_POINTS, best_first_sample
+from studies.models import Study, StudyAnalysis, Trial, TrialMetric
 from studies.optimizers import SearchSpace
 from studies.optimizers.importance import importance
 from studies.services import optimizer_inputs
-
-log = logging.getLogger(__name__)
 
 CONTOUR_PARAMS = 5  # the most important ones; a contour for every pair of them
 CONTOUR_GRID = 30
@@ -113,6 +111,26 @@ def compute_contour(space: SearchSpace, history: list, direction: str, ranked: l
     }
 
 
+def compute_curve_band(study: Study) -> dict:
+    """Per step, the 10th, 50th and 90th percentile of every trial's learning curve."""
+    rows = TrialMetric.objects.filter(trial__study=study, attempt_id=F("trial__attempt_id"))
+    data = np.array(list(rows.values_list("step", "value", "trial_id")), dtype=float).reshape(-1, 3)
+    if not len(data):
+        return {"step": [], "p10": [], "median": [], "p90": [], "n_trials": 0}
+    data = data[np.argsort(data[:, 0], kind="stable")]
+    steps, starts = np.unique(data[:, 0], return_index=True)
+    every = max(1, len(steps) // MAX_POINTS)
+    groups = np.split(data[:, 1], starts[1:])[::every]
+    p10, median, p90 = np.array([np.percentile(g, [10, 50, 90]) for g in groups]).T
+    return {
+        "step": steps[::every].astype(int).tolist(),
+        "p10": p10.tolist(),
+        "median": median.tolist(),
+        "p90": p90.tolist(),
+        "n_trials": len(np.unique(data[:, 2])),
+    }
+
+
 def analyze(study: Study) -> int:
     """Compute and store every analysis of `study`; returns the number of finished trials it used."""
     space = study.space.spec()
@@ -125,6 +143,7 @@ def analyze(study: Study) -> int:
         "importance": imp,
         "posterior": compute_posterior(space, history, study.direction, acquisition_kind(study)),
         "contour": compute_contour(space, history, study.direction, ranked, study.seed),
+        "curve_band": compute_curve_band(study),
     }
     for kind, data in _json_safe(results).items():
         StudyAnalysis.objects.update_or_create(

@@ -2,7 +2,7 @@
 
 `studies.plots` reads the database into the plain data these take. Every figure stays small at
 10,000 trials: long series are downsampled (LTTB for values, pixel-level merging for the timeline,
-a sample of curves plus per-step aggregates), and floats are rounded to 6 significant digits.
+a sample of curves over the worker's per-step percentiles), and floats are rounded to 6 significant digits.
 Labels that come from users (parameter names, categorical choices, worker names) are HTML-escaped,
 because plotly renders a subset of HTML in text.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -47,19 +48,30 @@ def r6_list(values: Sequence[float | None]) -> list[float | None]:
 
 
 def lttb(x: Sequence[float], y: Sequence[float], threshold: int) -> list[int]:
-    """Indices kept by Largest-Triangle-Three-Buckets (Steinarsson 2013); all when short enough."""
+    """Indices kept by Largest-Triangle-Three-Buckets (Steinarsson 2013); all when short enough.
+
+    Plain Python over precomputed bucket means: buckets hold a few points each, where numpy's
+    per-call overhead would cost more than the arithmetic.
+    """
     n = len(x)
     if threshold >= n or threshold < 3:
         return list(range(n))
-    xs, ys = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    edges = np.linspace(1, n - 1, threshold - 1).astype(int)
+    edges = [1 + (i * (n - 2)) // (threshold - 2) for i in range(threshold - 1)]
+    edges[-1] = n - 1
+    means = []
+    for i in range(threshold - 2):
+        lo, hi = edges[i + 1], edges[i + 2] if i + 2 < len(edges) else n
+        means.append((sum(x[lo:hi]) / (hi - lo), sum(y[lo:hi]) / (hi - lo)))
     keep, a = [0], 0
     for i in range(threshold - 2):
-        lo, hi = edges[i], edges[i + 1]
-        nxt_lo, nxt_hi = edges[i + 1], edges[i + 2] if i + 2 < len(edges) else n
-        cx, cy = xs[nxt_lo:nxt_hi].mean(), ys[nxt_lo:nxt_hi].mean()
-        area = np.abs((xs[a] - cx) * (ys[lo:hi] - ys[a]) - (xs[a] - xs[lo:hi]) * (cy - ys[a]))
-        a = lo + int(np.argmax(area))
+        ax, ay = x[a], y[a]
+        cx, cy = means[i]
+        best, best_area = edges[i], -1.0
+        for j in range(edges[i], edges[i + 1]):
+            area = abs((ax - cx) * (y[j] - ay) - (ax - x[j]) * (cy - ay))
+            if area > best_area:
+                best, best_area = j, area
+        a = best
         keep.append(a)
     keep.append(n - 1)
     return keep
@@ -194,7 +206,7 @@ def history_figure(data: dict, x_axis: str = "number", log_y: bool = False) -> d
 
 def history_table(data: dict) -> tuple[list[str], list[list]]:
     best = best_so_far(data["value"], data["state"], data["direction"])
-    rows = zip(data["number"], data["state"], data["value"], best, data["finished"], strict=True)
+    rows = zip(data["number"], data["state"], data["value"], best, map(iso, data["finished_ms"]), strict=True)
     return ["number", "state", "value", "best_so_far", "finished"], [list(r) for r in rows]
 
 
@@ -404,45 +416,46 @@ def timeline_figure(data: dict) -> dict:
     }
 
 
+def iso(ms: float | None) -> str | None:
+    """Epoch milliseconds (as the plots carry times) back to ISO 8601 for the CSV files."""
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC).isoformat()
+
+
 def timeline_table(data: dict) -> tuple[list[str], list[list]]:
-    keys = ["number", "worker", "state", "started", "finished"]
-    return keys, [[r[k] for k in keys] for r in data["trials"]]
+    rows = [
+        [r["number"], r["worker"], r["state"], iso(r["started_ms"]), iso(r["finished_ms"])]
+        for r in data["trials"]
+    ]
+    return ["number", "worker", "state", "started", "finished"], rows
 
 
 def curves_figure(data: dict, log_y: bool = False) -> dict:
-    """A sample of learning curves (pruned ones marked where they stopped) over the per-step range."""
+    """A sample of learning curves (pruned ones marked where they stopped) over all trials' percentiles."""
     if not data["curves"]:
         return empty_figure("No learning curves reported yet.")
     traces = []
-    agg = data["aggregate"]
-    if agg["step"]:
+    band = data["band"]
+    if band and band["step"]:
+        line = {"type": "scatter", "mode": "lines", "x": band["step"], "line": {"width": 0}}
         traces += [
             {
-                "type": "scatter",
-                "mode": "lines",
-                "name": "max",
-                "x": agg["step"],
-                "y": r6_list(agg["max"]),
-                "line": {"width": 0},
+                **line,
+                "name": "90th percentile",
+                "y": r6_list(band["p90"]),
                 "showlegend": False,
                 "hoverinfo": "skip",
             },
             {
-                "type": "scatter",
-                "mode": "lines",
-                "name": "range of all trials",
-                "x": agg["step"],
-                "y": r6_list(agg["min"]),
+                **line,
+                "name": f"10–90 % of all trials (as of {band['n_trials']})",
+                "y": r6_list(band["p10"]),
                 "fill": "tonexty",
                 "fillcolor": "rgba(31,119,180,0.12)",
-                "line": {"width": 0},
             },
             {
-                "type": "scatter",
-                "mode": "lines",
-                "name": "mean of all trials",
-                "x": agg["step"],
-                "y": r6_list(agg["mean"]),
+                **line,
+                "name": "median of all trials",
+                "y": r6_list(band["median"]),
                 "line": {"color": "#111", "dash": "dot"},
             },
         ]

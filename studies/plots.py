@@ -7,26 +7,38 @@ table its CSV download writes.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import Avg, F, Max, Min
+from django.db.models import F, FloatField, Func, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from studies import analysis_figures, figures
 from studies.models import Study, StudyAnalysis, Trial, TrialMetric
 
 
-def _ms(when) -> int | None:
-    return int(when.timestamp() * 1000) if when else None
+class EpochMs(Func):
+    """Milliseconds since the Unix epoch, computed by the database: no datetime object per row."""
+
+    output_field = FloatField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        template = "(julianday(%(expressions)s) - 2440587.5) * 86400000.0"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = "CAST(EXTRACT(EPOCH FROM %(expressions)s) * 1000 AS double precision)"
+        return self.as_sql(compiler, connection, template=template, **extra)
 
 
 def history_data(study: Study) -> dict:
-    """Finished trials in number order: value, state, finish time (ISO and epoch milliseconds)."""
+    """Finished trials in number order: value, state, finish time (epoch milliseconds)."""
     rows = (
         study.trials.filter(state__in=Trial.FINISHED)
         .order_by("number")
-        .values_list("number", "value", "state", "finished")
+        .values_list("number", "value", "state", EpochMs("finished"))
     )
     data = {
         "direction": study.direction,
@@ -34,15 +46,13 @@ def history_data(study: Study) -> dict:
         "number": [],
         "value": [],
         "state": [],
-        "finished": [],
         "finished_ms": [],
     }
     for number, value, state, finished in rows:
         data["number"].append(number)
         data["value"].append(value)
         data["state"].append(state)
-        data["finished"].append(finished.isoformat() if finished else None)
-        data["finished_ms"].append(_ms(finished))
+        data["finished_ms"].append(finished)
     data["n_trials"] = len(data["number"])
     return data
 
@@ -58,36 +68,43 @@ def complete_data(study: Study) -> dict:
         "value": [],
         "params": {name: [] for name in space},
     }
-    rows = study.trials.completed().filter(value__isnull=False).order_by("number")
-    for number, params, value in rows.values_list("number", "params", "value"):
-        data["number"].append(number)
-        data["value"].append(value)
-        for name in space:
-            data["params"][name].append(params.get(name))
+    rows = list(
+        study.trials.completed()
+        .filter(value__isnull=False)
+        .order_by("number")
+        .values_list("number", "value", Cast("params", TextField()))
+    )
+    # One parse of all params as a JSON array: far cheaper than a json.loads per row at 10,000 trials.
+    all_params = json.loads("[" + ",".join(text for _, _, text in rows) + "]")
+    data["number"] = [number for number, _, _ in rows]
+    data["value"] = [value for _, value, _ in rows]
+    for name in space:
+        data["params"][name] = [params.get(name) for params in all_params]
     data["n_trials"] = study.trials.filter(state__in=Trial.FINISHED).count()
     return data
+
+
+def values_data(study: Study) -> dict:
+    """Complete trials' values only, for the EDF."""
+    values = study.trials.completed().filter(value__isnull=False).values_list("value", flat=True)
+    n_trials = study.trials.filter(state__in=Trial.FINISHED).count()
+    return {"metric": study.metric, "value": list(values), "n_trials": n_trials}
 
 
 def timeline_data(study: Study) -> dict:
     rows = study.trials.filter(started__isnull=False).order_by("number")
     trials = [
-        {
-            "number": n,
-            "worker": w or "?",
-            "state": s,
-            "started": a.isoformat(),
-            "started_ms": _ms(a),
-            "finished": b.isoformat() if b else None,
-            "finished_ms": _ms(b),
-        }
-        for n, w, s, a, b in rows.values_list("number", "worker", "state", "started", "finished")
+        {"number": n, "worker": w or "?", "state": s, "started_ms": a, "finished_ms": b}
+        for n, w, s, a, b in rows.values_list(
+            "number", "worker", "state", EpochMs("started"), EpochMs("finished")
+        )
     ]
     finished = sum(1 for t in trials if t["state"] in Trial.FINISHED)
-    return {"trials": trials, "now_ms": _ms(timezone.now()), "n_trials": finished}
+    return {"trials": trials, "now_ms": timezone.now().timestamp() * 1000, "n_trials": finished}
 
 
 def curves_data(study: Study) -> dict:
-    """A best-first sample of learning curves plus the min, mean and max of all trials at each step."""
+    """A best-first sample of learning curves, and the per-step percentiles a worker computed."""
     current = TrialMetric.objects.filter(trial__study=study, attempt_id=F("trial__attempt_id"))
     candidates = list(
         study.trials.filter(state__in=[*Trial.FINISHED, Trial.State.RUNNING], attempt__isnull=False)
@@ -105,19 +122,11 @@ def curves_data(study: Study) -> dict:
     for trial_id, step, value in rows.values_list("trial_id", "step", "value"):
         by_pk[trial_id]["step"].append(step)
         by_pk[trial_id]["value"].append(value)
-    agg = {"step": [], "min": [], "mean": [], "max": []}
-    for row in (
-        current.values("step").order_by("step").annotate(lo=Min("value"), mean=Avg("value"), hi=Max("value"))
-    ):
-        agg["step"].append(row["step"])
-        agg["min"].append(row["lo"])
-        agg["mean"].append(row["mean"])
-        agg["max"].append(row["hi"])
     curves = sorted((c for c in by_pk.values() if c["step"]), key=lambda c: c["number"])
     return {
         "metric": study.metric,
         "curves": curves,
-        "aggregate": agg,
+        "band": analysis_data(study, "curve_band")["data"],
         "n_curves": len(candidates),
         "n_trials": sum(1 for c in candidates if c[2] != Trial.State.RUNNING),
     }
@@ -155,7 +164,7 @@ PLOTS: dict[str, Plot] = {
         complete_data, lambda d, o: figures.parallel_figure(d, o["top"] or 100.0), figures.params_table
     ),
     "slice": Plot(complete_data, lambda d, o: figures.slice_figure(d), figures.params_table),
-    "edf": Plot(complete_data, lambda d, o: figures.edf_figure(d), figures.edf_table),
+    "edf": Plot(values_data, lambda d, o: figures.edf_figure(d), figures.edf_table),
     "timeline": Plot(timeline_data, lambda d, o: figures.timeline_figure(d), figures.timeline_table),
     "curves": Plot(curves_data, lambda d, o: figures.curves_figure(d, log_y=o["log"]), figures.curves_table),
     "importance": Plot(

@@ -126,7 +126,7 @@ def test_learning_curves_mark_where_pruned_trials_stopped():
         "metric": "loss",
         "curves": curves,
         "n_curves": 2,
-        "aggregate": {"step": [1, 2, 3], "min": [3, 2, 1], "mean": [4, 2, 1], "max": [5, 2, 1]},
+        "band": {"step": [1, 2, 3], "p10": [3, 2, 1], "median": [4, 2, 1], "p90": [5, 2, 1], "n_trials": 2},
     }
     traces = {t["name"]: t for t in figures.curves_figure(data)["data"]}
     assert traces["pruned here"]["x"] == [1] and traces["pruned here"]["y"] == [5.0]
