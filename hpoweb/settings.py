@@ -177,6 +177,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Create, run and read hyperparameter-optimization studies.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Studies, trials and attempts each have a "state" with its own choices: name each set once.
+    "ENUM_NAME_OVERRIDES": {
+        "StudyStateEnum": "studies.models.Study.State",
+        "TrialStateEnum": "studies.models.Trial.State",
+        "AttemptStateEnum": "studies.models.Attempt.State",
+    },
 }
 
 # --- Celery (RELIABILITY.md: json only, database owns recovery, prefetch 1) -------------------------
