@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
@@ -161,8 +162,6 @@ def _request(route: Route, world: World, user):
             _token, key = ApiToken.issue(user)
             client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
         return getattr(client, route.method)(url, route.data(world), format="json")
-    from django.test import Client
-
     client = Client()
     if user is not None:
         client.force_login(user)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
+from studies import services
 from studies.security import CONTENT_SECURITY_POLICY
 
 pytestmark = pytest.mark.django_db
@@ -52,21 +55,31 @@ def test_every_page_carries_the_content_security_policy(client, cast, make_study
 
 
 def test_pages_have_no_inline_scripts_or_event_handlers(client, cast, make_study):
-    import re
-
-    study = make_study()
+    study = make_study(max_trials=1, max_parallel=1)
+    study.set_state("running")
+    services.schedule_trials(study.pk)
     client.force_login(cast["staff"])
     urls = [
+        reverse("login"),
         reverse("study-list"),
         reverse("study-create"),
+        reverse("study-compare") + f"?studies={study.pk}",
+        reverse("study-import"),
         study.get_absolute_url(),
+        reverse("trial-detail", args=[study.pk, 1]),
+        reverse("study-note", args=[study.pk]),
+        reverse("trial-note", args=[study.pk, 1]),
+        reverse("study-warm-start", args=[study.pk]),
+        reverse("study-delete", args=[study.pk]),
         reverse("project-list"),
+        reverse("project-detail", args=[study.project_id]),
         reverse("token-list"),
         reverse("audit-list"),
-        reverse("project-detail", args=[study.project_id]),
     ]
     for url in urls:
-        page = client.get(url).content.decode()
+        response = client.get(url)
+        assert response.status_code == 200, url
+        page = response.content.decode()
         for tag in re.findall(r"<script\b[^>]*>", page):
             assert "src=" in tag or 'type="application/json"' in tag, (url, tag)
         assert not re.search(r"\son[a-z]+\s*=", page), url
