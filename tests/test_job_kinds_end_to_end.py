@@ -8,7 +8,7 @@ import pytest
 
 from studies import services
 from studies.jobs.builtins import SPACES, branin
-from studies.models import CommandJob, Study, Trial
+from studies.models import AttemptLog, CommandJob, Study, Trial
 from tests.harness import wait_for
 from tests.test_command_jobs import _gone
 
@@ -83,9 +83,11 @@ def _child(tmp_path) -> int:
     return pid_file.exists() and pid_file.read_text().strip() and int(pid_file.read_text())
 
 
-def test_a_cancelled_command_trial_has_its_whole_process_group_killed(hanging_study, workers, tmp_path):
+def test_a_running_command_shows_its_output_and_cancel_kills_its_group(hanging_study, workers, tmp_path):
     pool = [workers.start("w1")]
     child = wait_for(lambda: _child(tmp_path), 60, "the program to start its child", workers=pool)
+    live = AttemptLog.objects.filter(attempt__trial__study=hanging_study, text__startswith="starting")
+    wait_for(live.exists, 30, "the output so far to be stored while the program runs", workers=pool)
 
     assert services.cancel_trial(hanging_study.trials.get())
 

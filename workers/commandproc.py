@@ -42,6 +42,7 @@ class OutputLog:
         self._head_limit, self._tail_limit = head, tail
         self.head, self.tail = bytearray(), bytearray()
         self.n_bytes = 0
+        self.saved_bytes, self.saved_at = 0, float("-inf")  # when `workers.launch` last stored it
 
     def write(self, chunk: bytes) -> None:
         self.n_bytes += len(chunk)

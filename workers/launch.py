@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from django.db import DatabaseError
 
@@ -12,6 +13,8 @@ from studies.models import Study, Trial
 from workers.jobproc import JobProcess
 
 log = logging.getLogger(__name__)
+
+LIVE_LOG_EVERY_S = 10.0
 
 
 def start_job(study: Study, trial: Trial) -> tuple[JobProcess, float | None]:
@@ -25,11 +28,21 @@ def start_job(study: Study, trial: Trial) -> tuple[JobProcess, float | None]:
     return proc, min(limits) if limits else None
 
 
-def keep_output(attempt_id: int, proc: JobProcess) -> None:
-    """Store what a command job printed; a lost log must never lose the trial's result."""
-    if proc.output is None:
+def keep_output(attempt_id: int, proc: JobProcess, live: bool = False) -> None:
+    """Store what a command job printed; a lost log must never lose the trial's result.
+
+    While the job runs (`live`) the log is stored at most every LIVE_LOG_EVERY_S and only when it grew,
+    so the trial page shows a recent tail without rewriting a large log at every heartbeat.
+    """
+    output = proc.output
+    if output is None:
+        return
+    now = time.monotonic()
+    if live and (output.n_bytes == output.saved_bytes or now - output.saved_at < LIVE_LOG_EVERY_S):
         return
     try:
-        save_attempt_log(attempt_id, proc.output.text(), proc.output.n_bytes, proc.output.omitted)
+        save_attempt_log(attempt_id, output.text(), output.n_bytes, output.omitted)
     except DatabaseError:
         log.warning("attempt %s: database unavailable, the job's output was not kept", attempt_id)
+        return
+    output.saved_bytes, output.saved_at = output.n_bytes, now

@@ -78,6 +78,7 @@ def supervise(proc: JobProcess, attempt_id: int, time_limit_s: float | None) -> 
                 result = message
         if proc.status is None and time.monotonic() >= next_beat:
             _heartbeat(attempt_id)
+            launch.keep_output(attempt_id, proc, live=True)
             next_beat = time.monotonic() + beat_every
         if time.monotonic() >= next_reap:
             reaper.reap()  # the solo pool cannot take the beat's reap message while this trial runs
