@@ -6,6 +6,8 @@ per suggestion and each optimizer's rank, then the mean rank; then hpoweb gp wit
 n=1 at equal total trials. The peers come from the `bench` extra: `pip install -e '.[bench]' torch`.
 
     python benchmarks/optimizers.py [--problems branin,hartmann6] [--seeds 10] [--optimizers gp,optuna_gp]
+        [--out results.jsonl]
+    python benchmarks/optimizers.py --tables results.jsonl more.jsonl   # tables from saved runs only
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from __future__ import annotations
 import argparse
 import datetime
 import importlib.util
+import json
 import math
 import multiprocessing
+import os
 import shlex
 import sys
 import time
@@ -53,7 +57,7 @@ def run_hpoweb(name: str, spec: dict, f: Callable, budget: int, seed: int, batch
     return [v for _, v in history], times
 
 
-def _optuna_distributions(spec: dict):
+def optuna_distributions(spec: dict):
     import optuna
 
     out = {}
@@ -73,7 +77,9 @@ def _optuna_distributions(spec: dict):
 
 def run_optuna(kind: str, spec: dict, f: Callable, budget: int, seed: int):
     import optuna
+    import torch
 
+    torch.set_num_threads(1)
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     sampler = {
         "optuna_tpe": lambda: optuna.samplers.TPESampler(seed=seed),
@@ -82,7 +88,7 @@ def run_optuna(kind: str, spec: dict, f: Callable, budget: int, seed: int):
         "optuna_random": lambda: optuna.samplers.RandomSampler(seed=seed),
     }[kind]()
     study = optuna.create_study(sampler=sampler, direction="minimize")
-    dists = _optuna_distributions(spec)
+    dists = optuna_distributions(spec)
     losses, times = [], []
     for _ in range(budget):
         t0 = time.perf_counter()
@@ -113,10 +119,12 @@ def run_skopt(spec: dict, f: Callable, budget: int, seed: int):
     for _ in range(budget):
         t0 = time.perf_counter()
         x = opt.ask()
-        times.append(time.perf_counter() - t0)
+        elapsed = time.perf_counter() - t0
         params = {n: (v.item() if hasattr(v, "item") else v) for n, v in zip(names, x, strict=True)}
         value = f(params)
-        opt.tell(x, value)
+        t0 = time.perf_counter()
+        opt.tell(x, value)  # skopt fits its GP and picks the next point here
+        times.append(elapsed + time.perf_counter() - t0)
         losses.append(value)
     return losses, times
 
@@ -206,6 +214,13 @@ def batch_table(results: list, problems: list[str]) -> str:
     return "\n".join(lines)
 
 
+def print_tables(results: list, problems: list[str], optimizers: list[str]) -> None:
+    print(quality_table(results, problems, optimizers))
+    if any(batch == 4 for *_, batch, _, _ in results):
+        print()
+        print(batch_table(results, problems))
+
+
 def main() -> None:
     all_problems = list(load_problems())
     hpoweb = [o for o in ("random", "gp", "tpe", "cmaes") if o in OPTIMIZERS]
@@ -215,24 +230,39 @@ def main() -> None:
     parser.add_argument("--optimizers", default=",".join(hpoweb + PEERS))
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--no-batch", action="store_true", help="skip the gp n=4 table")
+    parser.add_argument("--out", help="also append each run's result to this JSON-lines file")
+    parser.add_argument(
+        "--tables", nargs="+", metavar="FILE", help="print the tables of saved results and exit"
+    )
     args = parser.parse_args()
+    print("$ python benchmarks/optimizers.py " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
+    if args.tables:
+        results = [
+            tuple(json.loads(line)) for path in args.tables for line in Path(path).read_text().splitlines()
+        ]
+        problems = [p for p in all_problems if any(r[0] == p for r in results)]
+        optimizers = list(dict.fromkeys(r[1] for r in results))
+        print_tables(results, problems, optimizers)
+        return
     problems, optimizers = args.problems.split(","), args.optimizers.split(",")
     tasks = [(p, o, s, 1) for p in problems for o in optimizers for s in range(args.seeds)]
     if "gp" in optimizers and not args.no_batch:
         tasks += [(p, "gp", s, 4) for p in problems for s in range(args.seeds)]
     slow_first = ["skopt_gp", "optuna_gp", "bayes_opt", "gp"]
     tasks.sort(key=lambda t: slow_first.index(t[1]) if t[1] in slow_first else len(slow_first))
-    print("$ python benchmarks/optimizers.py " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
     print(f"# {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, {len(tasks)} runs", flush=True)
+    # one BLAS / torch thread per worker process, for every optimizer alike: fair, and no oversubscription
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+    results = []
     with multiprocessing.get_context("spawn").Pool(args.processes) as pool:
-        results = []
         for i, result in enumerate(pool.imap_unordered(run_one, tasks), 1):
             results.append(result)
             print(f"# {i}/{len(tasks)} {result}", file=sys.stderr, flush=True)
-    print(quality_table(results, problems, optimizers))
-    if "gp" in optimizers and not args.no_batch:
-        print()
-        print(batch_table(results, problems))
+            if args.out:
+                with open(args.out, "a") as f:
+                    f.write(json.dumps(result) + "\n")
+    print_tables(results, problems, optimizers)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_the_optimizer_package_imports_no_django_celery_or_plotly():
     code = (
-        "import sys, studies.optimizers\n"
+        "import sys, studies.optimizers, studies.optimizers.posterior\n"
         "heavy = sorted(m for m in ('django', 'celery', 'plotly') if m in sys.modules)\n"
         "assert not heavy, heavy\n"
     )

@@ -13,15 +13,23 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ..base import clean_value
 from ..space import SearchSpace
 from .regressor import GaussianProcess, fit_hyperparameters
 from .warping import OutputWarp
 
-COARSE_POINTS = 80
+COARSE_POINTS = 64
+REFINE_ITERATIONS = 30
 FIT_POINTS = 250
 POSTERIOR_POINTS = 2000
+
+
+def single_threaded_blas() -> threadpool_limits:
+    """Our matrices are small (n <= a few thousand): threaded BLAS only adds overhead and, on a busy
+    machine, spin-waits that were measured to make a suggestion 5-20x slower."""
+    return threadpool_limits(1, user_api="blas")
 
 
 def _subsample(losses: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -55,12 +63,17 @@ class SurrogateModel:
         y_all = self.warp.forward(losses)
         self.X_obs, self.losses = X_all, losses
         fit_idx = _subsample(losses, FIT_POINTS, rng)
-        coarse_idx = fit_idx[_subsample(losses[fit_idx], COARSE_POINTS, rng)]
-        init = None
-        if len(fit_idx) > len(coarse_idx):
+        if len(fit_idx) > COARSE_POINTS:
+            coarse_idx = fit_idx[_subsample(losses[fit_idx], COARSE_POINTS, rng)]
             init = fit_hyperparameters(X_all[coarse_idx], y_all[coarse_idx], self.cat_mask, rng).to_vector()
             hyper = fit_hyperparameters(
-                X_all[fit_idx], y_all[fit_idx], self.cat_mask, rng, n_starts=0, init=init, maxiter=50
+                X_all[fit_idx],
+                y_all[fit_idx],
+                self.cat_mask,
+                rng,
+                n_starts=0,
+                init=init,
+                maxiter=REFINE_ITERATIONS,
             )
         else:
             hyper = fit_hyperparameters(X_all[fit_idx], y_all[fit_idx], self.cat_mask, rng)
@@ -83,8 +96,9 @@ class SurrogateModel:
     def to_loss(self, mean: np.ndarray, std: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Posterior median and a standard deviation (half the central 68% interval) in loss units."""
         centre = self.warp.inverse(mean)
-        spread = 0.5 * (self.warp.inverse(mean + std) - self.warp.inverse(mean - std))
-        return centre, np.abs(spread)
+        with np.errstate(invalid="ignore", over="ignore"):
+            spread = np.abs(0.5 * (self.warp.inverse(mean + std) - self.warp.inverse(mean - std)))
+        return centre, np.where(np.isnan(spread), np.inf, spread)
 
 
 def build_surrogate(

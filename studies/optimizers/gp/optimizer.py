@@ -18,14 +18,14 @@ from ..base import Optimizer, SearchExhausted
 from ..random_search import sobol_points
 from .acq_optimizer import AcquisitionMaximizer, _keys
 from .acquisition import acquisition
-from .model import SurrogateModel, build_surrogate
+from .model import SurrogateModel, build_surrogate, single_threaded_blas
+from .regressor import GaussianProcess
 
 _SOBOL_LOOKAHEAD = 256
 
 
-def acquisition_functions(model: SurrogateModel, gp, kind: str, xi: float, kappa: float):
+def acquisition_functions(gp: GaussianProcess, best: float, kind: str, xi: float, kappa: float):
     """(value, value_and_grad) closures of an acquisition for `AcquisitionMaximizer`."""
-    best = model.incumbent_target()
 
     def value(X: np.ndarray) -> np.ndarray:
         mean, var = gp.predict(X)
@@ -85,6 +85,12 @@ class GPOptimizer(Optimizer):
     def _suggest(
         self, history: list[tuple[Mapping[str, Any], Any]], pending: list[Mapping[str, Any]], n: int
     ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        with single_threaded_blas():
+            return self._suggest_batch(history, pending, n)
+
+    def _suggest_batch(
+        self, history: list[tuple[Mapping[str, Any], Any]], pending: list[Mapping[str, Any]], n: int
+    ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         space = self.space
         done = len(history) + len(pending)
         rng = np.random.default_rng([self.seed, done])
@@ -129,14 +135,13 @@ class GPOptimizer(Optimizer):
         excluded: set,
         rng: np.random.Generator,
     ) -> tuple[np.ndarray | None, dict[str, Any]]:
-        fantasies = [self.space.encode(pending)] if pending else []
-        fantasies += [np.array(batch_X)] if batch_X else []
-        gp = model.gp.with_pseudo_observations(
-            np.vstack(fantasies) if fantasies else np.empty((0, len(self.space)))
-        )
+        fantasies = np.vstack([self.space.encode(pending).reshape(-1, len(self.space)), *batch_X])
+        gp = model.gp.with_pseudo_observations(fantasies)
+        # a believed outcome better than the incumbent becomes the incumbent, or EI piles the batch up there
+        best = min([model.incumbent_target(), *model.gp.predict_mean(fantasies)])
         kind = self.acquisition_kind
         value, value_and_grad = acquisition_functions(
-            model, gp, kind, self.settings["xi"], self.settings["kappa"]
+            gp, best, kind, self.settings["xi"], self.settings["kappa"]
         )
         order = np.argsort(np.where(np.isfinite(model.losses), model.losses, np.inf), kind="stable")
         found = AcquisitionMaximizer(self.space, value, value_and_grad).maximize(

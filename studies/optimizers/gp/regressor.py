@@ -61,16 +61,24 @@ def robust_cholesky(K: np.ndarray) -> np.ndarray:
 class GaussianProcess:
     """The posterior of a zero-mean GP given X (n, d) in the unit cube and standardized y (n,)."""
 
-    def __init__(self, X: np.ndarray, y: np.ndarray, cat_mask: np.ndarray, hyper: Hyperparameters) -> None:
-        self.X, self.y, self.cat_mask, self.hyper = X, y, cat_mask, hyper
+    def __init__(
+        self, X: np.ndarray, y: np.ndarray, cat_mask: np.ndarray, hyper: Hyperparameters, n_exact: int = 0
+    ) -> None:
+        """The last `n_exact` rows are believed outcomes, conditioned on without observation noise."""
+        self.X, self.y, self.cat_mask, self.hyper, self.n_exact = X, y, cat_mask, hyper, n_exact
         self.scale = math.exp(hyper.log_scale)
         self.noise = math.exp(hyper.log_noise)
         K = matern52(scaled_sqdist(X, X, hyper.inv_ls2, cat_mask), self.scale)
-        self.chol = robust_cholesky(K + self.noise * np.eye(len(X)))
+        noise = np.full(len(X), self.noise)
+        noise[len(X) - n_exact :] = math.exp(LOG_NOISE_BOUNDS[0]) * self.scale
+        self.chol = robust_cholesky(K + np.diag(noise))
         self.alpha = linalg.cho_solve((self.chol, True), y, check_finite=False)
 
     def cross_kernel(self, Xs: np.ndarray) -> np.ndarray:
         return matern52(scaled_sqdist(Xs, self.X, self.hyper.inv_ls2, self.cat_mask), self.scale)
+
+    def predict_mean(self, Xs: np.ndarray) -> np.ndarray:
+        return self.cross_kernel(Xs) @ self.alpha
 
     def predict(self, Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean and variance of the latent function (no observation noise) at rows of Xs."""
@@ -107,16 +115,24 @@ class GaussianProcess:
         return mean, var, dmean, dvar
 
     def with_pseudo_observations(self, Xp: np.ndarray) -> GaussianProcess:
-        """Kriging believer: the same GP also conditioned on Xp at its own posterior mean.
+        """Kriging believer: the same GP also conditioned on Xp at its own posterior mean, taken as exact.
 
-        The mean is unchanged and the variance shrinks around Xp, so a batch spreads out.
+        The mean is unchanged and the variance vanishes at Xp (even when the noise is large), so a batch
+        spreads out instead of piling up on a running point.
         """
         if len(Xp) == 0:
             return self
-        mean, _ = self.predict(Xp)
-        return GaussianProcess(
-            np.vstack([self.X, Xp]), np.concatenate([self.y, mean]), self.cat_mask, self.hyper
-        )
+        X = np.vstack([self.X, Xp])
+        y = np.concatenate([self.y, self.predict_mean(Xp)])
+        return GaussianProcess(X, y, self.cat_mask, self.hyper, n_exact=self.n_exact + len(Xp))
+
+
+def _inverse_from_cholesky(L: np.ndarray) -> np.ndarray:
+    """K^-1 from its lower Cholesky factor (LAPACK potri fills one triangle; mirror it)."""
+    inv, info = linalg.lapack.dpotri(L, lower=True)
+    if info != 0:
+        return linalg.cho_solve((L, True), np.eye(len(L)), check_finite=False)
+    return np.tril(inv) + np.tril(inv, -1).T
 
 
 def _neg_log_posterior(
@@ -133,7 +149,7 @@ def _neg_log_posterior(
     except linalg.LinAlgError:
         return 1e25, np.zeros_like(theta)
     alpha = linalg.cho_solve((L, True), y, check_finite=False)
-    Kinv = linalg.cho_solve((L, True), np.eye(n), check_finite=False)
+    Kinv = _inverse_from_cholesky(L)
     nll = 0.5 * y @ alpha + np.log(np.diag(L)).sum() + 0.5 * n * math.log(2 * math.pi)
     W = np.outer(alpha, alpha) - Kinv  # d(log lik)/dK
     grad = np.empty_like(theta)

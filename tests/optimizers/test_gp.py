@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from studies.optimizers import SearchSpace, get_optimizer
+from studies.optimizers.gp.acquisition import log_ei, log_pi, ucb
+from studies.optimizers.gp.kernel import matern52, scaled_sqdist
+from studies.optimizers.gp.regressor import GaussianProcess, Hyperparameters, fit_hyperparameters
+from studies.optimizers.gp.warping import OutputWarp
+
+BRANIN = SearchSpace.from_dict(
+    {"x1": {"type": "float", "low": -5, "high": 10}, "x2": {"type": "float", "low": 0, "high": 15}}
+)
+
+
+def branin(p):
+    x, y = p["x1"], p["x2"]
+    b, c, t = 5.1 / (4 * math.pi**2), 5 / math.pi, 1 / (8 * math.pi)
+    return (y - b * x**2 + c * x - 6) ** 2 + 10 * (1 - t) * math.cos(x) + 10
+
+
+def test_log_ei_matches_the_closed_form_and_stays_finite_far_from_the_incumbent():
+    mean = np.array([0.0, 0.5, -1.0, 2.0, 3.0])
+    std = np.array([1.0, 0.3, 2.0, 0.5, 0.7])
+    z = (0.2 - mean) / std
+    closed = std * (z * stats.norm.cdf(z) + stats.norm.pdf(z))
+    value, d_mean, d_std = log_ei(mean, std, best=0.2)
+    np.testing.assert_allclose(value, np.log(closed), rtol=1e-9)
+    np.testing.assert_allclose(d_mean, -stats.norm.cdf(z) / closed * 1, rtol=1e-6)
+    far, *_ = log_ei(np.array([40.0, 1e4]), np.array([1.0, 1.0]), best=0.0)
+    assert np.all(np.isfinite(far)) and far[0] > far[1]
+    eps = 1e-7
+    numeric = (log_ei(mean, std + eps, best=0.2)[0] - value) / eps
+    np.testing.assert_allclose(d_std, numeric, rtol=1e-4, atol=1e-6)
+
+
+def test_log_pi_and_ucb_match_their_definitions():
+    mean, std = np.array([0.0, 1.0, 25.0]), np.array([1.0, 0.5, 1.0])
+    np.testing.assert_allclose(log_pi(mean, std, best=0.5)[0], stats.norm.logcdf((0.5 - mean) / std))
+    np.testing.assert_allclose(ucb(mean, std, kappa=3.0)[0], -mean + 3.0 * std)
+
+
+def test_the_posterior_on_tiny_data_equals_a_direct_solve():
+    rng = np.random.default_rng(0)
+    X, y = rng.random((5, 2)), rng.normal(size=5)
+    hyper = Hyperparameters(np.log([0.3, 0.7]), math.log(1.5), math.log(1e-3))
+    gp = GaussianProcess(X, y, np.array([False, False]), hyper)
+    Xs = rng.random((4, 2))
+
+    def k(A, B):
+        r = np.sqrt(((A[:, None, :] - B[None, :, :]) ** 2 / np.array([0.3, 0.7]) ** 2).sum(-1))
+        return 1.5 * (1 + math.sqrt(5) * r + 5 / 3 * r**2) * np.exp(-math.sqrt(5) * r)
+
+    K = k(X, X) + 1e-3 * np.eye(5)
+    mean = k(Xs, X) @ np.linalg.solve(K, y)
+    cov = k(Xs, Xs) - k(Xs, X) @ np.linalg.solve(K, k(X, Xs))
+    got_mean, got_cov = gp.predict_cov(Xs)
+    np.testing.assert_allclose(got_mean, mean, rtol=1e-8)
+    np.testing.assert_allclose(got_cov, cov, atol=1e-10)
+    np.testing.assert_allclose(gp.predict(Xs)[1], np.diag(cov), atol=1e-10)
+
+
+def test_the_posterior_covariance_is_symmetric_and_positive_semidefinite():
+    rng = np.random.default_rng(1)
+    X = rng.random((30, 3))
+    X[:, 2] = (np.floor(X[:, 2] * 3) + 0.5) / 3
+    cat = np.array([False, False, True])
+    y = np.sin(6 * X[:, 0]) + (X[:, 2] > 0.5)
+    gp = GaussianProcess(X, y, cat, fit_hyperparameters(X, y, cat, rng))
+    _, cov = gp.predict_cov(rng.random((40, 3)))
+    np.testing.assert_allclose(cov, cov.T)
+    assert np.linalg.eigvalsh(cov).min() > -1e-8
+
+
+def test_hamming_distance_counts_a_changed_categorical_once():
+    A = np.array([[0.1, 1 / 6]])
+    B = np.array([[0.1, 1 / 6], [0.1, 5 / 6], [0.4, 5 / 6]])
+    r2 = scaled_sqdist(A, B, np.array([4.0, 2.0]), np.array([False, True]))
+    np.testing.assert_allclose(r2, [[0.0, 2.0, 2.0 + 4 * 0.09]])
+    assert matern52(np.zeros(1), 2.0)[0] == 2.0
+
+
+def test_output_warping_round_trips_and_gives_failures_the_worst_target():
+    losses = np.array([0.1, 0.2, 0.15, 5.0, 300.0, np.nan, 0.12])
+    warp = OutputWarp(losses)
+    targets = warp.forward(losses)
+    np.testing.assert_allclose(
+        warp.inverse(targets[np.isfinite(losses)]), losses[np.isfinite(losses)], rtol=1e-8
+    )
+    assert targets[5] == targets.max() and np.isfinite(targets).all()
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1.0] * 8,  # constant
+        [1.0, 2.0, 1.0, 2.0, 1.0, 2.0, 3.0, 1.0],
+        [float("nan")] * 7 + [1.0],  # a single finite observation
+        [None, float("inf"), -float("inf"), 1.0, 2.0, 1e300, -1e300, 0.0],
+    ],
+)
+def test_degenerate_histories_do_not_crash_it(values):
+    same = {"x1": 1.0, "x2": 2.0}
+    history = [(same if i % 2 else {"x1": float(i), "x2": 3.0}, v) for i, v in enumerate(values)]
+    opt = get_optimizer("gp", BRANIN, seed=0, n_startup=2)
+    for params in opt.suggest(history=history, n=2):
+        BRANIN.validate_params(params)
+
+
+def test_a_batch_is_diverse_and_avoids_running_points():
+    history = [(p, branin(p)) for p in get_optimizer("random", BRANIN, seed=0).suggest(n=12)]
+    opt = get_optimizer("gp", BRANIN, seed=0)
+    pending = opt.suggest(history=history, n=1)
+    batch = opt.suggest_with_info(history=history, pending=pending, n=4)
+    X = BRANIN.encode([p for p, _ in batch] + pending)
+    gaps = np.sqrt(((X[:, None] - X[None]) ** 2).sum(-1)) + np.eye(len(X))
+    assert gaps.min() > 1e-3
+    assert [info["n_pending"] for _, info in batch] == [1, 2, 3, 4]
+
+
+def test_it_starts_at_the_centre_then_follows_a_sobol_sequence():
+    opt = get_optimizer("gp", BRANIN, seed=0, n_startup=4)
+    first = opt.suggest(n=4)
+    assert first[0] == {"x1": 2.5, "x2": 7.5}
+    assert opt.suggest(pending=first[:2], n=2) == first[2:]
+
+
+def test_info_reports_the_acquisition_and_posterior():
+    history = [(p, branin(p)) for p in get_optimizer("random", BRANIN, seed=0).suggest(n=10)]
+    for kind, name in [("auto", "log_ei"), ("pi", "log_pi"), ("ucb", "ucb")]:
+        ((params, info),) = get_optimizer("gp", BRANIN, seed=0, acquisition=kind).suggest_with_info(
+            history=history
+        )
+        assert info["acquisition"] == name and info["n_observations"] == 10 and info["n_pending"] == 0
+        assert info["std"] >= 0 and info["incumbent"] == min(v for _, v in history)
+
+
+def test_gp_clearly_beats_random_search_on_branin():
+    def final_regret(name, seed, budget=25):
+        opt, history = get_optimizer(name, BRANIN, seed=seed), []
+        while len(history) < budget:
+            history += [(p, branin(p)) for p in opt.suggest(history=history)]
+        return min(v for _, v in history) - 0.397887
+
+    gp = [final_regret("gp", s) for s in range(3)]
+    rnd = [final_regret("random", s) for s in range(3)]
+    assert max(gp) < 0.05 < min(rnd)
+
+
+def test_it_maximizes_when_asked():
+    history = [(p, -branin(p)) for p in get_optimizer("random", BRANIN, seed=3).suggest(n=15)]
+    opt = get_optimizer("gp", BRANIN, direction="maximize", seed=0)
+    for _ in range(10):
+        history += [(p, -branin(p)) for p in opt.suggest(history=history)]
+    assert max(v for _, v in history) > -0.5
