@@ -30,6 +30,7 @@ def _urls(study) -> list[str]:
         reverse("study-plot", args=[pk, "parallel"]) + "?top=10",
         reverse("study-plot", args=[pk, "contour"]) + "?x_param=dropout&y_param=lr",
         reverse("study-plot", args=[pk, "posterior"]) + "?param=units",
+        reverse("study-compare") + f"?studies={pk}&x=time",
     ]
 
 
@@ -39,10 +40,11 @@ def _counts(client, study, django_assert_max_num_queries) -> dict[str, int]:
         with django_assert_max_num_queries(MAX_QUERIES) as ctx:
             response = client.get(url)
         assert response.status_code == 200, url
-        counts[url.replace(f"/{study.pk}/", "/ID/")] = len(ctx)
+        counts[url.replace(str(study.pk), "ID")] = len(ctx)
     return counts
 
 
+@pytest.mark.e2e  # also on PostgreSQL: the plots compute times in SQL, per database
 def test_every_study_page_and_endpoint_makes_the_same_few_queries_at_any_number_of_trials(
     client, cast, django_assert_max_num_queries
 ):
@@ -56,6 +58,7 @@ def test_every_study_page_and_endpoint_makes_the_same_few_queries_at_any_number_
     )
 
 
+@pytest.mark.e2e
 def test_every_plot_answers_a_figure_and_says_as_of_how_many_trials(client, cast):
     study = create_demo_study(cast["owner"], 60, 5)
     analysis.analyze(study)
