@@ -104,8 +104,9 @@ class Client:
     def trials(self, study_id: int, poll_s: float = 5.0) -> Iterator[Trial]:
         """Trials one after another until the study stops running (completed, cancelled, failed).
 
-        A trial the loop body leaves without `tell` is told as pruned when hpoweb asked to prune it,
-        as failed otherwise (an exception in the body fails it with the exception's text).
+        A trial the loop body leaves without `tell` (by `continue`, `break` or an exception) is told as
+        pruned when hpoweb asked to prune it, as failed otherwise; `with trial:` inside the body fails it
+        with the exception's text instead.
         """
         while True:
             trial = self.ask(study_id)
