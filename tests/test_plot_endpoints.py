@@ -34,13 +34,14 @@ def _urls(study) -> list[str]:
     ]
 
 
-def _counts(client, study, django_assert_max_num_queries) -> dict[str, int]:
+def _counts(client, study, django_assert_max_num_queries) -> dict[int, int]:
+    """Queries made by each of `_urls(study)`, by position."""
     counts = {}
     for url in _urls(study):
         with django_assert_max_num_queries(MAX_QUERIES) as ctx:
             response = client.get(url)
         assert response.status_code == 200, url
-        counts[url.replace(str(study.pk), "ID")] = len(ctx)
+        counts[_urls(study).index(url)] = len(ctx)
     return counts
 
 
