@@ -58,8 +58,9 @@ class Conflict(ApiError):
 
 
 class Client:
-    def __init__(self, url: str, token: str, *, timeout: float = 30.0, retry_for: float = 600.0,
-                 worker: str = "") -> None:
+    def __init__(
+        self, url: str, token: str, *, timeout: float = 30.0, retry_for: float = 600.0, worker: str = ""
+    ) -> None:
         self.url, self.token = url.rstrip("/"), token
         self.timeout, self.retry_for = timeout, retry_for
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
@@ -70,7 +71,9 @@ class Client:
         deadline, pause = time.monotonic() + self.retry_for, 0.5
         while True:
             request = urllib.request.Request(
-                self.url + path, data=data, method=method,
+                self.url + path,
+                data=data,
+                method=method,
                 headers={"Authorization": f"Token {self.token}", "Content-Type": "application/json"},
             )
             try:

@@ -113,18 +113,24 @@ def main() -> None:
     elapsed = time.monotonic() - started
 
     print(f"$ python benchmarks/{Path(__file__).name} {shlex.join(sys.argv[1:])}")
-    print(f"budget {budget} epochs per method ({args.full_trials} full trainings of {args.epochs} epochs), "
-          f"{args.seeds} seeds, medians over seeds; {elapsed:.0f} s\n")
-    print("| pruner | best validation error | epochs to within 1 % of no pruning's best | share of budget | "
-          "vs no pruning | epochs to within 1 pp | full trainings |")
+    print(
+        f"budget {budget} epochs per method ({args.full_trials} full trainings of {args.epochs} epochs), "
+        f"{args.seeds} seeds, medians over seeds; {elapsed:.0f} s\n"
+    )
+    print(
+        "| pruner | best validation error | epochs to within 1 % of no pruning's best | share of budget | "
+        "vs no pruning | epochs to within 1 pp | full trainings |"
+    )
     print("|---|---|---|---|---|---|---|")
     for method in per_seed[0]:
         rows = [seed[method] for seed in per_seed]
         best, rel, pp, n_full = (statistics.median(column) for column in zip(*rows, strict=True))
         ratios = [seed[method][1] / seed["none"][1] for seed in per_seed]
         share = f"{100 * rel / budget:.0f} %" if math.isfinite(rel) else "not reached"
-        print(f"| {method} | {best:.4f} | {rel:g} | {share} | {100 * statistics.median(ratios):.0f} % | "
-              f"{pp:g} | {n_full:g} |")
+        print(
+            f"| {method} | {best:.4f} | {rel:g} | {share} | {100 * statistics.median(ratios):.0f} % | "
+            f"{pp:g} | {n_full:g} |"
+        )
     print("\nper seed (best, epochs to 1 %, epochs to 1 pp, full trainings):")
     for seed, rows in enumerate(per_seed):
         print(f"  seed {seed}: {rows}")

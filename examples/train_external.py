@@ -45,8 +45,13 @@ def main() -> None:
     for trial in client.trials(args.study):
         p = trial.params
         print(f"trial {trial.number}: {p}", flush=True)
-        model = MLPClassifier(hidden_layer_sizes=(p["units"],), learning_rate_init=p["lr"], alpha=p["l2"],
-                              batch_size=p["batch_size"], random_state=0)
+        model = MLPClassifier(
+            hidden_layer_sizes=(p["units"],),
+            learning_rate_init=p["lr"],
+            alpha=p["l2"],
+            batch_size=p["batch_size"],
+            random_state=0,
+        )
         rng = np.random.default_rng(0)
         for epoch in range(1, args.epochs + 1):
             order = rng.permutation(len(x_train))

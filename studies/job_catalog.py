@@ -43,7 +43,7 @@ def resolve_job(name: str) -> ResolvedJob:
     if name.startswith(COMMAND_PREFIX):
         command = CommandJob.objects.filter(name=name[len(COMMAND_PREFIX) :]).first()
         if command is None:
-            raise ValueError(f"unknown command job {name[len(COMMAND_PREFIX):]!r}")
+            raise ValueError(f"unknown command job {name[len(COMMAND_PREFIX) :]!r}")
         return ResolvedJob(name, "command", command=command)
     job = registry().get(name)
     if job is None:
