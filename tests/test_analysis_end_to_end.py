@@ -1,0 +1,43 @@
+"""Real workers analyse a running study after its results, throttled, and the last result is covered.
+
+Runs on both sessions (SQLite + filesystem broker, PostgreSQL + Redis), like tests/test_end_to_end.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from studies import services
+from studies.models import Study, StudyAnalysis
+from tests.harness import wait_for
+
+pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+N_TRIALS = 10
+
+
+def _analysed(study) -> int:
+    return (
+        StudyAnalysis.objects.filter(study=study, kind="importance")
+        .values_list("n_trials", flat=True)
+        .first()
+        or 0
+    )
+
+
+def test_workers_analyse_the_study_a_few_times_and_finally_as_of_every_trial(make_study, workers):
+    study = make_study(
+        job="branin", max_trials=N_TRIALS, max_parallel=2, job_settings={"steps": 2, "duration_s": 0.2}
+    )
+    pool = [workers.start("w1"), workers.start("w2")]
+    assert services.start_study(study)
+
+    wait_for(
+        lambda: Study.objects.get(pk=study.pk).state == Study.State.COMPLETED, 120, "the study", workers=pool
+    )
+    wait_for(lambda: _analysed(study) == N_TRIALS, 60, "the analysis of every trial", workers=pool)
+
+    kinds = set(StudyAnalysis.objects.filter(study=study).values_list("kind", flat=True))
+    assert {"importance", "posterior", "contour", "curve_band"} <= kinds
+    received = sum(w.log().count("workers.analyze_study[") for w in pool) // 2  # "received" and "succeeded"
+    assert 1 <= received < N_TRIALS, "one analysis per window, not one per result"
