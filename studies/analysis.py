@@ -20,7 +20,7 @@ from studies.optimizers import SearchSpace
 from studies.optimizers.importance import importance
 from studies.services import optimizer_inputs
 
-CONTOUR_PARAMS = 5  # the most important ones; a contour for every pair of them
+CONTOUR_PARAMS = 8  # the most important ones; a contour for every pair of them
 CONTOUR_GRID = 30
 CONTOUR_POINTS = 1000
 N_BOOTSTRAP = 50

@@ -86,7 +86,7 @@ def importance_figure(analysis: dict, options: dict) -> dict:
             "barmode": "group",
             "xaxis": {"title": {"text": "importance (sums to 1)"}, "rangemode": "tozero"},
             "yaxis": {"automargin": True},
-            "legend": {"orientation": "h"},
+            "legend": {"orientation": "h", "y": 1.15},
             "annotations": annotations,
         },
     }
@@ -247,9 +247,8 @@ def _pair(stored: dict, options: dict) -> tuple[str, str] | None:
     names = stored.get("params") or []
     if len(names) < 2:
         return None
-    x, y = options.get("x_param") or names[0], options.get("y_param") or names[1]
-    if x not in names or y not in names or x == y:
-        x, y = names[0], names[1]
+    x = options.get("x_param") or next(n for n in names if n != options.get("y_param"))
+    y = options.get("y_param") or next(n for n in names if n != x)
     return x, y
 
 
@@ -263,6 +262,9 @@ def contour_figure(analysis: dict, options: dict) -> dict:
     if pair is None:
         return empty_figure("A contour needs at least two parameters.")
     a, b = pair
+    if a == b or a not in stored["params"] or b not in stored["params"]:
+        listed = ", ".join(stored["params"])
+        return empty_figure(f"Pick two different parameters among the most important ones: {listed}.")
     grid = stored["grids"]
     xa, xb = grid[a], grid[b]
     z = stored["mean"][a][b] if b in stored["mean"].get(a, {}) else _transpose(stored["mean"][b][a])

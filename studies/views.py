@@ -59,6 +59,11 @@ class LeaderboardQuery(forms.Form):
     page = forms.IntegerField(required=False, min_value=1)
 
 
+def _short(value):
+    """A float to 6 significant digits for the table; other values as they are."""
+    return f"{value:.6g}" if isinstance(value, float) else value
+
+
 def _leaderboard(request, study) -> dict:
     query = LeaderboardQuery(request.GET)
     if not query.is_valid():
@@ -83,7 +88,7 @@ def _leaderboard(request, study) -> dict:
     else:
         raise Http404("Unknown sort.")
     page = Paginator(trials, PAGE_SIZE).get_page(query.cleaned_data["page"] or 1)
-    rows = [(t, [t.params.get(n) for n in names]) for t in page.object_list]
+    rows = [(t, [_short(t.params.get(n)) for n in names]) for t in page.object_list]
     return {"study": study, "page": page, "rows": rows, "names": names, "sort": sort, "state": state}
 
 

@@ -190,3 +190,23 @@ def test_analysis_figures_say_why_they_are_empty():
         {"data": {"unavailable": "helpers missing"}, "n_trials": 4, "metric": "loss"}, {}
     )
     assert figure["layout"]["annotations"][0]["text"] == "helpers missing"
+
+
+def test_the_contour_draws_the_chosen_pair_either_way_round_and_refuses_others():
+    stored = {
+        "params": ["a", "b"],
+        "direction": "minimize",
+        "grids": {
+            "a": {"values": [0.0, 1.0], "categorical": False, "log": False},
+            "b": {"values": ["u", "v", "w"], "categorical": True, "log": False},
+        },
+        "mean": {"a": {"b": [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]}},
+        "points": {"a": [0.5], "b": ["v"]},
+    }
+    analysis = {"data": stored, "n_trials": 1, "metric": "loss"}
+    default = analysis_figures.contour_figure(analysis, {})["data"][0]
+    assert default["x"] == [0.0, 1.0] and default["y"] == ["u", "v", "w"]
+    swapped = analysis_figures.contour_figure(analysis, {"x_param": "b", "y_param": "a"})["data"][0]
+    assert swapped["x"] == ["u", "v", "w"] and swapped["z"] == [[1.0, 3.0, 5.0], [2.0, 4.0, 6.0]]
+    refused = analysis_figures.contour_figure(analysis, {"x_param": "a", "y_param": "a"})
+    assert "Pick two different parameters" in refused["layout"]["annotations"][0]["text"]
