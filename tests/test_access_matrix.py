@@ -126,6 +126,7 @@ ROUTES = [
     Route("api-study", "change", "delete", api=True),
     Route("api-trials", "read", api=True),
     Route("api-study-export", "read", kwargs=lambda w: {"study_id": w.study.pk, "kind": "json"}, api=True),
+    Route("api-study-export-negotiated", "read", data=lambda w: {"format": "csv"}, api=True),
     Route("api-study-start", "change", "post", api=True),
     Route("api-study-resume", "change", "post", api=True),
     Route("api-study-pause", "change", "post", api=True),

@@ -126,6 +126,10 @@ def test_the_api_exports_csv_and_json_with_a_token(cast, finished):
     assert body.startswith(b"number,state,value")
     document = json.loads(_download(api.get(f"/api/studies/{finished.pk}/export.json")))
     assert len(document["trials"]) == 4
+    assert _download(api.get(f"/api/studies/{finished.pk}/export/", {"format": "csv"})) == body
+    assert (
+        json.loads(_download(api.get(f"/api/studies/{finished.pk}/export/")))["trials"] == document["trials"]
+    )
     _token, stranger = ApiToken.issue(cast["stranger"])
     api.credentials(HTTP_AUTHORIZATION=f"Token {stranger}")
     assert api.get(f"/api/studies/{finished.pk}/export.json").status_code == 404

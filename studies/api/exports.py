@@ -1,4 +1,4 @@
-"""Study exports through the API: `/api/studies/{id}/export.csv` and `.json`, streamed."""
+"""Study exports through the API: `/api/studies/{id}/export.csv|json` or `export/?format=`, streamed."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ class CSVRenderer(BaseRenderer):
 )
 @api_view(["GET"])
 @renderer_classes([JSONRenderer, CSVRenderer])
-def study_export(request: Request, study_id: int, kind: str):
+def study_export(request: Request, study_id: int, kind: str | None = None):
+    """`export.csv` / `export.json`, or `export/` with `?format=csv|json` or an Accept header (JSON first)."""
     study = access.study_for_user(request.user, study_id)
-    return exports.streaming_response(request.user, study, kind)
+    return exports.streaming_response(request.user, study, kind or request.accepted_renderer.format)

@@ -17,6 +17,7 @@ urlpatterns = [
         exports.study_export,
         name="api-study-export",
     ),
+    path("studies/<int:study_id>/export/", exports.study_export, name="api-study-export-negotiated"),
     path("studies/import/", transfers.study_import, name="api-study-import"),
     path("studies/<int:study_id>/warm-start/", transfers.study_warm_start, name="api-study-warm-start"),
 ]
