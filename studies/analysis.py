@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from django.db.models import F
 
-from studies.figures import MAX_POINTS, best_first_sample
+from studies.figures import MAX_POINTS, MAX_SCATTER, best_first_sample
 from studies.models import Study, StudyAnalysis, Trial, TrialMetric
 from studies.optimizers import SearchSpace
 from studies.optimizers.importance import importance
@@ -63,6 +63,10 @@ def compute_posterior(space: SearchSpace, history: list, direction: str, kind: s
     if not any(v is not None for _, v in history):
         return {"slices": {}, "acquisition": kind}
     slices = posterior_slices(space, history, direction, acquisition=kind, n_grid=100)
+    for s in slices.values():  # every trial projected is too many points to store and draw at 10,000
+        obs = s["observations"]
+        keep = best_first_sample(obs["value"], direction, MAX_SCATTER)
+        s["observations"] = {"x": [obs["x"][i] for i in keep], "value": [obs["value"][i] for i in keep]}
     axes = {p.name: {"log": bool(p.log), "categorical": p.is_categorical} for p in space.parameters}
     return {"slices": slices, "acquisition": kind, "axes": axes, "direction": direction}
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from studies.figures import MARGIN, best_so_far, label, r6_list
 from studies.models import Parameter, Study, StudyAnalysis, Trial
+from studies.plots import EpochMs
 
 SPARK_POINTS = 40
 WITHIN = 0.01  # "time to reach within 1 % of the best"
@@ -23,19 +24,22 @@ def _runs(studies: list[Study]) -> dict[int, dict]:
         Trial.objects.filter(study__in=[s.pk for s in studies], state__in=Trial.FINISHED)
         .exclude(state=Trial.State.CANCELLED)
         .order_by("study_id", "number")
-        .values_list("study_id", "number", "value", "state", "started", "finished")
+        .values_list("study_id", "number", "value", "state", EpochMs("started"), EpochMs("finished"))
     )
     for study_id, number, value, state, started, finished in rows:
         run = runs[study_id]
-        if run["t0"] is None or (started and started < run["t0"]):
-            run["t0"] = started or finished
+        first = started if started is not None else finished
+        if run["t0"] is None or (first is not None and first < run["t0"]):
+            run["t0"] = first
         run["number"].append(number)
         run["value"].append(value)
         run["state"].append(state)
         run["elapsed"].append(finished)
     for run in runs.values():
         t0 = run.pop("t0")
-        run["elapsed"] = [(f - t0).total_seconds() if f and t0 else None for f in run["elapsed"]]
+        run["elapsed"] = [
+            (f - t0) / 1000 if f is not None and t0 is not None else None for f in run["elapsed"]
+        ]
     return runs
 
 

@@ -26,7 +26,7 @@ STATE_COLOURS = {
 }
 MAX_POINTS = 1500  # per series, after LTTB
 MAX_LINES = 2000  # parallel coordinates
-MAX_SCATTER = 3000  # slice plots
+MAX_SCATTER = 2000  # slice plots and projected observations
 MAX_CURVES = 200  # learning curves drawn one by one
 MARGIN = {"t": 40, "r": 10, "b": 40, "l": 60}
 
@@ -44,7 +44,15 @@ def r6(value: float | None) -> float | None:
 
 
 def r6_list(values: Sequence[float | None]) -> list[float | None]:
-    return [r6(v) for v in values]
+    """`r6` over a whole series, vectorized: at 10,000 trials the per-value version costs 100 ms."""
+    if not len(values):
+        return []
+    a = np.array([np.nan if v is None else v for v in values], dtype=float)
+    finite = np.isfinite(a) & (a != 0)
+    scale = np.ones_like(a)
+    scale[finite] = 10.0 ** (5 - np.floor(np.log10(np.abs(a[finite]))))
+    rounded = np.where(finite, np.round(a * scale) / scale, a)
+    return [None if v != v or v in (math.inf, -math.inf) else v for v in rounded.tolist()]
 
 
 def lttb(x: Sequence[float], y: Sequence[float], threshold: int) -> list[int]:
