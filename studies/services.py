@@ -20,7 +20,16 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from studies.job_catalog import EXTERNAL
-from studies.models import Attempt, AuditEvent, SearchSpace, Study, StudyAnalysis, Trial, TrialMetric
+from studies.models import (
+    Attempt,
+    AuditEvent,
+    SearchSpace,
+    Study,
+    StudyAnalysis,
+    Trial,
+    TrialMetric,
+    WorkerStatus,
+)
 from studies.optimizers import SearchExhausted, get_optimizer
 from studies.optimizers.pruners import get_pruner
 
@@ -293,6 +302,7 @@ def claim_trial(trial_id: int, worker: WorkerIdentity) -> Attempt | None:
             heartbeat=now,
         )
         Trial.objects.filter(pk=trial_id).update(attempt=attempt)
+        WorkerStatus.objects.filter(name=worker.name).update(current_trial=trial_id, last_seen=now)
     return attempt
 
 
@@ -358,10 +368,11 @@ class Outcome:
     reason: str = ""
 
 
-def finish_attempt(attempt_id: int, outcome: Outcome) -> bool:
+def finish_attempt(attempt_id: int, outcome: Outcome, *, schedule: bool = True) -> bool:
     """Record the end of an attempt, fenced; retry, re-queue or finish the trial; schedule the next.
 
-    Returns False when the attempt had been superseded: nothing is written.
+    Returns False when the attempt had been superseded: nothing is written. A worker that schedules
+    the next trial itself, right after, passes schedule=False to save a message round trip.
     """
     if outcome.state == Attempt.State.COMPLETE and (
         outcome.value is None or not math.isfinite(outcome.value)
@@ -376,6 +387,7 @@ def finish_attempt(attempt_id: int, outcome: Outcome) -> bool:
         now = db_now()
         study = trial.study
         Attempt.objects.filter(pk=attempt_id).update(state=outcome.state, ended=now, reason=outcome.reason)
+        WorkerStatus.objects.filter(current_trial=trial).update(current_trial=None)
         update = _trial_update(trial, study, outcome, now)
         Trial.objects.filter(pk=trial.pk).update(**update)
         if update["state"] == Trial.State.QUEUED:
@@ -384,7 +396,8 @@ def finish_attempt(attempt_id: int, outcome: Outcome) -> bool:
             _stop_after_failures(study)
         if update["state"] in Trial.FINISHED:
             enqueue_analysis(study)
-        enqueue_schedule(study)
+        if schedule:
+            enqueue_schedule(study)
     return True
 
 

@@ -30,11 +30,9 @@ def run_trial(trial_id: int, worker: WorkerIdentity) -> str:
     if attempt is None:
         return "not claimed"
     trial, study = attempt.trial, attempt.trial.study
-    status.running(trial_id)
     try:
         proc, time_limit_s = launch.start_job(study, trial)
     except (ValueError, OSError) as error:
-        status.running(None)
         _finish(attempt.pk, Outcome(Attempt.State.FAILED, reason=f"the job could not start: {error}"))
         return Attempt.State.FAILED
     try:
@@ -42,12 +40,12 @@ def run_trial(trial_id: int, worker: WorkerIdentity) -> str:
     except Superseded:
         proc.kill()
         launch.keep_output(attempt.pk, proc)
-        return "superseded"
-    finally:
         status.running(None)
+        return "superseded"
     proc.close()
     launch.keep_output(attempt.pk, proc)
     _finish(attempt.pk, outcome)
+    _schedule_next(study.pk)
     return outcome.state
 
 
@@ -135,7 +133,7 @@ def _finish(attempt_id: int, outcome: Outcome, patience_s: float = 300.0) -> Non
     deadline = time.monotonic() + patience_s
     while True:
         try:
-            services.finish_attempt(attempt_id, outcome)
+            services.finish_attempt(attempt_id, outcome, schedule=False)
             return
         except DatabaseError:
             if time.monotonic() > deadline:
@@ -143,3 +141,13 @@ def _finish(attempt_id: int, outcome: Outcome, patience_s: float = 300.0) -> Non
             log.warning("attempt %s: database unavailable, retrying the result", attempt_id)
             close_old_connections()
             time.sleep(1.0)
+
+
+def _schedule_next(study_id: int) -> None:
+    """This worker is idle now, so it fills the freed slot itself instead of sending a message to a
+    worker to do it; if that fails, the reconciler schedules every running study each period."""
+    try:
+        services.schedule_trials(study_id)
+    except DatabaseError:
+        log.warning("study %s: database unavailable; the reconciler will schedule its next trials", study_id)
+        close_old_connections()

@@ -2,7 +2,8 @@
 
 Written three ways: once when the worker is ready (host, pid, queues), by a daemon thread every
 heartbeat period (`last_seen`: the process is alive, even while its solo pool runs a long trial), and
-around each task (`last_consumed`, `current_trial`: the worker still takes messages). A worker whose
+as it works (`last_consumed` when it takes a message; `current_trial`, set by the claim and cleared
+by the finish in the same transactions). A worker whose
 `last_seen` is old stopped answering; one that is alive and idle while its queue holds trials waiting
 longer than the reconcile threshold, and that has consumed nothing meanwhile, is connected but not
 consuming (celery#8030): `studies.worker_health` draws those conclusions.
@@ -14,6 +15,7 @@ import logging
 import os
 import socket
 import threading
+import time
 
 from celery.signals import task_prerun, worker_ready, worker_shutdown
 from django.conf import settings
@@ -64,9 +66,16 @@ def _on_ready(sender, **_kwargs) -> None:
     threading.Thread(target=_beat, name="hpoweb-worker-status", daemon=True).start()
 
 
+_consumed_written = 0.0
+
+
 @task_prerun.connect
 def _on_task(**_kwargs) -> None:
-    _write(last_consumed=db_now())
+    """At most one write per heartbeat period: short trials must not pay a transaction each."""
+    global _consumed_written
+    if time.monotonic() - _consumed_written >= settings.HPOWEB["HEARTBEAT_S"]:
+        _consumed_written = time.monotonic()
+        _write(last_consumed=db_now())
 
 
 @worker_shutdown.connect
@@ -81,5 +90,5 @@ def _on_shutdown(**_kwargs) -> None:
 
 
 def running(trial_id: int | None) -> None:
-    """Record the trial this worker runs now (None when it is idle again)."""
+    """Record the trial this worker runs now; claiming and finishing record it themselves."""
     _write(current_trial_id=trial_id)
