@@ -16,14 +16,19 @@ by their number and the new study still runs that many new trials.
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from studies import exports
 from studies.models import Attempt, Project, Study, Trial, TrialMetric
 from studies.optimizers import SearchSpace as SpaceSpec
+from studies.optimizers import get_optimizer
+from studies.optimizers.pruners import get_pruner
 from studies.services import audit, create_study, start_study
 
 BATCH = 1000
@@ -65,9 +70,23 @@ def read_document(raw: bytes | str) -> dict:
     return document
 
 
-def _study_fields(source: dict, name: str, project: Project) -> dict:
+def _study_fields(source: dict, space: SpaceSpec, name: str, project: Project) -> dict:
+    """The exported settings, checked like the model's own fields and by the optimizer and pruner."""
     fields = {key: source[key] for key in exports.SETTINGS if key in source}
-    return {**fields, "name": name, "project": project}
+    study = Study(**fields, name=name, project=project)
+    try:
+        study.clean_fields(exclude=["owner", "space", "project", "name"])
+        get_optimizer(
+            study.optimizer, space, direction=study.direction, seed=study.seed, **study.optimizer_settings
+        )
+        get_pruner(study.pruner, **study.pruner_settings)
+    except ValidationError as error:
+        raise ImportFailed(
+            f"study settings: {'; '.join(f'{k}: {v[0]}' for k, v in error.message_dict.items())}"
+        ) from None
+    except (ValueError, TypeError) as error:
+        raise ImportFailed(f"study settings: {error}") from None
+    return {**{key: getattr(study, key) for key in fields}, "name": name, "project": project}
 
 
 def _trial(study: Study, space: SpaceSpec, doc: dict, seen: set[int]) -> Trial:
@@ -83,8 +102,11 @@ def _trial(study: Study, space: SpaceSpec, doc: dict, seen: set[int]) -> Trial:
         raise ImportFailed(f"trial {number}: {error}") from None
     value = doc.get("value")
     _check(
-        value is None or isinstance(value, int | float), f"trial {number}: value {value!r} is not a number"
+        value is None or (isinstance(value, int | float) and math.isfinite(value)),
+        f"trial {number}: value {value!r} is not a finite number",
     )
+    n_attempts = doc.get("n_attempts") or 0
+    _check(isinstance(n_attempts, int) and n_attempts >= 0, f"trial {number}: bad n_attempts {n_attempts!r}")
     return Trial(
         study=study,
         number=number,
@@ -93,44 +115,53 @@ def _trial(study: Study, space: SpaceSpec, doc: dict, seen: set[int]) -> Trial:
         value=value,
         started=_when(doc.get("started")),
         finished=_when(doc.get("finished")),
-        worker=str(doc.get("worker") or ""),
+        worker=str(doc.get("worker") or "")[:200],
         error=str(doc.get("error") or ""),
-        n_attempts=int(doc.get("n_attempts") or 0),
+        n_attempts=n_attempts,
         suggestion=doc.get("suggestion") if isinstance(doc.get("suggestion"), dict) else {},
         note=str(doc.get("note") or ""),
     )
 
 
+def _is_point(point) -> bool:
+    return (
+        isinstance(point, list)
+        and len(point) == 2
+        and isinstance(point[0], int)
+        and isinstance(point[1], int | float)
+        and math.isfinite(point[1])
+    )
+
+
 def _attempts(trial: Trial, docs) -> list[tuple[Attempt, list]]:
-    _check(isinstance(docs, list), f"trial {trial.number}: attempts must be a list")
-    out = []
+    where = f"trial {trial.number}"
+    _check(isinstance(docs, list), f"{where}: attempts must be a list")
+    out, numbers = [], set()
     for doc in docs:
-        _check(
-            isinstance(doc, dict) and isinstance(doc.get("number"), int), f"trial {trial.number}: bad attempt"
-        )
+        _check(isinstance(doc, dict) and isinstance(doc.get("number"), int), f"{where}: bad attempt")
+        _check(doc["number"] not in numbers, f"{where}: attempt {doc['number']} appears twice")
+        numbers.add(doc["number"])
         state = doc.get("state")
-        _check(state in Attempt.State.values, f"trial {trial.number}: unknown attempt state {state!r}")
+        _check(state in Attempt.State.values, f"{where}: unknown attempt state {state!r}")
+        claimed = _when(doc.get("claimed")) or trial.started or timezone.now()
         attempt = Attempt(
             trial=trial,
             number=doc["number"],
             state=Attempt.State.INTERRUPTED if state == Attempt.State.RUNNING else state,
-            worker=str(doc.get("worker") or ""),
-            host=str(doc.get("host") or ""),
+            worker=str(doc.get("worker") or "")[:200],
+            host=str(doc.get("host") or "")[:200],
             pid=doc.get("pid") if isinstance(doc.get("pid"), int) else None,
-            claimed=_when(doc.get("claimed")),
-            heartbeat=_when(doc.get("heartbeat")),
+            claimed=claimed,
+            heartbeat=_when(doc.get("heartbeat")) or claimed,
             ended=_when(doc.get("ended")),
             reason=str(doc.get("reason") or ""),
         )
         curve = doc.get("curve") or []
         _check(
-            isinstance(curve, list)
-            and all(
-                isinstance(p, list) and len(p) == 2 and all(isinstance(x, int | float) for x in p)
-                for p in curve
-            ),
-            f"trial {trial.number}: a curve must be a list of [step, value] pairs",
+            isinstance(curve, list) and all(_is_point(p) for p in curve),
+            f"{where}: a curve must be a list of [step, finite value] pairs",
         )
+        _check(len({step for step, _v in curve}) == len(curve), f"{where}: a curve repeats a step")
         out.append((attempt, curve))
     return out
 
@@ -147,7 +178,7 @@ def import_study(user, project: Project, document: dict, name: str = "") -> Stud
         space = SpaceSpec.from_dict(document["space"])
     except ValueError as error:
         raise ImportFailed(f"space: {error}") from None
-    study = create_study(user, space.to_dict(), _study_fields(source, name, project))
+    study = create_study(user, space.to_dict(), _study_fields(source, space, name, project))
     state = source.get("state")
     _check(state in Study.State.values, f"unknown study state {state!r}")
     state = Study.State.PAUSED if state == Study.State.RUNNING else state

@@ -212,6 +212,73 @@ def test_the_api_imports_into_an_editable_project_only(cast, finished):
     assert response.status_code == 201 and response.json()["n_trials"] == 4
 
 
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"max_trials": "many"}, "max_trials"),
+        ({"direction": "sideways"}, "direction"),
+        ({"optimizer": "magic"}, "unknown optimizer"),
+        ({"pruner_settings": [1]}, "study settings"),
+    ],
+)
+def test_bad_study_settings_are_refused(cast, finished, change, message):
+    from studies.exports import json_chunks
+
+    document = json.loads("".join(json_chunks(finished)))
+    document["study"].update(change)
+    _token, key = ApiToken.issue(cast["editor"])
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    response = api.post("/api/studies/import/?name=x", json.dumps(document), content_type="application/json")
+    assert response.status_code == 400 and message in response.json()["document"]
+    assert not Study.objects.filter(name="x").exists()
+
+
+def _set(path: str, value):
+    """A change to a document: set the value at a dotted path (list indexes as numbers)."""
+
+    def change(document: dict) -> None:
+        *parents, last = [int(p) if p.isdigit() else p for p in path.split(".")]
+        target = document
+        for key in parents:
+            target = target[key]
+        target[last] = value
+
+    return change
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _set("trials.0.number", 2),
+        _set("trials.0.number", "one"),
+        _set("trials.0.state", "exploded"),
+        _set("trials.0.value", "fast"),
+        _set("trials.0.n_attempts", "x"),
+        _set("trials.0.started", "yesterday"),
+        _set("trials.0.attempts", {"number": 1}),
+        _set("trials.0.attempts.0.state", "zombie"),
+        _set("trials.0.attempts.0.curve", [[0, 1.0], [0, 2.0]]),
+        _set("trials.0.attempts.0.curve", [["a", 1.0]]),
+        _set("trials.1.attempts.0.number", "2"),
+        _set("trials", {}),
+        _set("space", {"x": {"type": "float", "low": 1, "high": 0}}),
+        _set("study.state", "sleeping"),
+    ],
+)
+def test_a_damaged_document_is_refused_with_400_never_a_crash(cast, finished, change):
+    from studies.exports import json_chunks
+
+    document = json.loads("".join(json_chunks(finished)))
+    change(document)
+    _token, key = ApiToken.issue(cast["editor"])
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    response = api.post("/api/studies/import/?name=x", json.dumps(document), content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert not Study.objects.filter(name="x").exists()
+
+
 def test_a_trial_outside_the_space_is_refused(cast, finished):
     from studies.exports import json_chunks
 
