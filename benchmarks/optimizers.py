@@ -193,9 +193,9 @@ def quality_table(results: list, problems: list[str], optimizers: list[str]) -> 
     lines = ["| problem | optimizer | median regret | s / suggestion | rank |", "|---|---|---:|---:|---:|"]
     rank_sum = dict.fromkeys(optimizers, 0.0)
     for p in problems:
-        med = {o: float(np.median(regret[p, o])) for o in optimizers}
+        med = {o: float(np.median(regret[p, o])) for o in optimizers if regret[p, o]}
         ranks = _ranks(med)
-        for o in sorted(optimizers, key=lambda o: ranks[o]):
+        for o in sorted(med, key=lambda o: ranks[o]):
             rank_sum[o] += ranks[o]
             lines.append(f"| {p} | {o} | {med[o]:.3g} | {np.median(secs[p, o]):.3f} | {ranks[o]:g} |")
     lines += ["", "| optimizer | mean rank |", "|---|---:|"]
@@ -248,8 +248,11 @@ def main() -> None:
     tasks = [(p, o, s, 1) for p in problems for o in optimizers for s in range(args.seeds)]
     if "gp" in optimizers and not args.no_batch:
         tasks += [(p, "gp", s, 4) for p in problems for s in range(args.seeds)]
-    slow_first = ["skopt_gp", "optuna_gp", "bayes_opt", "gp"]
-    tasks.sort(key=lambda t: slow_first.index(t[1]) if t[1] in slow_first else len(slow_first))
+    if args.out and Path(args.out).exists():  # resume: runs already saved there are not repeated
+        done = {tuple(json.loads(line)[:4]) for line in Path(args.out).read_text().splitlines()}
+        tasks = [t for t in tasks if t not in done]
+    order = ["optuna_gp", "gp", "bayes_opt", "skopt_gp"]  # the key comparison first, the slowest last
+    tasks.sort(key=lambda t: (order.index(t[1]) if t[1] in order else -1, t[2]))
     print(f"# {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, {len(tasks)} runs", flush=True)
     # one BLAS / torch thread per worker process, for every optimizer alike: fair, and no oversubscription
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):

@@ -34,8 +34,11 @@ def _keys(X: np.ndarray) -> list[tuple[float, ...]]:
 
 
 class AcquisitionMaximizer:
-    def __init__(self, space: SearchSpace, value: AcqValue, value_and_grad: AcqWithGrad) -> None:
+    def __init__(
+        self, space: SearchSpace, value: AcqValue, value_and_grad: AcqWithGrad, n_observations: int
+    ) -> None:
         self.space = space
+        self.n_observations = n_observations
         self.value = value
         self.value_and_grad = value_and_grad
         params = space.parameters
@@ -46,7 +49,9 @@ class AcquisitionMaximizer:
 
     def candidates(self, centres: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         d = len(self.space)
-        sobol = qmc.Sobol(d, scramble=True, rng=rng).random_base2(int(np.log2(N_SOBOL)))
+        # screening costs O(n^2) per candidate: halve it once the history is long
+        n_sobol = N_SOBOL if self.n_observations <= 300 else N_SOBOL // 2
+        sobol = qmc.Sobol(d, scramble=True, rng=rng).random_base2(int(np.log2(n_sobol)))
         parts = [sobol]
         for centre in centres[:N_PERTURB_CENTRES]:
             sd = np.where(rng.random((N_PERTURB_EACH, 1)) < 0.5, 0.02, 0.1)

@@ -21,8 +21,8 @@ from .regressor import GaussianProcess, fit_hyperparameters
 from .warping import OutputWarp
 
 COARSE_POINTS = 64
-REFINE_ITERATIONS = 30
-FIT_POINTS = 250
+REFINE_ITERATIONS = 25
+FIT_POINTS = 200
 POSTERIOR_POINTS = 2000
 
 

@@ -144,7 +144,7 @@ class GPOptimizer(Optimizer):
             gp, best, kind, self.settings["xi"], self.settings["kappa"]
         )
         order = np.argsort(np.where(np.isfinite(model.losses), model.losses, np.inf), kind="stable")
-        found = AcquisitionMaximizer(self.space, value, value_and_grad).maximize(
+        found = AcquisitionMaximizer(self.space, value, value_and_grad, len(model.losses)).maximize(
             model.X_obs[order], excluded, rng
         )
         if found is None:
