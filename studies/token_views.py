@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from studies import access
 from studies.models import ApiToken
+from studies.services import audit
 from studies.team_forms import TokenForm
 
 
@@ -19,6 +20,7 @@ def token_list(request):
     key = None
     if request.method == "POST" and form.is_valid():
         token, key = ApiToken.issue(request.user, name=form.cleaned_data["name"], expires=form.expires())
+        audit(request.user, "token-create", detail=f"{token.name} ({token.prefix}…)")
         messages.success(request, f"Token {token.name} created; copy it now, it is not shown again.")
         form = TokenForm()
     response = render(
@@ -36,5 +38,6 @@ def token_list(request):
 def token_revoke(request, token_id):
     token = get_object_or_404(access.tokens_of(request.user), pk=token_id)
     if ApiToken.objects.filter(pk=token.pk, revoked__isnull=True).update(revoked=timezone.now()):
+        audit(request.user, "token-revoke", detail=f"{token.name} ({token.prefix}…)")
         messages.success(request, f"Token {token.name} ({token.prefix}…) revoked.")
     return redirect("token-list")

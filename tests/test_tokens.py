@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from studies.models import ApiToken
+from studies.models import ApiToken, AuditEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -35,11 +35,14 @@ def test_a_token_created_in_the_browser_is_shown_once_and_works(client, cast):
     assert "laptop" in client.get(reverse("token-list")).content.decode()
 
 
-def test_a_revoked_token_is_refused(client, cast):
-    token, key = ApiToken.issue(cast["editor"])
+def test_a_revoked_token_is_refused_and_both_steps_are_in_the_audit_log(client, cast):
     client.force_login(cast["editor"])
+    key = client.post(reverse("token-list"), {"name": "ci"}).context["key"]
+    token = ApiToken.objects.get(user=cast["editor"])
     client.post(reverse("token-revoke", args=[token.pk]))
     assert _api(key).get("/api/studies/").status_code == 401
+    actions = set(AuditEvent.objects.filter(user=cast["editor"]).values_list("action", flat=True))
+    assert {"token-create", "token-revoke"} <= actions
 
 
 def test_an_expired_token_is_refused(cast):
