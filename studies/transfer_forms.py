@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from studies.models import Study
+from studies.optimizers import SearchSpace
 
 MAX_UPLOAD = 200 * 1024 * 1024
 
@@ -30,10 +31,24 @@ class WarmStartForm(forms.Form):
     project = forms.ModelChoiceField(queryset=None)
     max_trials = forms.IntegerField(min_value=1, max_value=1_000_000, label="New trials")
     start = forms.BooleanField(required=False, initial=True, label="Start at once")
+    space = forms.JSONField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Optional: a compatible space as JSON; trials that do not fit it are left out.",
+    )
 
     def __init__(self, *args, projects=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["project"].queryset = projects
+
+    def clean_space(self) -> dict | None:
+        spec = self.cleaned_data.get("space")
+        if not spec:
+            return None
+        try:
+            return SearchSpace.from_dict(spec).to_dict()
+        except (ValueError, TypeError, AttributeError) as error:
+            raise forms.ValidationError(str(error)) from None
 
     def clean_name(self):
         name = self.cleaned_data["name"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -40,11 +42,16 @@ def study_warm_start(request, study_id):
             request.user,
             source,
             {"name": data["name"], "project": data["project"], "max_trials": data["max_trials"]},
+            data["space"],
             start=data["start"],
         )
         messages.success(request, f"{study.name} starts from {study.trials.count()} trials of {source.name}.")
         return redirect(study)
-    return render(request, "transfer/warm_start.html", {"form": form, "source": source})
+    return render(
+        request,
+        "transfer/warm_start.html",
+        {"form": form, "source": source, "source_space": json.dumps(source.space.to_dict())},
+    )
 
 
 @login_required

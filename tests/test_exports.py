@@ -327,6 +327,18 @@ def test_a_warm_start_into_a_compatible_space_keeps_the_trials_that_fit(cast, fi
     assert narrow.max_trials == 2 + len(kept)
 
 
+def test_a_warm_start_page_accepts_a_compatible_space_and_reports_a_bad_one(client, cast, finished):
+    client.force_login(cast["editor"])
+    url = reverse("study-warm-start", args=[finished.pk])
+    form = {"name": "narrow-page", "project": finished.project_id, "max_trials": "2"}
+    bad = client.post(url, {**form, "space": '{"lr": {"type": "float", "low": 1, "high": 0}}'})
+    assert bad.status_code == 200 and "low" in str(bad.context["form"].errors["space"])
+    client.post(url, {**form, "space": '{"layers": {"type": "int", "low": 1, "high": 4}}'})
+    narrow = Study.objects.get(name="narrow-page")
+    assert narrow.space.to_dict() == {"layers": {"type": "int", "low": 1, "high": 4, "log": False}}
+    assert narrow.trials.count() == 3 and all(set(t.params) == {"layers"} for t in narrow.trials.all())
+
+
 def test_a_viewer_may_warm_start_only_into_a_project_they_edit(cast, finished):
     _token, key = ApiToken.issue(cast["viewer"])
     api = APIClient()
