@@ -1,6 +1,10 @@
 from django.contrib import admin
 
 from studies import exports, models
+from studies.security import ThrottledAdminAuthenticationForm
+
+# The admin's own login page is throttled like the site's.
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 
 class MembershipInline(admin.TabularInline):

@@ -12,6 +12,7 @@ import hashlib
 
 from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 
@@ -58,28 +59,23 @@ def _failures_key(username: str, ip: str) -> str:
     return f"login-failures:{digest}"
 
 
-class ThrottledAuthenticationForm(AuthenticationForm):
+LOCKED = "Too many failed log-ins for this account from your address; try again in %(minutes)d minutes."
+
+
+class LoginThrottle:
     """After LOGIN_MAX_FAILURES failures for one username from one address, refuse for a while.
 
     Counted per username and address, so a guesser cannot lock a user out from everywhere; a locked
-    attempt is refused before the password is even checked, right or wrong.
+    attempt is refused before the password is even checked, right or wrong. Mixed into both login
+    forms (the site's and the admin's), so neither door is left open.
     """
-
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "locked": (
-            "Too many failed log-ins for this account from your address; try again in %(minutes)d minutes."
-        ),
-    }
 
     def clean(self):
         username = self.cleaned_data.get("username") or ""
         key = _failures_key(username, _client_ip(self.request))
         limit, window = settings.LOGIN_MAX_FAILURES, settings.LOGIN_LOCKOUT_S
         if cache.get(key, 0) >= limit:
-            raise forms.ValidationError(
-                self.error_messages["locked"], code="locked", params={"minutes": max(1, round(window / 60))}
-            )
+            raise forms.ValidationError(LOCKED, code="locked", params={"minutes": max(1, round(window / 60))})
         try:
             return super().clean()
         except forms.ValidationError:
@@ -92,3 +88,11 @@ class ThrottledAuthenticationForm(AuthenticationForm):
         finally:
             if self.user_cache is not None:
                 cache.delete(key)
+
+
+class ThrottledAuthenticationForm(LoginThrottle, AuthenticationForm):
+    pass
+
+
+class ThrottledAdminAuthenticationForm(LoginThrottle, AdminAuthenticationForm):
+    pass

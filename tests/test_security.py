@@ -37,6 +37,15 @@ def test_repeated_failures_lock_the_account_for_that_address_even_with_the_right
     assert _login(client, "viewer", "pw-viewer", ip="10.0.0.2").status_code == 302
 
 
+def test_the_admin_login_is_throttled_too(client, cast, settings):
+    settings.LOGIN_MAX_FAILURES = 2
+    url = reverse("admin:login")
+    for _ in range(2):
+        client.post(url, {"username": "staff", "password": "wrong"}, REMOTE_ADDR="10.0.0.9")
+    response = client.post(url, {"username": "staff", "password": "pw-staff"}, REMOTE_ADDR="10.0.0.9")
+    assert response.status_code == 200 and "Too many failed log-ins" in response.content.decode()
+
+
 def test_a_successful_login_resets_the_count(client, cast, settings):
     settings.LOGIN_MAX_FAILURES = 2
     _login(client, "viewer", "wrong")
