@@ -22,6 +22,11 @@ _CATEGORICAL_KEYS = {"type", "choices"}
 _STEP_TOLERANCE = 1e-9
 
 
+def unit_keys(X: np.ndarray) -> list[tuple[float, ...]]:
+    """Hashable keys of encoded rows, equal for equal points (continuous values compared to about 1e-9)."""
+    return [tuple(row) for row in np.round(X, 9).tolist()]
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
@@ -292,7 +297,7 @@ class SearchSpace:
 
     def point_keys(self, params_list: Sequence[Mapping[str, Any]]) -> list[tuple[float, ...]]:
         """Hashable keys that are equal for equal points (continuous values compared to about 1e-9)."""
-        return [tuple(row) for row in np.round(self.encode(params_list), 9).tolist()]
+        return unit_keys(self.encode(params_list))
 
     def snap_unit(self, X: np.ndarray) -> np.ndarray:
         """Vectorized `encode(decode(X))`: each index-form row moved onto the encoding of its value."""

@@ -16,7 +16,7 @@ import numpy as np
 from scipy import optimize
 from scipy.stats import qmc
 
-from ..space import SearchSpace
+from ..space import SearchSpace, unit_keys
 
 EXHAUSTIVE_LEVELS = 16
 N_SOBOL = 1024
@@ -27,10 +27,6 @@ N_LOCAL_STARTS = 8
 # values (m,), d value / dx (m, len(dims)) for points X (m, d) and gradient dims
 AcqWithGrad = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 AcqValue = Callable[[np.ndarray], np.ndarray]
-
-
-def _keys(X: np.ndarray) -> list[tuple[float, ...]]:
-    return [tuple(row) for row in np.round(X, 9).tolist()]
 
 
 class AcquisitionMaximizer:
@@ -56,7 +52,7 @@ class AcquisitionMaximizer:
         for centre in centres[:N_PERTURB_CENTRES]:
             sd = np.where(rng.random((N_PERTURB_EACH, 1)) < 0.5, 0.02, 0.1)
             noise = rng.normal(0.0, 1.0, (N_PERTURB_EACH, d)) * sd
-            # flip a few categoricals / discrete values too, not only the continuous ones
+            # noise on every column: discrete and categorical values change where it crosses a cell edge
             parts.append(centre + noise)
         return self.space.snap_unit(np.vstack(parts))
 
@@ -74,7 +70,7 @@ class AcquisitionMaximizer:
             pool_v.append(self.value(local))
         X, values = np.vstack(pool_X), np.concatenate(pool_v)
         for i in np.argsort(-values, kind="stable"):
-            if _keys(X[i : i + 1])[0] not in excluded:
+            if unit_keys(X[i : i + 1])[0] not in excluded:
                 return X[i], float(values[i])
         return None
 

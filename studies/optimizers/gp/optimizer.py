@@ -16,7 +16,8 @@ import numpy as np
 
 from ..base import Optimizer, SearchExhausted
 from ..random_search import sobol_points
-from .acq_optimizer import AcquisitionMaximizer, _keys
+from ..space import unit_keys
+from .acq_optimizer import AcquisitionMaximizer
 from .acquisition import acquisition
 from .model import SurrogateModel, build_surrogate, single_threaded_blas
 from .regressor import GaussianProcess
@@ -94,7 +95,7 @@ class GPOptimizer(Optimizer):
         space = self.space
         done = len(history) + len(pending)
         rng = np.random.default_rng([self.seed, done])
-        excluded = set(_keys(space.encode([p for p, _ in history] + pending)))
+        excluded = set(unit_keys(space.encode([p for p, _ in history] + pending)))
         batch_X: list[np.ndarray] = []
         out: list[tuple[dict[str, Any], dict[str, Any]]] = []
         model = None
@@ -107,7 +108,7 @@ class GPOptimizer(Optimizer):
                 x, info = self._model_point(model, pending, batch_X, excluded, rng)
             if x is None:
                 break
-            excluded.add(_keys(x[None, :])[0])
+            excluded.add(unit_keys(x[None, :])[0])
             batch_X.append(x)
             out.append((space.decode(x[None, :])[0], info))
         if not out:
@@ -122,7 +123,7 @@ class GPOptimizer(Optimizer):
             if index == 0
             else self.space.snap_unit(sobol_points(d, self.seed, index - 1, _SOBOL_LOOKAHEAD))
         )
-        for x, key in zip(X, _keys(X), strict=True):
+        for x, key in zip(X, unit_keys(X), strict=True):
             if key not in excluded:
                 return x
         return None
