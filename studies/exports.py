@@ -14,6 +14,7 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from itertools import groupby
+from operator import itemgetter
 
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
@@ -153,7 +154,8 @@ def study_header(study: Study) -> dict:
 
 
 def _by_trial(rows: Iterable[dict]) -> Iterator[tuple[int, list[dict]]]:
-    return ((trial_id, list(group)) for trial_id, group in groupby(rows, key=lambda r: r.pop("trial_id")))
+    """(trial id, its rows) for rows already ordered by trial number."""
+    return ((trial_id, list(group)) for trial_id, group in groupby(rows, key=itemgetter("trial_id")))
 
 
 def trial_documents(study: Study) -> Iterator[dict]:
@@ -187,7 +189,7 @@ def trial_documents(study: Study) -> Iterator[dict]:
             trial[key] = _iso(trial[key])
         trial["attempts"] = [
             {
-                **a,
+                **{k: a[k] for k in ATTEMPT_FIELDS},
                 **{k: _iso(a[k]) for k in ("claimed", "heartbeat", "ended")},
                 "curve": curves.get(a["number"], []),
             }
