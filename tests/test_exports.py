@@ -104,6 +104,7 @@ def test_the_json_export_holds_settings_space_trials_attempts_curves_and_notes(c
     assert trials[2]["state"] == "failed" and trials[2]["attempts"][0]["state"] == "failed"
 
 
+@pytest.mark.e2e  # also on PostgreSQL, whose server-side cursors stream the export
 def test_the_export_reads_a_fixed_number_of_queries_whatever_the_trial_count(client, cast, make_study):
     small = run_trials(make_study(name="small", max_trials=2, max_parallel=2), [1.0, 2.0])
     large = run_trials(
@@ -141,6 +142,7 @@ def _essence(document: dict) -> dict:
     return {"study": study, "space": document["space"], "trials": document["trials"]}
 
 
+@pytest.mark.e2e  # also on PostgreSQL, whose server-side cursors stream the export
 def test_an_export_imported_into_another_project_gives_the_same_study(client, cast, finished):
     client.force_login(cast["staff"])
     exported = _download(client.get(reverse("study-export", args=[finished.pk, "json"])))
