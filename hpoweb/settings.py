@@ -249,6 +249,9 @@ HPOWEB = {
     "GRACE_S": env_float("HPOWEB_GRACE_S", 60.0),
     "RECONCILE_AFTER_S": env_float("HPOWEB_RECONCILE_AFTER_S", 120.0),
     "REAPER_PERIOD_S": _REAPER_PERIOD_S,
+    # A worker that finishes a trial goes straight on to its study's next one for this long before it
+    # takes a message again (workers.runner.run_trial): no broker round trip between short trials.
+    "CHAIN_S": env_float("HPOWEB_CHAIN_S", 2.0),
 }
 
 LOGGING = {

@@ -238,8 +238,12 @@ def optimizer_inputs(study: Study) -> tuple[list[tuple[dict, float | None]], lis
     return history, pending
 
 
-def schedule_trials(study_id: int) -> list[int]:
-    """Fill the study's free slots with new trials; complete it when its budget is spent."""
+def schedule_trials(study_id: int, *, keep: int = 0) -> list[int]:
+    """Fill the study's free slots with new trials; complete it when its budget is spent.
+
+    The first `keep` new trials are not published: the calling worker claims them at once (and if it
+    dies first, the reconciler publishes them).
+    """
     with transaction.atomic():
         study = Study.objects.select_for_update().filter(pk=study_id).first()
         if study is None or study.state != Study.State.RUNNING:
@@ -273,7 +277,7 @@ def schedule_trials(study_id: int) -> list[int]:
             for i, (params, info) in enumerate(suggestions, start=1)
         )
         ids = [t.pk for t in trials]
-        enqueue_run(ids, study.queue)
+        enqueue_run(ids[keep:], study.queue)
     return ids
 
 
