@@ -281,6 +281,21 @@ def test_a_damaged_document_is_refused_with_400_never_a_crash(cast, finished, ch
     assert not Study.objects.filter(name="x").exists()
 
 
+def test_the_api_imports_a_document_larger_than_djangos_body_limit(cast, finished, settings):
+    from studies.exports import json_chunks
+
+    document = json.loads("".join(json_chunks(finished)))
+    document["study"]["note"] = "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+    _token, key = ApiToken.issue(cast["editor"])
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    response = api.post(
+        "/api/studies/import/?name=big", json.dumps(document), content_type="application/json"
+    )
+    assert response.status_code == 201, response.content[:300]
+    assert len(Study.objects.get(name="big").note) == settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1
+
+
 def test_a_trial_outside_the_space_is_refused(cast, finished):
     from studies.exports import json_chunks
 

@@ -14,6 +14,7 @@ from studies import access, imports
 from studies.api.serializers import StudySerializer
 from studies.models import Study
 from studies.optimizers import SearchSpace
+from studies.transfer_forms import MAX_UPLOAD
 
 
 def _editable_project(user, name: str | None):
@@ -36,8 +37,11 @@ def _editable_project(user, name: str | None):
 def study_import(request: Request) -> Response:
     """The body is a study exported by `/api/studies/{id}/export.json` (of this or another instance)."""
     project = _editable_project(request.user, request.query_params.get("project"))
+    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_UPLOAD:
+        raise ValidationError({"document": f"larger than {MAX_UPLOAD // 2**20} MiB"})
     try:
-        document = imports.read_document(request.body)
+        # Read from the stream: `request.body` would refuse anything over DATA_UPLOAD_MAX_MEMORY_SIZE.
+        document = imports.read_document(request.read())
         study = imports.import_study(request.user, project, document, request.query_params.get("name", ""))
     except imports.ImportFailed as error:
         raise ValidationError({"document": str(error)}) from None
