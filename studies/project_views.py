@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count, OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from studies import access, projects
+from studies.models import Membership
 from studies.team_forms import MemberForm, ProjectForm, RoleForm
 
 
@@ -22,7 +24,12 @@ def project_list(request):
             project = projects.create_project(request.user, **form.cleaned_data)
             messages.success(request, f"Project {project.name} created.")
             return redirect("project-detail", project.pk)
-    mine = access.visible_projects(request.user).order_by("name")
+    roles = Membership.objects.filter(project=OuterRef("pk"), user=request.user).values("role")[:1]
+    mine = (
+        access.visible_projects(request.user)
+        .annotate(n_studies=Count("studies", distinct=True), my_role=Subquery(roles))
+        .order_by("name")
+    )
     return render(request, "teams/project_list.html", {"projects": mine, "form": form})
 
 

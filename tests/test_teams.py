@@ -10,10 +10,14 @@ from studies.models import AuditEvent, Membership, Project
 pytestmark = pytest.mark.django_db
 
 
-def test_a_user_lists_only_the_projects_they_belong_to(client, cast):
+def test_a_user_lists_only_the_projects_they_belong_to_with_their_role(client, cast, make_study):
+    make_study()
     client.force_login(cast["viewer"])
-    page = client.get(reverse("project-list")).content.decode()
+    response = client.get(reverse("project-list"))
+    page = response.content.decode()
     assert "Vision" in page and "Elsewhere" not in page
+    [vision] = response.context["projects"]
+    assert vision.my_role == "viewer" and vision.n_studies == 1
     client.force_login(cast["staff"])
     page = client.get(reverse("project-list")).content.decode()
     assert "Vision" in page and "Elsewhere" in page
