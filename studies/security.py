@@ -16,6 +16,8 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 
+from studies.services import audit
+
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
@@ -79,11 +81,14 @@ class LoginThrottle:
         try:
             return super().clean()
         except forms.ValidationError:
+            failures = 1
             if not cache.add(key, 1, window):
                 try:
-                    cache.incr(key)
+                    failures = cache.incr(key)
                 except ValueError:  # expired between add and incr
                     cache.set(key, 1, window)
+            if failures == limit:
+                audit(None, "login-locked", detail=f"{username!r} from {_client_ip(self.request)}")
             raise
         finally:
             if self.user_cache is not None:

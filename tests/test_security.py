@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from studies import services
+from studies.models import AuditEvent
 from studies.security import CONTENT_SECURITY_POLICY
 
 pytestmark = pytest.mark.django_db
@@ -35,6 +36,7 @@ def test_repeated_failures_lock_the_account_for_that_address_even_with_the_right
     assert response.status_code == 200 and "Too many failed log-ins" in response.content.decode()
     assert "_auth_user_id" not in client.session
     assert _login(client, "viewer", "pw-viewer", ip="10.0.0.2").status_code == 302
+    assert AuditEvent.objects.get(action="login-locked").detail == "'viewer' from 10.0.0.1"
 
 
 def test_the_admin_login_is_throttled_too(client, cast, settings):
