@@ -30,6 +30,7 @@ LOG_HEAD_BYTES = 256 * 1024
 LOG_TAIL_BYTES = 768 * 1024
 STDERR_TAIL_CHARS = 2000
 MAX_LINE_BYTES = 1024 * 1024
+DRAIN_S = 2.0
 # The worker's own environment holds secrets (database URL, broker password): pass only these on.
 PASSED_ENV = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ", "TMPDIR", "CUDA_VISIBLE_DEVICES")
 _PR_SET_PDEATHSIG = 1
@@ -148,7 +149,10 @@ class CommandProcess(JobProcess):
         if self.status is None:
             self._reap(block=False)
             if self.status is not None:  # exited: take what is left in the pipes, then the result
-                while self._open and self._read(select.select(list(self._open), [], [], 0.05)[0]):
+                drain_until = time.monotonic() + DRAIN_S  # a leftover child may hold the pipes open
+                while self._open and time.monotonic() < drain_until:
+                    if not self._read(select.select(list(self._open), [], [], 0.05)[0]):
+                        break
                     yield from self._lines()
                 yield from self._lines(final=True)
                 result = self._final_result()
