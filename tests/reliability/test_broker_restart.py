@@ -18,7 +18,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.services, pytest.mark.django_db(tran
 
 def test_after_redis_restarts_empty_workers_consume_again_and_every_queued_trial_runs_once(make_study, fleet):
     study = make_study(max_trials=8, max_parallel=3, job_settings={"steps": 4, "duration_s": 4.0})
-    pool = [fleet.start("w1"), fleet.start("w2")]
+    # no chaining: every trial must come through the broker
+    pool = [fleet.start("w1", HPOWEB_CHAIN_S="0"), fleet.start("w2", HPOWEB_CHAIN_S="0")]
     fleet.start_beat()
     services.start_study(study)
     for worker in pool:
