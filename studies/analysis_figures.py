@@ -20,6 +20,8 @@ from studies.figures import (
 )
 
 NOT_YET = "Not computed yet: a worker computes this after results arrive."
+# As the "gp" optimizer scores candidates (larger is better): EI and PI in log form, UCB as is.
+ACQUISITION_NAMES = {"ei": "log expected improvement", "pi": "log probability of improvement", "ucb": "UCB"}
 
 
 def _unavailable(stored: dict | None, part: str) -> str | None:
@@ -161,12 +163,12 @@ def posterior_figure(analysis: dict, options: dict) -> dict:
                 "marker": {"color": "#111", "size": 4, "opacity": 0.5},
             }
         )
-    kind = stored.get("acquisition", "ei")
+    kind = ACQUISITION_NAMES.get(stored.get("acquisition"), "acquisition")
     traces.append(
         {
             "type": "scatter",
             "mode": "lines",
-            "name": f"acquisition ({label(kind)})",
+            "name": kind,
             "x": xs,
             "y": r6_list(s["acquisition"]),
             "yaxis": "y2",
@@ -219,7 +221,7 @@ def posterior_figure(analysis: dict, options: dict) -> dict:
             "xaxis": x_axis,
             "yaxis": {"title": {"text": label(analysis["metric"])}},
             "yaxis2": {
-                "title": {"text": f"acquisition ({label(kind)})"},
+                "title": {"text": kind},
                 "overlaying": "y",
                 "side": "right",
                 "showgrid": False,

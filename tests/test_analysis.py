@@ -77,7 +77,7 @@ def test_the_posterior_slice_passes_through_the_observations_when_noise_is_small
         "posterior mean",
         "±2σ",
         "observations (projected)",
-        "acquisition (ei)",
+        "log expected improvement",
         "next suggestion",
     } <= names
     contour = client.get(reverse("study-plot", args=[study.pk, "contour"])).json()["figure"]

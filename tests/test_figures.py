@@ -171,11 +171,11 @@ def test_the_posterior_slice_draws_mean_band_observations_acquisition_and_the_ne
         "±2σ",
         "posterior mean",
         "observations (projected)",
-        "acquisition (ucb)",
+        "UCB",
         "next suggestion",
     } <= set(names)
     assert figure["layout"]["xaxis"]["title"]["text"] == "x&lt;1&gt;"
-    assert next(t for t in figure["data"] if t.get("name") == "acquisition (ucb)")["yaxis"] == "y2"
+    assert next(t for t in figure["data"] if t.get("name") == "UCB")["yaxis"] == "y2"
 
 
 def test_analysis_figures_say_why_they_are_empty():
