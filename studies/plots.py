@@ -131,7 +131,7 @@ def analysis_data(study: Study, kind: str) -> dict:
     """What the worker stored for `kind`, or a note that it has not been computed yet."""
     row = StudyAnalysis.objects.filter(study=study, kind=kind).values("data", "n_trials", "computed").first()
     if row is None:
-        return {"n_trials": 0, "data": None, "metric": study.metric, "computed": None}
+        return {"n_trials": None, "data": None, "metric": study.metric, "computed": None}
     return {
         "n_trials": row["n_trials"],
         "data": row["data"],

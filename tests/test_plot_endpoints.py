@@ -95,8 +95,9 @@ def test_plots_are_hidden_from_strangers_and_bad_options_are_refused(client, cas
 def test_analysis_plots_say_not_computed_yet_before_a_worker_ran(client, cast, make_study):
     study = make_study()
     client.force_login(cast["viewer"])
-    figure = client.get(reverse("study-plot", args=[study.pk, "importance"])).json()["figure"]
-    assert "Not computed yet" in figure["layout"]["annotations"][0]["text"]
+    payload = client.get(reverse("study-plot", args=[study.pk, "importance"])).json()
+    assert "Not computed yet" in payload["figure"]["layout"]["annotations"][0]["text"]
+    assert payload["n_trials"] is None
 
 
 def test_the_study_page_has_every_plot_with_a_csv_link(client, cast):

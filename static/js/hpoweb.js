@@ -22,7 +22,7 @@
       .then((payload) => {
         Plotly.react(el, payload.figure.data, payload.figure.layout, plotConfig);
         const asOf = document.querySelector(`[data-as-of-for="${el.id}"]`);
-        if (asOf) asOf.textContent = `as of ${payload.n_trials} trials`;
+        if (asOf) asOf.textContent = payload.n_trials === null ? "" : `as of ${payload.n_trials} trials`;
         el.dataset.loaded = "1";
         if (el.dataset.refresh && payload.state !== "running") delete el.dataset.refresh;
       })
