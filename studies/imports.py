@@ -237,10 +237,10 @@ def warm_start(
     """A new study (the source's settings, overridden by `fields`) whose history starts with its trials."""
     space = SpaceSpec.from_dict(space_spec or source.space.to_dict())
     copied = compatible_trials(source, space)
-    settings = {key: getattr(source, key) for key in exports.SETTINGS}
-    settings.update({"project": source.project, **fields})
-    settings["max_trials"] = settings["max_trials"] + len(copied)
-    study = create_study(user, space.to_dict(), settings)
+    values = {key: getattr(source, key) for key in exports.SETTINGS}
+    values.update({"project": source.project, **fields})
+    values["max_trials"] = values["max_trials"] + len(copied)
+    study = create_study(user, space.to_dict(), values)
     Trial.objects.bulk_create(
         Trial(
             study=study,
