@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import DatabaseError, close_old_connections
 
 from studies import services
-from studies.models import Attempt
+from studies.models import Attempt, Study
 from studies.services import Outcome, WorkerIdentity
 from workers import launch, reaper, shutdown, status
 from workers.jobproc import JobProcess
@@ -25,13 +25,20 @@ class Superseded(Exception):
     """The attempt lost its right to write (reaped, cancelled): stop the job and move on."""
 
 
-def run_trial(trial_id: int, worker: WorkerIdentity) -> str:
-    """Run the trial, then go straight on to the study's next one without a broker round trip.
+def run_trial(trial_id: int, worker: WorkerIdentity, chain_s: float = 0.0) -> str:
+    """Run the trial and schedule the study's next; for up to `chain_s` seconds, run that one too.
 
-    The chain lasts `CHAIN_S` seconds at most, so other studies on the same queue get their turn; the
-    held trial is claimed at once, and the reconciler publishes it should this worker die first.
+    Chaining saves short trials a broker round trip each; it is bounded so other studies on the same
+    queue get their turn. The held trial is claimed at once, and the reconciler publishes it should
+    this worker die first.
     """
-    chain_until = time.monotonic() + settings.HPOWEB["CHAIN_S"]
+    if shutdown.requested_for() >= 0:
+        # a message taken during a warm shutdown goes back to the queue for a worker that stays
+        queue = Study.objects.filter(trials=trial_id).values_list("queue", flat=True).first()
+        if queue is not None:
+            services.enqueue_run([trial_id], queue)
+        return "handed back: shutting down"
+    chain_until = time.monotonic() + chain_s
     state, study_id = _run_attempt(trial_id, worker)
     while study_id is not None:
         chain = time.monotonic() < chain_until and shutdown.requested_for() < 0

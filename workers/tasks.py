@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 
 from studies import services
 from workers import reaper, runner
@@ -16,7 +17,8 @@ def schedule_study(study_id: int) -> int:
 @shared_task(name="workers.run_trial", bind=True, acks_late=False, ignore_result=True)
 def run_trial(self, trial_id: int) -> str:
     """Early ack: the database owns recovery, so a redelivery can never start a second run."""
-    return runner.run_trial(trial_id, services.WorkerIdentity.current(self.request.hostname or ""))
+    worker = services.WorkerIdentity.current(self.request.hostname or "")
+    return runner.run_trial(trial_id, worker, chain_s=settings.HPOWEB["CHAIN_S"])
 
 
 @shared_task(name="workers.reap", acks_late=True, ignore_result=True)
