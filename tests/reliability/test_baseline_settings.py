@@ -1,4 +1,5 @@
 """RELIABILITY.md's baseline settings, read from hpoweb's settings as each deployment shape gets them."""
+
 from __future__ import annotations
 
 import json
@@ -21,6 +22,7 @@ c = app.conf
 print(json.dumps({
     "db": {k: v for k, v in s.DATABASES["default"].items() if k != "TEST"},
     "broker_options": s.CELERY_BROKER_TRANSPORT_OPTIONS,
+    "data_dir": str(s.DATA_DIR),
     "celery": {k: c[k] for k in ("task_serializer", "result_serializer", "accept_content",
         "worker_prefetch_multiplier", "worker_disable_prefetch", "worker_soft_shutdown_timeout",
         "broker_connection_retry", "broker_connection_retry_on_startup", "broker_connection_max_retries",
@@ -85,6 +87,14 @@ def test_sqlite_starts_write_transactions_immediately_in_wal_mode_and_waits_for_
     assert "journal_mode=WAL" in db["OPTIONS"]["init_command"]
     assert 20 <= db["OPTIONS"]["timeout"] <= 60
     assert not db.get("ATOMIC_REQUESTS")
+
+
+def test_the_filesystem_broker_keeps_all_its_folders_in_the_data_folder(embedded):
+    options = embedded["broker_options"]
+    folders = [
+        options[k] for k in ("control_folder", "data_folder_in", "data_folder_out", "processed_folder")
+    ]
+    assert all(folder.startswith(embedded["data_dir"]) for folder in folders), folders
 
 
 def test_postgresql_connections_are_health_checked_before_reuse(services):

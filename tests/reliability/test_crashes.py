@@ -42,6 +42,26 @@ def test_a_worker_killed_mid_trial_is_reaped_in_time_and_its_trial_runs_again_on
     assert study.trials.filter(state=Trial.State.COMPLETE).count() == 6
 
 
+def test_a_dead_workers_trial_is_reaped_by_a_busy_survivor_even_without_beat(make_study, fleet):
+    """With the solo pool a busy worker takes no reap message; its supervisor loop reaps instead."""
+    study = make_study(
+        max_trials=3, max_parallel=2, max_retries=1, job_settings={"steps": 6, "duration_s": 6.0}
+    )
+    victim, survivor = fleet.start("w1"), fleet.start("w2")
+    services.start_study(study)
+    attempt = fleet.running_attempt(study, victim)
+    fleet.running_attempt(study, survivor)
+    victim.signal(signal.SIGKILL)
+    victim.process.wait(timeout=10)
+
+    fleet.wait_for(lambda: Attempt.objects.get(pk=attempt.pk).state == Attempt.State.FAILED, 30, "the reaper")
+    attempt.refresh_from_db()
+    silence = (attempt.ended - attempt.heartbeat).total_seconds()
+    assert silence <= TIMINGS["GRACE_S"] + 2 * TIMINGS["REAPER_PERIOD_S"], f"reaped after {silence:.1f} s"
+    fleet.wait_for_state(study, (Study.State.COMPLETED,), timeout=120)
+    assert_sound_history(study, branin, fleet, n_trials=3)
+
+
 def test_a_killed_job_process_fails_its_attempt_at_once_with_the_signal_named_and_is_retried(
     make_study, fleet
 ):
