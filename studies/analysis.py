@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 import numpy as np
+from django.db import transaction
 from django.db.models import F
 
 from studies.figures import MAX_POINTS, MAX_SCATTER, best_first_sample
@@ -149,10 +150,11 @@ def analyze(study: Study) -> int:
         "contour": compute_contour(space, history, study.direction, ranked, study.seed),
         "curve_band": compute_curve_band(study),
     }
-    for kind, data in _json_safe(results).items():
-        StudyAnalysis.objects.update_or_create(
-            study=study, kind=kind, defaults={"data": data, "n_trials": n_trials}
-        )
+    with transaction.atomic():  # pages see every part of one analysis, or none of it
+        for kind, data in _json_safe(results).items():
+            StudyAnalysis.objects.update_or_create(
+                study=study, kind=kind, defaults={"data": data, "n_trials": n_trials}
+            )
     return n_trials
 
 
