@@ -37,6 +37,8 @@ def test_importance_ranks_the_planted_parameter_first_and_the_page_draws_it(clie
     assert max(ped, key=lambda n: ped[n]["importance"]) == "x2"
     assert stored.n_trials == 60 and stored.data["ped_anova"]["warning"] is None
     assert analysis.analyze_if_stale(study.pk) is None, "nothing new: a duplicate message does nothing"
+    seconds = StudyAnalysis.objects.get(study=study, kind="requested").data["seconds"]
+    assert seconds > 0, "its duration widens the window before the next analysis"
 
     client.force_login(cast["viewer"])
     payload = client.get(reverse("study-plot", args=[study.pk, "importance"])).json()
