@@ -16,6 +16,14 @@ from tests.reliability.fleet import TIMINGS
 pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
+def _left_running(study, worker) -> Attempt:
+    """The attempt the dead worker left behind (it may have finished and chained one since we looked)."""
+    [attempt] = Attempt.objects.filter(
+        trial__study=study, state=Attempt.State.RUNNING, worker__startswith=f"{worker.name}@"
+    )
+    return attempt
+
+
 def test_a_worker_killed_mid_trial_is_reaped_in_time_and_its_trial_runs_again_on_a_survivor(
     make_study, fleet
 ):
@@ -26,10 +34,11 @@ def test_a_worker_killed_mid_trial_is_reaped_in_time_and_its_trial_runs_again_on
     fleet.start_beat()
     services.start_study(study)
 
-    attempt = fleet.running_attempt(study, victim)
+    fleet.running_attempt(study, victim)
     fleet.wait_for(lambda: job_processes(fleet.tmp_path, {victim.pid, survivor.pid}), 20, "the job to start")
     victim.signal(signal.SIGKILL)
     victim.process.wait(timeout=10)
+    attempt = _left_running(study, victim)
 
     fleet.wait_for_state(study, (Study.State.COMPLETED,), timeout=180)
     attempt.refresh_from_db()
@@ -49,10 +58,11 @@ def test_a_dead_workers_trial_is_reaped_by_a_busy_survivor_even_without_beat(mak
     )
     victim, survivor = fleet.start("w1"), fleet.start("w2")
     services.start_study(study)
-    attempt = fleet.running_attempt(study, victim)
+    fleet.running_attempt(study, victim)
     fleet.running_attempt(study, survivor)
     victim.signal(signal.SIGKILL)
     victim.process.wait(timeout=10)
+    attempt = _left_running(study, victim)
 
     fleet.wait_for(lambda: Attempt.objects.get(pk=attempt.pk).state == Attempt.State.FAILED, 30, "the reaper")
     attempt.refresh_from_db()
