@@ -28,6 +28,14 @@ def matern52(r2: np.ndarray, scale: float) -> np.ndarray:
     return scale * (1.0 + SQRT5 * r + (5.0 / 3.0) * r2) * np.exp(-SQRT5 * r)
 
 
+def matern52_and_dr2(r2: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """k and d k / d r2 together, sharing the square root and the exponential."""
+    r = np.sqrt(np.maximum(r2, 0.0))
+    e = scale * np.exp(-SQRT5 * r)
+    a = 1.0 + SQRT5 * r
+    return (a + (5.0 / 3.0) * r2) * e, -(5.0 / 6.0) * a * e
+
+
 def matern52_dr2(r2: np.ndarray, scale: float) -> np.ndarray:
     """d k / d r2, finite at r = 0: -5/6 s2 (1 + sqrt5 r) exp(-sqrt5 r)."""
     r = np.sqrt(np.maximum(r2, 0.0))
