@@ -25,7 +25,7 @@ STATE_COLOURS = {
     "cancelled": "#7f7f7f",
 }
 MAX_POINTS = 1500  # per series, after LTTB
-MAX_LINES = 2000  # parallel coordinates
+MAX_LINES = 1000  # parallel coordinates: WebGL lines cost seconds each thousand without a GPU
 MAX_SCATTER = 2000  # slice plots and projected observations
 MAX_CURVES = 200  # learning curves drawn one by one
 MARGIN = {"t": 40, "r": 10, "b": 40, "l": 60}

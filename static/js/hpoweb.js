@@ -35,11 +35,24 @@
       Plotly.react(el, figure.data, figure.layout, plotConfig);
       el.dataset.loaded = "1";
     });
+    // A plot is fetched and drawn when it comes near the screen, and refreshed only while it is
+    // there; one that went stale off screen is redrawn when it comes back.
+    const onScreen = new Set();
+    const observer = new IntersectionObserver((entries) => entries.forEach((entry) => {
+      const el = entry.target;
+      if (!entry.isIntersecting) { onScreen.delete(el); return; }
+      onScreen.add(el);
+      if (!el.dataset.loaded || el.dataset.stale) { delete el.dataset.stale; drawFromSource(el); }
+    }), { rootMargin: "300px" });
     document.querySelectorAll(".plot[data-src]").forEach((el) => {
-      drawFromSource(el);
+      observer.observe(el);
       const period = Number(el.dataset.refresh || 0);
       if (period) {
-        const timer = setInterval(() => (el.dataset.refresh ? drawFromSource(el) : clearInterval(timer)), period * 1000);
+        const timer = setInterval(() => {
+          if (!el.dataset.refresh) clearInterval(timer);
+          else if (onScreen.has(el)) drawFromSource(el);
+          else el.dataset.stale = "1";
+        }, period * 1000);
       }
       document.querySelectorAll(`[data-plot-for="${el.id}"] [data-param]`).forEach((input) =>
         input.addEventListener("change", () => drawFromSource(el)));
