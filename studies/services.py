@@ -393,7 +393,6 @@ def finish_attempt(attempt_id: int, outcome: Outcome, *, schedule: bool = True) 
         now = db_now()
         study = trial.study
         Attempt.objects.filter(pk=attempt_id).update(state=outcome.state, ended=now, reason=outcome.reason)
-        WorkerStatus.objects.filter(current_trial=trial).update(current_trial=None)
         update = _trial_update(trial, study, outcome, now)
         Trial.objects.filter(pk=trial.pk).update(**update)
         if update["state"] == Trial.State.QUEUED:

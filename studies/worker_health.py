@@ -4,7 +4,7 @@
 - not consuming: alive and idle, yet a trial on one of its queues has waited longer than the grace
   period and the worker has taken no message since it was published: the broker connection is up but
   nothing arrives (celery#8030 after a Redis restart); restart that worker;
-- busy with a trial, or idle.
+- busy with a trial (the last one it claimed, while that trial runs), or idle.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def _judge(
     if silent > grace:
         detail = f"no sign of life for {silent.total_seconds():.0f} s"
         return WorkerHealth(worker, "lost", detail, silent.total_seconds())
-    if worker.current_trial_id is not None:
+    if worker.current_trial is not None and worker.current_trial.state == Trial.State.RUNNING:
         return WorkerHealth(worker, "busy", "", silent.total_seconds())
     consumed = worker.last_consumed or worker.started
     for queue in worker.queues.split(","):

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from studies import services
 from studies.models import WorkerStatus
+from studies.services import WorkerIdentity
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +37,8 @@ def test_the_page_tells_busy_idle_and_lost_workers_apart_and_names_the_current_t
 ):
     study = make_study(name="visible-study", start=True)
     [trial_id, *_] = services.schedule_trials(study.pk)
-    _worker("busy@a", current_trial_id=trial_id)
+    _worker("busy@a")
+    services.claim_trial(trial_id, WorkerIdentity("busy@a", "gpu-box", 4242))
     _worker("idle@a")
     _worker("gone@a", seen_s_ago=3600)
     client.force_login(cast["viewer"])
@@ -68,7 +70,8 @@ def test_an_idle_worker_that_takes_nothing_while_a_trial_waits_is_flagged_not_co
 def test_a_stranger_sees_the_worker_but_not_which_study_it_runs(client, cast, make_study):
     study = make_study(name="secret-study", start=True)
     [trial_id, *_] = services.schedule_trials(study.pk)
-    _worker("busy@a", current_trial_id=trial_id)
+    _worker("busy@a")
+    services.claim_trial(trial_id, WorkerIdentity("busy@a", "gpu-box", 4242))
     client.force_login(cast["stranger"])
 
     page = client.get("/workers/").content.decode()
@@ -81,3 +84,14 @@ def test_htmx_polls_get_only_the_table(client, cast):
     client.force_login(cast["viewer"])
     fragment = client.get("/workers/", headers={"HX-Request": "true"}).content.decode()
     assert fragment.lstrip().startswith('<table class="grid" id="worker-table">')
+
+
+def test_a_worker_whose_trial_has_ended_shows_as_idle(client, cast, make_study):
+    study = make_study(start=True)
+    [trial_id, *_] = services.schedule_trials(study.pk)
+    _worker("done@a")
+    attempt = services.claim_trial(trial_id, WorkerIdentity("done@a", "gpu-box", 4242))
+    services.finish_attempt(attempt.pk, services.Outcome("complete", value=1.0))
+    client.force_login(cast["owner"])
+
+    assert _health(client.get("/workers/")) == {"done@a": "idle"}

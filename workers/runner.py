@@ -15,7 +15,7 @@ from django.db import DatabaseError, close_old_connections
 from studies import services
 from studies.models import Attempt, Study
 from studies.services import Outcome, WorkerIdentity
-from workers import launch, reaper, shutdown, status
+from workers import launch, reaper, shutdown
 from workers.jobproc import JobProcess
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,6 @@ def _run_attempt(trial_id: int, worker: WorkerIdentity) -> tuple[str, int | None
     except Superseded:
         proc.kill()
         launch.keep_output(attempt.pk, proc)
-        status.running(None)
         return "superseded", None
     proc.close()
     launch.keep_output(attempt.pk, proc)

@@ -1,12 +1,10 @@
 """Each worker keeps its `WorkerStatus` row current, so the workers page can tell live from lost.
 
-Written three ways: once when the worker is ready (host, pid, queues), by a daemon thread every
-heartbeat period (`last_seen`: the process is alive, even while its solo pool runs a long trial), and
-as it works (`last_consumed` when it takes a message; `current_trial`, set by the claim and cleared
-by the finish in the same transactions). A worker whose
-`last_seen` is old stopped answering; one that is alive and idle while its queue holds trials waiting
-longer than the reconcile threshold, and that has consumed nothing meanwhile, is connected but not
-consuming (celery#8030): `studies.worker_health` draws those conclusions.
+Written three ways: once when the worker is ready (host, pid, queues); by a daemon thread every
+heartbeat period (`last_seen`: the process is alive, even while its solo pool runs a long trial); and
+as it works: `last_consumed` when it takes a message (at most once per heartbeat period) and
+`current_trial` in the claim's own transaction (busy while that trial runs). `studies.worker_health`
+draws the conclusions: lost, busy, idle, or connected but not consuming (celery#8030).
 """
 
 from __future__ import annotations
@@ -87,8 +85,3 @@ def _on_shutdown(**_kwargs) -> None:
             WorkerStatus.objects.filter(name=_name).delete()
         except DatabaseError:
             pass
-
-
-def running(trial_id: int | None) -> None:
-    """Record the trial this worker runs now; claiming and finishing record it themselves."""
-    _write(current_trial_id=trial_id)

@@ -6,7 +6,7 @@ from celery import shared_task
 from django.conf import settings
 
 from studies import services
-from workers import reaper, runner
+from workers import reaper, runner, status  # noqa: F401  (status: the worker's signal handlers)
 
 
 @shared_task(name="workers.schedule_study", acks_late=True, ignore_result=True)
