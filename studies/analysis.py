@@ -92,8 +92,10 @@ def compute_contour(space: SearchSpace, history: list, direction: str, ranked: l
     except ImportError as error:
         return _unavailable(error)
     complete = [(p, v) for p, v in history if v is not None]
-    if not complete or len(space) < 2:
-        return {"params": [], "direction": direction}
+    if len(space) < 2:
+        return {"unavailable": "A contour needs at least two parameters."}
+    if not complete:
+        return {"unavailable": "No complete trial yet to fit the GP to."}
     model = fit_surrogate(space, history, direction, seed=seed)
     names = ranked[:CONTOUR_PARAMS]
     incumbent = space.encode([model.incumbent["params"]])[0]

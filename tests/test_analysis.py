@@ -84,3 +84,21 @@ def test_the_posterior_slice_passes_through_the_observations_when_noise_is_small
     } <= names
     contour = client.get(reverse("study-plot", args=[study.pk, "contour"])).json()["figure"]
     assert contour["data"][0]["type"] == "contour" and len(contour["data"][1]["x"]) == 15
+
+
+def test_a_study_whose_trials_all_failed_is_analysed_and_its_plots_say_why(client, cast, make_study):
+    study = make_study(space=SPACE, max_trials=3, max_parallel=3, max_retries=0)
+    study.set_state("running")
+    for trial_id in services.schedule_trials(study.pk):
+        attempt = services.claim_trial(trial_id, WorkerIdentity.current("t"))
+        services.finish_attempt(attempt.pk, Outcome("failed", reason="boom"))
+    assert analysis.analyze(study) == 3
+    client.force_login(cast["viewer"])
+    for kind, words in [
+        ("importance", "no finished trial"),
+        ("posterior", "could not be fitted"),
+        ("contour", "No complete trial yet"),
+    ]:
+        figure = client.get(reverse("study-plot", args=[study.pk, kind])).json()["figure"]
+        texts = " ".join(a["text"] for a in figure["layout"]["annotations"])
+        assert words in texts, (kind, texts)
