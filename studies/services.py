@@ -247,7 +247,9 @@ def schedule_trials(study_id: int, *, keep: int = 0) -> list[int]:
     dies first, the reconciler publishes them).
     """
     with transaction.atomic():
-        study = Study.objects.select_for_update().filter(pk=study_id).first()
+        study = (
+            Study.objects.select_for_update(of=("self",)).select_related("space").filter(pk=study_id).first()
+        )
         if study is None or study.state != Study.State.RUNNING:
             return []
         counts = study.trials.aggregate(
@@ -297,7 +299,7 @@ def claim_trial(trial_id: int, worker: WorkerIdentity) -> Attempt | None:
         won = Trial.objects.filter(pk=trial_id, state=Trial.State.QUEUED).update(state=Trial.State.RUNNING, started=now, worker=worker.name, n_attempts=F("n_attempts") + 1)
         if won != 1:
             return None
-        trial = Trial.objects.get(pk=trial_id)
+        trial = Trial.objects.select_related("study").get(pk=trial_id)  # the runner needs both
         attempt = Attempt.objects.create(
             trial=trial,
             number=trial.n_attempts,
