@@ -11,7 +11,6 @@ study of many thousands of trials in a high-dimensional space would be better se
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -82,10 +81,6 @@ class SurrogateModel:
             hyper = fit_hyperparameters(X_all[fit_idx], y_all[fit_idx], self.cat_mask, rng)
         post_idx = _subsample(losses, POSTERIOR_POINTS, rng)
         self.gp = GaussianProcess(X_all[post_idx], y_all[post_idx], self.cat_mask, hyper)
-
-    @property
-    def noise_std(self) -> float:
-        return math.sqrt(self.gp.noise)
 
     def incumbent_target(self) -> float:
         """Best (lowest) target to improve on: the best posterior mean at observed points when the
