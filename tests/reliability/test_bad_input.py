@@ -20,7 +20,7 @@ json_values = st.recursive(
     st.none()
     | st.booleans()
     | st.integers(min_value=-(2**70), max_value=2**70)
-    | st.floats(allow_nan=False)
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
     max_leaves=12,
@@ -92,7 +92,9 @@ def test_fuzzed_api_bodies_get_a_4xx_with_a_message_and_change_nothing(api, stud
 def test_fuzzed_raw_bodies_and_controls_never_answer_5xx(api, study):
     @FUZZ
     @given(
-        body=st.binary(max_size=200) | json_values.map(lambda v: json.dumps(v).encode()),
+        body=st.binary(max_size=200)
+        | json_values.map(lambda v: json.dumps(v).encode())
+        | st.sampled_from([b'{"name": NaN}', b'{"max_trials": Infinity}', b'{"space": -Infinity}']),
         path=st.sampled_from(
             [
                 "/api/studies/",
