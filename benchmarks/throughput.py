@@ -8,7 +8,7 @@ sampler, the same objective. Trials/s is wall time from starting the study to it
 are started and ready before). Per-trial overhead: on each worker, the time from one attempt's end
 (result stored) to its next attempt's claim; the cycle is claim to next claim (a trivial job's whole cost).
 
-    python benchmarks/throughput.py [--trials 500] [--only embedded,services,optuna] [--profile]
+    python benchmarks/throughput.py [--trials 500] [--only embedded,services,optuna]
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ def _child(config: str, n_trials: int, n_workers: int) -> dict:
     for a in attempts.values("worker", "claimed", "ended"):
         by_worker.setdefault(a["worker"], []).append(a)
     for rows in by_worker.values():
-        for prev, nxt in zip(rows, rows[1:]):
+        for prev, nxt in zip(rows, rows[1:], strict=False):
             gaps.append((nxt["claimed"] - prev["ended"]).total_seconds())
             cycles.append((nxt["claimed"] - prev["claimed"]).total_seconds())
     complete = study.trials.filter(state="complete").count()
@@ -150,7 +150,7 @@ def _child(config: str, n_trials: int, n_workers: int) -> dict:
     }
 
 
-def run_hpoweb(config: str, n_trials: int, n_workers: int, profile: bool) -> dict:
+def run_hpoweb(config: str, n_trials: int, n_workers: int) -> dict:
     data_dir = tempfile.mkdtemp(prefix=f"hpoweb-bench-{config}-")
     if config == "services":
         _recreate_database("hpoweb_bench")
@@ -158,8 +158,6 @@ def run_hpoweb(config: str, n_trials: int, n_workers: int, profile: bool) -> dic
 
         redis.Redis.from_url(REDIS).flushdb()
     env = _config_env(config, data_dir)
-    if profile:
-        env["HPOWEB_PROFILE_DIR"] = data_dir
     args = [
         sys.executable,
         __file__,
@@ -233,9 +231,6 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=500)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--only", default="embedded,services,optuna")
-    parser.add_argument(
-        "--profile", action="store_true", help="cProfile the workers (see HPOWEB_PROFILE_DIR)"
-    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -247,17 +242,16 @@ def main() -> None:
         if config == "optuna":
             result = run_optuna(args.trials, args.workers)
         else:
-            result = run_hpoweb(config, args.trials, args.workers, args.profile)
+            result = run_hpoweb(config, args.trials, args.workers)
         print(json.dumps(result), flush=True)
         results.append(result)
-    print(f"\n| run | trials | wall s | trials/s | median gap end→next claim ms | median cycle ms |")
+    print("\n| run | trials | wall s | trials/s | median gap end→next claim ms | median cycle ms |")
     print("|---|---|---|---|---|---|")
     for r in results:
         gap = f"{r['gap_ms_median']:.1f}" if "gap_ms_median" in r else "—"
         cycle = f"{r['cycle_ms_median']:.1f}" if "cycle_ms_median" in r else "—"
-        print(
-            f"| {r['config']} | {r['trials']} | {r['wall_s']:.1f} | {r['trials_per_s']:.1f} | {gap} | {cycle} |"
-        )
+        rate = f"{r['trials_per_s']:.1f}"
+        print(f"| {r['config']} | {r['trials']} | {r['wall_s']:.1f} | {rate} | {gap} | {cycle} |")
 
 
 if __name__ == "__main__":
