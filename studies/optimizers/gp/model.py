@@ -23,6 +23,7 @@ from .regressor import GaussianProcess, fit_hyperparameters
 from .warping import OutputWarp
 
 COARSE_POINTS = 64
+COARSE_ITERATIONS = 60
 REFINE_ITERATIONS = 25
 FIT_POINTS = 150
 POSTERIOR_POINTS = 1000
@@ -67,7 +68,14 @@ class SurrogateModel:
         fit_idx = _subsample(losses, FIT_POINTS, rng)
         if len(fit_idx) > COARSE_POINTS:
             coarse_idx = fit_idx[_subsample(losses[fit_idx], COARSE_POINTS, rng)]
-            init = fit_hyperparameters(X_all[coarse_idx], y_all[coarse_idx], self.cat_mask, rng).to_vector()
+            init = fit_hyperparameters(
+                X_all[coarse_idx],
+                y_all[coarse_idx],
+                self.cat_mask,
+                rng,
+                n_starts=2,
+                maxiter=COARSE_ITERATIONS,
+            ).to_vector()
             hyper = fit_hyperparameters(
                 X_all[fit_idx],
                 y_all[fit_idx],
