@@ -70,7 +70,7 @@ def test_the_posterior_covariance_is_symmetric_and_positive_semidefinite():
     X[:, 2] = (np.floor(X[:, 2] * 3) + 0.5) / 3
     cat = np.array([False, False, True])
     y = np.sin(6 * X[:, 0]) + (X[:, 2] > 0.5)
-    gp = GaussianProcess(X, y, cat, fit_hyperparameters(X, y, cat, rng))
+    gp = GaussianProcess(X, y, cat, Hyperparameters(np.log([0.2, 0.3, 0.5]), 0.0, math.log(1e-6)))
     _, cov = gp.predict_cov(rng.random((40, 3)))
     np.testing.assert_allclose(cov, cov.T)
     assert np.linalg.eigvalsh(cov).min() > -1e-8
@@ -157,3 +157,13 @@ def test_it_maximizes_when_asked():
     for _ in range(10):
         history += [(p, -branin(p)) for p in opt.suggest(history=history)]
     assert max(v for _, v in history) > -0.5
+
+
+def test_the_map_fit_gives_an_irrelevant_dimension_a_long_lengthscale():
+    rng = np.random.default_rng(2)
+    X = rng.random((30, 2))
+    y = np.sin(6 * X[:, 0])
+    y = (y - y.mean()) / y.std()
+    hyper = fit_hyperparameters(X, y, np.array([False, False]), rng)
+    relevant, irrelevant = np.exp(hyper.log_ls)
+    assert irrelevant > 5 * relevant and math.exp(hyper.log_noise) < 1e-2
