@@ -139,3 +139,10 @@ def test_viewers_and_strangers_cannot_ask_or_tell(cast, external_study, api):
         assert tell.status_code == status
     assert APIClient().post(f"/api/studies/{external_study.pk}/ask/").status_code in (401, 403)
     assert Trial.objects.get(pk=handout["trial_id"]).state == Trial.State.RUNNING
+
+
+def test_the_routes_are_in_the_openapi_schema(api):
+    schema = api.get("/api/schema/").content.decode()
+    for route in ("studies/{study_id}/ask/", "trials/{trial_id}/report/", "trials/{trial_id}/heartbeat/",
+                  "trials/{trial_id}/tell/"):
+        assert f"/api/{route}" in schema
