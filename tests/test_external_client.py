@@ -139,3 +139,22 @@ def test_the_documented_example_training_script_completes_a_study(live_server, c
     assert study.state == Study.State.COMPLETED
     assert [len(t.curve()) for t in study.trials.all()] == [2, 2]
     assert all(0 <= t.value <= 1 for t in study.trials.all())
+
+
+def test_the_hpoweb_client_command_runs_a_program_for_each_trial(live_server, cast, external_study):
+    _token, key = ApiToken.issue(cast["editor"])
+    study = external_study(max_trials=2, max_parallel=1)
+    root = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(HPOWEB_TOKEN=key, TRAIN_MODE="lines")
+
+    program = [sys.executable, str(root / "tests" / "fixtures" / "train_cli.py")]
+    run = subprocess.run([sys.executable, str(root / "hpoweb_client.py"), "--url", live_server.url, "--study",
+                          str(study.pk), "--", *program], env=env, capture_output=True, text=True, timeout=99)
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    study.refresh_from_db()
+    assert study.state == Study.State.COMPLETED
+    for trial in study.trials.all():
+        assert trial.value == pytest.approx((trial.params["x1"] - 1) ** 2 + trial.params["x2"])
+        assert [step for step, _ in trial.curve()] == [1, 2, 3]
