@@ -8,7 +8,7 @@ seeds of the best validation error of a fully trained trial, and the total epoch
 so far first came within 1 % (relative) and within 1 percentage point of no pruning's best (also as a
 share of the budget, and of the epochs no pruning itself needed to find its best).
 
-    python benchmarks/pruning.py [--seeds 4] [--full-trials 20] [--epochs 27] [--processes 2]
+    python benchmarks/pruning.py [--seeds 4] [--first-seed 0] [--full-trials 20] [--epochs 27] [--processes 2]
 """
 
 from __future__ import annotations
@@ -102,6 +102,7 @@ def run_seed(seed: int, budget: int, epochs: int) -> dict[str, tuple]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=4)
+    parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--full-trials", type=int, default=20, help="budget = this many full trainings")
     parser.add_argument("--epochs", type=int, default=27, help="epochs of a full training (max resource)")
     parser.add_argument("--processes", type=int, default=2, help="seeds run in parallel")
@@ -109,7 +110,7 @@ def main() -> None:
     budget = args.full_trials * args.epochs
     started = time.monotonic()
     with multiprocessing.Pool(args.processes) as pool:
-        per_seed = pool.starmap(run_seed, [(seed, budget, args.epochs) for seed in range(args.seeds)])
+        per_seed = pool.starmap(run_seed, [(seed, budget, args.epochs) for seed in range(args.first_seed, args.first_seed + args.seeds)])
     elapsed = time.monotonic() - started
 
     print(f"$ python benchmarks/{Path(__file__).name} {shlex.join(sys.argv[1:])}")
@@ -132,7 +133,7 @@ def main() -> None:
             f"{pp:g} | {n_full:g} |"
         )
     print("\nper seed (best, epochs to 1 %, epochs to 1 pp, full trainings):")
-    for seed, rows in enumerate(per_seed):
+    for seed, rows in enumerate(per_seed, start=args.first_seed):
         print(f"  seed {seed}: {rows}")
 
 
