@@ -110,7 +110,10 @@ def main() -> None:
     budget = args.full_trials * args.epochs
     started = time.monotonic()
     with multiprocessing.Pool(args.processes) as pool:
-        per_seed = pool.starmap(run_seed, [(seed, budget, args.epochs) for seed in range(args.first_seed, args.first_seed + args.seeds)])
+        per_seed = pool.starmap(
+            run_seed,
+            [(seed, budget, args.epochs) for seed in range(args.first_seed, args.first_seed + args.seeds)],
+        )
     elapsed = time.monotonic() - started
 
     print(f"$ python benchmarks/{Path(__file__).name} {shlex.join(sys.argv[1:])}")
