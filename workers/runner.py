@@ -137,10 +137,11 @@ def _heartbeat(attempt_id: int) -> None:
 
 
 def _outcome(proc: JobProcess, result: dict, pruned_reason: str) -> Outcome:
-    if pruned_reason:
-        return Outcome(Attempt.State.PRUNED, reason=pruned_reason)
+    """A job that delivers its result is complete even if told to stop at its last step."""
     if "error" in result:
         return Outcome(Attempt.State.FAILED, reason=result["error"])
+    if pruned_reason and "value" not in result:
+        return Outcome(Attempt.State.PRUNED, reason=pruned_reason)
     if "value" in result:
         try:
             return Outcome(Attempt.State.COMPLETE, value=float(result["value"]))

@@ -131,7 +131,7 @@ def as_training(objective):
             reporter.report(
                 step, final + (abs(final) + 1.0) * math.exp(-4.0 * step / steps) * (1 - step / steps)
             )
-            if reporter.should_prune():
+            if step < steps and reporter.should_prune():
                 return None
         if not steps and pause:
             time.sleep(pause)

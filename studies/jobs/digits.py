@@ -42,7 +42,7 @@ def train_mlp(params: dict, settings: dict, reporter: Reporter) -> float | None:
             model.partial_fit(x_train[order], y_train[order], classes=classes)
         error = float(1.0 - model.score(x_val, y_val))
         reporter.report(epoch, error)
-        if reporter.should_prune():
+        if epoch < settings["epochs"] and reporter.should_prune():
             return None
     return error
 
