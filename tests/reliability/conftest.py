@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 
 from tests.reliability.fleet import TIMINGS, Fleet
 
@@ -13,3 +14,10 @@ def fleet(workers, tmp_path, settings):
     fleet = Fleet(workers, tmp_path)
     yield fleet
     fleet.stop()
+
+
+@pytest.fixture
+def services_session(settings):
+    """Restarting Redis and PostgreSQL proves something only when the test runs on them."""
+    if connection.vendor != "postgresql" or not settings.CELERY_BROKER_URL.startswith("redis://"):
+        pytest.skip("runs on PostgreSQL + Redis only: make test-services")

@@ -13,7 +13,12 @@ from studies.models import Attempt, Study
 from tests.reliability.checks import assert_sound_history
 from tests.reliability.outages import restart_redis_empty
 
-pytestmark = [pytest.mark.slow, pytest.mark.services, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.services,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("services_session"),
+]
 
 
 def test_after_redis_restarts_empty_workers_consume_again_and_every_queued_trial_runs_once(make_study, fleet):

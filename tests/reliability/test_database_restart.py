@@ -14,7 +14,12 @@ from tests.reliability.checks import assert_sound_history
 from tests.reliability.fleet import TIMINGS
 from tests.reliability.outages import start_postgres, stop_postgres
 
-pytestmark = [pytest.mark.slow, pytest.mark.services, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.services,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("services_session"),
+]
 
 
 def test_a_brief_database_outage_fails_no_attempt_and_the_web_answers_503_json_until_it_heals(
