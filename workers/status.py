@@ -18,6 +18,7 @@ import time
 from celery.signals import task_prerun, worker_ready, worker_shutdown
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection
+from django.utils import timezone
 
 from studies.models import WorkerStatus
 from studies.services import db_now
@@ -25,21 +26,36 @@ from studies.services import db_now
 log = logging.getLogger(__name__)
 
 _name: str | None = None
+_identity: dict = {}  # host, pid, queues, started: what this worker's row says about it
 _stop = threading.Event()
+_consumed_written = 0.0
 
 
-def _write(**fields) -> None:
+def _touch(*fields: str, register: bool = False) -> bool:
+    """Set `fields` to the database's now; False when the database is away (nothing else happens:
+    an outage must stop neither the worker nor its status thread)."""
     if _name is None:
-        return
+        return False
     try:
-        WorkerStatus.objects.filter(name=_name).update(**fields)
+        now = db_now()
+        values = dict.fromkeys(fields, now)
+        if register or not WorkerStatus.objects.filter(name=_name).update(**values):
+            # first beat, or the row was lost: (re)register with what the worker knows about itself
+            defaults = {**_identity, "last_seen": now, "last_consumed": None, "current_trial": None}
+            WorkerStatus.objects.update_or_create(name=_name, defaults={**defaults, **values})
     except DatabaseError:
         close_old_connections()
+        return False
+    return True
 
 
 def _beat() -> None:
-    while not _stop.wait(settings.HPOWEB["HEARTBEAT_S"]):
-        _write(last_seen=db_now())
+    registered = False
+    while True:
+        ok = _touch("last_seen", register=not registered)
+        registered = registered or ok
+        if _stop.wait(settings.HPOWEB["HEARTBEAT_S"]):
+            break
     connection.close()
 
 
@@ -48,23 +64,8 @@ def _on_ready(sender, **_kwargs) -> None:
     global _name
     _name = sender.hostname
     queues = ",".join(sorted(q.name for q in sender.app.amqp.queues.consume_from.values()))
-    now = db_now()
-    WorkerStatus.objects.update_or_create(
-        name=_name,
-        defaults={
-            "host": socket.gethostname(),
-            "pid": os.getpid(),
-            "queues": queues,
-            "started": now,
-            "last_seen": now,
-            "last_consumed": None,
-            "current_trial": None,
-        },
-    )
+    _identity.update(host=socket.gethostname(), pid=os.getpid(), queues=queues, started=timezone.now())
     threading.Thread(target=_beat, name="hpoweb-worker-status", daemon=True).start()
-
-
-_consumed_written = 0.0
 
 
 @task_prerun.connect
@@ -73,7 +74,7 @@ def _on_task(**_kwargs) -> None:
     global _consumed_written
     if time.monotonic() - _consumed_written >= settings.HPOWEB["HEARTBEAT_S"]:
         _consumed_written = time.monotonic()
-        _write(last_consumed=db_now())
+        _touch("last_consumed")
 
 
 @worker_shutdown.connect

@@ -10,6 +10,8 @@ from django.db import connection
 from studies import services
 from studies.jobs.builtins import branin
 from studies.models import Attempt, Study
+from studies.services import db_now
+from studies.worker_health import worker_health
 from tests.reliability.checks import assert_sound_history
 from tests.reliability.fleet import TIMINGS
 from tests.reliability.outages import start_postgres, stop_postgres
@@ -50,4 +52,6 @@ def test_a_brief_database_outage_fails_no_attempt_and_the_web_answers_503_json_u
     assert client.get(f"/api/studies/{study.pk}/").status_code == 200
     fleet.wait_for_state(study, (Study.State.COMPLETED,), timeout=150)
     assert not Attempt.objects.filter(trial__study=study).exclude(state=Attempt.State.COMPLETE).exists()
+    health = {row.worker.name.split("@")[0]: row.health for row in worker_health(db_now())}
+    assert health == {"w1": "idle", "w2": "idle"}, "a worker's status thread did not survive the outage"
     assert_sound_history(study, branin, fleet, n_trials=6)
