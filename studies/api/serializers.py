@@ -159,4 +159,5 @@ class StudyCreateSerializer(serializers.Serializer):
 class TrialSerializer(serializers.ModelSerializer):
     class Meta:
         model = Trial
-        fields = ["number", "state", "params", "value", "started", "finished", "n_attempts", "error"]
+        # `id` addresses the trial under /api/trials/{id}/ (attempts, cancel, retry)
+        fields = ["id", "number", "state", "params", "value", "started", "finished", "n_attempts", "error"]

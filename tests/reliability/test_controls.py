@@ -62,7 +62,9 @@ def test_a_running_trial_cancelled_through_the_api_stops_and_a_retry_runs_it_aga
     worker = fleet.start("w1")
     api.post(f"/api/studies/{study.pk}/start/")
     first = fleet.running_attempt(study, worker)
-    trial_id = first.trial_id
+    [listed] = api.get(f"/api/studies/{study.pk}/trials/").json()["results"]
+    trial_id = listed["id"]
+    assert trial_id == first.trial_id
     fleet.wait_for(lambda: not _no_jobs(fleet), 20, "the job to start")
 
     cancelled = api.post(f"/api/trials/{trial_id}/cancel/")
