@@ -27,24 +27,7 @@ VERSION = 1
 CHUNK = 2000
 
 # Fields of a study that an export carries and an import restores (ids and owners are per instance).
-SETTINGS = (
-    "description",
-    "direction",
-    "metric",
-    "optimizer",
-    "optimizer_settings",
-    "seed",
-    "pruner",
-    "pruner_settings",
-    "job",
-    "job_settings",
-    "queue",
-    "max_trials",
-    "max_parallel",
-    "max_retries",
-    "max_consecutive_failures",
-    "trial_timeout_s",
-)
+SETTINGS = Study.SETTINGS
 TRIAL_FIELDS = (
     "number",
     "state",

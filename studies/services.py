@@ -103,26 +103,7 @@ def enqueue_analysis(study: Study) -> None:
 
 # --- study controls ------------------------------------------------------------------------------
 
-STUDY_FIELDS = (
-    "name",
-    "description",
-    "project",
-    "job",
-    "job_settings",
-    "direction",
-    "metric",
-    "optimizer",
-    "optimizer_settings",
-    "seed",
-    "pruner",
-    "pruner_settings",
-    "queue",
-    "max_trials",
-    "max_parallel",
-    "max_retries",
-    "max_consecutive_failures",
-    "trial_timeout_s",
-)
+STUDY_FIELDS = ("name", "project", *Study.SETTINGS)
 
 
 def create_study(owner, space_spec: dict, fields: dict, *, start: bool = False) -> Study:
@@ -296,7 +277,9 @@ def claim_trial(trial_id: int, worker: WorkerIdentity) -> Attempt | None:
         now = db_now()
         # Only the row's own columns in the condition: PostgreSQL re-checks those after a concurrent
         # update, which it does not guarantee for a join or a subquery.
-        won = Trial.objects.filter(pk=trial_id, state=Trial.State.QUEUED).update(state=Trial.State.RUNNING, started=now, worker=worker.name, n_attempts=F("n_attempts") + 1)
+        won = Trial.objects.filter(pk=trial_id, state=Trial.State.QUEUED).update(
+            state=Trial.State.RUNNING, started=now, worker=worker.name, n_attempts=F("n_attempts") + 1
+        )
         if won != 1:
             return None
         trial = Trial.objects.select_related("study").get(pk=trial_id)  # the runner needs both

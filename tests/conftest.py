@@ -1,4 +1,5 @@
 """The fixed cast of users and builders that go through the real services."""
+
 from __future__ import annotations
 
 import pytest
@@ -26,7 +27,9 @@ def cast(db, project):
     people["stranger"] = users.objects.create_user("stranger", password="pw-stranger")
     other = Project.objects.create(name="Elsewhere")
     Membership.objects.create(project=other, user=people["stranger"], role=Membership.Role.OWNER)
-    people["staff"] = users.objects.create_user("staff", password="pw-staff", is_staff=True, is_superuser=True)
+    people["staff"] = users.objects.create_user(
+        "staff", password="pw-staff", is_staff=True, is_superuser=True
+    )
     return people
 
 

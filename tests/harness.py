@@ -1,4 +1,5 @@
 """Real `celery worker` processes for end-to-end tests, pointed at the test database and broker."""
+
 from __future__ import annotations
 
 import os
@@ -36,16 +37,38 @@ def worker_env(**extra: str) -> dict[str, str]:
 class Worker:
     """One `celery -A hpoweb worker` process (solo pool: one trial at a time)."""
 
-    def __init__(self, name: str, log_dir: Path, queues: str = "hpoweb", beat: bool = False, **env: str) -> None:
+    def __init__(
+        self, name: str, log_dir: Path, queues: str = "hpoweb", beat: bool = False, **env: str
+    ) -> None:
         self.name = name
         self.log_path = log_dir / f"{name}.log"
-        args = [sys.executable, "-m", "celery", "-A", "hpoweb", "worker", "-n", f"{name}@%h", "-Q", queues,
-                "--loglevel", "INFO", "--without-gossip", "--without-mingle"]
+        args = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "hpoweb",
+            "worker",
+            "-n",
+            f"{name}@%h",
+            "-Q",
+            queues,
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+        ]
         if beat:
             args += ["-B", "-s", str(log_dir / f"{name}-beat-schedule")]
         self._log = open(self.log_path, "w")
-        self.process = subprocess.Popen(args, cwd=ROOT, env=worker_env(**env), stdout=self._log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(
+            args,
+            cwd=ROOT,
+            env=worker_env(**env),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     @property
     def pid(self) -> int:

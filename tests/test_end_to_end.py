@@ -3,6 +3,7 @@
 Run on the embedded defaults (SQLite + filesystem broker) by the first test session, and on
 PostgreSQL + Redis by the second (see Makefile: `make test`).
 """
+
 from __future__ import annotations
 
 import pytest
@@ -21,7 +22,9 @@ def _state(study):
 
 
 def test_a_study_runs_to_completion_on_two_real_workers(make_study, workers):
-    study = make_study(job="branin", max_trials=10, max_parallel=2, job_settings={"steps": 3, "duration_s": 0.3})
+    study = make_study(
+        job="branin", max_trials=10, max_parallel=2, job_settings={"steps": 3, "duration_s": 0.3}
+    )
     pool = [workers.start("w1"), workers.start("w2")]
     assert services.start_study(study)
 
@@ -35,13 +38,21 @@ def test_a_study_runs_to_completion_on_two_real_workers(make_study, workers):
         assert [step for step, _ in trial.curve()] == [1, 2, 3]
         assert trial.attempts.count() == 1
     assert {t.worker.split("@")[0] for t in trials} == {"w1", "w2"}
-    overlapping = any(a.started < b.finished and b.started < a.finished for a, b in zip(trials, trials[1:]))
+    overlapping = any(
+        a.started < b.finished and b.started < a.finished for a, b in zip(trials, trials[1:], strict=False)
+    )
     assert overlapping, "max_parallel 2 should run two trials at once"
 
 
 def test_a_failing_job_fails_its_trials_with_the_traceback_and_the_study_stops(make_study, workers):
-    study = make_study(job="branin", max_trials=10, max_parallel=1, max_retries=0, max_consecutive_failures=3,
-                       job_settings={"fail_rate": 1.0})
+    study = make_study(
+        job="branin",
+        max_trials=10,
+        max_parallel=1,
+        max_retries=0,
+        max_consecutive_failures=3,
+        job_settings={"fail_rate": 1.0},
+    )
     pool = [workers.start("w1")]
     services.start_study(study)
 

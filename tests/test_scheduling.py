@@ -1,4 +1,5 @@
 """Scheduling under races: the budget and the parallelism limit hold whatever the interleaving."""
+
 from __future__ import annotations
 
 import threading
@@ -57,7 +58,10 @@ def test_a_trial_is_claimed_once_even_when_its_message_is_delivered_twice(make_s
 
 
 def test_the_grid_never_schedules_a_point_twice_and_the_study_completes_when_exhausted(make_study):
-    space = {"a": {"type": "int", "low": 0, "high": 2}, "b": {"type": "categorical", "choices": ["x", "y", "z"]}}
+    space = {
+        "a": {"type": "int", "low": 0, "high": 2},
+        "b": {"type": "categorical", "choices": ["x", "y", "z"]},
+    }
     study = make_study(space=space, optimizer="grid", max_trials=50, max_parallel=4)
     study.set_state("running")
     worker = WorkerIdentity.current("grid")

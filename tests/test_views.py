@@ -1,4 +1,5 @@
 """The pages: login everywhere, a study created through the form, errors beside their fields."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,12 +12,32 @@ pytestmark = pytest.mark.django_db
 
 def _form(**overrides):
     data = {
-        "name": "digits-random", "description": "", "job": "branin", "job_settings": "{}", "direction": "minimize",
-        "metric": "loss", "optimizer": "random", "seed": "0", "pruner": "none", "max_trials": "20",
-        "max_parallel": "2", "max_retries": "1", "max_consecutive_failures": "5", "trial_timeout_s": "",
-        "param-TOTAL_FORMS": "2", "param-INITIAL_FORMS": "0", "param-MIN_NUM_FORMS": "1", "param-MAX_NUM_FORMS": "64",
-        "param-0-name": "x1", "param-0-type": "float", "param-0-low": "-5", "param-0-high": "10",
-        "param-1-name": "x2", "param-1-type": "float", "param-1-low": "0", "param-1-high": "15",
+        "name": "digits-random",
+        "description": "",
+        "job": "branin",
+        "job_settings": "{}",
+        "direction": "minimize",
+        "metric": "loss",
+        "optimizer": "random",
+        "seed": "0",
+        "pruner": "none",
+        "max_trials": "20",
+        "max_parallel": "2",
+        "max_retries": "1",
+        "max_consecutive_failures": "5",
+        "trial_timeout_s": "",
+        "param-TOTAL_FORMS": "2",
+        "param-INITIAL_FORMS": "0",
+        "param-MIN_NUM_FORMS": "1",
+        "param-MAX_NUM_FORMS": "64",
+        "param-0-name": "x1",
+        "param-0-type": "float",
+        "param-0-low": "-5",
+        "param-0-high": "10",
+        "param-1-name": "x2",
+        "param-1-type": "float",
+        "param-1-low": "0",
+        "param-1-high": "15",
     }
     data.update(overrides)
     return data
@@ -24,18 +45,30 @@ def _form(**overrides):
 
 def test_every_page_needs_a_login(client, make_study):
     study = make_study()
-    for url in [reverse("study-list"), reverse("study-create"), study.get_absolute_url(),
-                reverse("study-history", args=[study.pk]), reverse("study-leaderboard", args=[study.pk])]:
+    for url in [
+        reverse("study-list"),
+        reverse("study-create"),
+        study.get_absolute_url(),
+        reverse("study-history", args=[study.pk]),
+        reverse("study-leaderboard", args=[study.pk]),
+    ]:
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].startswith(reverse("login")), url
 
 
 def test_an_editor_creates_a_study_through_the_form(client, cast, project):
     client.force_login(cast["editor"])
-    data = _form(project=str(project.pk), **{
-        "param-TOTAL_FORMS": "3", "param-2-name": "opt", "param-2-type": "categorical", "param-2-choices": "sgd, adam",
-        "param-1-log": "", "opt__random__sobol": "on",
-    })
+    data = _form(
+        project=str(project.pk),
+        **{
+            "param-TOTAL_FORMS": "3",
+            "param-2-name": "opt",
+            "param-2-type": "categorical",
+            "param-2-choices": "sgd, adam",
+            "param-1-log": "",
+            "opt__random__sobol": "on",
+        },
+    )
     response = client.post(reverse("study-create"), data)
     study = Study.objects.get(name="digits-random")
     assert response.status_code == 302 and response["Location"] == study.get_absolute_url()
@@ -59,8 +92,10 @@ def test_a_bad_parameter_row_is_reported_on_that_row_and_nothing_is_stored(clien
 
 def test_a_bad_optimizer_setting_is_reported_on_its_field(client, cast, project):
     client.force_login(cast["editor"])
-    response = client.post(reverse("study-create"), _form(project=str(project.pk), optimizer="grid",
-                                                          **{"opt__grid__grid_points": "0"}))
+    response = client.post(
+        reverse("study-create"),
+        _form(project=str(project.pk), optimizer="grid", **{"opt__grid__grid_points": "0"}),
+    )
     assert response.status_code == 200
     assert response.context["form"].errors["opt__grid__grid_points"]
     assert not Study.objects.exists()

@@ -29,35 +29,8 @@ class StudySerializer(serializers.ModelSerializer):
     class Meta:
         model = Study
         fields = [
-            "id",
-            "name",
-            "description",
-            "project",
-            "owner",
-            "state",
-            "state_reason",
-            "direction",
-            "metric",
-            "optimizer",
-            "optimizer_settings",
-            "seed",
-            "pruner",
-            "pruner_settings",
-            "job",
-            "job_settings",
-            "queue",
-            "space",
-            "max_trials",
-            "max_parallel",
-            "max_retries",
-            "max_consecutive_failures",
-            "trial_timeout_s",
-            "created",
-            "updated",
-            "n_trials",
-            "n_complete",
-            "n_failed",
-            "best",
+            "id", "name", "project", "owner", "state", "state_reason", *Study.SETTINGS, "space",
+            "created", "updated", "n_trials", "n_complete", "n_failed", "best",
         ]
 
     def get_space(self, study) -> dict:
