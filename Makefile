@@ -22,7 +22,7 @@ run: install
 ## Install and run the whole test suite: SQLite + filesystem broker, then PostgreSQL + Redis.
 test: install
 	scripts/ensure-test-services.sh
-	$(MAKE) -k test-embedded test-services
+	$(MAKE) -k lint test-embedded test-services
 
 test-embedded: install
 	$(VENV)/bin/pytest -m "not services" $(PYTEST_ARGS)
