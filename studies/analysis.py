@@ -48,11 +48,7 @@ def compute_importance(space: SearchSpace, complete: list, direction: str, seed:
         out["gp"] = _unavailable(error)
     except ValueError as error:  # no complete trial to fit to
         out["gp"] = {"unavailable": str(error)}
-    else:  # point estimates come without an interval: low and high are then None
-        gp["params"] = {
-            name: p if isinstance(p, dict) else {"importance": p, "low": None, "high": None}
-            for name, p in gp["params"].items()
-        }
+    else:
         out["gp"] = gp
     return out
 

@@ -26,6 +26,8 @@ _GRID = 50
 _PRIOR_WEIGHT = 1.0
 # Below this many complete trials the ranking is mostly noise; the dashboard shows the warning.
 MIN_TRIALS = 20
+# Each GP resample is a fit of its own: a handful gives a usable interval at a worker's cost.
+GP_BOOTSTRAP = 10
 
 
 def importance(
@@ -54,14 +56,31 @@ def importance(
     if n < MIN_TRIALS:
         warning = f"Based on only {n} complete trials; importances are unreliable below {MIN_TRIALS}."
     if method == "gp":
-        from .posterior import gp_sobol_importance  # the GP stack is heavy; load it only when asked
-
-        params = gp_sobol_importance(space, history, direction, seed)
+        params = _gp_sobol(space, complete, min(n_bootstrap, GP_BOOTSTRAP), seed)
     elif method == "ped_anova":
         params = _ped_anova(space, complete, n_bootstrap, seed, quantile)
     else:
         raise ValueError(f"unknown importance method {method!r}; choose 'ped_anova' or 'gp'")
     return {"method": method, "n_trials": n, "warning": warning, "params": params}
+
+
+def _gp_sobol(
+    space: SearchSpace, complete: list[tuple[Mapping[str, Any], float]], n_bootstrap: int, seed: int
+) -> dict[str, dict[str, float]]:
+    """Sobol main effects of the GP posterior mean, normalized, with a bootstrap over the trials.
+
+    With no complete trial the GP helper raises ValueError, which the dashboard shows as the reason.
+    """
+    from .posterior import gp_sobol_importance  # the GP stack is heavy; load it only when asked
+
+    def effects(trials: list) -> np.ndarray:
+        raw = gp_sobol_importance(space, trials, "minimize", seed)  # `complete` holds losses
+        return _normalized(np.array([raw[name] for name in space.names]))
+
+    rng = np.random.default_rng(seed)
+    n = len(complete)
+    boot = [effects([complete[i] for i in rng.integers(0, n, n)]) for _ in range(n_bootstrap)]
+    return _with_interval(space, effects(complete), np.array(boot).reshape(n_bootstrap, len(space)))
 
 
 def _ped_anova(
@@ -81,10 +100,17 @@ def _ped_anova(
     rng = np.random.default_rng(seed)
     resamples = rng.multinomial(len(complete), np.full(len(complete), 1.0 / len(complete)), size=n_bootstrap)
     boot = np.array([_normalized(estimator(w.astype(float))) for w in resamples]).reshape(n_bootstrap, d)
-    # A percentile interval of a biased statistic can miss the estimate itself; the hull keeps the
-    # whisker around the bar the dashboard draws.
-    low = np.minimum(np.percentile(boot, 2.5, axis=0), estimate) if n_bootstrap else estimate
-    high = np.maximum(np.percentile(boot, 97.5, axis=0), estimate) if n_bootstrap else estimate
+    return _with_interval(space, estimate, boot)
+
+
+def _with_interval(space: SearchSpace, estimate: np.ndarray, boot: np.ndarray) -> dict[str, dict[str, float]]:
+    """Each estimate with its 95 % bootstrap percentile interval (boot: resamples x parameters).
+
+    A percentile interval of a biased statistic can miss the estimate itself; the hull keeps the
+    whisker around the bar the dashboard draws.
+    """
+    low = np.minimum(np.percentile(boot, 2.5, axis=0), estimate) if len(boot) else estimate
+    high = np.maximum(np.percentile(boot, 97.5, axis=0), estimate) if len(boot) else estimate
     return {
         name: {"importance": float(estimate[j]), "low": float(low[j]), "high": float(high[j])}
         for j, name in enumerate(space.names)

@@ -81,3 +81,19 @@ def test_bad_arguments_are_value_errors():
         importance(SPACE, [], "down")
     with pytest.raises(ValueError):
         importance(SPACE, [], "minimize", method="fanova")
+
+
+def test_the_gp_importance_ranks_the_planted_parameter_first_with_an_interval_around_it():
+    space = SearchSpace.from_dict({name: {"type": "float", "low": 0.0, "high": 1.0} for name in "abc"})
+    rng = np.random.default_rng(1)
+    history = [
+        (p, 10 * (p["a"] - 0.3) ** 2 + 0.5 * p["b"])
+        for p in ({"a": x, "b": y, "c": z} for x, y, z in rng.random((40, 3)))
+    ]
+    result = importance(space, history, "minimize", method="gp", n_bootstrap=5, seed=0)
+    params = result["params"]
+    assert max(params, key=lambda n: params[n]["importance"]) == "a"
+    assert sum(p["importance"] for p in params.values()) == pytest.approx(1.0)
+    for p in params.values():
+        assert p["low"] <= p["importance"] <= p["high"]
+    assert params["a"]["low"] > params["c"]["high"]
