@@ -9,7 +9,12 @@ from scipy import stats
 from studies.optimizers import SearchSpace, get_optimizer
 from studies.optimizers.gp.acquisition import log_ei, log_pi, ucb
 from studies.optimizers.gp.kernel import matern52, scaled_sqdist
-from studies.optimizers.gp.regressor import GaussianProcess, Hyperparameters, fit_hyperparameters
+from studies.optimizers.gp.regressor import (
+    GaussianProcess,
+    Hyperparameters,
+    fit_hyperparameters,
+    lengthscale_prior,
+)
 from studies.optimizers.gp.warping import OutputWarp
 
 BRANIN = SearchSpace.from_dict(
@@ -167,3 +172,13 @@ def test_the_map_fit_gives_an_irrelevant_dimension_a_long_lengthscale():
     hyper = fit_hyperparameters(X, y, np.array([False, False]), rng)
     relevant, irrelevant = np.exp(hyper.log_ls)
     assert irrelevant > 5 * relevant and math.exp(hyper.log_noise) < 1e-2
+
+
+@pytest.mark.parametrize("d", [1, 2, 5, 20])
+def test_the_lengthscale_prior_median_is_the_rms_distance_in_the_unit_cube(d):
+    mu, sd = lengthscale_prior(d)
+    rng = np.random.default_rng(0)
+    A, B = rng.random((20000, d)), rng.random((20000, d))
+    rms = math.sqrt(np.mean(np.sum((A - B) ** 2, axis=1)))
+    assert math.exp(mu) == pytest.approx(rms, rel=0.02)
+    assert sd == pytest.approx(math.sqrt(3.0))
