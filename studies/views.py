@@ -45,7 +45,10 @@ def study_create(request):
                 request, f"Study {study.name} created" + (" and started." if data["start"] else ".")
             )
             return redirect(study)
-    job_spaces = {name: job.space for name, job in job_registry().items()}
+    job_spaces = {
+        name: {"space": job.space, "metric": job.metric, "direction": job.direction}
+        for name, job in job_registry().items()
+    }
     return render(
         request, "studies/study_form.html", {"form": form, "formset": formset, "job_spaces": job_spaces}
     )

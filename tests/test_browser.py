@@ -79,6 +79,7 @@ def _create_study_in_the_form(page, base: str) -> None:
     page.click("#load-job-space")
     names = [rows.nth(i).locator("input[name$='-name']").input_value() for i in range(rows.count())]
     assert names == ["lr", "units", "layers", "l2", "batch_size"]
+    assert page.input_value("#id_metric") == "validation_error"
     page.select_option("#id_optimizer", "random")
     page.fill("#id_max_trials", str(N_TRIALS))
     page.fill("#id_max_parallel", "2")

@@ -97,7 +97,11 @@
 
     const jobSpaces = JSON.parse(document.getElementById("job-spaces").textContent);
     document.getElementById("load-job-space").addEventListener("click", () => {
-      const space = jobSpaces[document.getElementById("id_job").value] || {};
+      const job = jobSpaces[document.getElementById("id_job").value];
+      if (!job) return;
+      document.getElementById("id_metric").value = job.metric;
+      document.getElementById("id_direction").value = job.direction;
+      const space = job.space;
       body.querySelectorAll("tr").forEach((row) => {
         const del = row.querySelector('input[name$="-DELETE"]');
         if (del) del.checked = true;
