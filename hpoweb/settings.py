@@ -191,6 +191,7 @@ BROKER_DIR = DATA_DIR / "broker"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for sub in ("queue", "processed", "control"):
         (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT = "hpoweb.broker:Transport"  # atomic publish and claim: hpoweb/broker.py
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # kombu's default control folder is ./control, relative to wherever a worker was started
         "control_folder": str(BROKER_DIR / "control"),
