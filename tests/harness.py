@@ -34,35 +34,15 @@ def worker_env(**extra: str) -> dict[str, str]:
     return env
 
 
-class Worker:
-    """One `celery -A hpoweb worker` process (solo pool: one trial at a time)."""
+class CeleryProcess:
+    """A `celery -A hpoweb ...` process in its own session, its output kept in a log file."""
 
-    def __init__(
-        self, name: str, log_dir: Path, queues: str = "hpoweb", beat: bool = False, **env: str
-    ) -> None:
+    def __init__(self, name: str, log_dir: Path, command: list[str], **env: str) -> None:
         self.name = name
         self.log_path = log_dir / f"{name}.log"
-        args = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "hpoweb",
-            "worker",
-            "-n",
-            f"{name}@%h",
-            "-Q",
-            queues,
-            "--loglevel",
-            "INFO",
-            "--without-gossip",
-            "--without-mingle",
-        ]
-        if beat:
-            args += ["-B", "-s", str(log_dir / f"{name}-beat-schedule")]
         self._log = open(self.log_path, "w")
         self.process = subprocess.Popen(
-            args,
+            [sys.executable, "-m", "celery", "-A", "hpoweb", *command],
             cwd=ROOT,
             env=worker_env(**env),
             stdout=self._log,
@@ -92,12 +72,35 @@ class Worker:
         except ProcessLookupError:
             pass
         self.process.wait(timeout=10)
+        self._log.close()
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
 
-def wait_for(predicate, timeout: float, what: str, interval: float = 0.2, workers: list[Worker] = ()):
+class Worker(CeleryProcess):
+    """One `celery -A hpoweb worker` process (solo pool: one trial at a time)."""
+
+    def __init__(
+        self, name: str, log_dir: Path, queues: str = "hpoweb", beat: bool = False, **env: str
+    ) -> None:
+        command = [
+            "worker",
+            "-n",
+            f"{name}@%h",
+            "-Q",
+            queues,
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+        if beat:
+            command += ["-B", "-s", str(log_dir / f"{name}-beat-schedule")]
+        super().__init__(name, log_dir, command, **env)
+
+
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.2, workers: list[CeleryProcess] = ()):
     """Poll `predicate` until it returns a truthy value; fail with the workers' logs if it never does."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

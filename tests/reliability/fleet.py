@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 from studies.models import Attempt, Study
-from tests.harness import ROOT, Worker, wait_for, worker_env
+from tests.harness import CeleryProcess, Worker, wait_for
 
 # Heartbeat 1 s, grace 5 s, reaper every second: a lost worker is judged within about 7 s.
 TIMINGS = {
@@ -34,48 +30,13 @@ def timing_env(mark: Path) -> dict[str, str]:
     }
 
 
-class Beat:
+class Beat(CeleryProcess):
     """A `celery beat` process: it only publishes the reaper and reconciler ticks."""
 
     def __init__(self, log_dir: Path, **env: str) -> None:
-        self.name = "beat"
-        self.log_path = log_dir / "beat.log"
-        self._log = open(self.log_path, "w")
-        args = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "hpoweb",
-            "beat",
-            "--loglevel",
-            "INFO",
-            "-s",
-            str(log_dir / "beat-schedule"),
-        ]
-        self.process = subprocess.Popen(
-            args,
-            cwd=ROOT,
-            env=worker_env(**env),
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+        super().__init__(
+            "beat", log_dir, ["beat", "--loglevel", "INFO", "-s", str(log_dir / "beat-schedule")], **env
         )
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def kill(self) -> None:
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.process.wait(timeout=10)
-        self._log.close()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
 
 
 class Fleet:
