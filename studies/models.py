@@ -136,6 +136,31 @@ class StudyQuerySet(models.QuerySet):
             best_max=models.Max("trials__value", filter=models.Q(trials__state=Trial.State.COMPLETE)),
         )
 
+    def with_summary(self) -> StudyQuerySet:
+        """Counts and the best trial's number, value and params, in the query that lists the studies."""
+        complete = Trial.objects.filter(study=models.OuterRef("pk"), state=Trial.State.COMPLETE)
+        lowest = complete.order_by(models.F("value").asc(nulls_last=True), "number")
+        highest = complete.order_by(models.F("value").desc(nulls_last=True), "number")
+
+        def best(field: str, output) -> models.Case:
+            first_lowest = models.Subquery(lowest.values(field)[:1])
+            return models.Case(
+                models.When(direction=Study.Direction.MINIMIZE, then=first_lowest),
+                default=models.Subquery(highest.values(field)[:1]),
+                output_field=output,
+            )
+
+        return (
+            self.with_counts()
+            .annotate(
+                best_number=best("number", models.IntegerField()),
+                best_value=best("value", models.FloatField()),
+                best_params=best("params", models.JSONField()),
+            )
+            .select_related("owner", "project", "space")
+            .prefetch_related("space__parameters")
+        )
+
 
 class Study(models.Model):
     class Direction(models.TextChoices):
@@ -203,9 +228,6 @@ class Study(models.Model):
     @property
     def is_active(self) -> bool:
         return self.state == self.State.RUNNING
-
-    def best_trial(self) -> Trial | None:
-        return self.trials.completed().leaderboard(self.direction).first()
 
     def set_state(self, state: str, reason: str = "", only_from: tuple[str, ...] | None = None) -> bool:
         """Move to `state` with one conditional update; False when the study was not in `only_from`."""

@@ -117,3 +117,28 @@ def test_create_token_prints_a_working_key(cast):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {out.getvalue().strip()}")
     assert client.get("/api/studies/").status_code == 200
+
+
+def test_the_study_list_costs_the_same_queries_for_three_studies_as_for_one(
+    api, make_study, django_assert_max_num_queries
+):
+    from studies import services
+    from studies.services import Outcome, WorkerIdentity
+
+    def finish_one(study, value):
+        study.set_state("running")
+        [trial_id] = services.schedule_trials(study.pk)[:1]
+        attempt = services.claim_trial(trial_id, WorkerIdentity.current("t"))
+        services.finish_attempt(attempt.pk, Outcome("complete", value=value), schedule=False)
+
+    finish_one(make_study(name="one", max_trials=3, max_parallel=1), 4.0)
+    with django_assert_max_num_queries(12) as one:
+        api.get("/api/studies/")
+    maximize = make_study(name="two", direction="maximize", max_trials=3, max_parallel=1)
+    finish_one(maximize, 7.0)
+    make_study(name="three")
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        body = api.get("/api/studies/").json()
+    best = {s["name"]: s["best"] for s in body["results"]}
+    assert best["one"]["value"] == 4.0 and best["two"]["value"] == 7.0 and best["three"] is None
+    assert {s["name"]: s["n_complete"] for s in body["results"]} == {"one": 1, "two": 1, "three": 0}

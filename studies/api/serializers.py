@@ -11,19 +11,13 @@ from studies.optimizers import OPTIMIZERS, SearchSpace, get_optimizer
 from studies.optimizers.pruners import PRUNERS, get_pruner
 
 
-class BestSerializer(serializers.Serializer):
-    number = serializers.IntegerField()
-    value = serializers.FloatField()
-    params = serializers.JSONField()
-
-
 class StudySerializer(serializers.ModelSerializer):
     space = serializers.SerializerMethodField()
     owner = serializers.CharField(source="owner.username", read_only=True)
     project = serializers.CharField(source="project.name", read_only=True)
-    n_trials = serializers.SerializerMethodField()
-    n_complete = serializers.SerializerMethodField()
-    n_failed = serializers.SerializerMethodField()
+    n_trials = serializers.IntegerField(read_only=True)
+    n_complete = serializers.IntegerField(read_only=True)
+    n_failed = serializers.IntegerField(read_only=True)
     best = serializers.SerializerMethodField()
 
     class Meta:
@@ -36,22 +30,15 @@ class StudySerializer(serializers.ModelSerializer):
     def get_space(self, study) -> dict:
         return study.space.to_dict()
 
-    def _count(self, study, state=None) -> int:
-        qs = study.trials.all() if state is None else study.trials.filter(state=state)
-        return qs.count()
-
-    def get_n_trials(self, study) -> int:
-        return self._count(study)
-
-    def get_n_complete(self, study) -> int:
-        return self._count(study, Trial.State.COMPLETE)
-
-    def get_n_failed(self, study) -> int:
-        return self._count(study, Trial.State.FAILED)
-
     def get_best(self, study) -> dict | None:
-        best = study.best_trial()
-        return None if best is None else {"number": best.number, "value": best.value, "params": best.params}
+        if study.best_number is None:
+            return None
+        return {"number": study.best_number, "value": study.best_value, "params": study.best_params}
+
+
+def study_body(study: Study) -> dict:
+    """A study as the API shows it (read from `Study.objects.with_summary()`, one query and a prefetch)."""
+    return StudySerializer(Study.objects.with_summary().get(pk=study.pk)).data
 
 
 class StudyCreateSerializer(serializers.Serializer):

@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from studies import access, imports
-from studies.api.serializers import StudySerializer
+from studies.api.serializers import StudySerializer, study_body
 from studies.models import Study
 from studies.optimizers import SearchSpace
 from studies.transfer_forms import MAX_UPLOAD
@@ -45,7 +45,7 @@ def study_import(request: Request) -> Response:
         study = imports.import_study(request.user, project, document, request.query_params.get("name", ""))
     except imports.ImportFailed as error:
         raise ValidationError({"document": str(error)}) from None
-    return Response(StudySerializer(study).data, status=status.HTTP_201_CREATED)
+    return Response(study_body(study), status=status.HTTP_201_CREATED)
 
 
 class WarmStartSerializer(serializers.Serializer):
@@ -83,4 +83,4 @@ def study_warm_start(request: Request, study_id: int) -> Response:
         "max_trials": data.get("max_trials", source.max_trials),
     }
     study = imports.warm_start(request.user, source, fields, data.get("space"), start=data["start"])
-    return Response(StudySerializer(study).data, status=status.HTTP_201_CREATED)
+    return Response(study_body(study), status=status.HTTP_201_CREATED)

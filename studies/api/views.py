@@ -9,7 +9,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from studies import access, services
-from studies.api.serializers import StudyCreateSerializer, StudySerializer, TrialSerializer
+from studies.api.serializers import StudyCreateSerializer, StudySerializer, TrialSerializer, study_body
+from studies.models import Study
 
 
 class StudyListCreate(generics.ListCreateAPIView):
@@ -17,9 +18,7 @@ class StudyListCreate(generics.ListCreateAPIView):
 
     def get_queryset(self):
         return (
-            access.visible_studies(self.request.user)
-            .select_related("owner", "project", "space")
-            .order_by("pk")
+access.visible_studies(self.request.user).with_summary().order_by("pk")
         )
 
     @extend_schema(request=StudyCreateSerializer, responses={201: StudySerializer})
@@ -29,7 +28,7 @@ class StudyListCreate(generics.ListCreateAPIView):
         data = dict(body.validated_data)
         space, start = data.pop("space"), data.pop("start")
         study = services.create_study(request.user, space, data, start=start)
-        return Response(StudySerializer(study).data, status=status.HTTP_201_CREATED)
+        return Response(study_body(study), status=status.HTTP_201_CREATED)
 
 
 class StudyDetail(generics.RetrieveDestroyAPIView):
@@ -37,7 +36,8 @@ class StudyDetail(generics.RetrieveDestroyAPIView):
 
     def get_object(self):
         edit = self.request.method == "DELETE"
-        return access.study_for_user(self.request.user, self.kwargs["study_id"], edit=edit)
+        study = access.study_for_user(self.request.user, self.kwargs["study_id"], edit=edit)
+        return study if edit else Study.objects.with_summary().get(pk=study.pk)
 
     def perform_destroy(self, study) -> None:
         services.delete_study(self.request.user, study)
@@ -58,8 +58,7 @@ def _control(action: str, fn):
         if not fn(study):
             return Response({"error": f"cannot {action} a study that is {study.state}"}, status=409)
         services.audit(request.user, action, study)
-        study.refresh_from_db()
-        return Response(StudySerializer(study).data)
+        return Response(study_body(study))
 
     return view
 
