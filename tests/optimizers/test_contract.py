@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from studies.optimizers import OPTIMIZERS, SearchExhausted, SearchSpace, get_optimizer
+from tests.optimizers.checks import assert_plain_point
 
 SPACE = SearchSpace.from_dict(
     {
@@ -31,19 +32,6 @@ def make_history(n, seed=0, failures=()):
     return [(p, None if i in failures else objective(p)) for i, p in enumerate(points)]
 
 
-def assert_plain_point(params):
-    SPACE.validate_params(params)
-    assert list(params) == SPACE.names
-    for p in SPACE.parameters:
-        value = params[p.name]
-        if p.type == "int":
-            assert type(value) is int
-        elif p.type == "float":
-            assert type(value) is float
-        else:
-            assert any(type(value) is type(c) and value == c for c in p.choices)
-
-
 @pytest.fixture(params=sorted(OPTIMIZERS))
 def name(request):
     return request.param
@@ -54,7 +42,7 @@ def test_suggestions_are_plain_values_inside_the_space(name, n_history):
     batch = get_optimizer(name, SPACE, seed=3).suggest(history=make_history(n_history), n=3)
     assert 1 <= len(batch) <= 3
     for params in batch:
-        assert_plain_point(params)
+        assert_plain_point(SPACE, params)
 
 
 def test_the_same_seed_and_arguments_give_the_same_suggestions(name):
@@ -81,7 +69,7 @@ def test_failed_trials_do_not_break_it(name, direction):
     history[6] = (history[6][0], float("inf"))
     history[7] = (history[7][0], -float("inf"))
     for params in get_optimizer(name, SPACE, direction=direction, seed=1).suggest(history=history, n=2):
-        assert_plain_point(params)
+        assert_plain_point(SPACE, params)
 
 
 def test_suggest_with_info_gives_json_friendly_info(name):
@@ -89,7 +77,7 @@ def test_suggest_with_info_gives_json_friendly_info(name):
 
     result = get_optimizer(name, SPACE, seed=1).suggest_with_info(history=make_history(12), n=2)
     for params, info in result:
-        assert_plain_point(params)
+        assert_plain_point(SPACE, params)
         json.dumps(info)
 
 
@@ -141,13 +129,13 @@ def test_a_batch_of_n_gives_n_distinct_points_when_the_space_allows(name, n_hist
     assert len(batch) == 4
     assert len(set(SPACE.point_keys(batch))) == 4
     for params in batch:
-        assert_plain_point(params)
+        assert_plain_point(SPACE, params)
 
 
 def test_a_history_of_only_failures_still_gives_points(name):
     history = make_history(12, failures=set(range(12)))
     for params in get_optimizer(name, SPACE, seed=2).suggest(history=history, n=2):
-        assert_plain_point(params)
+        assert_plain_point(SPACE, params)
 
 
 def test_repeated_and_constant_results_do_not_break_it(name):
@@ -156,4 +144,4 @@ def test_repeated_and_constant_results_do_not_break_it(name):
     batch = get_optimizer(name, SPACE, seed=2).suggest(history=history, n=2)
     assert len(set(SPACE.point_keys(batch))) == len(batch) == 2
     for params in batch:
-        assert_plain_point(params)
+        assert_plain_point(SPACE, params)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from studies.optimizers import SearchSpace
+from tests.optimizers.checks import assert_plain_point
 
 MIXED = {
     "lr": {"type": "float", "low": 1e-5, "high": 1.0, "log": True},
@@ -96,15 +97,7 @@ def test_decode_gives_plain_values_inside_the_space_for_any_unit_point():
     X[:5] = 0.0
     X[5:10] = 1.0
     for params in space.decode(X):
-        space.validate_params(params)
-        for p in space.parameters:
-            value = params[p.name]
-            if p.type == "int":
-                assert type(value) is int
-            elif p.type == "float":
-                assert type(value) is float
-            else:
-                assert any(type(value) is type(c) and value == c for c in p.choices)
+        assert_plain_point(space, params)
 
 
 def test_encode_then_decode_is_the_identity_on_points_of_the_space():
