@@ -23,7 +23,7 @@ def train_job(cast):
 def test_the_study_form_offers_callables_command_jobs_and_external_workers(client, cast, train_job):
     client.force_login(cast["editor"])
     page = client.get(reverse("study-create")).content.decode()
-    for value in ('value="digits_mlp"', 'value="command:train"', 'value="external"'):
+    for value in ('value="digits_mlp"', 'value="tabular_mlp"', 'value="command:train"', 'value="external"'):
         assert value in page
     assert "python train.py" not in page, "web users pick a job; they never see or type a command"
 

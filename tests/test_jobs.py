@@ -80,3 +80,34 @@ def test_the_real_training_job_learns_digits():
 def test_every_registered_job_has_a_valid_example_space():
     for job in registry().values():
         SearchSpace.from_dict(job.space)
+
+
+def test_the_tabular_training_job_reports_a_reproducible_learning_curve():
+    params = {"lr": 0.01, "units": 64, "layers": 1, "l2": 1e-4, "batch_size": 128}
+    first, again = Recorder(), Recorder()
+    error = run_job("tabular_mlp", params, {"epochs": 4}, first)
+    run_job("tabular_mlp", params, {"epochs": 4}, again)
+    assert [s for s, _ in first.points] == [1, 2, 3, 4]
+    assert first.points == again.points, "the same params and data seed train the same curve"
+    assert error == first.points[-1][1] < first.points[0][1] < 0.9, "it learns: below chance, improving"
+
+
+def test_the_tabular_job_separates_a_good_configuration_from_a_poor_one_early():
+    good = {"lr": 0.01, "units": 64, "layers": 1, "l2": 1e-4, "batch_size": 128}
+    slow = {**good, "lr": 1e-4}
+    good_curve, slow_curve = Recorder(), Recorder()
+    run_job("tabular_mlp", good, {"epochs": 2}, good_curve)
+    run_job("tabular_mlp", slow, {"epochs": 2}, slow_curve)
+    # 0.05 is 200 of the 4,000 validation rows: far beyond the noise of one evaluation.
+    assert good_curve.points[-1][1] < slow_curve.points[-1][1] - 0.05
+
+
+def test_a_pruned_tabular_trial_stops_at_once():
+    class StopAfterTwo(Recorder):
+        def should_prune(self):
+            return len(self.points) >= 2
+
+    recorder = StopAfterTwo()
+    params = {"lr": 0.01, "units": 16, "layers": 1, "l2": 1e-4, "batch_size": 256}
+    assert run_job("tabular_mlp", params, {"epochs": 27}, recorder) is None
+    assert [s for s, _ in recorder.points] == [1, 2]

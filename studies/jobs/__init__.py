@@ -55,9 +55,9 @@ class Job:
 
 @cache
 def registry() -> dict[str, Job]:
-    from studies.jobs import builtins, digits
+    from studies.jobs import builtins, digits, tabular
 
-    jobs = {job.name: job for job in (*builtins.JOBS, digits.JOB)}
+    jobs = {job.name: job for job in (*builtins.JOBS, digits.JOB, tabular.JOB)}
     for ep in entry_points(group="hpoweb.jobs"):
         job = ep.load()
         jobs.setdefault(job.name, job)
