@@ -265,6 +265,9 @@ def main() -> None:
             if args.out:
                 with open(args.out, "a") as f:
                     f.write(json.dumps(result) + "\n")
+    if args.out:  # a resumed run's tables cover the runs saved before it too
+        saved = (tuple(json.loads(line)) for line in Path(args.out).read_text().splitlines())
+        results = [r for r in saved if r[0] in problems and r[1] in optimizers and r[2] < args.seeds]
     print_tables(results, problems, optimizers)
 
 

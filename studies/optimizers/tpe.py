@@ -9,8 +9,13 @@ dimension is the larger gap to the neighbouring observations (hyperopt's rule), 
 their level's cell; categoricals a kernel that puts weight 1 on the observed choice plus a prior
 spread over all choices. Each mixture also holds one wide prior kernel of weight ``prior_weight``.
 ``n_candidates`` points drawn from the below mixture l(x) are scored by log l(x) - log g(x) and the
-best is suggested. Failed trials, pending trials and the earlier points of a batch join the above
-set (a constant liar), so parallel workers are steered away from each other.
+best is suggested. By default that is 24 per parameter (Optuna draws 24 whatever the dimension): the
+argmax of l/g over a sample is only as good as the sample is dense, and 24 points resolve it far less
+well in six dimensions than in one. Chosen on 30 seeds and confirmed on 30 held-out ones
+(docs/benchmarks.md), it gives a lower median regret than Optuna's TPE on all five benchmark
+problems, for a millisecond more per suggestion.
+Failed trials, pending trials and the earlier points of a batch join the above set (a constant
+liar), so parallel workers are steered away from each other.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from .space import SearchSpace
 _MAX_GOOD = 25
 _RECENT = 25  # trials that keep full weight; older ones ramp down (Optuna's default_weights)
 _DRAW_ROUNDS = 8
+_CANDIDATES_PER_PARAM = 24
 
 
 def _good_count(n_complete: int) -> int:
@@ -152,10 +158,11 @@ class TPE(Optimizer):
         },
         "n_candidates": {
             "type": "int",
-            "default": 24,
-            "min": 1,
+            "default": 0,
+            "min": 0,
             "max": 10000,
-            "help": "Points drawn from the good trials' density and scored per suggestion.",
+            "help": "Points drawn from the good trials' density and scored per suggestion; "
+            "0 means 24 per parameter.",
         },
         "prior_weight": {
             "type": "float",
@@ -201,6 +208,10 @@ class TPE(Optimizer):
             raise SearchExhausted("TPE found no point that is not already pending")
         return out
 
+    @property
+    def _n_candidates(self) -> int:
+        return self.settings["n_candidates"] or _CANDIDATES_PER_PARAM * len(self.space)
+
     def _best_candidate(
         self,
         rng: np.random.Generator,
@@ -213,7 +224,7 @@ class TPE(Optimizer):
         batch) point, and an already evaluated one only when l(x) offers nothing new."""
         fallback = None
         for _ in range(_DRAW_ROUNDS):
-            Z = below.sample(rng, self.settings["n_candidates"])
+            Z = below.sample(rng, self._n_candidates)
             candidates = self.space.decode(Z)
             keys = self.space.point_keys(candidates)
             cells = _Cells(self.space, Z)

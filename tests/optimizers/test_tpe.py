@@ -88,3 +88,15 @@ def test_maximize_is_minimize_of_the_negation():
     a = get_optimizer("tpe", BRANIN_SPACE, seed=4).suggest(history=history, n=2)
     b = get_optimizer("tpe", BRANIN_SPACE, direction="maximize", seed=4).suggest(history=flipped, n=2)
     assert a == b
+
+
+def test_by_default_it_scores_24_candidates_per_parameter():
+    space = SearchSpace.from_dict({f"x{i}": {"type": "float", "low": 0.0, "high": 1.0} for i in range(6)})
+
+    def sphere(p):
+        return sum((v - 0.3) ** 2 for v in p.values())
+
+    history = run(space, sphere, 20, seed=5)
+    default = get_optimizer("tpe", space, seed=5).suggest(history=history, n=3)
+    assert default == get_optimizer("tpe", space, seed=5, n_candidates=144).suggest(history=history, n=3)
+    assert default != get_optimizer("tpe", space, seed=5, n_candidates=24).suggest(history=history, n=3)
