@@ -16,7 +16,7 @@ from datetime import datetime
 from celery import current_app
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from studies.job_catalog import EXTERNAL
@@ -332,22 +332,42 @@ def record_metric(attempt_id: int, step: int, value: float) -> bool:
 
 
 def prune_decision(attempt_id: int) -> tuple[bool, str]:
-    """Ask the study's pruner about the attempt's curve against the other trials' curves."""
+    """Ask the study's pruner about the attempt's curve against the other trials' curves.
+
+    Of the other curves it reads only the points the pruner compares with (`comparison_steps`): one
+    per trial at an ASHA rung or at the median rule's step, none between rungs, so a report costs
+    O(trials), not O(trials x steps).
+    """
     trial = Trial.objects.select_related("study").get(attempt_id=attempt_id)
     study = trial.study
     if study.pruner == "none":
         return False, ""
-    curves: dict[int, list[tuple[int, float]]] = {}
-    rows = TrialMetric.objects.filter(trial__study=study, attempt_id=F("trial__attempt_id"))
-    for number, step, value in rows.order_by("trial_id", "step").values_list(
-        "trial__number", "step", "value"
-    ):
-        curves.setdefault(number, []).append((step, value))
-    own = curves.pop(trial.number, [])
-    decision = get_pruner(study.pruner, **study.pruner_settings).should_prune(
-        trial.number, own, curves, study.direction
+    pruner = get_pruner(study.pruner, **study.pruner_settings)
+    own = list(
+        TrialMetric.objects.filter(attempt_id=attempt_id).order_by("step").values_list("step", "value")
     )
+    others: dict[int, list[tuple[int, float]]] = {}
+    for step in pruner.comparison_steps(trial.number, own):
+        for number, first_step, value in _first_points_at_or_after(trial, math.ceil(step)):
+            others.setdefault(number, []).append((first_step, value))
+    decision = pruner.should_prune(trial.number, own, others, study.direction)
     return decision.prune, decision.reason
+
+
+def _first_points_at_or_after(trial: Trial, step: int):
+    """(number, step, value) of every other trial of the study whose counted attempt reported at or
+    after `step`: its first such point, found through the (attempt, step) index."""
+    first = TrialMetric.objects.filter(attempt_id=OuterRef("attempt_id"), step__gte=step).order_by("step")
+    return (
+        Trial.objects.filter(study_id=trial.study_id)
+        .exclude(pk=trial.pk)
+        .annotate(
+            first_step=Subquery(first.values("step")[:1]), first_value=Subquery(first.values("value")[:1])
+        )
+        .filter(first_step__isnull=False)
+        .order_by()
+        .values_list("number", "first_step", "first_value")
+    )
 
 
 @dataclass(frozen=True)

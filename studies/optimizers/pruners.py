@@ -13,6 +13,10 @@ a step reported twice keeps its last value. A value that is NaN or infinite coun
 ASHA and Hyperband decide at a rung once, on the report that first reaches it (the first step at or
 beyond the rung's resource), against the values that other trials recorded there, as ASHA promotes
 asynchronously without revisiting a decision. Between rungs a trial always continues.
+
+``comparison_steps(trial_number, curve)`` names the steps a report is judged at: of each other curve,
+``should_prune`` reads only the first point at or after each of them, so a caller that holds many
+long curves (a database) may pass just those points and get the same decision.
 """
 
 from __future__ import annotations
@@ -154,6 +158,9 @@ def _value_at_rung(curve: list[tuple[float, float]], rung: float) -> float | Non
 class NoPruner:
     """Lets every trial run to the end."""
 
+    def comparison_steps(self, trial_number: int, curve: Curve) -> list[float]:
+        return []
+
     def should_prune(
         self, trial_number: int, curve: Curve, others: Mapping[int, Curve], direction: str
     ) -> Decision:
@@ -168,6 +175,12 @@ class MedianPruner:
 
     n_startup_trials: int = 5
     n_warmup_steps: int = 0
+
+    def comparison_steps(self, trial_number: int, curve: Curve) -> list[float]:
+        points = _clean(curve)
+        if not points or points[-1][0] <= self.n_warmup_steps:
+            return []
+        return [points[-1][0]]
 
     def should_prune(
         self, trial_number: int, curve: Curve, others: Mapping[int, Curve], direction: str
@@ -226,8 +239,7 @@ def _rung_decision(
     if not curve:
         return Decision(False, "The trial has not reported a value yet.")
     last_step, value = curve[-1]
-    previous_step = curve[-2][0] if len(curve) > 1 else -math.inf
-    crossed = [(k, rung) for k, rung in enumerate(rungs) if previous_step < rung <= last_step]
+    crossed = _crossed(rungs, curve)
     if not crossed:
         following = next((rung for rung in rungs if rung > last_step), None)
         where = f"the next rung is at step {following:g}" if following is not None else "no rung is left"
@@ -262,6 +274,14 @@ def _rung_decision(
     )
 
 
+def _crossed(rungs: list[float], curve: list[tuple[float, float]]) -> list[tuple[int, float]]:
+    """(index, step) of the rungs that the curve's last report reached and the one before did not."""
+    if not curve:
+        return []
+    previous_step = curve[-2][0] if len(curve) > 1 else -math.inf
+    return [(k, rung) for k, rung in enumerate(rungs) if previous_step < rung <= curve[-1][0]]
+
+
 def _rungs(first: float, reduction_factor: int, last: float) -> list[float]:
     """Rung steps first * eta ** k up to and including ``last``."""
     rungs = []
@@ -286,15 +306,23 @@ class AshaPruner:
     reduction_factor: int = 3
     bootstrap_count: int = 0
 
+    def _rungs_up_to(self, points: list[tuple[float, float]]) -> list[float]:
+        """The rungs up to a step beyond the curve's last one (there is no last rung)."""
+        last_step = points[-1][0] if points else 0.0
+        return _rungs(self.min_resource, self.reduction_factor, max(last_step, 1.0) * self.reduction_factor)
+
+    def comparison_steps(self, trial_number: int, curve: Curve) -> list[float]:
+        points = _clean(curve)
+        return [rung for _k, rung in _crossed(self._rungs_up_to(points), points)]
+
     def should_prune(
         self, trial_number: int, curve: Curve, others: Mapping[int, Curve], direction: str
     ) -> Decision:
         _check_direction(direction)
         points = _clean(curve)
-        last_step = points[-1][0] if points else 0.0
         return _rung_decision(
             "ASHA",
-            _rungs(self.min_resource, self.reduction_factor, max(last_step, 1.0) * self.reduction_factor),
+            self._rungs_up_to(points),
             points,
             [_clean(other) for other in others.values()],
             direction,
@@ -344,14 +372,23 @@ class HyperbandPruner:
             position -= weight
         return s_max
 
+    def _bracket_rungs(self, b: int) -> list[float]:
+        # No rung at max_resource itself: a trial that gets there is complete anyway.
+        return _rungs(
+            self.min_resource * self.reduction_factor**b, self.reduction_factor, self.max_resource - 1
+        )
+
+    def comparison_steps(self, trial_number: int, curve: Curve) -> list[float]:
+        rungs = self._bracket_rungs(self.bracket(trial_number))
+        return [rung for _k, rung in _crossed(rungs, _clean(curve))]
+
     def should_prune(
         self, trial_number: int, curve: Curve, others: Mapping[int, Curve], direction: str
     ) -> Decision:
         _check_direction(direction)
         b = self.bracket(trial_number)
         first = self.min_resource * self.reduction_factor**b
-        # No rung at max_resource itself: a trial that gets there is complete anyway.
-        rungs = _rungs(first, self.reduction_factor, self.max_resource - 1)
+        rungs = self._bracket_rungs(b)
         peers = [_clean(curve_) for number, curve_ in others.items() if self.bracket(number) == b]
         return _rung_decision(
             f"Hyperband bracket {b} (first rung at step {first:g})",

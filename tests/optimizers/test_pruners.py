@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from studies.optimizers.pruners import PRUNERS, Decision, get_pruner
@@ -163,3 +164,55 @@ class TestHyperband:
         peers = {n: [(s, 0.01) for s in range(1, 10)] for n in range(100) if n != me}
         curve = [(s, 0.9) for s in range(1, 10)]
         assert not any(pruner.should_prune(me, curve[: i + 1], peers, "minimize").prune for i in range(9))
+
+
+class TestComparisonSteps:
+    """A caller (the database) may hand a pruner only each other curve's first point at or after each
+    of `comparison_steps`; the decision must be the one the full curves give."""
+
+    PRUNERS = [
+        ("median", {"n_startup_trials": 2}),
+        ("median", {"n_startup_trials": 1, "n_warmup_steps": 3}),
+        ("asha", {}),
+        ("asha", {"min_resource": 2, "reduction_factor": 4, "bootstrap_count": 3}),
+        ("hyperband", {"min_resource": 1, "max_resource": 27}),
+    ]
+
+    @staticmethod
+    def first_points(others, steps):
+        """Each other curve's first point at or after each step; curves with none are left out."""
+        reduced = {}
+        for number, curve in others.items():
+            points = [next((p for p in curve if p[0] >= step), None) for step in steps]
+            if any(points):
+                reduced[number] = [p for p in points if p is not None]
+        return reduced
+
+    @staticmethod
+    def random_curve(rng, length):
+        steps = np.sort(rng.choice(np.arange(1, 31), size=length, replace=False))
+        values = rng.random(length)
+        values[rng.random(length) < 0.05] = math.nan
+        return [(int(s), float(v)) for s, v in zip(steps, values, strict=True)]
+
+    @pytest.mark.parametrize(("name", "settings"), PRUNERS)
+    def test_the_points_at_the_comparison_steps_give_the_same_decision(self, name, settings):
+        rng = np.random.default_rng(11)
+        pruner = get_pruner(name, **settings)
+        for _ in range(200):
+            others = {n: self.random_curve(rng, rng.integers(0, 25)) for n in range(rng.integers(0, 30))}
+            number = len(others) + 1
+            curve = self.random_curve(rng, rng.integers(1, 25))
+            steps = pruner.comparison_steps(number, curve)
+            full = pruner.should_prune(number, curve, others, "minimize")
+            assert pruner.should_prune(number, curve, self.first_points(others, steps), "minimize") == full
+
+    def test_asha_compares_only_on_reaching_a_rung_and_median_at_every_step_after_warm_up(self):
+        asha = get_pruner("asha")
+        assert asha.comparison_steps(0, [(1, 0.5)]) == [1]
+        assert asha.comparison_steps(0, [(1, 0.5), (2, 0.5)]) == []
+        assert asha.comparison_steps(0, [(1, 0.5), (2, 0.5), (10, 0.4)]) == [3, 9]
+        median = get_pruner("median", n_warmup_steps=2)
+        assert median.comparison_steps(0, [(1, 0.5), (2, 0.5)]) == []
+        assert median.comparison_steps(0, [(1, 0.5), (2, 0.5), (3, 0.4)]) == [3]
+        assert get_pruner("none").comparison_steps(0, [(1, 0.5)]) == []
