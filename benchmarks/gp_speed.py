@@ -1,16 +1,22 @@
 """GP speed: seconds per suggestion of hpoweb "gp" and Optuna's GPSampler, side by side, on equal histories.
 
-Histories are random points of a problem's space with the problem's values; each timing is the median
-of `--repeats` suggestions after one untimed warm-up (imports, thread pools). hpoweb alone continues to
-larger histories to show how the cost grows past 1,000 trials.
+Histories are random points of a problem's space with the problem's values. As in a running study, the
+history grows by one trial before each timed suggestion, so GPSampler warm-starts its kernel fit from
+the previous ask as it does in use (hpoweb is stateless and refits). The two are timed alternately on
+the same histories, so a change of load hits both; each figure is the median of `--repeats` timed
+suggestions after one untimed warm-up (imports, caches). Both run on one thread: torch and BLAS are
+limited to one for the whole process (GPSampler limits torch to one inside its fit and acquisition
+search anyway; hpoweb limits its BLAS). hpoweb alone continues to larger histories to show how the cost
+grows past 1,000 trials.
 
-    python benchmarks/gp_speed.py [--repeats 3] [--large 1000,2000,5000]
+    python benchmarks/gp_speed.py [--repeats 9] [--large 1000,2000,5000]
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import shlex
 import sys
 import time
@@ -42,6 +48,45 @@ def history_for(problem: str, n: int, seed: int = 0):
     return space_spec, space, [(p, f(p)) for p in points]
 
 
+def time_side_by_side(space_spec: dict, space: SearchSpace, history: list, n: int, repeats: int):
+    """(Optuna's times, hpoweb's times): suggestion i sees the first n + i trials of `history`."""
+    import optuna
+    from optimizers import optuna_distributions
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    dists = optuna_distributions(space_spec)
+    study = optuna.create_study(sampler=optuna.samplers.GPSampler(seed=0))
+
+    def add(p, v):
+        study.add_trial(optuna.trial.create_trial(params=p, distributions=dists, value=v))
+
+    def optuna_ask() -> float:
+        t0 = time.perf_counter()
+        trial = study.ask(dists)
+        elapsed = time.perf_counter() - t0
+        study.tell(trial, state=optuna.trial.TrialState.FAIL)  # not left running: it would be a pending point
+        return elapsed
+
+    def hpoweb_suggest(size: int) -> float:
+        t0 = time.perf_counter()
+        get_optimizer("gp", space, seed=size).suggest(history=history[:size])
+        return time.perf_counter() - t0
+
+    for p, v in history[: n - 1]:
+        add(p, v)
+    optuna_ask(), hpoweb_suggest(n - 1)  # warm-up
+    theirs, ours = [], []
+    for i in range(repeats):
+        add(*history[n - 1 + i])
+        if i % 2:
+            theirs.append(optuna_ask())
+            ours.append(hpoweb_suggest(n + i))
+        else:
+            ours.append(hpoweb_suggest(n + i))
+            theirs.append(optuna_ask())
+    return np.array(theirs), np.array(ours)
+
+
 def time_hpoweb(space: SearchSpace, history: list, repeats: int) -> float:
     times = []
     for seed in range(repeats + 1):
@@ -51,32 +96,25 @@ def time_hpoweb(space: SearchSpace, history: list, repeats: int) -> float:
     return float(np.median(times[1:]))
 
 
-def time_optuna(space_spec: dict, history: list, repeats: int) -> float:
-    import optuna
-    from optimizers import optuna_distributions
-
-    optuna.logging.set_verbosity(optuna.logging.ERROR)
-    dists = optuna_distributions(space_spec)
-    study = optuna.create_study(sampler=optuna.samplers.GPSampler(seed=0))
-    study.add_trials([optuna.trial.create_trial(params=p, distributions=dists, value=v) for p, v in history])
-    times = []
-    for _ in range(repeats + 1):
-        t0 = time.perf_counter()
-        trial = study.ask(dists)
-        times.append(time.perf_counter() - t0)
-        study.tell(trial, state=optuna.trial.TrialState.FAIL)
-    return float(np.median(times[1:]))
+def _spread(times: np.ndarray) -> str:
+    return f"{np.median(times):.3f} ({times.min():.3f}-{times.max():.3f})"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--large", default="1000,2000,5000", help="history sizes timed for hpoweb only")
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(1)
+    threadpool_limits(1)
     print("$ python benchmarks/gp_speed.py " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
-    print(f"# {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC")
-    print("| problem (d) | trials | Optuna GPSampler s | hpoweb gp s | speed-up |")
+    now = datetime.datetime.now(datetime.UTC)
+    print(f"# {now:%Y-%m-%d %H:%M} UTC, load average {os.getloadavg()[0]:.1f}")
+    print("| problem (d) | trials | Optuna GPSampler s (range) | hpoweb gp s (range) | speed-up |")
     print("|---|---:|---:|---:|---:|")
     cases = [
         ("hartmann6", 100),
@@ -87,11 +125,11 @@ def main() -> None:
         ("mlp_surrogate", 500),
     ]
     for problem, n in cases:
-        space_spec, space, history = history_for(problem, n)
-        ours = time_hpoweb(space, history, args.repeats)
-        theirs = time_optuna(space_spec, history, args.repeats)
+        space_spec, space, history = history_for(problem, n + args.repeats)
+        theirs, ours = time_side_by_side(space_spec, space, history, n, args.repeats)
         print(
-            f"| {problem} ({len(space)}) | {n} | {theirs:.3f} | {ours:.3f} | {theirs / ours:.1f}x |",
+            f"| {problem} ({len(space)}) | {n} | {_spread(theirs)} | {_spread(ours)} | "
+            f"{np.median(theirs) / np.median(ours):.1f}x |",
             flush=True,
         )
     for problem in ("hartmann6", "mlp_surrogate"):

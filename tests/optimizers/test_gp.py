@@ -4,16 +4,19 @@ import math
 
 import numpy as np
 import pytest
-from scipy import stats
+from scipy import optimize, stats
 
 from studies.optimizers import SearchSpace, get_optimizer
 from studies.optimizers.gp.acquisition import log_ei, log_pi, ucb
-from studies.optimizers.gp.kernel import matern52, scaled_sqdist
+from studies.optimizers.gp.kernel import matern52, scaled_sqdist, sq_differences
 from studies.optimizers.gp.regressor import (
+    LOG_NOISE_PRIOR,
+    LOG_SCALE_PRIOR,
     GaussianProcess,
     Hyperparameters,
     fit_hyperparameters,
     lengthscale_prior,
+    neg_log_posterior,
 )
 from studies.optimizers.gp.warping import OutputWarp
 
@@ -172,6 +175,27 @@ def test_the_map_fit_gives_an_irrelevant_dimension_a_long_lengthscale():
     hyper = fit_hyperparameters(X, y, np.array([False, False]), rng)
     relevant, irrelevant = np.exp(hyper.log_ls)
     assert irrelevant > 5 * relevant and math.exp(hyper.log_noise) < 1e-2
+
+
+def test_the_log_posterior_gradient_matches_finite_differences_on_a_mixed_space():
+    rng = np.random.default_rng(4)
+    X = rng.random((25, 3))
+    X[:, 2] = (np.floor(X[:, 2] * 3) + 0.5) / 3
+    cat = np.array([False, False, True])
+    y = np.sin(5 * X[:, 0]) + X[:, 2]
+    D = sq_differences(X, cat)
+    theta = np.array([-1.0, -0.5, 0.2, 0.3, math.log(1e-2)])
+    value, grad = neg_log_posterior(theta, D, y)
+    K = matern52(scaled_sqdist(X, X, np.exp(-2 * theta[:3]), cat), math.exp(theta[3]))
+    K += math.exp(theta[4]) * np.eye(25)
+    nll = 0.5 * y @ np.linalg.solve(K, y) + 0.5 * np.linalg.slogdet(K)[1] + 12.5 * math.log(2 * math.pi)
+    mu, sd = lengthscale_prior(3)
+    prior = 0.5 * np.sum((theta[:3] - mu) ** 2) / sd**2
+    for t, (m, s) in zip(theta[3:], (LOG_SCALE_PRIOR, LOG_NOISE_PRIOR), strict=True):
+        prior += 0.5 * (t - m) ** 2 / s**2
+    assert value == pytest.approx(nll + prior, rel=1e-10)
+    numeric = optimize.approx_fprime(theta, lambda t: neg_log_posterior(t, D, y)[0], 1e-6)
+    np.testing.assert_allclose(grad, numeric, rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.parametrize("d", [1, 2, 5, 20])

@@ -42,22 +42,14 @@ def matern52_dr2(r2: np.ndarray, scale: float) -> np.ndarray:
     return -(5.0 / 6.0) * scale * (1.0 + SQRT5 * r) * np.exp(-SQRT5 * r)
 
 
-def pairwise_sq_contractions(M: np.ndarray, X: np.ndarray, cat_mask: np.ndarray) -> np.ndarray:
-    """For each dimension j: sum_ab M_ab delta_j(a, b)^2, with M symmetric (n, n); shape (d,).
+def sq_differences(X: np.ndarray, cat_mask: np.ndarray) -> np.ndarray:
+    """(d, n * n) per-dimension contributions to the squared distance between every pair of rows of X
+    (n, d), row-major: (x_aj - x_bj)^2 on numeric dimensions, [x_aj != x_bj] on categorical ones.
 
-    This is what the gradient of the marginal likelihood needs, in O(n^2 d) without an (n, n, d) array.
+    Computed once per fit, it turns the scaled squared distances into one product, inv_ls2 @ D, and the
+    likelihood gradient's contractions sum_ab M_ab delta_j(a, b)^2 into another, D @ M.ravel().
     """
-    out = np.empty(X.shape[1])
-    row = M.sum(axis=1)
-    num = np.flatnonzero(~cat_mask)
-    if num.size:
-        Xn = X[:, num]
-        out[num] = 2.0 * (row @ Xn**2) - 2.0 * np.einsum("ij,ij->j", Xn, M @ Xn)
-    total = row.sum()
-    for j in np.flatnonzero(cat_mask):
-        same = 0.0
-        for level in np.unique(X[:, j]):
-            members = np.abs(X[:, j] - level) <= 1e-9
-            same += M[np.ix_(members, members)].sum()
-        out[j] = total - same
-    return out
+    diff = X.T[:, :, None] - X.T[:, None, :]
+    D = diff**2
+    D[cat_mask] = np.abs(diff[cat_mask]) > 1e-9
+    return D.reshape(X.shape[1], -1)

@@ -11,11 +11,12 @@ study of many thousands of trials in a high-dimensional space would be better se
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from ..base import clean_value
 from ..space import SearchSpace
@@ -29,10 +30,17 @@ FIT_POINTS = 150
 POSTERIOR_POINTS = 1000
 
 
-def single_threaded_blas() -> threadpool_limits:
+@functools.cache
+def _blas_controller() -> ThreadpoolController:
+    # finding the loaded BLAS libraries scans the process's shared objects (about 1 ms): done once, as
+    # numpy and scipy, imported above, have loaded theirs by the time this is first called
+    return ThreadpoolController()
+
+
+def single_threaded_blas():
     """Our matrices are small (n <= a few thousand): threaded BLAS only adds overhead and, on a busy
     machine, spin-waits that were measured to make a suggestion 5-20x slower."""
-    return threadpool_limits(1, user_api="blas")
+    return _blas_controller().limit(limits=1, user_api="blas")
 
 
 def _subsample(losses: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -55,13 +63,13 @@ class SurrogateModel:
     def __init__(
         self,
         space: SearchSpace,
-        params: Sequence[Mapping[str, Any]],
+        X_all: np.ndarray,
         losses: np.ndarray,
         rng: np.random.Generator,
     ) -> None:
+        """X_all (n, d): the history's points encoded to the unit cube; losses (n,)."""
         self.space = space
         self.cat_mask = np.array([p.is_categorical for p in space.parameters])
-        X_all = space.encode(params)
         self.warp = OutputWarp(losses)
         y_all = self.warp.forward(losses)
         self.X_obs, self.losses = X_all, losses
@@ -75,6 +83,7 @@ class SurrogateModel:
                 rng,
                 n_starts=2,
                 maxiter=COARSE_ITERATIONS,
+                n_descents=1,
             ).to_vector()
             hyper = fit_hyperparameters(
                 X_all[fit_idx],
@@ -112,10 +121,16 @@ def build_surrogate(
     history: Sequence[tuple[Mapping[str, Any], Any]],
     direction: str,
     rng: np.random.Generator,
+    X: np.ndarray | None = None,
 ) -> SurrogateModel | None:
-    """A surrogate fitted to the history, or None when no trial has a finite value."""
+    """A surrogate fitted to the history, or None when no trial has a finite value.
+
+    X: the history's points already encoded (`space.encode`), when the caller has them.
+    """
     sign = -1.0 if direction == "maximize" else 1.0
     losses = np.array([sign * clean_value(v) for _, v in history], dtype=float)
     if not np.isfinite(losses).any():
         return None
-    return SurrogateModel(space, [p for p, _ in history], losses, rng)
+    if X is None:
+        X = space.encode([p for p, _ in history])
+    return SurrogateModel(space, X, losses, rng)

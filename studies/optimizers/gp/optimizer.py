@@ -95,17 +95,19 @@ class GPOptimizer(Optimizer):
         space = self.space
         done = len(history) + len(pending)
         rng = np.random.default_rng([self.seed, done])
-        excluded = set(unit_keys(space.encode([p for p, _ in history] + pending)))
+        X_history = space.encode([p for p, _ in history]).reshape(-1, len(space))
+        X_pending = space.encode(pending).reshape(-1, len(space))
+        excluded = set(unit_keys(np.vstack([X_history, X_pending])))
         batch_X: list[np.ndarray] = []
         out: list[tuple[dict[str, Any], dict[str, Any]]] = []
         model = None
         if done + n > self.n_startup:
-            model = build_surrogate(space, history, self.direction, rng)
+            model = build_surrogate(space, history, self.direction, rng, X_history)
         for b in range(n):
             if model is None or done + b < self.n_startup:
                 x, info = self._startup_point(done + b, excluded), {"phase": "startup"}
             else:
-                x, info = self._model_point(model, pending, batch_X, excluded, rng)
+                x, info = self._model_point(model, X_pending, batch_X, excluded, rng)
             if x is None:
                 break
             excluded.add(unit_keys(x[None, :])[0])
@@ -131,12 +133,12 @@ class GPOptimizer(Optimizer):
     def _model_point(
         self,
         model: SurrogateModel,
-        pending: list[Mapping[str, Any]],
+        X_pending: np.ndarray,
         batch_X: list[np.ndarray],
         excluded: set,
         rng: np.random.Generator,
     ) -> tuple[np.ndarray | None, dict[str, Any]]:
-        fantasies = np.vstack([self.space.encode(pending).reshape(-1, len(self.space)), *batch_X])
+        fantasies = np.vstack([X_pending, *batch_X])
         gp = model.gp.with_pseudo_observations(fantasies)
         # a believed outcome better than the incumbent becomes the incumbent, or EI piles the batch up there
         best = min([model.incumbent_target(), *model.gp.predict_mean(fantasies)])
@@ -162,7 +164,7 @@ class GPOptimizer(Optimizer):
             "mean": _json_float(sign * loss_mean[0]),
             "std": _json_float(loss_std[0]),
             "incumbent": _json_float(sign * float(np.min(finite))),
-            "n_pending": len(pending) + len(batch_X),
+            "n_pending": len(X_pending) + len(batch_X),
             "n_observations": len(model.losses),
         }
 

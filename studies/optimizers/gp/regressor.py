@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg, optimize
 
-from .kernel import matern52, matern52_and_dr2, matern52_dr2, pairwise_sq_contractions, scaled_sqdist
+from .kernel import matern52, matern52_and_dr2, matern52_dr2, scaled_sqdist, sq_differences
 
 LOG_LS_BOUNDS = (math.log(0.01), math.log(100.0))
 LOG_SCALE_BOUNDS = (math.log(0.05), math.log(20.0))
@@ -137,37 +137,34 @@ class GaussianProcess:
         return GaussianProcess(X, y, self.cat_mask, self.hyper, n_exact=self.n_exact + len(Xp))
 
 
-def _inverse_from_cholesky(L: np.ndarray) -> np.ndarray:
-    """K^-1 from its lower Cholesky factor (LAPACK potri fills one triangle; mirror it)."""
-    inv, info = linalg.lapack.dpotri(L, lower=True)
-    if info != 0:
-        return linalg.cho_solve((L, True), np.eye(len(L)), check_finite=False)
-    lower = np.tril(inv)
-    return lower + np.tril(lower, -1).T
+def neg_log_posterior(theta: np.ndarray, D: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """Negative log marginal likelihood minus log prior, and its gradient in theta.
 
-
-def _neg_log_posterior(
-    theta: np.ndarray, X: np.ndarray, y: np.ndarray, cat_mask: np.ndarray
-) -> tuple[float, np.ndarray]:
-    """Negative log marginal likelihood minus log prior, and its gradient in theta."""
+    D is `sq_differences(X, cat_mask)`, computed once per fit. LAPACK is called directly: at the few
+    dozen to 150 points a fit uses, the wrappers' checks cost as much as the factorization.
+    """
     hyper = Hyperparameters.from_vector(theta)
-    n, d = X.shape
+    n, d = len(y), len(D)
     scale, noise = math.exp(hyper.log_scale), math.exp(hyper.log_noise)
-    r2 = scaled_sqdist(X, X, hyper.inv_ls2, cat_mask)
-    Kf, dK_dr2 = matern52_and_dr2(r2, scale)
-    try:
-        L = linalg.cholesky(Kf + noise * np.eye(n), lower=True, check_finite=False)
-    except linalg.LinAlgError:
+    inv_ls2 = hyper.inv_ls2
+    Kf, dK_dr2 = matern52_and_dr2((inv_ls2 @ D).reshape(n, n), scale)
+    K = Kf.copy()
+    K.flat[:: n + 1] += noise
+    L, info = linalg.lapack.dpotrf(K, lower=1, clean=1)
+    if info != 0:
         return 1e25, np.zeros_like(theta)
-    alpha = linalg.cho_solve((L, True), y, check_finite=False)
-    Kinv = _inverse_from_cholesky(L)
+    alpha, _ = linalg.lapack.dpotrs(L, y, lower=1)
+    Kinv_lower, _ = linalg.lapack.dpotri(L, lower=1)  # the upper triangle stays zero (clean=1 above)
     nll = 0.5 * y @ alpha + np.log(np.diag(L)).sum() + 0.5 * n * math.log(2 * math.pi)
-    W = np.outer(alpha, alpha) - Kinv  # d(log lik)/dK
+    # W = d(log lik)/dK is only ever contracted with symmetric matrices, so its K^-1 part can be held
+    # as twice the strict lower triangle plus the diagonal: no mirroring needed
+    W = np.outer(alpha, alpha)
+    W -= 2.0 * Kinv_lower
+    W.flat[:: n + 1] += np.diag(Kinv_lower)
     grad = np.empty_like(theta)
-    # dK/dlog l_j = matern52_dr2 * (-2) inv_ls2_j delta_j^2
-    M = W * dK_dr2
-    grad[:d] = -0.5 * (-2.0 * hyper.inv_ls2 * pairwise_sq_contractions(M, X, cat_mask))
-    grad[d] = -0.5 * np.sum(W * Kf)
+    # dK/dlog l_j = dK/dr2 * (-2) inv_ls2_j delta_j^2
+    grad[:d] = inv_ls2 * (D @ (W * dK_dr2).ravel())
+    grad[d] = -0.5 * np.vdot(W, Kf)
     grad[d + 1] = -0.5 * noise * np.trace(W)
     mu_ls, sd_ls = lengthscale_prior(d)
     penalty = 0.5 * np.sum((hyper.log_ls - mu_ls) ** 2) / sd_ls**2
@@ -199,18 +196,28 @@ def fit_hyperparameters(
     n_starts: int = 3,
     init: np.ndarray | None = None,
     maxiter: int = 200,
+    n_descents: int | None = None,
 ) -> Hyperparameters:
-    """MAP hyperparameters by L-BFGS-B from several starts (plus `init` when given)."""
+    """MAP hyperparameters by L-BFGS-B from several starts (plus `init` when given).
+
+    With `n_descents`, only that many starts, those of highest posterior density, are descended from:
+    on histories of 90 to 500 points the better of the two standard starts led to the same optimum
+    as descending from both in 11 cases of 11, for half the likelihood evaluations.
+    """
     d = X.shape[1]
     bounds = [LOG_LS_BOUNDS] * d + [LOG_SCALE_BOUNDS, LOG_NOISE_BOUNDS]
     lo, hi = np.array(bounds).T
-    starts = ([init] if init is not None else []) + _starts(d, rng, n_starts)
+    D = sq_differences(X, cat_mask)
+    starts = [np.clip(t, lo, hi) for t in ([init] if init is not None else []) + _starts(d, rng, n_starts)]
+    if n_descents is not None and n_descents < len(starts):
+        values = [neg_log_posterior(t, D, y)[0] for t in starts]
+        starts = [starts[i] for i in np.argsort(values, kind="stable")[:n_descents]]
     best, best_value = None, math.inf
     for theta0 in starts:
         res = optimize.minimize(
-            _neg_log_posterior,
-            np.clip(theta0, lo, hi),
-            args=(X, y, cat_mask),
+            neg_log_posterior,
+            theta0,
+            args=(D, y),
             jac=True,
             method="L-BFGS-B",
             bounds=bounds,
