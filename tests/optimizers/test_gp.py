@@ -177,6 +177,23 @@ def test_the_map_fit_gives_an_irrelevant_dimension_a_long_lengthscale():
     assert irrelevant > 5 * relevant and math.exp(hyper.log_noise) < 1e-2
 
 
+def test_the_posterior_mean_and_variance_gradients_match_finite_differences():
+    rng = np.random.default_rng(0)
+    X = rng.random((30, 3))
+    X[:, 2] = (np.floor(X[:, 2] * 3) + 0.5) / 3
+    hyper = Hyperparameters(np.log([0.3, 0.5, 0.4]), 0.0, math.log(1e-4))
+    gp = GaussianProcess(X, np.sin(4 * X[:, 0]), np.array([False, False, True]), hyper)
+    Xs = np.column_stack([rng.random((4, 2)), X[:4, 2]])
+    mean, var, dmean, dvar = gp.predict_with_grad(Xs, np.array([0, 1]))
+    np.testing.assert_allclose(np.vstack([mean, var]), np.vstack(gp.predict(Xs)), atol=1e-12)
+    for k in (0, 1):
+        step = np.zeros(3)
+        step[k] = 1e-6
+        (m_up, v_up), (m_down, v_down) = gp.predict(Xs + step), gp.predict(Xs - step)
+        np.testing.assert_allclose(dmean[:, k], (m_up - m_down) / 2e-6, atol=1e-5)
+        np.testing.assert_allclose(dvar[:, k], (v_up - v_down) / 2e-6, atol=1e-5)
+
+
 def test_the_log_posterior_gradient_matches_finite_differences_on_a_mixed_space():
     rng = np.random.default_rng(4)
     X = rng.random((25, 3))

@@ -36,12 +36,6 @@ def matern52_and_dr2(r2: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarr
     return (a + (5.0 / 3.0) * r2) * e, -(5.0 / 6.0) * a * e
 
 
-def matern52_dr2(r2: np.ndarray, scale: float) -> np.ndarray:
-    """d k / d r2, finite at r = 0: -5/6 s2 (1 + sqrt5 r) exp(-sqrt5 r)."""
-    r = np.sqrt(np.maximum(r2, 0.0))
-    return -(5.0 / 6.0) * scale * (1.0 + SQRT5 * r) * np.exp(-SQRT5 * r)
-
-
 def sq_differences(X: np.ndarray, cat_mask: np.ndarray) -> np.ndarray:
     """(d, n * n) per-dimension contributions to the squared distance between every pair of rows of X
     (n, d), row-major: (x_aj - x_bj)^2 on numeric dimensions, [x_aj != x_bj] on categorical ones.

@@ -1,12 +1,14 @@
 """From a search space and a history to a fitted GP in the user's units: shared by "gp" and posterior.py.
 
 What caps the cost as trials accumulate: hyperparameters are fitted on at most `FIT_POINTS`
-observations (the best third plus a seeded random rest) from a coarse fit on at most `COARSE_POINTS`,
-and the posterior conditions on at most `POSTERIOR_POINTS` (again the best plus a random rest), so a
-suggestion costs O(FIT_POINTS^3) for the fit and O(POSTERIOR_POINTS^2) per candidate beyond that: past
-1,000 trials the cost stops growing except for encoding the history (O(n)). What caps the quality then
-is the subsample: 1,000 points, a third of them the best, is plenty for a GP to locate an optimum, but a
-study of many thousands of trials in a high-dimensional space would be better served by TPE.
+observations (the best third plus a seeded random rest), by descents from three starts up to
+`FULL_FIT_POINTS` observations and from the better of two beyond (on more data the two led to the same
+optimum), and the posterior conditions on at most `POSTERIOR_POINTS` (again the best plus a random
+rest), so a suggestion costs O(FIT_POINTS^3) for the fit and O(POSTERIOR_POINTS^2) per candidate
+beyond that: past 1,000 trials the cost stops growing except for encoding the history (O(n)). What
+caps the quality then is the subsample: 1,000 points, a third of them the best, is plenty for a GP to
+locate an optimum, but a study of many thousands of trials in a high-dimensional space would be
+better served by TPE.
 """
 
 from __future__ import annotations
@@ -23,9 +25,7 @@ from ..space import SearchSpace
 from .regressor import GaussianProcess, fit_hyperparameters
 from .warping import OutputWarp
 
-COARSE_POINTS = 64
-COARSE_ITERATIONS = 60
-REFINE_ITERATIONS = 25
+FULL_FIT_POINTS = 64
 FIT_POINTS = 150
 POSTERIOR_POINTS = 1000
 
@@ -74,28 +74,12 @@ class SurrogateModel:
         y_all = self.warp.forward(losses)
         self.X_obs, self.losses = X_all, losses
         fit_idx = _subsample(losses, FIT_POINTS, rng)
-        if len(fit_idx) > COARSE_POINTS:
-            coarse_idx = fit_idx[_subsample(losses[fit_idx], COARSE_POINTS, rng)]
-            init = fit_hyperparameters(
-                X_all[coarse_idx],
-                y_all[coarse_idx],
-                self.cat_mask,
-                rng,
-                n_starts=2,
-                maxiter=COARSE_ITERATIONS,
-                n_descents=1,
-            ).to_vector()
-            hyper = fit_hyperparameters(
-                X_all[fit_idx],
-                y_all[fit_idx],
-                self.cat_mask,
-                rng,
-                n_starts=0,
-                init=init,
-                maxiter=REFINE_ITERATIONS,
-            )
-        else:
+        if len(fit_idx) <= FULL_FIT_POINTS:
             hyper = fit_hyperparameters(X_all[fit_idx], y_all[fit_idx], self.cat_mask, rng)
+        else:
+            hyper = fit_hyperparameters(
+                X_all[fit_idx], y_all[fit_idx], self.cat_mask, rng, n_starts=2, n_descents=1, maxiter=100
+            )
         post_idx = _subsample(losses, POSTERIOR_POINTS, rng)
         self.gp = GaussianProcess(X_all[post_idx], y_all[post_idx], self.cat_mask, hyper)
 

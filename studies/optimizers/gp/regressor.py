@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg, optimize
 
-from .kernel import matern52, matern52_and_dr2, matern52_dr2, scaled_sqdist, sq_differences
+from .kernel import matern52, matern52_and_dr2, scaled_sqdist, sq_differences
 
 LOG_LS_BOUNDS = (math.log(0.01), math.log(100.0))
 LOG_SCALE_BOUNDS = (math.log(0.05), math.log(20.0))
@@ -111,10 +111,9 @@ class GaussianProcess:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Mean, variance and their gradients (m, len(dims)) along the numeric dimensions `dims`."""
         r2 = scaled_sqdist(Xs, self.X, self.hyper.inv_ls2, self.cat_mask)
-        Ks = matern52(r2, self.scale)
-        A = matern52_dr2(r2, self.scale)
+        Ks, A = matern52_and_dr2(r2, self.scale)
         mean = Ks @ self.alpha
-        Kinv_ks = linalg.cho_solve((self.chol, True), Ks.T, check_finite=False).T
+        Kinv_ks = linalg.lapack.dpotrs(self.chol, Ks.T, lower=1)[0].T
         var = np.maximum(self.scale - np.einsum("ij,ij->i", Ks, Kinv_ks), 1e-12 * self.scale)
         w = 2.0 * self.hyper.inv_ls2[dims]
         Xd, Xsd = self.X[:, dims], Xs[:, dims]
@@ -194,21 +193,20 @@ def fit_hyperparameters(
     cat_mask: np.ndarray,
     rng: np.random.Generator,
     n_starts: int = 3,
-    init: np.ndarray | None = None,
     maxiter: int = 200,
     n_descents: int | None = None,
 ) -> Hyperparameters:
-    """MAP hyperparameters by L-BFGS-B from several starts (plus `init` when given).
+    """MAP hyperparameters by L-BFGS-B from several starts.
 
     With `n_descents`, only that many starts, those of highest posterior density, are descended from:
-    on histories of 90 to 500 points the better of the two standard starts led to the same optimum
-    as descending from both in 11 cases of 11, for half the likelihood evaluations.
+    on histories of 90 to 500 points the better of the two first starts led to the same optimum as
+    descending from both in 11 cases of 11, for half the likelihood evaluations.
     """
     d = X.shape[1]
     bounds = [LOG_LS_BOUNDS] * d + [LOG_SCALE_BOUNDS, LOG_NOISE_BOUNDS]
     lo, hi = np.array(bounds).T
     D = sq_differences(X, cat_mask)
-    starts = [np.clip(t, lo, hi) for t in ([init] if init is not None else []) + _starts(d, rng, n_starts)]
+    starts = [np.clip(t, lo, hi) for t in _starts(d, rng, n_starts)]
     if n_descents is not None and n_descents < len(starts):
         values = [neg_log_posterior(t, D, y)[0] for t in starts]
         starts = [starts[i] for i in np.argsort(values, kind="stable")[:n_descents]]
@@ -226,5 +224,5 @@ def fit_hyperparameters(
         if np.all(np.isfinite(res.x)) and res.fun < best_value:
             best, best_value = res.x, res.fun
     if best is None:
-        best = np.clip(starts[0], lo, hi)
+        best = starts[0]
     return Hyperparameters.from_vector(best)
