@@ -5,8 +5,10 @@ Each hpoweb configuration runs in a child process of its own (Django settings ar
   services   PostgreSQL (database hpoweb_bench, created and dropped) + Redis (database 14, flushed)
 and Optuna runs 2 processes on RDB storage in the same PostgreSQL (database optuna_bench), random
 sampler, the same objective. Trials/s is wall time from starting the study to its completion (workers
-are started and ready before). Per-trial overhead: on each worker, the time from one attempt's end
-(result stored) to its next attempt's claim; the cycle is claim to next claim (a trivial job's whole cost).
+are started and ready before). Per-trial overhead: the cycle, on each worker the time from one attempt's
+claim to its next one's, which for this job (microseconds of work) is all overhead: claim, start the
+job, reap it, store the result, schedule and claim the next. CPU per trial (the workers with their job
+hosts and jobs, and PostgreSQL's processes) varies far less with the machine's load than wall time.
 
     python benchmarks/throughput.py [--trials 500] [--only embedded,services,optuna]
 """
@@ -20,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -45,6 +48,67 @@ def _drop_database(name: str) -> None:
 
     with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class CpuMeter:
+    """CPU seconds that processes used while the meter ran: a machine shared with other work inflates
+    wall time far more than CPU time, so CPU per trial compares runs made at different loads.
+
+    Polls /proc, so a process that exits between two polls loses at most one period of its time.
+    """
+
+    def __init__(self, match, period_s: float = 0.1) -> None:
+        self._match, self._period = match, period_s
+        self._first: dict[int, float] = {}
+        self._last: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @staticmethod
+    def _cpu_s(pid: int) -> float:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # own + reaped children
+
+    def _poll(self, first: bool = False) -> None:
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            pid = int(entry)
+            try:
+                if not self._match(pid):
+                    continue
+                cpu = self._cpu_s(pid)
+            except OSError:
+                continue
+            if first:
+                self._first[pid] = cpu
+            self._last[pid] = cpu
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._period):
+            self._poll()
+
+    def start(self) -> CpuMeter:
+        self._poll(first=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        self._poll()
+        return sum(cpu - self._first.get(pid, 0.0) for pid, cpu in self._last.items())
+
+
+def _parent(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[1])
+
+
+def _is_postgres(pid: int) -> bool:
+    with open(f"/proc/{pid}/comm") as f:
+        return f.read().strip() == "postgres"
 
 
 def _config_env(config: str, data_dir: str) -> dict[str, str]:
@@ -109,44 +173,37 @@ def _child(config: str, n_trials: int, n_workers: int) -> dict:
     try:
         while WorkerStatus.objects.count() < n_workers:
             time.sleep(0.1)
+        worker_pids = {w.pid for w in workers}
+        worker_cpu = CpuMeter(lambda pid: pid in worker_pids or _parent(pid) in worker_pids).start()
+        postgres_cpu = CpuMeter(_is_postgres).start()
         started = time.perf_counter()
         services.start_study(study)
         while Study.objects.get(pk=study.pk).state == Study.State.RUNNING:
             time.sleep(0.05)
         wall = time.perf_counter() - started
+        cpu = {"workers": worker_cpu.stop(), "postgres": postgres_cpu.stop()}
     finally:
         for worker in workers:
             worker.terminate()
         for worker in workers:
             worker.wait(timeout=60)
     study.refresh_from_db()
-    gaps, cycles = [], []
+    cycles = []
     attempts = Attempt.objects.filter(trial__study=study).order_by("worker", "claimed")
     by_worker: dict[str, list] = {}
-    for a in attempts.values("worker", "claimed", "ended"):
-        by_worker.setdefault(a["worker"], []).append(a)
-    for rows in by_worker.values():
-        for prev, nxt in zip(rows, rows[1:], strict=False):
-            gaps.append((nxt["claimed"] - prev["ended"]).total_seconds())
-            cycles.append((nxt["claimed"] - prev["claimed"]).total_seconds())
+    for worker, claimed in attempts.values_list("worker", "claimed"):
+        by_worker.setdefault(worker, []).append(claimed)
+    for claims in by_worker.values():
+        cycles += [(nxt - prev).total_seconds() for prev, nxt in zip(claims, claims[1:], strict=False)]
     complete = study.trials.filter(state="complete").count()
-    ends = sorted(a["ended"] for rows in by_worker.values() for a in rows)
-    schedule, claim = [], []
-    for created, started in study.trials.filter(number__gt=n_workers).values_list("created", "started"):
-        freed = max((e for e in ends if e <= created), default=None)
-        if freed is not None:
-            schedule.append((created - freed).total_seconds())
-        claim.append((started - created).total_seconds())
     return {
         "config": config,
         "trials": complete,
         "state": study.state,
         "wall_s": wall,
         "trials_per_s": complete / wall,
-        "gap_ms_median": 1000 * statistics.median(gaps),
+        "cpu_ms_per_trial": {k: round(1000 * v / complete, 1) for k, v in cpu.items()},
         "cycle_ms_median": 1000 * statistics.median(cycles),
-        "end_to_next_created_ms_median": 1000 * statistics.median(schedule),
-        "created_to_claim_ms_median": 1000 * statistics.median(claim),
     }
 
 
@@ -206,12 +263,19 @@ def run_optuna(n_trials: int, n_workers: int) -> dict:
     share = [n_trials // n_workers + (i < n_trials % n_workers) for i in range(n_workers)]
     context = multiprocessing.get_context("spawn")
     processes = [context.Process(target=_optuna_worker, args=(url, n)) for n in share]
+    postgres_cpu = CpuMeter(_is_postgres).start()
+    before = os.times()
     started = time.perf_counter()
     for p in processes:
         p.start()
     for p in processes:
         p.join()
     wall = time.perf_counter() - started
+    after = os.times()
+    cpu = {
+        "workers": sum(after[2:4]) - sum(before[2:4]),  # the reaped processes' user + system time
+        "postgres": postgres_cpu.stop(),
+    }
     study = optuna.load_study(study_name="throughput", storage=url)
     complete = len(study.get_trials(deepcopy=False, states=[optuna.trial.TrialState.COMPLETE]))
     starts = sorted(t.datetime_start for t in study.get_trials(deepcopy=False))
@@ -222,6 +286,7 @@ def run_optuna(n_trials: int, n_workers: int) -> dict:
         "trials": complete,
         "wall_s": wall,
         "trials_per_s": complete / wall,
+        "cpu_ms_per_trial": {k: round(1000 * v / complete, 1) for k, v in cpu.items()},
         "first_to_last_start_s": (starts[-1] - starts[0]).total_seconds(),
     }
 
@@ -245,13 +310,13 @@ def main() -> None:
             result = run_hpoweb(config, args.trials, args.workers)
         print(json.dumps(result), flush=True)
         results.append(result)
-    print("\n| run | trials | wall s | trials/s | median gap end→next claim ms | median cycle ms |")
+    print("\n| run | trials | wall s | trials/s | CPU ms/trial: own + PostgreSQL | median cycle ms |")
     print("|---|---|---|---|---|---|")
     for r in results:
-        gap = f"{r['gap_ms_median']:.1f}" if "gap_ms_median" in r else "—"
         cycle = f"{r['cycle_ms_median']:.1f}" if "cycle_ms_median" in r else "—"
         rate = f"{r['trials_per_s']:.1f}"
-        print(f"| {r['config']} | {r['trials']} | {r['wall_s']:.1f} | {rate} | {gap} | {cycle} |")
+        cpu = f"{r['cpu_ms_per_trial']['workers']:.0f} + {r['cpu_ms_per_trial']['postgres']:.0f}"
+        print(f"| {r['config']} | {r['trials']} | {r['wall_s']:.1f} | {rate} | {cpu} | {cycle} |")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from celery import current_app
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
@@ -224,46 +224,52 @@ def optimizer_inputs(study: Study) -> tuple[list[tuple[dict, float | None]], lis
 def schedule_trials(study_id: int, *, keep: int = 0) -> list[int]:
     """Fill the study's free slots with new trials; complete it when its budget is spent.
 
-    The first `keep` new trials are not published: the calling worker claims them at once (and if it
-    dies first, the reconciler publishes them).
+    The first `keep` new trials are not published: the caller claims them at once (and if it dies
+    first, the reconciler publishes them).
     """
     with transaction.atomic():
         study = (
             Study.objects.select_for_update(of=("self",)).select_related("space").filter(pk=study_id).first()
         )
-        if study is None or study.state != Study.State.RUNNING:
+        if study is None:
             return []
-        counts = study.trials.aggregate(
-            total=Count("pk"),
-            active=Count("pk", filter=Q(state__in=[Trial.State.QUEUED, Trial.State.RUNNING])),
-        )
-        free = min(study.max_parallel - counts["active"], study.max_trials - counts["total"])
-        if free <= 0:
-            if counts["total"] >= study.max_trials and counts["active"] == 0:
-                study.set_state(Study.State.COMPLETED, f"all {study.max_trials} trials finished")
-            return []
-        history, pending = optimizer_inputs(study)
-        optimizer = get_optimizer(
-            study.optimizer,
-            study.space.spec(),
-            direction=study.direction,
-            seed=study.seed,
-            **study.optimizer_settings,
-        )
-        try:
-            suggestions = optimizer.suggest_with_info(history=history, pending=pending, n=free)
-        except SearchExhausted as exhausted:
-            if counts["active"] == 0:
-                study.set_state(Study.State.COMPLETED, f"search space exhausted: {exhausted}")
-            return []
-        now = timezone.now()
-        trials = Trial.objects.bulk_create(
-            Trial(study=study, number=counts["total"] + i, params=params, suggestion=info, enqueued=now)
-            for i, (params, info) in enumerate(suggestions, start=1)
-        )
-        ids = [t.pk for t in trials]
-        enqueue_run(ids[keep:], study.queue)
-    return ids
+        return [trial.pk for trial in _fill_slots(study, keep)]
+
+
+def _fill_slots(study: Study, keep: int) -> list[Trial]:
+    """The new trials of a study whose row the caller has locked; all but the first `keep` published."""
+    if study.state != Study.State.RUNNING:
+        return []
+    counts = study.trials.aggregate(
+        total=Count("pk"),
+        active=Count("pk", filter=Q(state__in=[Trial.State.QUEUED, Trial.State.RUNNING])),
+    )
+    free = min(study.max_parallel - counts["active"], study.max_trials - counts["total"])
+    if free <= 0:
+        if counts["total"] >= study.max_trials and counts["active"] == 0:
+            study.set_state(Study.State.COMPLETED, f"all {study.max_trials} trials finished")
+        return []
+    history, pending = optimizer_inputs(study)
+    optimizer = get_optimizer(
+        study.optimizer,
+        study.space.spec(),
+        direction=study.direction,
+        seed=study.seed,
+        **study.optimizer_settings,
+    )
+    try:
+        suggestions = optimizer.suggest_with_info(history=history, pending=pending, n=free)
+    except SearchExhausted as exhausted:
+        if counts["active"] == 0:
+            study.set_state(Study.State.COMPLETED, f"search space exhausted: {exhausted}")
+        return []
+    now = timezone.now()
+    trials = Trial.objects.bulk_create(
+        Trial(study=study, number=counts["total"] + i, params=params, suggestion=info, enqueued=now)
+        for i, (params, info) in enumerate(suggestions, start=1)
+    )
+    enqueue_run([t.pk for t in trials[keep:]], study.queue)
+    return trials
 
 
 # --- one attempt's life (rules 2 and 3) ------------------------------------------------------------
@@ -275,30 +281,44 @@ def claim_trial(trial_id: int, worker: WorkerIdentity) -> Attempt | None:
         return None
     with transaction.atomic():
         now = db_now()
-        # Only the row's own columns in the condition: PostgreSQL re-checks those after a concurrent
-        # update, which it does not guarantee for a join or a subquery.
-        won = Trial.objects.filter(pk=trial_id, state=Trial.State.QUEUED).update(
-            state=Trial.State.RUNNING, started=now, worker=worker.name, n_attempts=F("n_attempts") + 1
-        )
-        if won != 1:
+        if not _claim_update(trial_id, worker, now):
             return None
         trial = Trial.objects.select_related("study").get(pk=trial_id)  # the runner needs both
-        attempt = Attempt.objects.create(
-            trial=trial,
-            number=trial.n_attempts,
-            worker=worker.name,
-            host=worker.host,
-            pid=worker.pid,
-            claimed=now,
-            heartbeat=now,
-        )
-        Trial.objects.filter(pk=trial_id).update(attempt=attempt)
-        WorkerStatus.objects.filter(name=worker.name).update(current_trial=trial_id, last_seen=now)
+        return _start_attempt(trial, worker, now)
+
+
+def _claim_update(trial_id: int, worker: WorkerIdentity, now: datetime) -> dict | None:
+    """The claim itself; the values it wrote when it won, None when the trial was not queued."""
+    # Only the row's own columns in the condition: PostgreSQL re-checks those after a concurrent
+    # update, which it does not guarantee for a join or a subquery.
+    running = {"state": Trial.State.RUNNING, "started": now, "worker": worker.name}
+    won = Trial.objects.filter(pk=trial_id, state=Trial.State.QUEUED).update(
+        **running, n_attempts=F("n_attempts") + 1
+    )
+    return running if won == 1 else None
+
+
+def _start_attempt(trial: Trial, worker: WorkerIdentity, now: datetime) -> Attempt:
+    """A won claim's attempt row, the trial's pointer to it and the worker's status (busy)."""
+    attempt = Attempt.objects.create(
+        trial=trial,
+        number=trial.n_attempts,
+        worker=worker.name,
+        host=worker.host,
+        pid=worker.pid,
+        claimed=now,
+        heartbeat=now,
+    )
+    Trial.objects.filter(pk=trial.pk).update(attempt=attempt)
+    WorkerStatus.objects.filter(name=worker.name).update(current_trial=trial.pk, last_seen=now)
     return attempt
 
 
 def _fenced_trial(attempt_id: int) -> Trial | None:
-    """The trial, locked, if `attempt_id` is still the attempt allowed to write."""
+    """The trial, locked, if `attempt_id` is still the attempt allowed to write.
+
+    No `of`: the study row is locked too, so `finish_and_continue` schedules under the study's lock.
+    """
     return (
         Trial.objects.select_for_update()
         .select_related("study")
@@ -382,33 +402,74 @@ class Outcome:
 def finish_attempt(attempt_id: int, outcome: Outcome, *, schedule: bool = True) -> bool:
     """Record the end of an attempt, fenced; retry, re-queue or finish the trial; schedule the next.
 
-    Returns False when the attempt had been superseded: nothing is written. A worker that schedules
-    the next trial itself, right after, passes schedule=False to save a message round trip.
+    Returns False when the attempt had been superseded: nothing is written. With schedule=False no
+    message is sent to schedule the study (the caller does it).
     """
+    with transaction.atomic():
+        finished = _finish_locked(attempt_id, outcome)
+        if finished is None:
+            return False
+        if schedule:
+            enqueue_schedule(finished[1])
+    return True
+
+
+def finish_and_continue(attempt_id: int, outcome: Outcome, worker: WorkerIdentity | None) -> Attempt | None:
+    """Record the end of an attempt and fill its study's free slots, in one transaction; with `worker`,
+    the first new trial is claimed for it there too and its attempt comes back.
+
+    One transaction instead of three (finish, schedule, claim) for a worker that goes straight on to
+    its study's next trial. A new trial that `worker` claims is never published: if the worker dies
+    before it runs it, the reaper fails that attempt like any other whose worker went silent.
+    """
+    with transaction.atomic():
+        finished = _finish_locked(attempt_id, outcome)
+        if finished is None:
+            return None
+        now, study = finished
+        try:
+            trials = _fill_slots(study, keep=1 if worker else 0)
+        except DatabaseError:
+            raise
+        except Exception:  # an optimizer's bug must not lose the result stored above
+            log.exception("study %s: scheduling failed; the reconciler will try again", study.pk)
+            return None
+        if worker is None or not trials:
+            return None
+        trial = trials[0]
+        running = _claim_update(trial.pk, worker, now)  # wins: no one else has seen this trial yet
+        if running is None:
+            return None
+        for field, value in running.items():
+            setattr(trial, field, value)
+        trial.n_attempts += 1
+        return _start_attempt(trial, worker, now)
+
+
+def _finish_locked(attempt_id: int, outcome: Outcome) -> tuple[datetime, Study] | None:
+    """finish_attempt's writes, in the caller's transaction: the time and the (locked) study, or None
+    when the attempt had been superseded."""
     if outcome.state == Attempt.State.COMPLETE and (
         outcome.value is None or not math.isfinite(outcome.value)
     ):
         outcome = Outcome(
             Attempt.State.FAILED, reason=f"the job returned {outcome.value!r}, not a finite number"
         )
-    with transaction.atomic():
-        trial = _fenced_trial(attempt_id)
-        if trial is None:
-            return False
-        now = db_now()
-        study = trial.study
-        Attempt.objects.filter(pk=attempt_id).update(state=outcome.state, ended=now, reason=outcome.reason)
-        update = _trial_update(trial, study, outcome, now)
-        Trial.objects.filter(pk=trial.pk).update(**update)
-        if update["state"] == Trial.State.QUEUED:
-            enqueue_run([trial.pk], study.queue)
-        elif update["state"] == Trial.State.FAILED:
-            _stop_after_failures(study)
-        if update["state"] in Trial.FINISHED:
-            enqueue_analysis(study)
-        if schedule:
-            enqueue_schedule(study)
-    return True
+    trial = _fenced_trial(attempt_id)
+    if trial is None:
+        return None
+    now = db_now()
+    study = trial.study
+    Attempt.objects.filter(pk=attempt_id).update(state=outcome.state, ended=now, reason=outcome.reason)
+    update = _trial_update(trial, study, outcome, now)
+    Trial.objects.filter(pk=trial.pk).update(**update)
+    if update["state"] == Trial.State.QUEUED:
+        enqueue_run([trial.pk], study.queue)
+    elif update["state"] == Trial.State.FAILED:
+        _stop_after_failures(study)
+    if update["state"] in Trial.FINISHED:
+        enqueue_analysis(study)
+    return now, study
 
 
 def _trial_update(trial: Trial, study: Study, outcome: Outcome, now: datetime) -> dict:

@@ -78,3 +78,62 @@ def test_the_grid_never_schedules_a_point_twice_and_the_study_completes_when_exh
     points = [(t.params["a"], t.params["b"]) for t in study.trials.all()]
     assert len(points) == 9 and len(set(points)) == 9
     assert study.state == "completed" and "exhausted" in study.state_reason
+
+
+def test_a_finishing_worker_stores_its_result_and_gets_the_next_trial_claimed_in_one_step(make_study):
+    study = make_study(max_trials=3, max_parallel=1)
+    study.set_state("running")
+    worker = WorkerIdentity.current("chain")
+    [trial_id] = services.schedule_trials(study.pk, keep=1)
+    attempt = services.claim_trial(trial_id, worker)
+    for number in (2, 3):
+        attempt = services.finish_and_continue(attempt.pk, Outcome("complete", value=float(number)), worker)
+        trial = Trial.objects.get(pk=attempt.trial_id)
+        assert (trial.number, trial.state, trial.n_attempts) == (number, "running", 1)
+        assert trial.attempt_id == attempt.pk
+        assert (attempt.number, attempt.worker) == (1, worker.name)
+    assert services.finish_and_continue(attempt.pk, Outcome("complete", value=4.0), worker) is None
+    study.refresh_from_db()
+    assert study.state == "completed"
+    assert sorted(study.trials.values_list("number", "value")) == [(1, 2.0), (2, 3.0), (3, 4.0)]
+
+
+def test_an_optimizer_that_fails_while_scheduling_loses_no_result(make_study):
+    study = make_study(max_trials=3, max_parallel=1)
+    study.set_state("running")
+    worker = WorkerIdentity.current("chain")
+    [trial_id] = services.schedule_trials(study.pk, keep=1)
+    attempt = services.claim_trial(trial_id, worker)
+    type(study).objects.filter(pk=study.pk).update(optimizer_settings={"no_such_setting": 1})
+    assert services.finish_and_continue(attempt.pk, Outcome("complete", value=0.5), worker) is None
+    [trial] = study.trials.all()
+    assert (trial.state, trial.value) == ("complete", 0.5)
+
+
+def test_workers_that_finish_and_claim_at_the_same_time_keep_the_budget_and_the_numbering(make_study):
+    study = make_study(max_trials=16, max_parallel=2)
+    study.set_state("running")
+    errors = []
+
+    def work(trial_id: int, name: str) -> None:
+        worker = WorkerIdentity.current(name)
+        try:
+            attempt = services.claim_trial(trial_id, worker)
+            while attempt is not None:
+                attempt = services.finish_and_continue(attempt.pk, Outcome("complete", value=1.0), worker)
+        except Exception as error:  # surfaced below, with the thread's error
+            errors.append(error)
+        finally:
+            connection.close()
+
+    first, second = services.schedule_trials(study.pk, keep=2)
+    threads = [threading.Thread(target=work, args=(t, f"w{t}")) for t in (first, second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    study.refresh_from_db()
+    assert study.state == "completed"
+    assert sorted(study.trials.values_list("number", flat=True)) == list(range(1, 17))
+    assert set(study.trials.values_list("state", "n_attempts")) == {("complete", 1)}

@@ -1,7 +1,8 @@
 """A training job in a child process of its own, talking JSON lines to the worker that supervises it.
 
 The child gets its own process group (so a kill reaches everything the job started) and dies with
-its parent (PR_SET_PDEATHSIG), so a killed worker leaves no orphaned job behind.
+its parent (PR_SET_PDEATHSIG), so a killed worker leaves no orphaned job behind. Callable jobs are
+forked by the worker's job host (`workers.jobhost`); this module holds both ends of their pipes.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import signal
 import traceback
 from collections.abc import Iterator
 
-from studies.jobs import registry, run_job
+from studies.jobs import run_job
 
 _PR_SET_PDEATHSIG = 1
 
@@ -43,6 +44,22 @@ class _PipeReporter:
         return self._prune
 
 
+def run_forked(job: str, params: dict, settings: dict, messages: int, answers: int, parent: int) -> None:
+    """In a freshly forked child: run the job, write its result, exit; never returns to the caller."""
+    try:
+        os.setpgid(0, 0)
+        _die_with_parent(parent)
+        with os.fdopen(messages, "w") as out, os.fdopen(answers, "r") as answers_in:
+            try:
+                value = run_job(job, params, settings, _PipeReporter(out, answers_in))
+                message = {"value": value} if value is not None else {"stopped": True}
+            except BaseException:
+                message = {"error": traceback.format_exc()}
+            out.write(json.dumps(message) + "\n")
+    finally:
+        os._exit(0)
+
+
 class JobProcess:
     """The worker's side of one running job: its messages, its exit status, and the kill switch."""
 
@@ -53,36 +70,6 @@ class JobProcess:
         self.takes_answers = answers is not None
         self._buffer = b""
         self.status: int | None = None
-
-    @classmethod
-    def start_callable(cls, job: str, params: dict, settings: dict) -> JobProcess:
-        registry()  # built once here; otherwise every forked job rescans the entry points (~20 ms)
-        msg_r, msg_w = os.pipe()
-        ans_r, ans_w = os.pipe()
-        parent = os.getpid()
-        pid = os.fork()
-        if pid == 0:  # the child: run the job, never return into the worker's code
-            try:
-                os.setpgid(0, 0)
-                _die_with_parent(parent)
-                os.close(msg_r)
-                os.close(ans_w)
-                with os.fdopen(msg_w, "w") as out, os.fdopen(ans_r, "r") as answers:
-                    try:
-                        value = run_job(job, params, settings, _PipeReporter(out, answers))
-                        message = {"value": value} if value is not None else {"stopped": True}
-                    except BaseException:
-                        message = {"error": traceback.format_exc()}
-                    out.write(json.dumps(message) + "\n")
-            finally:
-                os._exit(0)
-        os.close(msg_w)
-        os.close(ans_r)
-        try:
-            os.setpgid(pid, pid)
-        except OSError:
-            pass
-        return cls(pid, msg_r, ans_w)
 
     @classmethod
     def start_command(

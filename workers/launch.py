@@ -10,6 +10,7 @@ from django.db import DatabaseError
 from studies.attempt_logs import save_attempt_log
 from studies.job_catalog import resolve_job
 from studies.models import Study, Trial
+from workers import jobhost
 from workers.jobproc import JobProcess
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,7 @@ def start_job(study: Study, trial: Trial) -> tuple[JobProcess, float | None]:
     """The running job and its time limit (the tighter of the command job's and the study's)."""
     job = resolve_job(study.job)
     if job.command is None:
-        return JobProcess.start_callable(study.job, trial.params, study.job_settings), study.trial_timeout_s
+        return jobhost.start_callable(study.job, trial.params, study.job_settings), study.trial_timeout_s
     command = job.command
     limits = [limit for limit in (command.time_limit_s, study.trial_timeout_s) if limit]
     proc = JobProcess.start_command(command.argv, trial.params, command.workdir, command.env)

@@ -28,9 +28,9 @@ class Superseded(Exception):
 def run_trial(trial_id: int, worker: WorkerIdentity, chain_s: float = 0.0) -> str:
     """Run the trial and schedule the study's next; for up to `chain_s` seconds, run that one too.
 
-    Chaining saves short trials a broker round trip each; it is bounded so other studies on the same
-    queue get their turn. The held trial is claimed at once, and the reconciler publishes it should
-    this worker die first.
+    Chaining saves short trials a broker round trip each, and a trial's end, the next trial's creation
+    and its claim share one transaction; it is bounded so other studies on the same queue get their
+    turn.
     """
     if shutdown.requested_for() >= 0:
         # a message taken during a warm shutdown goes back to the queue for a worker that stays
@@ -39,37 +39,35 @@ def run_trial(trial_id: int, worker: WorkerIdentity, chain_s: float = 0.0) -> st
             services.enqueue_run([trial_id], queue)
         return "handed back: shutting down"
     chain_until = time.monotonic() + chain_s
-    state, study_id = _run_attempt(trial_id, worker)
-    while study_id is not None:
-        chain = time.monotonic() < chain_until and shutdown.requested_for() < 0
-        held = _schedule_next(study_id, keep=1 if chain else 0)
-        if not chain or not held:
-            break
-        state, study_id = _run_attempt(held[0], worker)
-    return state
-
-
-def _run_attempt(trial_id: int, worker: WorkerIdentity) -> tuple[str, int | None]:
-    """Claim and run one trial; the study id comes back when this worker should schedule its next."""
     attempt = services.claim_trial(trial_id, worker)
     if attempt is None:
-        return "not claimed", None
+        return "not claimed"
+    while True:
+        outcome = _run_attempt(attempt)
+        if outcome is None:
+            return "superseded"
+        chain = time.monotonic() < chain_until and shutdown.requested_for() < 0
+        attempt = _finish(attempt.pk, outcome, worker if chain else None)
+        if attempt is None:
+            return outcome.state
+
+
+def _run_attempt(attempt: Attempt) -> Outcome | None:
+    """Start the claimed attempt's job and follow it to its end; None when the attempt was superseded."""
     trial, study = attempt.trial, attempt.trial.study
     try:
         proc, time_limit_s = launch.start_job(study, trial)
     except (ValueError, OSError) as error:
-        _finish(attempt.pk, Outcome(Attempt.State.FAILED, reason=f"the job could not start: {error}"))
-        return Attempt.State.FAILED, study.pk
+        return Outcome(Attempt.State.FAILED, reason=f"the job could not start: {error}")
     try:
         outcome = supervise(proc, attempt.pk, time_limit_s)
     except Superseded:
         proc.kill()
         launch.keep_output(attempt.pk, proc)
-        return "superseded", None
+        return None
     proc.close()
     launch.keep_output(attempt.pk, proc)
-    _finish(attempt.pk, outcome)
-    return outcome.state, study.pk
+    return outcome
 
 
 def supervise(proc: JobProcess, attempt_id: int, time_limit_s: float | None) -> Outcome:
@@ -152,27 +150,21 @@ def _outcome(proc: JobProcess, result: dict, pruned_reason: str) -> Outcome:
     return Outcome(Attempt.State.FAILED, reason=proc.describe_exit())
 
 
-def _finish(attempt_id: int, outcome: Outcome, patience_s: float = 300.0) -> None:
-    """Record the outcome, waiting out a database outage rather than losing a finished trial."""
+def _finish(
+    attempt_id: int, outcome: Outcome, next_for: WorkerIdentity | None, patience_s: float = 300.0
+) -> Attempt | None:
+    """Record the outcome and fill the freed slot (this worker is idle now, so it schedules instead of
+    sending a message for it); with `next_for`, the next trial's attempt comes back already claimed.
+
+    A database outage is waited out rather than losing a finished trial.
+    """
     deadline = time.monotonic() + patience_s
     while True:
         try:
-            services.finish_attempt(attempt_id, outcome, schedule=False)
-            return
+            return services.finish_and_continue(attempt_id, outcome, next_for)
         except DatabaseError:
             if time.monotonic() > deadline:
                 raise
             log.warning("attempt %s: database unavailable, retrying the result", attempt_id)
             close_old_connections()
             time.sleep(1.0)
-
-
-def _schedule_next(study_id: int, keep: int) -> list[int]:
-    """This worker is idle now, so it fills the freed slot itself instead of sending a message to a
-    worker to do it; if that fails, the reconciler schedules every running study each period."""
-    try:
-        return services.schedule_trials(study_id, keep=keep)
-    except DatabaseError:
-        log.warning("study %s: database unavailable; the reconciler will schedule its next trials", study_id)
-        close_old_connections()
-        return []
