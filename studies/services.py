@@ -16,7 +16,7 @@ from datetime import datetime
 from celery import current_app
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from studies.job_catalog import EXTERNAL
@@ -68,6 +68,8 @@ def enqueue_schedule(study: Study) -> None:
 
 def enqueue_run(trial_ids: list[int], queue: str) -> None:
     """Wake a worker per trial; external workers' trials wait in the database for ask (never published)."""
+    if not trial_ids:
+        return
     trial_ids = list(
         Trial.objects.filter(pk__in=trial_ids).exclude(study__job=EXTERNAL).values_list("pk", flat=True)
     )
@@ -208,15 +210,19 @@ def optimizer_inputs(study: Study) -> tuple[list[tuple[dict, float | None]], lis
     Complete trials give their value, failed ones None (the optimizer treats them as bad); pruned
     trials give their last reported value, which is pessimistic for them at their rung.
     """
+    return _split_history(
+        study.trials.exclude(state=Trial.State.CANCELLED).values_list("params", "state", "value")
+    )
+
+
+def _split_history(rows) -> tuple[list[tuple[dict, float | None]], list[dict]]:
     history, pending = [], []
-    for params, state, value in study.trials.exclude(state=Trial.State.CANCELLED).values_list(
-        "params", "state", "value"
-    ):
+    for params, state, value in rows:
         if state in (Trial.State.QUEUED, Trial.State.RUNNING):
             pending.append(params)
         elif state == Trial.State.FAILED:
             history.append((params, None))
-        else:
+        elif state != Trial.State.CANCELLED:
             history.append((params, value))
     return history, pending
 
@@ -228,9 +234,7 @@ def schedule_trials(study_id: int, *, keep: int = 0) -> list[int]:
     first, the reconciler publishes them).
     """
     with transaction.atomic():
-        study = (
-            Study.objects.select_for_update(of=("self",)).select_related("space").filter(pk=study_id).first()
-        )
+        study = Study.objects.select_for_update().filter(pk=study_id).first()
         if study is None:
             return []
         return [trial.pk for trial in _fill_slots(study, keep)]
@@ -240,19 +244,17 @@ def _fill_slots(study: Study, keep: int) -> list[Trial]:
     """The new trials of a study whose row the caller has locked; all but the first `keep` published."""
     if study.state != Study.State.RUNNING:
         return []
-    counts = study.trials.aggregate(
-        total=Count("pk"),
-        active=Count("pk", filter=Q(state__in=[Trial.State.QUEUED, Trial.State.RUNNING])),
-    )
-    free = min(study.max_parallel - counts["active"], study.max_trials - counts["total"])
+    rows = list(study.trials.values_list("params", "state", "value"))  # one read: counts and history
+    history, pending = _split_history(rows)
+    total, active = len(rows), len(pending)
+    free = min(study.max_parallel - active, study.max_trials - total)
     if free <= 0:
-        if counts["total"] >= study.max_trials and counts["active"] == 0:
+        if total >= study.max_trials and active == 0:
             study.set_state(Study.State.COMPLETED, f"all {study.max_trials} trials finished")
         return []
-    history, pending = optimizer_inputs(study)
     optimizer = get_optimizer(
         study.optimizer,
-        study.space.spec(),
+        SearchSpace(pk=study.space_id).spec(),  # the parameters are all it needs, not the space's row
         direction=study.direction,
         seed=study.seed,
         **study.optimizer_settings,
@@ -260,12 +262,12 @@ def _fill_slots(study: Study, keep: int) -> list[Trial]:
     try:
         suggestions = optimizer.suggest_with_info(history=history, pending=pending, n=free)
     except SearchExhausted as exhausted:
-        if counts["active"] == 0:
+        if active == 0:
             study.set_state(Study.State.COMPLETED, f"search space exhausted: {exhausted}")
         return []
     now = timezone.now()
     trials = Trial.objects.bulk_create(
-        Trial(study=study, number=counts["total"] + i, params=params, suggestion=info, enqueued=now)
+        Trial(study=study, number=total + i, params=params, suggestion=info, enqueued=now)
         for i, (params, info) in enumerate(suggestions, start=1)
     )
     enqueue_run([t.pk for t in trials[keep:]], study.queue)
