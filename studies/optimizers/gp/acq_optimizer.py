@@ -75,9 +75,17 @@ class AcquisitionMaximizer:
         return None
 
     def _distinct_best(self, X: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
-        _, first = np.unique(np.round(X, 9), axis=0, return_index=True)
-        order = first[np.argsort(-values[first], kind="stable")]
-        return X[order[:k]]
+        keys = np.round(X, 9)
+        chosen: list[int] = []
+        seen: set[bytes] = set()
+        for i in np.argsort(-values, kind="stable"):
+            key = keys[i].tobytes()
+            if key not in seen:
+                seen.add(key)
+                chosen.append(i)
+                if len(chosen) == k:
+                    break
+        return X[chosen]
 
     def _local_search(self, X: np.ndarray) -> np.ndarray:
         X = self._continuous(X)
