@@ -45,8 +45,8 @@ class AcquisitionMaximizer:
 
     def candidates(self, centres: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         d = len(self.space)
-        # screening costs O(n^2) per candidate: halve it once the history is long
-        n_sobol = N_SOBOL if self.n_observations <= 300 else N_SOBOL // 2
+        # screening costs O(n^2) per candidate: halve it past the 64 observations that get a full fit
+        n_sobol = N_SOBOL if self.n_observations <= 64 else N_SOBOL // 2
         sobol = qmc.Sobol(d, scramble=True, rng=rng).random_base2(int(np.log2(n_sobol)))
         parts = [sobol]
         for centre in centres[:N_PERTURB_CENTRES]:
