@@ -154,20 +154,21 @@ def print_report(results: list[dict]) -> None:
     print(
         "| pruner | best validation error, median [quartiles] | epochs to within 1 % of no pruning's best, "
         "median [quartiles] | share of budget | vs no pruning's epochs | seeds at most 40 % of budget | "
-        "seeds at most 40 % of no pruning's epochs | full trainings | trials |"
+        "seeds at most 40 % of no pruning's epochs | seeds never within 1 % | full trainings | trials |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for method in per_seed[0]:
         column = {key: [seed[method][key] for seed in per_seed] for key in per_seed[0][method]}
         b1, best, b3 = quartiles(column["best"])
         e1, reached, e3 = quartiles(column["epochs"])
         within_budget = sum(share <= TARGET_SHARE for share in column["share"])
         within_none = sum(ratio <= TARGET_SHARE for ratio in column["vs_none"])
+        never = sum(not math.isfinite(epochs) for epochs in column["epochs"])
         print(
             f"| {method} | {best:.4f} [{b1:.4f}, {b3:.4f}] | {_num(reached)} [{_num(e1)}, {_num(e3)}] | "
             f"{_pct(statistics.median(column['share']))} | {_pct(statistics.median(column['vs_none']))} | "
-            f"{within_budget} of {n} | {within_none} of {n} | {statistics.median(column['full']):g} | "
-            f"{statistics.median(column['trials']):g} |"
+            f"{within_budget} of {n} | {within_none} of {n} | {never} | "
+            f"{statistics.median(column['full']):g} | {statistics.median(column['trials']):g} |"
         )
     print("\nper seed: best / epochs to within 1 % of no pruning's best, for " + ", ".join(per_seed[0]))
     for result in sorted(results, key=lambda r: r["seed"]):
