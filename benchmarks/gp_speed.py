@@ -4,10 +4,11 @@ Histories are random points of a problem's space with the problem's values. As i
 history grows by one trial before each timed suggestion, so GPSampler warm-starts its kernel fit from
 the previous ask as it does in use (hpoweb is stateless and refits). The two are timed alternately on
 the same histories, so a change of load hits both; each figure is the median of `--repeats` timed
-suggestions after one untimed warm-up (imports, caches). Both run on one thread: torch and BLAS are
-limited to one for the whole process (GPSampler limits torch to one inside its fit and acquisition
-search anyway; hpoweb limits its BLAS). hpoweb alone continues to larger histories to show how the cost
-grows past 1,000 trials.
+suggestions after one untimed warm-up (imports, caches). Both run on one thread: every thread pool of
+the process (torch's OpenMP, numpy's and scipy's OpenBLAS) is limited to one. GPSampler limits only
+torch, and only inside its fit and acquisition search; the other pools' spare threads spin-wait, and
+on a loaded machine that made its times swing up to 9x from run to run (and slowed hpoweb, in the same
+process, 2x). hpoweb alone continues to larger histories to show how the cost grows past 1,000 trials.
 
     python benchmarks/gp_speed.py [--repeats 9] [--large 1000,2000,5000]
 """
@@ -110,7 +111,7 @@ def main() -> None:
     from threadpoolctl import threadpool_limits
 
     torch.set_num_threads(1)
-    threadpool_limits(1)
+    threadpool_limits(1)  # after the imports: it limits the libraries loaded so far
     print("$ python benchmarks/gp_speed.py " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
     now = datetime.datetime.now(datetime.UTC)
     print(f"# {now:%Y-%m-%d %H:%M} UTC, load average {os.getloadavg()[0]:.1f}")
