@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 import numpy as np
@@ -37,7 +38,7 @@ def _blas_controller() -> ThreadpoolController:
     return ThreadpoolController()
 
 
-def single_threaded_blas():
+def single_threaded_blas() -> AbstractContextManager[Any]:
     """Our matrices are small (n <= a few thousand): threaded BLAS only adds overhead and, on a busy
     machine, spin-waits that were measured to make a suggestion 5-20x slower."""
     return _blas_controller().limit(limits=1, user_api="blas")
