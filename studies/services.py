@@ -211,7 +211,9 @@ def optimizer_inputs(study: Study) -> tuple[list[tuple[dict, float | None]], lis
     trials give their last reported value, which is pessimistic for them at their rung.
     """
     return _split_history(
-        study.trials.exclude(state=Trial.State.CANCELLED).values_list("params", "state", "value")
+        study.trials.exclude(state=Trial.State.CANCELLED)
+        .order_by("number")
+        .values_list("params", "state", "value")
     )
 
 
@@ -244,7 +246,7 @@ def _fill_slots(study: Study, keep: int) -> list[Trial]:
     """The new trials of a study whose row the caller has locked; all but the first `keep` published."""
     if study.state != Study.State.RUNNING:
         return []
-    rows = list(study.trials.values_list("params", "state", "value"))  # one read: counts and history
+    rows = list(study.trials.order_by("number").values_list("params", "state", "value"))  # counts, history
     history, pending = _split_history(rows)
     total, active = len(rows), len(pending)
     free = min(study.max_parallel - active, study.max_trials - total)
@@ -319,7 +321,9 @@ def _start_attempt(trial: Trial, worker: WorkerIdentity, now: datetime) -> Attem
 def _fenced_trial(attempt_id: int) -> Trial | None:
     """The trial, locked, if `attempt_id` is still the attempt allowed to write.
 
-    No `of`: the study row is locked too, so `finish_and_continue` schedules under the study's lock.
+    No `of`: the study row is locked too. A finish decides on the study's state (re-queue a failed
+    attempt only while the study runs, which a concurrent stop after failures must not race), and
+    `finish_and_continue` schedules under the same lock.
     """
     return (
         Trial.objects.select_for_update()
