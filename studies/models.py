@@ -320,6 +320,11 @@ class Trial(models.Model):
         """The learning curve of the attempt that counts."""
         return list(self.metrics.filter(attempt_id=self.attempt_id).values_list("step", "value"))
 
+    def attempts_with_log_flag(self) -> models.QuerySet:
+        """Its attempts, each with `has_log` (a command job's kept output), without loading the logs."""
+        kept = AttemptLog.objects.filter(attempt=models.OuterRef("pk"))
+        return self.attempts.annotate(has_log=models.Exists(kept))
+
 
 class Attempt(models.Model):
     """One execution of a trial; its id fences every write the execution makes."""

@@ -145,7 +145,7 @@ def trial_detail(request, study_id, number):
         {
             "study": trial.study,
             "trial": trial,
-            "attempts": trial.attempts.all(),
+            "attempts": trial.attempts_with_log_flag(),
             "can_edit": access.can_edit(request.user, trial.study),
             "curve": figures.curve_figure(list(steps), list(values), trial.study.metric),
             "params": sorted(trial.params.items()),

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 from studies import services
 from studies.attempt_logs import save_attempt_log
 from studies.jobs.builtins import SPACES
-from studies.models import ApiToken, CommandJob, Study
+from studies.models import ApiToken, Attempt, CommandJob, Study
 from tests.test_views import _form
 
 pytestmark = pytest.mark.django_db
@@ -98,6 +98,25 @@ def test_the_trial_page_shows_the_log_tail_escaped_and_members_download_the_log(
     assert download.content.decode().startswith("epoch 1\n")
     client.force_login(cast["stranger"])
     assert client.get(url).status_code == 404
+
+
+def test_every_attempt_with_a_log_links_it_on_the_trial_page(client, cast, make_study, train_job):
+    study = make_study(job="command:train", space=SPACES["branin"], max_parallel=1, max_retries=1)
+    services.start_study(study)
+    [trial_id] = services.schedule_trials(study.pk)
+    worker = services.WorkerIdentity.current("w")
+    first = services.claim_trial(trial_id, worker)
+    save_attempt_log(first.pk, "Traceback: out of memory\n", 25, 0)
+    failed = services.Outcome(Attempt.State.FAILED, reason="exit code 1")
+    services.finish_attempt(first.pk, failed, schedule=False)
+    second = services.claim_trial(trial_id, worker)
+    client.force_login(cast["viewer"])
+
+    page = client.get(first.trial.get_absolute_url()).content.decode()
+    number = first.trial.number
+    links = [reverse("attempt-log", args=[study.pk, number, a.number]) for a in (first, second)]
+    assert links[0] in page and links[1] not in page  # the retry has printed nothing yet
+    assert client.get(links[0]).content.decode() == "Traceback: out of memory\n"
 
 
 def test_the_admin_rejects_a_command_job_whose_argv_is_not_a_list_of_strings(client, cast):
