@@ -16,29 +16,19 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import statistics
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from scratch_django import setup_scratch_django
 
 
 def _setup_django(data_dir: str) -> None:
-    os.environ["HPOWEB_DATA_DIR"] = data_dir
-    os.environ.pop("DATABASE_URL", None)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "hpoweb.settings"
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    setup_scratch_django(data_dir)
     from django.conf import settings
-    from django.core.management import call_command
 
     settings.ALLOWED_HOSTS = ["*"]
-    call_command("migrate", verbosity=0)
 
 
 def _timed(get, repeat: int) -> tuple[float, float, int]:

@@ -16,25 +16,10 @@ import argparse
 import hashlib
 import os
 import statistics
-import sys
 import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _setup_django(data_dir: str) -> None:
-    os.environ["HPOWEB_DATA_DIR"] = data_dir
-    os.environ.pop("DATABASE_URL", None)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "hpoweb.settings"
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+from scratch_django import setup_scratch_django
 
 
 def measure(n_trials: int, steps: int) -> list[tuple]:
@@ -83,7 +68,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=50)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hpoweb-prune-") as data_dir:
-        _setup_django(data_dir)
+        setup_scratch_django(data_dir)
         rows = measure(args.trials, args.steps)
     print(f"$ python benchmarks/prune_speed.py --trials {args.trials} --steps {args.steps}")
     print(f"load {os.getloadavg()[0]:.1f}\n")

@@ -210,14 +210,16 @@ def optimizer_inputs(study: Study) -> tuple[list[tuple[dict, float | None]], lis
     Complete trials give their value, failed ones None (the optimizer treats them as bad); pruned
     trials give their last reported value, which is pessimistic for them at their rung.
     """
-    return _split_history(
-        study.trials.exclude(state=Trial.State.CANCELLED)
-        .order_by("number")
-        .values_list("params", "state", "value")
-    )
+    return _split_history(_trial_rows(study))
+
+
+def _trial_rows(study: Study) -> list[tuple[dict, str, float | None]]:
+    """(params, state, value) of every trial, in number order: the history and the budget's count."""
+    return list(study.trials.order_by("number").values_list("params", "state", "value"))
 
 
 def _split_history(rows) -> tuple[list[tuple[dict, float | None]], list[dict]]:
+    """Cancelled trials are neither history nor pending: they never ran to tell anything."""
     history, pending = [], []
     for params, state, value in rows:
         if state in (Trial.State.QUEUED, Trial.State.RUNNING):
@@ -246,7 +248,7 @@ def _fill_slots(study: Study, keep: int) -> list[Trial]:
     """The new trials of a study whose row the caller has locked; all but the first `keep` published."""
     if study.state != Study.State.RUNNING:
         return []
-    rows = list(study.trials.order_by("number").values_list("params", "state", "value"))  # counts, history
+    rows = _trial_rows(study)
     history, pending = _split_history(rows)
     total, active = len(rows), len(pending)
     free = min(study.max_parallel - active, study.max_trials - total)

@@ -80,12 +80,17 @@ def test_the_grid_never_schedules_a_point_twice_and_the_study_completes_when_exh
     assert study.state == "completed" and "exhausted" in study.state_reason
 
 
-def test_a_finishing_worker_stores_its_result_and_gets_the_next_trial_claimed_in_one_step(make_study):
+def _running_first_trial(make_study):
+    """A running study of 3 trials, one at a time, and a worker's attempt at its first trial."""
     study = make_study(max_trials=3, max_parallel=1)
     study.set_state("running")
     worker = WorkerIdentity.current("chain")
     [trial_id] = services.schedule_trials(study.pk, keep=1)
-    attempt = services.claim_trial(trial_id, worker)
+    return study, worker, services.claim_trial(trial_id, worker)
+
+
+def test_a_finishing_worker_stores_its_result_and_gets_the_next_trial_claimed_in_one_step(make_study):
+    study, worker, attempt = _running_first_trial(make_study)
     for number in (2, 3):
         attempt = services.finish_and_continue(attempt.pk, Outcome("complete", value=float(number)), worker)
         trial = Trial.objects.get(pk=attempt.trial_id)
@@ -99,11 +104,7 @@ def test_a_finishing_worker_stores_its_result_and_gets_the_next_trial_claimed_in
 
 
 def test_an_optimizer_that_fails_while_scheduling_loses_no_result(make_study):
-    study = make_study(max_trials=3, max_parallel=1)
-    study.set_state("running")
-    worker = WorkerIdentity.current("chain")
-    [trial_id] = services.schedule_trials(study.pk, keep=1)
-    attempt = services.claim_trial(trial_id, worker)
+    study, worker, attempt = _running_first_trial(make_study)
     type(study).objects.filter(pk=study.pk).update(optimizer_settings={"no_such_setting": 1})
     assert services.finish_and_continue(attempt.pk, Outcome("complete", value=0.5), worker) is None
     [trial] = study.trials.all()

@@ -27,7 +27,7 @@ import subprocess
 import sys
 import threading
 
-from workers.jobproc import JobProcess, _die_with_parent, run_forked
+from workers.jobproc import JobProcess, die_with_parent, run_forked
 
 HOST_LOST = -1  # a job's status when its host died before reporting it
 _ANSWER_S = 60.0  # the host imports numpy before its first answer; a busy machine can take seconds
@@ -148,7 +148,7 @@ def serve() -> None:
     channel = socket.socket(fileno=int(sys.argv[2]))
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, signal.SIG_IGN)  # a terminal's Ctrl-C is for the worker, which then closes us
-    _die_with_parent(int(sys.argv[3]))
+    die_with_parent(int(sys.argv[3]))
     registry()  # built once here: every forked job finds it ready
     if "numpy" in sys.modules:
         import numpy.random  # noqa: F401  (numpy 2 loads it lazily: 13 ms in every job that draws a number)

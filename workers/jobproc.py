@@ -20,7 +20,7 @@ from studies.jobs import run_job
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent(parent: int) -> None:
+def die_with_parent(parent: int) -> None:
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     except OSError:
@@ -48,7 +48,7 @@ def run_forked(job: str, params: dict, settings: dict, messages: int, answers: i
     """In a freshly forked child: run the job, write its result, exit; never returns to the caller."""
     try:
         os.setpgid(0, 0)
-        _die_with_parent(parent)
+        die_with_parent(parent)
         with os.fdopen(messages, "w") as out, os.fdopen(answers, "r") as answers_in:
             try:
                 value = run_job(job, params, settings, _PipeReporter(out, answers_in))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 from pathlib import Path
 
@@ -73,29 +74,16 @@ def test_a_dead_workers_trial_is_reaped_by_a_busy_survivor_even_without_beat(mak
     assert_sound_history(study, branin, fleet, n_trials=3)
 
 
-def test_a_killed_job_process_fails_its_attempt_at_once_with_the_signal_named_and_is_retried(
-    make_study, fleet
+@pytest.mark.parametrize(
+    "victim, reason",
+    [
+        ("job", r".*killed by signal SIGKILL.*"),  # the OOM killer's shape
+        ("host", r"the job host process died, and the job with it"),  # the next attempt gets a new host
+    ],
+)
+def test_a_killed_job_or_job_host_fails_its_attempt_at_once_with_the_reason_named_and_is_retried(
+    victim, reason, make_study, fleet
 ):
-    study = make_study(
-        max_trials=2, max_parallel=1, max_retries=1, job_settings={"steps": 4, "duration_s": 3.0}
-    )
-    worker = fleet.start("w1")
-    services.start_study(study)
-
-    attempt = fleet.running_attempt(study, worker)
-    [job] = fleet.wait_for(lambda: job_processes(fleet.tmp_path, {worker.pid}), 20, "the job to start")
-    os.kill(job, signal.SIGKILL)
-
-    fleet.wait_for_state(study, (Study.State.COMPLETED,), timeout=120)
-    attempt.refresh_from_db()
-    assert attempt.state == Attempt.State.FAILED
-    assert "killed by signal SIGKILL" in attempt.reason
-    assert (attempt.ended - attempt.heartbeat).total_seconds() < TIMINGS["GRACE_S"], "not at once"
-    assert attempt.trial.attempts.count() == 2
-    assert_sound_history(study, branin, fleet, n_trials=2)
-
-
-def test_a_killed_job_host_fails_its_attempt_at_once_and_the_next_attempt_gets_a_new_host(make_study, fleet):
     study = make_study(
         max_trials=2, max_parallel=1, max_retries=1, job_settings={"steps": 4, "duration_s": 3.0}
     )
@@ -106,12 +94,12 @@ def test_a_killed_job_host_fails_its_attempt_at_once_and_the_next_attempt_gets_a
     [job] = fleet.wait_for(lambda: job_processes(fleet.tmp_path, {worker.pid}), 20, "the job to start")
     host = int(Path(f"/proc/{job}/stat").read_text().rsplit(")", 1)[1].split()[1])
     assert host != worker.pid, "the job is forked by the worker's job host"
-    os.kill(host, signal.SIGKILL)
+    os.kill(job if victim == "job" else host, signal.SIGKILL)
 
     fleet.wait_for_state(study, (Study.State.COMPLETED,), timeout=120)
     attempt.refresh_from_db()
     assert attempt.state == Attempt.State.FAILED
-    assert attempt.reason == "the job host process died, and the job with it"
+    assert re.fullmatch(reason, attempt.reason, re.DOTALL), attempt.reason
     assert (attempt.ended - attempt.heartbeat).total_seconds() < TIMINGS["GRACE_S"], "not at once"
     assert attempt.trial.attempts.count() == 2
     assert_sound_history(study, branin, fleet, n_trials=2)

@@ -1,19 +1,15 @@
 """Gaussian-process regression: MAP hyperparameters with priors, Cholesky posterior, gradients.
 
 Targets are standardized (see warping.py) and the prior mean is zero. Hyperparameters, all fitted on a
-log scale: one lengthscale per dimension with a dimension-scaled lognormal prior after Hvarfner et al.
-2024, log l ~ N(ln sqrt(d/6), sqrt3): the median is the RMS distance between two uniform points of the
-unit cube, so it grows as sqrt(d) as theirs does, but e^sqrt2 sqrt6 = 10x shorter. With their median
-(9.2 in 5 dimensions) the fits were nearly linear across the cube, EI followed the trend into corners,
-and Ackley-5 stayed on its plateau on 5 of 10 seeds (median regret 14.5; 5 of 10 held-out seeds 10-19
-too); with this one on 1 of 10 and 0 of 10 held-out (median 2.97 and 3.36). Hartmann6, Rosenbrock4
-and the MLP surrogate improved a little; Branin's median moved within its seed-to-seed spread (1.5e-4
-to 2.2e-4 on seeds 0-9, 4.3e-5 to 1.4e-4 on 10-19; per seed 6e-6 to 3e-3 either way). An output scale
-with a weak prior and a noise variance with a lognormal prior and a floor of 1e-6 (so duplicates and
-deterministic objectives stay well posed).
-The noise prior is centred on 1e-4 (standardized units): a wider one centred on 1e-3 let the GP explain
-the ripples of Ackley as noise and lose its global trend (median regret 8.8 against 4.1 over 4 seeds),
-while data from a really noisy objective still moves the estimate up.
+log scale:
+- one lengthscale per dimension, log l ~ N(ln sqrt(d/6), sqrt3): Hvarfner et al.'s (2024) sqrt(d)
+  scaling, with the median at the RMS distance between two uniform points of the unit cube (10x
+  shorter than theirs). With theirs the fits were nearly linear across the cube and EI followed the
+  trend into corners (Ackley-5 stuck on its plateau on half the seeds; docs/benchmarks.md);
+- an output scale with a weak prior;
+- a noise variance with a lognormal prior centred on 1e-4 and a floor of 1e-6, so duplicates and
+  deterministic objectives stay well posed. A wider prior let the GP explain Ackley's ripples as noise
+  and lose its global trend, while data from a really noisy objective still moves this one up.
 """
 
 from __future__ import annotations
