@@ -46,9 +46,9 @@ def hpoweb_rows(n_trials: int, steps: int, repeat: int) -> tuple[list[tuple], ob
     from django.test import Client
     from django.urls import reverse
 
-    from studies import analysis
     from studies.demo import create_demo_study
-    from studies.plots import PLOTS
+    from studies.plots import analysis
+    from studies.plots.data import PLOTS
 
     user = get_user_model().objects.create_superuser("bench", "bench@example.com", "bench")
     start = time.perf_counter()

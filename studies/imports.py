@@ -32,6 +32,7 @@ from studies.optimizers.pruners import get_pruner
 from studies.services import audit, create_study, start_study
 
 BATCH = 1000
+MAX_UPLOAD = 200 * 1024 * 1024  # bytes of an exported study, on the page and through the API
 _ACTIVE_TRIAL = (Trial.State.QUEUED, Trial.State.RUNNING)
 
 

@@ -226,7 +226,7 @@ class Study(models.Model):
         return reverse("study-detail", args=[self.pk])
 
     @property
-    def is_active(self) -> bool:
+    def is_running(self) -> bool:
         return self.state == self.State.RUNNING
 
     def set_state(self, state: str, reason: str = "", only_from: tuple[str, ...] | None = None) -> bool:
@@ -241,7 +241,7 @@ class Study(models.Model):
 
 
 class TrialQuerySet(models.QuerySet):
-    def active(self) -> TrialQuerySet:
+    def queued_or_running(self) -> TrialQuerySet:
         return self.filter(state__in=[Trial.State.QUEUED, Trial.State.RUNNING])
 
     def completed(self) -> TrialQuerySet:

@@ -17,8 +17,7 @@ from django.utils.safestring import mark_safe
 
 from studies import exports
 from studies.models import Study
-from studies.plot_views import PlotQuery
-from studies.plots import PLOTS
+from studies.plots.data import PLOTS, PlotQuery
 from studies.services import audit
 
 REPORT_PLOTS = ("history", "parallel", "slice", "edf", "curves", "importance")

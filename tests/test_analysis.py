@@ -1,4 +1,4 @@
-"""Stored analysis: computed by `studies.analysis` (a worker's job), read by the study page."""
+"""Stored analysis: computed by `studies.plots.analysis` (a worker's job), read by the study page."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from studies import analysis, services
+from studies import services
 from studies.models import StudyAnalysis
+from studies.plots import analysis
 from studies.services import Outcome, WorkerIdentity
 
 pytestmark = pytest.mark.django_db

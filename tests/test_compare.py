@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from studies import analysis
-from studies.compare import best_curves_figure, summary_rows
 from studies.demo import create_demo_study
+from studies.plots import analysis
+from studies.plots.compare import best_curves_figure, summary_rows
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from studies import analysis_figures, figures
+from studies.plots import analysis_figures, figures
 
 
 def _history(n: int, states=None) -> dict:

@@ -9,9 +9,9 @@ import io
 import pytest
 from django.urls import reverse
 
-from studies import analysis
 from studies.demo import create_demo_study
-from studies.plots import PLOTS
+from studies.plots import analysis
+from studies.plots.data import PLOTS
 
 pytestmark = pytest.mark.django_db
 

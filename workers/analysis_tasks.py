@@ -1,10 +1,10 @@
-"""The analysis task: ids in, `studies.analysis` does the work (GP fits never run in a request)."""
+"""The analysis task: ids in, `studies.plots.analysis` does the work (GP fits never run in a request)."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from studies import analysis
+from studies.plots import analysis
 
 
 @shared_task(name="workers.analyze_study", acks_late=True, ignore_result=True, soft_time_limit=600)

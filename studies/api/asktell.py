@@ -13,8 +13,6 @@ from __future__ import annotations
 import math
 
 from django.conf import settings
-from django.http import Http404
-from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import api_view
@@ -22,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from studies import access, external
-from studies.models import Attempt, Trial
+from studies.models import Attempt
 from studies.services import Outcome, WorkerIdentity
 
 
@@ -78,15 +76,6 @@ class TellSerializer(AttemptSerializer):
         return Outcome(data["state"], reason=data["error"] or default)
 
 
-def _trial(request: Request, trial_id: int) -> Trial:
-    """The trial, if the user may change its study (through `access`, like every route)."""
-    study_id = Trial.objects.filter(pk=trial_id).values_list("study_id", flat=True).first()
-    if study_id is None:
-        raise Http404("No such trial.")
-    study = access.study_for_user(request.user, study_id, edit=True)
-    return study.trials.select_related("study").get(pk=trial_id)
-
-
 def _conflict(error: external.Conflict) -> Response:
     return Response({"error": str(error)}, status=409)
 
@@ -111,7 +100,7 @@ def ask(request: Request, study_id: int) -> Response:
 @extend_schema(request=ReportSerializer, responses={200: None, 409: None})
 @api_view(["POST"])
 def report(request: Request, trial_id: int) -> Response:
-    trial = _trial(request, trial_id)
+    trial = access.trial_by_id_for_user(request.user, trial_id, edit=True)
     body = ReportSerializer(data=request.data)
     body.is_valid(raise_exception=True)
     data = body.validated_data
@@ -125,7 +114,7 @@ def report(request: Request, trial_id: int) -> Response:
 @extend_schema(request=AttemptSerializer, responses={200: None, 409: None})
 @api_view(["POST"])
 def heartbeat(request: Request, trial_id: int) -> Response:
-    trial = _trial(request, trial_id)
+    trial = access.trial_by_id_for_user(request.user, trial_id, edit=True)
     body = AttemptSerializer(data=request.data)
     body.is_valid(raise_exception=True)
     try:
@@ -138,7 +127,7 @@ def heartbeat(request: Request, trial_id: int) -> Response:
 @extend_schema(request=TellSerializer, responses={200: None, 409: None})
 @api_view(["POST"])
 def tell(request: Request, trial_id: int) -> Response:
-    trial = _trial(request, trial_id)
+    trial = access.trial_by_id_for_user(request.user, trial_id, edit=True)
     body = TellSerializer(data=request.data)
     body.is_valid(raise_exception=True)
     try:
@@ -147,10 +136,3 @@ def tell(request: Request, trial_id: int) -> Response:
         return _conflict(error)
     return Response({"ok": True})
 
-
-urlpatterns = [
-    path("studies/<int:study_id>/ask/", ask, name="api-ask"),
-    path("trials/<int:trial_id>/report/", report, name="api-report"),
-    path("trials/<int:trial_id>/heartbeat/", heartbeat, name="api-heartbeat"),
-    path("trials/<int:trial_id>/tell/", tell, name="api-tell"),
-]

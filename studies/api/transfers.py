@@ -14,7 +14,6 @@ from studies import access, imports
 from studies.api.serializers import StudySerializer, study_body
 from studies.models import Study
 from studies.optimizers import SearchSpace
-from studies.transfer_forms import MAX_UPLOAD
 
 
 def _editable_project(user, name: str | None):
@@ -37,8 +36,8 @@ def _editable_project(user, name: str | None):
 def study_import(request: Request) -> Response:
     """The body is a study exported by `/api/studies/{id}/export.json` (of this or another instance)."""
     project = _editable_project(request.user, request.query_params.get("project"))
-    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_UPLOAD:
-        raise ValidationError({"document": f"larger than {MAX_UPLOAD // 2**20} MiB"})
+    if int(request.META.get("CONTENT_LENGTH") or 0) > imports.MAX_UPLOAD:
+        raise ValidationError({"document": f"larger than {imports.MAX_UPLOAD // 2**20} MiB"})
     try:
         # Read from the stream: `request.body` would refuse anything over DATA_UPLOAD_MAX_MEMORY_SIZE.
         document = imports.read_document(request.read())

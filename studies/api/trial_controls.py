@@ -9,7 +9,6 @@ A control that does not apply to the trial's state answers 409 and changes nothi
 
 from __future__ import annotations
 
-from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import api_view
@@ -58,23 +57,12 @@ def trial_detail(request: Request, trial_id: int) -> Response:
     return Response(_detail(access.trial_by_id_for_user(request.user, trial_id).pk))
 
 
-def _control(action: str, fn):
-    @extend_schema(
-        request=None, responses={200: TrialDetailSerializer, 409: None}, operation_id=f"trial_{action}"
-    )
-    @api_view(["POST"])
-    def view(request: Request, trial_id: int) -> Response:
-        trial = access.trial_by_id_for_user(request.user, trial_id, edit=True)
-        if not fn(trial):
-            return Response({"error": f"cannot {action} a trial that is {trial.state}"}, status=409)
-        services.audit(request.user, f"trial-{action}", trial.study, f"trial {trial.number}")
-        return Response(_detail(trial.pk))
+@extend_schema(request=None, responses={200: TrialDetailSerializer, 409: None})
+@api_view(["POST"])
+def trial_control(request: Request, trial_id: int, action: str) -> Response:
+    """One of `services.TRIAL_CONTROLS`, named by the route."""
+    trial = access.trial_by_id_for_user(request.user, trial_id, edit=True)
+    if not services.control_trial(action, trial, request.user):
+        return Response({"error": f"cannot {action} a trial that is {trial.state}"}, status=409)
+    return Response(_detail(trial.pk))
 
-    return view
-
-
-urlpatterns = [
-    path("trials/<int:trial_id>/", trial_detail, name="api-trial"),
-    path("trials/<int:trial_id>/cancel/", _control("cancel", services.cancel_trial), name="api-trial-cancel"),
-    path("trials/<int:trial_id>/retry/", _control("retry", services.retry_trial), name="api-trial-retry"),
-]

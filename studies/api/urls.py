@@ -1,23 +1,45 @@
-from django.urls import include, path, re_path
+"""Every route of the JSON API. Study and trial controls are listed by name: no route takes any slug."""
 
-from studies.api import exports, transfers, views
+from __future__ import annotations
+
+from django.urls import path, re_path
+
+from studies.api import asktell, exports, transfers, trial_controls, views
+
+STUDY = "studies/<int:study_id>/"
+TRIAL = "trials/<int:trial_id>/"
+
+
+def _study_control(action: str):
+    return path(STUDY + f"{action}/", views.study_control, {"action": action}, name=f"api-study-{action}")
+
+
+def _trial_control(action: str):
+    view = trial_controls.trial_control
+    return path(TRIAL + f"{action}/", view, {"action": action}, name=f"api-trial-{action}")
+
 
 urlpatterns = [
-    path("", include("studies.api.asktell")),
-    path("", include("studies.api.trial_controls")),
     path("studies/", views.StudyListCreate.as_view(), name="api-studies"),
-    path("studies/<int:study_id>/", views.StudyDetail.as_view(), name="api-study"),
-    path("studies/<int:study_id>/trials/", views.TrialList.as_view(), name="api-trials"),
-    path("studies/<int:study_id>/start/", views.study_start, name="api-study-start"),
-    path("studies/<int:study_id>/resume/", views.study_resume, name="api-study-resume"),
-    path("studies/<int:study_id>/pause/", views.study_pause, name="api-study-pause"),
-    path("studies/<int:study_id>/cancel/", views.study_cancel, name="api-study-cancel"),
+    path("studies/import/", transfers.study_import, name="api-study-import"),
+    path(STUDY, views.StudyDetail.as_view(), name="api-study"),
+    path(STUDY + "trials/", views.TrialList.as_view(), name="api-trials"),
+    _study_control("start"),
+    _study_control("resume"),
+    _study_control("pause"),
+    _study_control("cancel"),
     re_path(
         r"^studies/(?P<study_id>\d+)/export\.(?P<kind>csv|json)$",
         exports.study_export,
         name="api-study-export",
     ),
-    path("studies/<int:study_id>/export/", exports.study_export, name="api-study-export-negotiated"),
-    path("studies/import/", transfers.study_import, name="api-study-import"),
-    path("studies/<int:study_id>/warm-start/", transfers.study_warm_start, name="api-study-warm-start"),
+    path(STUDY + "export/", exports.study_export, name="api-study-export-negotiated"),
+    path(STUDY + "warm-start/", transfers.study_warm_start, name="api-study-warm-start"),
+    path(STUDY + "ask/", asktell.ask, name="api-ask"),
+    path(TRIAL, trial_controls.trial_detail, name="api-trial"),
+    _trial_control("cancel"),
+    _trial_control("retry"),
+    path(TRIAL + "report/", asktell.report, name="api-report"),
+    path(TRIAL + "heartbeat/", asktell.heartbeat, name="api-heartbeat"),
+    path(TRIAL + "tell/", asktell.tell, name="api-tell"),
 ]

@@ -17,9 +17,7 @@ class StudyListCreate(generics.ListCreateAPIView):
     serializer_class = StudySerializer
 
     def get_queryset(self):
-        return (
-access.visible_studies(self.request.user).with_summary().order_by("pk")
-        )
+        return access.visible_studies(self.request.user).with_summary().order_by("pk")
 
     @extend_schema(request=StudyCreateSerializer, responses={201: StudySerializer})
     def post(self, request: Request, *args, **kwargs) -> Response:
@@ -50,20 +48,11 @@ class TrialList(generics.ListAPIView):
         return access.study_for_user(self.request.user, self.kwargs["study_id"]).trials.order_by("number")
 
 
-def _control(action: str, fn):
-    @extend_schema(request=None, responses={200: StudySerializer, 409: None}, operation_id=f"study_{action}")
-    @api_view(["POST"])
-    def view(request: Request, study_id: int) -> Response:
-        study = access.study_for_user(request.user, study_id, edit=True)
-        if not fn(study):
-            return Response({"error": f"cannot {action} a study that is {study.state}"}, status=409)
-        services.audit(request.user, action, study)
-        return Response(study_body(study))
-
-    return view
-
-
-study_start = _control("start", services.start_study)
-study_resume = _control("resume", services.start_study)
-study_pause = _control("pause", services.pause_study)
-study_cancel = _control("cancel", services.cancel_study)
+@extend_schema(request=None, responses={200: StudySerializer, 409: None})
+@api_view(["POST"])
+def study_control(request: Request, study_id: int, action: str) -> Response:
+    """One of `services.STUDY_CONTROLS`, named by the route."""
+    study = access.study_for_user(request.user, study_id, edit=True)
+    if not services.control_study(action, study, request.user):
+        return Response({"error": f"cannot {action} a study that is {study.state}"}, status=409)
+    return Response(study_body(study))

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from studies import analysis
 from studies.models import Study
+from studies.plots import analysis
 
 
 class Command(BaseCommand):

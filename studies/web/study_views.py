@@ -11,10 +11,11 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from studies import access, compare, figures, services, suggestion_display
-from studies.forms import ParameterFormSet, StudyForm
+from studies import access, services
 from studies.jobs import registry as job_registry
 from studies.models import Trial
+from studies.plots import compare, figures, suggestion
+from studies.web.forms import ParameterFormSet, StudyForm
 
 PAGE_SIZE = 50
 
@@ -112,22 +113,11 @@ def study_leaderboard(request, study_id):
     return render(request, "studies/_leaderboard.html", _leaderboard(request, study))
 
 
-_ACTIONS = {
-    "start": services.start_study,
-    "resume": services.start_study,
-    "pause": services.pause_study,
-    "cancel": services.cancel_study,
-}
-
-
 @login_required
 @require_POST
 def study_action(request, study_id, action):
     study = access.study_for_user(request.user, study_id, edit=True)
-    if action not in _ACTIONS:
-        raise Http404("Unknown action.")
-    if _ACTIONS[action](study):
-        services.audit(request.user, action, study)
+    if services.control_study(action, study, request.user):
         messages.success(request, f"{study.name}: {action} done.")
     else:
         messages.error(request, f"{study.name} cannot {action} while it is {study.state}.")
@@ -149,24 +139,29 @@ def trial_detail(request, study_id, number):
             "can_edit": access.can_edit(request.user, trial.study),
             "curve": figures.curve_figure(list(steps), list(values), trial.study.metric),
             "params": sorted(trial.params.items()),
-            "why": suggestion_display.explain(info, study.direction, trial.value, study.optimizer),
-            "prediction": suggestion_display.prediction_figure(info, trial.value, study.metric),
+            "why": suggestion.explain(info, study.direction, trial.value, study.optimizer),
+            "prediction": suggestion.prediction_figure(info, trial.value, study.metric),
         },
     )
-
-
-_TRIAL_ACTIONS = {"cancel": services.cancel_trial, "retry": services.retry_trial}
 
 
 @login_required
 @require_POST
 def trial_action(request, study_id, number, action):
     trial = access.trial_for_user(request.user, study_id, number, edit=True)
-    if action not in _TRIAL_ACTIONS:
-        raise Http404("Unknown action.")
-    if _TRIAL_ACTIONS[action](trial):
-        services.audit(request.user, f"trial-{action}", trial.study, f"trial {trial.number}")
+    if services.control_trial(action, trial, request.user):
         messages.success(request, f"Trial {trial.number}: {action} done.")
     else:
         messages.error(request, f"Trial {trial.number} cannot {action} while it is {trial.state}.")
     return redirect(trial)
+
+
+@login_required
+def study_delete(request, study_id):
+    """GET asks for confirmation (no script needed), POST deletes."""
+    study = access.study_for_user(request.user, study_id, edit=True)
+    if request.method != "POST":
+        return render(request, "transfer/delete.html", {"study": study, "n_trials": study.trials.count()})
+    services.delete_study(request.user, study)
+    messages.success(request, f"Study {study.name} deleted.")
+    return redirect("study-list")

@@ -1,6 +1,6 @@
-"""Workflows over several rows: scheduling trials, claiming, fenced writes, finishing attempts.
+"""A trial's life: scheduling, claiming, fenced writes, finishing attempts, reaping and reconciling.
 
-The database decides (RELIABILITY.md): the broker only wakes workers, so every function here is safe
+The database decides; the broker only wakes workers, so every function here is safe
 to call twice, and each publishes its messages only after its transaction commits.
 """
 
@@ -22,7 +22,6 @@ from django.utils import timezone
 from studies.job_catalog import EXTERNAL
 from studies.models import (
     Attempt,
-    AuditEvent,
     SearchSpace,
     Study,
     StudyAnalysis,
@@ -82,7 +81,7 @@ def enqueue_run(trial_ids: list[int], queue: str) -> None:
 
 
 def enqueue_analysis(study: Study) -> None:
-    """Ask a worker to refresh the study's analysis (studies.analysis), at most once per window.
+    """Ask a worker to refresh the study's analysis (studies.plots.analysis), at most once per window.
 
     The first result of a window wins a conditional update and sends the task with a countdown of
     one window, so the analysis that runs covers every result of that window, the last one too. The
@@ -103,102 +102,14 @@ def enqueue_analysis(study: Study) -> None:
         )
 
 
-# --- study controls ------------------------------------------------------------------------------
-
-STUDY_FIELDS = ("name", "project", *Study.SETTINGS)
-
-
-def create_study(owner, space_spec: dict, fields: dict, *, start: bool = False) -> Study:
-    """Store a validated study and its space; start it at once when asked."""
-    values = {k: v for k, v in fields.items() if k in STUDY_FIELDS and v is not None}
-    with transaction.atomic():
-        study = Study.objects.create(owner=owner, space=SearchSpace.create_from_dict(space_spec), **values)
-        audit(owner, "create", study)
-        if start:
-            start_study(study)
-    return study
-
-
-def audit(user, action: str, study: Study | None = None, detail: str = "") -> None:
-    AuditEvent.objects.create(
-        user=user if getattr(user, "pk", None) else None, action=action, study=study, detail=detail
-    )
-
-
-def start_study(study: Study) -> bool:
-    """Start a draft or paused study (resume); queued trials are published again."""
-    with transaction.atomic():
-        if not study.set_state(Study.State.RUNNING, only_from=(Study.State.DRAFT, Study.State.PAUSED)):
-            return False
-        queued = list(study.trials.filter(state=Trial.State.QUEUED).values_list("pk", flat=True))
-        Trial.objects.filter(pk__in=queued).update(enqueued=timezone.now())
-        enqueue_run(queued, study.queue)
-        enqueue_schedule(study)
-    return True
-
-
-def pause_study(study: Study) -> bool:
-    """No new trials start; running ones finish."""
-    return study.set_state(Study.State.PAUSED, "paused by a user", only_from=(Study.State.RUNNING,))
-
-
-def cancel_study(study: Study, reason: str = "cancelled by a user") -> bool:
-    """Stop everything: queued trials are cancelled, running jobs are stopped at their next heartbeat."""
-    with transaction.atomic():
-        active = (Study.State.DRAFT, Study.State.RUNNING, Study.State.PAUSED)
-        if not study.set_state(Study.State.CANCELLED, reason, only_from=active):
-            return False
-        _cancel_trials(study.trials.active(), reason)
-    return True
-
-
-def delete_study(user, study: Study) -> None:
-    """Delete a study with its trials; the audit event keeps its name, since the row goes."""
-    with transaction.atomic():
-        cancel_study(study, "study deleted")
-        audit(user, "delete", study, f"study {study.name!r} (id {study.pk}, project {study.project.name})")
-        space = study.space
-        study.delete()
-        space.delete()
-
-
-def _cancel_trials(trials, reason: str) -> None:
+def cancel_trials(trials, reason: str) -> None:
+    """Cancel `trials` and their running attempts (a running job stops at its next heartbeat)."""
     now = db_now()
     ids = list(trials.values_list("pk", flat=True))
     Attempt.objects.filter(trial_id__in=ids, state=Attempt.State.RUNNING).update(
         state=Attempt.State.CANCELLED, ended=now, reason=reason
     )
     Trial.objects.filter(pk__in=ids).update(state=Trial.State.CANCELLED, finished=now, error=reason)
-
-
-def cancel_trial(trial: Trial, reason: str = "cancelled by a user") -> bool:
-    with transaction.atomic():
-        trials = Trial.objects.filter(pk=trial.pk).active()
-        if not trials.exists():
-            return False
-        _cancel_trials(trials, reason)
-        enqueue_schedule(trial.study)
-    return True
-
-
-def retry_trial(trial: Trial) -> bool:
-    """Run a finished (failed, cancelled, pruned) trial again with the same params, as a new attempt.
-
-    A completed or failed study is reopened for it (a completed one has spent its budget, so only
-    this trial runs; a failed one goes on like a resumed study); a cancelled study refuses.
-    """
-    with transaction.atomic():
-        study = trial.study
-        if study.state == Study.State.CANCELLED:
-            return False
-        won = Trial.objects.filter(
-            pk=trial.pk, state__in=[Trial.State.FAILED, Trial.State.CANCELLED, Trial.State.PRUNED]
-        ).update(state=Trial.State.QUEUED, value=None, error="", finished=None, enqueued=timezone.now())
-        if won:
-            if study.state in (Study.State.COMPLETED, Study.State.FAILED):
-                study.set_state(Study.State.RUNNING, f"reopened to retry trial {trial.number}")
-            enqueue_run([trial.pk], study.queue)
-    return bool(won)
 
 
 # --- scheduling (rule 6: serialised ask) -----------------------------------------------------------
@@ -516,7 +427,7 @@ def _stop_after_failures(study: Study) -> None:
     if len(recent) == limit and all(s == Trial.State.FAILED for s in recent):
         reason = f"stopped: the last {limit} trials failed in a row (see their errors)"
         if study.set_state(Study.State.FAILED, reason, only_from=(Study.State.RUNNING,)):
-            _cancel_trials(study.trials.filter(state=Trial.State.QUEUED), "study stopped: " + reason)
+            cancel_trials(study.trials.filter(state=Trial.State.QUEUED), "study stopped: " + reason)
 
 
 # --- recovery (rules 4 and 5) ----------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Figures of what a worker computed (`studies.analysis`): importance, GP posterior slices, contour.
+"""Figures of what a worker computed (`studies.plots.analysis`): importance, GP posterior slices, contour.
 
 Each takes `plots.analysis_data` output ({"data", "n_trials", "metric", ...}) and the query options.
 While the analysis has not run, or a helper it needs is missing, the figure says so in words.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from studies.figures import (
+from studies.plots.figures import (
     MARGIN,
     MAX_SCATTER,
     STATE_COLOURS,

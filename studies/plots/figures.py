@@ -1,6 +1,6 @@
 """Plain plot data in, plotly figure dicts out: pure functions, unit-tested without a database.
 
-`studies.plots` reads the database into the plain data these take. Every figure stays small at
+`studies.plots.data` reads the database into the plain data these take. Every figure stays small at
 10,000 trials: long series are downsampled (LTTB for values, pixel-level merging for the timeline,
 a sample of curves over the worker's per-step percentiles), and floats are rounded to 6 significant digits.
 Labels that come from users (parameter names, categorical choices, worker names) are HTML-escaped,

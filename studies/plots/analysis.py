@@ -16,10 +16,10 @@ import numpy as np
 from django.db import transaction
 from django.db.models import F
 
-from studies.figures import MAX_POINTS, MAX_SCATTER, best_first_sample
 from studies.models import Study, StudyAnalysis, Trial, TrialMetric
 from studies.optimizers import SearchSpace
 from studies.optimizers.importance import importance
+from studies.plots.figures import MAX_POINTS, MAX_SCATTER, best_first_sample
 from studies.services import optimizer_inputs
 
 CONTOUR_PARAMS = 8  # the most important ones; a contour for every pair of them

@@ -8,7 +8,7 @@ from django.http import Http404
 from django.shortcuts import render
 
 from studies import access
-from studies.team_forms import AuditQuery
+from studies.web.team_forms import AuditQuery
 
 PAGE_SIZE = 100
 

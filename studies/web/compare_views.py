@@ -6,7 +6,8 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from studies import access, compare
+from studies import access
+from studies.plots import compare
 
 MAX_COMPARED = 8
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
-from django.urls import path
 
 from studies import access
 from studies.models import AttemptLog
@@ -22,11 +21,3 @@ def attempt_log(request, study_id: int, number: int, attempt_number: int) -> Htt
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
-
-urlpatterns = [
-    path(
-        "studies/<int:study_id>/trials/<int:number>/attempts/<int:attempt_number>/log.txt",
-        attempt_log,
-        name="attempt-log",
-    ),
-]

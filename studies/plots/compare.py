@@ -9,9 +9,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from studies.figures import MARGIN, best_so_far, label, r6_list
 from studies.models import Parameter, Study, StudyAnalysis, Trial
-from studies.plots import EpochMs
+from studies.plots.data import EpochMs
+from studies.plots.figures import MARGIN, best_so_far, label, r6_list
 
 SPARK_POINTS = 40
 WITHIN = 0.01  # "time to reach within 1 % of the best"

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from studies import access
 from studies.models import ApiToken
 from studies.services import audit
-from studies.team_forms import TokenForm
+from studies.web.team_forms import TokenForm
 
 
 @login_required

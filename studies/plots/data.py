@@ -1,6 +1,6 @@
 """The study page's plots, step one: the database read into plain data (a fixed number of queries).
 
-Step two, plain data to plotly figures, is `studies.figures` (and `studies.analysis_figures` for what
+Step two, plain data to plotly figures, is `studies.plots.figures` (and `analysis_figures` for what
 a worker computed); `PLOTS` pairs them for the data endpoints in `studies.plot_views`, each with the
 table its CSV download writes.
 """
@@ -11,12 +11,13 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django import forms
 from django.db.models import F, FloatField, Func, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from studies import analysis_figures, figures
 from studies.models import Study, StudyAnalysis, Trial, TrialMetric
+from studies.plots import analysis_figures, figures
 
 
 class EpochMs(Func):
@@ -138,6 +139,17 @@ def analysis_data(study: Study, kind: str) -> dict:
         "metric": study.metric,
         "computed": row["computed"].isoformat(),
     }
+
+
+class PlotQuery(forms.Form):
+    """Every option a plot takes, validated; each plot reads the ones it understands."""
+
+    x = forms.ChoiceField(required=False, choices=[("", "number"), ("number", "number"), ("time", "time")])
+    log = forms.BooleanField(required=False)
+    top = forms.FloatField(required=False, min_value=0.1, max_value=100)
+    param = forms.CharField(required=False, max_length=64)
+    x_param = forms.CharField(required=False, max_length=64)
+    y_param = forms.CharField(required=False, max_length=64)
 
 
 @dataclass(frozen=True)

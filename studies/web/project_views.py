@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from studies import access, projects
 from studies.models import Membership
-from studies.team_forms import MemberForm, ProjectForm, RoleForm
+from studies.web.team_forms import MemberForm, ProjectForm, RoleForm
 
 
 @login_required

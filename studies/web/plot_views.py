@@ -4,23 +4,11 @@ from __future__ import annotations
 
 import csv
 
-from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, JsonResponse
 
 from studies import access
-from studies.plots import PLOTS
-
-
-class PlotQuery(forms.Form):
-    """Every option a plot takes, validated; each plot reads the ones it understands."""
-
-    x = forms.ChoiceField(required=False, choices=[("", "number"), ("number", "number"), ("time", "time")])
-    log = forms.BooleanField(required=False)
-    top = forms.FloatField(required=False, min_value=0.1, max_value=100)
-    param = forms.CharField(required=False, max_length=64)
-    x_param = forms.CharField(required=False, max_length=64)
-    y_param = forms.CharField(required=False, max_length=64)
+from studies.plots.data import PLOTS, PlotQuery
 
 
 @login_required

@@ -1,4 +1,4 @@
-"""Pages that move trials between studies: import an exported study, warm-start from a study, delete one."""
+"""Pages that move trials between studies: import an exported study, warm-start from a study."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
-from studies import access, imports, services
-from studies.transfer_forms import ImportForm, WarmStartForm
+from studies import access, imports
+from studies.web.transfer_forms import ImportForm, WarmStartForm
 
 
 @login_required
@@ -53,13 +53,3 @@ def study_warm_start(request, study_id):
         {"form": form, "source": source, "source_space": json.dumps(source.space.to_dict())},
     )
 
-
-@login_required
-def study_delete(request, study_id):
-    """GET asks for confirmation (no script needed), POST deletes."""
-    study = access.study_for_user(request.user, study_id, edit=True)
-    if request.method != "POST":
-        return render(request, "transfer/delete.html", {"study": study, "n_trials": study.trials.count()})
-    services.delete_study(request.user, study)
-    messages.success(request, f"Study {study.name} deleted.")
-    return redirect("study-list")

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from django import forms
 
+from studies.imports import MAX_UPLOAD
 from studies.models import Study
 from studies.optimizers import SearchSpace
-
-MAX_UPLOAD = 200 * 1024 * 1024
 
 
 class ImportForm(forms.Form):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from studies.figures import label
+from studies.plots.figures import label
 
 ACQUISITIONS = {
     "log_ei": "expected improvement (log EI)",

@@ -1,0 +1,72 @@
+"""Workflows over several rows: a trial's life (`lifecycle`) and what a person does (`controls`).
+
+Callers use `from studies import services`; the two modules are where each workflow is written.
+"""
+
+from __future__ import annotations
+
+from studies.services.controls import (
+    STUDY_CONTROLS,
+    TRIAL_CONTROLS,
+    audit,
+    cancel_study,
+    cancel_trial,
+    control_study,
+    control_trial,
+    create_study,
+    delete_study,
+    pause_study,
+    resume_study,
+    retry_trial,
+    start_study,
+)
+from studies.services.lifecycle import (
+    Outcome,
+    WorkerIdentity,
+    claim_trial,
+    db_now,
+    enqueue_analysis,
+    enqueue_run,
+    enqueue_schedule,
+    finish_and_continue,
+    finish_attempt,
+    heartbeat,
+    optimizer_inputs,
+    prune_decision,
+    reap_stale_attempts,
+    reconcile_queued,
+    record_metric,
+    schedule_trials,
+)
+
+__all__ = [
+    "STUDY_CONTROLS",
+    "TRIAL_CONTROLS",
+    "Outcome",
+    "WorkerIdentity",
+    "audit",
+    "cancel_study",
+    "cancel_trial",
+    "claim_trial",
+    "control_study",
+    "control_trial",
+    "create_study",
+    "db_now",
+    "delete_study",
+    "enqueue_analysis",
+    "enqueue_run",
+    "enqueue_schedule",
+    "finish_and_continue",
+    "finish_attempt",
+    "heartbeat",
+    "optimizer_inputs",
+    "pause_study",
+    "prune_decision",
+    "reap_stale_attempts",
+    "reconcile_queued",
+    "record_metric",
+    "resume_study",
+    "retry_trial",
+    "schedule_trials",
+    "start_study",
+]

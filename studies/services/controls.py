@@ -1,0 +1,133 @@
+"""What a person does to a study or a trial: create, start, pause, resume, cancel, retry, delete.
+
+Each control takes the acting user (`by`) and writes its own audit entry when it applied, so pages
+and the API only pick the control (`control_study`, `control_trial`) and say who asked.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from studies.models import AuditEvent, SearchSpace, Study, Trial
+from studies.services.lifecycle import cancel_trials, enqueue_run, enqueue_schedule
+
+STUDY_FIELDS = ("name", "project", *Study.SETTINGS)
+
+
+def audit(user, action: str, study: Study | None = None, detail: str = "") -> None:
+    AuditEvent.objects.create(
+        user=user if getattr(user, "pk", None) else None, action=action, study=study, detail=detail
+    )
+
+
+def create_study(owner, space_spec: dict, fields: dict, *, start: bool = False) -> Study:
+    """Store a validated study and its space; start it at once when asked."""
+    values = {k: v for k, v in fields.items() if k in STUDY_FIELDS and v is not None}
+    with transaction.atomic():
+        study = Study.objects.create(owner=owner, space=SearchSpace.create_from_dict(space_spec), **values)
+        audit(owner, "create", study)
+        if start:
+            start_study(study)
+    return study
+
+
+def start_study(study: Study, by=None, action: str = "start") -> bool:
+    """Start a draft or paused study (resume); queued trials are published again.
+
+    `by`: the acting user, audited as `action`; None for the system's own starts (not audited).
+    """
+    with transaction.atomic():
+        if not study.set_state(Study.State.RUNNING, only_from=(Study.State.DRAFT, Study.State.PAUSED)):
+            return False
+        queued = list(study.trials.filter(state=Trial.State.QUEUED).values_list("pk", flat=True))
+        Trial.objects.filter(pk__in=queued).update(enqueued=timezone.now())
+        enqueue_run(queued, study.queue)
+        enqueue_schedule(study)
+        _audit_control(by, action, study)
+    return True
+
+
+def resume_study(study: Study, by=None) -> bool:
+    return start_study(study, by, action="resume")
+
+
+def pause_study(study: Study, by=None) -> bool:
+    """No new trials start; running ones finish."""
+    with transaction.atomic():
+        if not study.set_state(Study.State.PAUSED, "paused by a user", only_from=(Study.State.RUNNING,)):
+            return False
+        _audit_control(by, "pause", study)
+    return True
+
+
+def cancel_study(study: Study, by=None, reason: str = "cancelled by a user") -> bool:
+    """Stop everything: queued trials are cancelled, running jobs are stopped at their next heartbeat."""
+    with transaction.atomic():
+        unfinished = (Study.State.DRAFT, Study.State.RUNNING, Study.State.PAUSED)
+        if not study.set_state(Study.State.CANCELLED, reason, only_from=unfinished):
+            return False
+        cancel_trials(study.trials.queued_or_running(), reason)
+        _audit_control(by, "cancel", study)
+    return True
+
+
+def delete_study(user, study: Study) -> None:
+    """Delete a study with its trials; the audit event keeps its name, since the row goes."""
+    with transaction.atomic():
+        cancel_study(study, reason="study deleted")
+        audit(user, "delete", study, f"study {study.name!r} (id {study.pk}, project {study.project.name})")
+        space = study.space
+        study.delete()
+        space.delete()
+
+
+def cancel_trial(trial: Trial, by=None, reason: str = "cancelled by a user") -> bool:
+    with transaction.atomic():
+        trials = Trial.objects.filter(pk=trial.pk).queued_or_running()
+        if not trials.exists():
+            return False
+        cancel_trials(trials, reason)
+        enqueue_schedule(trial.study)
+        _audit_control(by, "trial-cancel", trial.study, f"trial {trial.number}")
+    return True
+
+
+def retry_trial(trial: Trial, by=None) -> bool:
+    """Run a finished (failed, cancelled, pruned) trial again with the same params, as a new attempt.
+
+    A completed or failed study is reopened for it (a completed one has spent its budget, so only
+    this trial runs; a failed one goes on like a resumed study); a cancelled study refuses.
+    """
+    with transaction.atomic():
+        study = trial.study
+        if study.state == Study.State.CANCELLED:
+            return False
+        won = Trial.objects.filter(
+            pk=trial.pk, state__in=[Trial.State.FAILED, Trial.State.CANCELLED, Trial.State.PRUNED]
+        ).update(state=Trial.State.QUEUED, value=None, error="", finished=None, enqueued=timezone.now())
+        if won:
+            if study.state in (Study.State.COMPLETED, Study.State.FAILED):
+                study.set_state(Study.State.RUNNING, f"reopened to retry trial {trial.number}")
+            enqueue_run([trial.pk], study.queue)
+            _audit_control(by, "trial-retry", study, f"trial {trial.number}")
+    return bool(won)
+
+
+def _audit_control(by, action: str, study: Study, detail: str = "") -> None:
+    if by is not None:
+        audit(by, action, study, detail)
+
+
+STUDY_CONTROLS = {"start": start_study, "resume": resume_study, "pause": pause_study, "cancel": cancel_study}
+TRIAL_CONTROLS = {"cancel": cancel_trial, "retry": retry_trial}
+
+
+def control_study(action: str, study: Study, by) -> bool:
+    """Apply one of STUDY_CONTROLS for `by`; False when the study's state does not allow it."""
+    return STUDY_CONTROLS[action](study, by)
+
+
+def control_trial(action: str, trial: Trial, by) -> bool:
+    """Apply one of TRIAL_CONTROLS for `by`; False when the trial's state does not allow it."""
+    return TRIAL_CONTROLS[action](trial, by)
