@@ -9,6 +9,7 @@ from studies import services
 from studies.jobs.builtins import SPACES
 from studies.models import Membership, Project
 from tests.harness import Worker
+from tests.helpers import token_client
 
 
 @pytest.fixture
@@ -42,6 +43,12 @@ def make_study(cast, project):
         return services.create_study(cast["owner"], space or SPACES[job], fields, start=start)
 
     return make
+
+
+@pytest.fixture
+def api(cast):
+    """The API as the project's editor, authenticated by a real token."""
+    return token_client(cast["editor"])
 
 
 @pytest.fixture

@@ -110,3 +110,23 @@ def wait_for(predicate, timeout: float, what: str, interval: float = 0.2, worker
         time.sleep(interval)
     logs = "\n".join(f"--- {w.name} ---\n{w.log()[-3000:]}" for w in workers)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}\n{logs}")
+
+
+def process_stat(pid: int) -> list[str] | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def process_gone(pid: int) -> bool:
+    """Exited, or a zombie waiting for its parent to collect it: either way it runs nothing."""
+    stat = process_stat(pid)
+    return stat is None or stat[0] == "Z"
+
+
+def wait_gone(*pids: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not all(process_gone(pid) for pid in pids):
+        assert time.monotonic() < deadline, f"still alive: {[p for p in pids if not process_gone(p)]}"
+        time.sleep(0.05)

@@ -10,7 +10,6 @@ import secrets
 import shlex
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
@@ -18,8 +17,8 @@ from django.core.management import get_commands
 from django.urls import reverse
 
 from studies.models import Study
+from tests.harness import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
@@ -136,14 +135,15 @@ def test_the_health_check_answers_without_a_login(client):
 
 @pytest.mark.django_db
 def test_a_study_created_in_the_browser_targets_the_queue_it_names(client, cast, project):
-    from tests.test_views import _form
+    from tests.helpers import study_form
 
     client.force_login(cast["editor"])
-    client.post(reverse("study-create"), _form(project=str(project.pk), name="on-gpu", queue="gpu"))
-    client.post(reverse("study-create"), _form(project=str(project.pk), name="default-queue"))
+    client.post(reverse("study-create"), study_form(project=str(project.pk), name="on-gpu", queue="gpu"))
+    client.post(reverse("study-create"), study_form(project=str(project.pk), name="default-queue"))
     assert Study.objects.get(name="on-gpu").queue == "gpu"
     assert Study.objects.get(name="default-queue").queue == "hpoweb"
-    response = client.post(reverse("study-create"), _form(project=str(project.pk), name="bad", queue="a b"))
+    bad = study_form(project=str(project.pk), name="bad", queue="a b")
+    response = client.post(reverse("study-create"), bad)
     assert response.status_code == 200 and not Study.objects.filter(name="bad").exists()
 
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from studies.models import AuditEvent, Parameter, SearchSpace, Study, Trial
-from tests.test_api import BODY
+from tests.helpers import STUDY_BODY as BODY
 
 pytestmark = pytest.mark.django_db
 

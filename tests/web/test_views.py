@@ -6,41 +6,12 @@ import pytest
 from django.urls import reverse
 
 from studies.models import Study
+from tests.helpers import study_form
 
 pytestmark = pytest.mark.django_db
 
 
-def _form(**overrides):
-    data = {
-        "name": "digits-random",
-        "description": "",
-        "job": "branin",
-        "job_settings": "{}",
-        "direction": "minimize",
-        "metric": "loss",
-        "optimizer": "random",
-        "seed": "0",
-        "pruner": "none",
-        "max_trials": "20",
-        "max_parallel": "2",
-        "max_retries": "1",
-        "max_consecutive_failures": "5",
-        "trial_timeout_s": "",
-        "param-TOTAL_FORMS": "2",
-        "param-INITIAL_FORMS": "0",
-        "param-MIN_NUM_FORMS": "1",
-        "param-MAX_NUM_FORMS": "64",
-        "param-0-name": "x1",
-        "param-0-type": "float",
-        "param-0-low": "-5",
-        "param-0-high": "10",
-        "param-1-name": "x2",
-        "param-1-type": "float",
-        "param-1-low": "0",
-        "param-1-high": "15",
-    }
-    data.update(overrides)
-    return data
+
 
 
 def test_every_page_needs_a_login(client, make_study):
@@ -58,7 +29,7 @@ def test_every_page_needs_a_login(client, make_study):
 
 def test_an_editor_creates_a_study_through_the_form(client, cast, project):
     client.force_login(cast["editor"])
-    data = _form(
+    data = study_form(
         project=str(project.pk),
         **{
             "param-TOTAL_FORMS": "3",
@@ -83,7 +54,8 @@ def test_an_editor_creates_a_study_through_the_form(client, cast, project):
 
 def test_a_bad_parameter_row_is_reported_on_that_row_and_nothing_is_stored(client, cast, project):
     client.force_login(cast["editor"])
-    response = client.post(reverse("study-create"), _form(project=str(project.pk), **{"param-1-low": "20"}))
+    data = study_form(project=str(project.pk), **{"param-1-low": "20"})
+    response = client.post(reverse("study-create"), data)
     assert response.status_code == 200
     page = response.content.decode()
     assert "parameter &#x27;x2&#x27;: low (20.0) must be less than high (15.0)" in page
@@ -94,7 +66,7 @@ def test_a_bad_optimizer_setting_is_reported_on_its_field(client, cast, project)
     client.force_login(cast["editor"])
     response = client.post(
         reverse("study-create"),
-        _form(project=str(project.pk), optimizer="grid", **{"opt__grid__grid_points": "0"}),
+        study_form(project=str(project.pk), optimizer="grid", **{"opt__grid__grid_points": "0"}),
     )
     assert response.status_code == 200
     assert response.context["form"].errors["opt__grid__grid_points"]

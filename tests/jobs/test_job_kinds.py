@@ -9,7 +9,7 @@ from studies import services
 from studies.attempt_logs import save_attempt_log
 from studies.jobs.builtins import SPACES
 from studies.models import ApiToken, Attempt, CommandJob, Study
-from tests.test_views import _form
+from tests.helpers import study_form
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,7 @@ def test_the_study_form_offers_callables_command_jobs_and_external_workers(clien
 
 def test_an_editor_creates_a_command_job_study_with_a_pruner_in_the_browser(client, cast, project, train_job):
     client.force_login(cast["editor"])
-    response = client.post(reverse("study-create"), _form(
+    response = client.post(reverse("study-create"), study_form(
         project=str(project.pk), job="command:train", pruner="asha",
         **{"pruner__asha__min_resource": "2", "pruner__asha__reduction_factor": "4"}))
     study = Study.objects.get(name="digits-random")

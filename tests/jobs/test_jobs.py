@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from studies.jobs import get_job, registry, run_job
 from studies.optimizers import SearchSpace, get_optimizer
+from tests.harness import ROOT
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "bench" / "problems.py"
+SHARED = ROOT.parent / "shared" / "bench" / "problems.py"
 
 
 class Recorder:

@@ -14,11 +14,11 @@ from django.db import connection
 from studies import services
 from studies.jobs.builtins import SPACES, branin
 from studies.models import ApiToken, Attempt, Study, Trial, TrialMetric
-from tests.harness import wait_for
+from tests.harness import ROOT, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-WORKER = Path(__file__).parent / "fixtures" / "external_worker.py"
+WORKER = ROOT / "tests" / "fixtures" / "external_worker.py"
 
 
 @pytest.fixture
@@ -128,7 +128,7 @@ def test_the_documented_example_training_script_completes_a_study(live_server, c
     _token, key = ApiToken.issue(cast["editor"])
     study = make_study(name="digits", job="external", space=EXAMPLE_SPACE, max_trials=2, max_parallel=1)
     services.start_study(study)
-    example = Path(__file__).resolve().parents[1] / "examples" / "train_external.py"
+    example = ROOT / "examples" / "train_external.py"
 
     run = subprocess.run([sys.executable, str(example), "--url", live_server.url, "--study", str(study.pk),
                           "--epochs", "2"], env={**os.environ, "HPOWEB_TOKEN": key}, capture_output=True,
@@ -144,7 +144,7 @@ def test_the_documented_example_training_script_completes_a_study(live_server, c
 def test_the_hpoweb_client_command_runs_a_program_for_each_trial(live_server, cast, external_study):
     _token, key = ApiToken.issue(cast["editor"])
     study = external_study(max_trials=2, max_parallel=1)
-    root = Path(__file__).resolve().parents[1]
+    root = ROOT
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env.update(HPOWEB_TOKEN=key, TRAIN_MODE="lines")
 

@@ -10,15 +10,14 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from studies.jobs.builtins import branin
+from tests.harness import ROOT, process_stat, wait_gone
 from workers import jobhost
 from workers.jobhost import HOST_LOST, JobHost
 
-ROOT = Path(__file__).resolve().parents[1]
 POINT = {"x1": 1.0, "x2": 2.0}
 LONG = {"duration_s": 60.0}
 
@@ -30,27 +29,17 @@ def host():
     host.close()
 
 
-def _stat(pid: int) -> list[str] | None:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
 
 
-def _gone(pid: int) -> bool:
-    stat = _stat(pid)
-    return stat is None or stat[0] == "Z"
+
+
 
 
 def _parent(pid: int) -> int:
-    return int(_stat(pid)[1])
+    return int(process_stat(pid)[1])
 
 
-def _wait_gone(*pids: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not all(_gone(pid) for pid in pids):
-        assert time.monotonic() < deadline, f"still alive: {[p for p in pids if not _gone(p)]}"
-        time.sleep(0.05)
+
 
 
 def _follow(proc, timeout: float = 30.0) -> list[dict]:
@@ -83,7 +72,7 @@ def test_a_killed_job_ends_with_its_whole_process_group_and_the_signal_is_named(
         time.sleep(0.01)
     proc.kill()
     assert proc.describe_exit() == "job process killed by signal SIGKILL"
-    _wait_gone(proc.pid)
+    wait_gone(proc.pid)
     assert _follow(host.start("branin", POINT, {})) == [{"value": pytest.approx(branin(POINT))}]
 
 
@@ -94,7 +83,7 @@ def test_a_host_that_dies_takes_its_job_along_and_the_next_job_gets_a_new_host()
     assert _follow(proc, timeout=10) == []
     assert proc.status == HOST_LOST
     assert proc.describe_exit() == "the job host process died, and the job with it"
-    _wait_gone(proc.pid)
+    wait_gone(proc.pid)
 
     proc = jobhost.start_callable("branin", POINT, LONG)
     assert _parent(proc.pid) != dead_host
@@ -105,7 +94,7 @@ def test_a_host_that_dies_takes_its_job_along_and_the_next_job_gets_a_new_host()
 def test_a_host_that_is_closed_kills_the_job_it_runs(host):
     proc = host.start("branin", POINT, LONG)
     host.close()
-    _wait_gone(proc.pid, host.process.pid)
+    wait_gone(proc.pid, host.process.pid)
 
 
 def test_a_worker_killed_with_sigkill_leaves_neither_its_host_nor_its_job():
@@ -122,7 +111,7 @@ def test_a_worker_killed_with_sigkill_leaves_neither_its_host_nor_its_job():
         job, host = (int(pid) for pid in worker.stdout.readline().split())
         worker.kill()
         worker.wait(timeout=10)
-        _wait_gone(host, job)
+        wait_gone(host, job)
     finally:
         worker.kill()
         worker.stdout.close()

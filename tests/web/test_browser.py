@@ -12,56 +12,16 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 
 from studies.models import Study, StudyAnalysis, Trial
 from tests.harness import ROOT, wait_for
+from tests.web.browser import ARTIFACTS, log_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-ARTIFACTS = ROOT / "test-artifacts"
 N_TRIALS = 20
-
-
-@pytest.fixture
-def page(live_server, monkeypatch):
-    """A Chromium page; console errors and uncaught exceptions are collected in `page.errors`."""
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), (
-        "Chromium is missing: run scripts/ensure-test-services.sh (apt-get install chromium)"
-    )
-    # Playwright's sync API runs an event loop in this thread; the ORM calls here are plain, synchronous ones.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
-        page.errors = []
-        page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
-        page.on("pageerror", lambda e: page.errors.append(str(e)))
-        page.set_default_timeout(20_000)
-        yield page
-        browser.close()
-
-
-def _log_in(page, base: str, username: str, password: str) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def _create_study_in_the_form(page, base: str) -> None:
@@ -117,7 +77,7 @@ def test_a_study_created_in_the_browser_runs_on_real_workers_and_every_plot_draw
 ):
     base = live_server.url
     pool = [workers.start("w1"), workers.start("w2")]
-    _log_in(page, base, "editor", "pw-editor")
+    log_in(page, base, "editor", "pw-editor")
     _create_study_in_the_form(page, base)
     study = Study.objects.get(name="digits-acceptance")
     assert study.optimizer == "random" and study.job_settings["epochs"] == 3

@@ -2,19 +2,17 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import pytest
 
 from studies import services
 from studies.jobs.builtins import SPACES, branin
 from studies.models import AttemptLog, CommandJob, Study, Trial
-from tests.harness import wait_for
-from tests.test_command_jobs import _gone
+from tests.harness import ROOT, process_gone, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-SCRIPT = Path(__file__).parent / "fixtures" / "train_cli.py"
+SCRIPT = ROOT / "tests" / "fixtures" / "train_cli.py"
 
 
 def _done(study) -> bool:
@@ -91,7 +89,7 @@ def test_a_running_command_shows_its_output_and_cancel_kills_its_group(hanging_s
 
     assert services.cancel_trial(hanging_study.trials.get())
 
-    wait_for(lambda: _gone(child), 30, "the program's child to be killed", workers=pool)
+    wait_for(lambda: process_gone(child), 30, "the program's child to be killed", workers=pool)
     trial = hanging_study.trials.get()
     assert trial.state == Trial.State.CANCELLED and trial.attempt.state == "cancelled"
 
@@ -102,4 +100,4 @@ def test_a_killed_worker_takes_its_command_jobs_whole_process_group_with_it(hang
 
     worker.kill()  # SIGKILL to the worker's process group; the job runs in a session of its own
 
-    wait_for(lambda: _gone(child), 30, "the watchdog to kill the orphaned program's group")
+    wait_for(lambda: process_gone(child), 30, "the watchdog to kill the orphaned program's group")

@@ -6,19 +6,17 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
 
 from studies.models import ApiToken, CommandJob, Study, Trial
-from tests import test_browser
-from tests.harness import wait_for
+from tests.harness import ROOT, wait_for
+from tests.web.browser import log_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-page = test_browser.page  # the Chromium page fixture, console errors collected
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = ROOT / "tests" / "fixtures"
 
 
 def _create_study(page, base: str, name: str, job: str, trials: int, parallel: int, pruner: str) -> Study:
@@ -51,7 +49,7 @@ def test_a_command_job_study_and_an_external_study_with_asha_run_from_the_browse
     CommandJob.objects.create(name="train", argv=argv, env={"TRAIN_MODE": "lines"}, created_by=cast["staff"])
     base = live_server.url
     pool = [workers.start("w1"), workers.start("w2")]
-    test_browser._log_in(page, base, "editor", "pw-editor")
+    log_in(page, base, "editor", "pw-editor")
 
     command_study = _create_study(page, base, "cli", "command:train", 4, 2, "none")
     external_study = _create_study(page, base, "ext", "external", 6, 1, "asha")

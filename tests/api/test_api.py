@@ -6,26 +6,18 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from studies.models import ApiToken, Study
+from tests.helpers import STUDY_BODY
 
 pytestmark = pytest.mark.django_db
 
-BODY = {
-    "name": "api-study", "job": "branin", "direction": "minimize", "metric": "loss", "optimizer": "random",
-    "space": {"x1": {"type": "float", "low": -5, "high": 10}, "x2": {"type": "float", "low": 0, "high": 15}},
-    "max_trials": 5, "max_parallel": 2,
-}
 
 
-@pytest.fixture
-def api(cast):
-    _token, key = ApiToken.issue(cast["editor"])
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return client
+
+
 
 
 def test_create_a_study_and_read_it_back(api):
-    response = api.post("/api/studies/", BODY, format="json")
+    response = api.post("/api/studies/", STUDY_BODY, format="json")
     assert response.status_code == 201, response.json()
     study_id = response.json()["id"]
     detail = api.get(f"/api/studies/{study_id}/").json()
@@ -37,7 +29,7 @@ def test_create_a_study_and_read_it_back(api):
 
 
 def test_start_true_starts_at_once(api):
-    response = api.post("/api/studies/", {**BODY, "start": True}, format="json")
+    response = api.post("/api/studies/", {**STUDY_BODY, "start": True}, format="json")
     assert response.json()["state"] == "running"
 
 
@@ -56,7 +48,7 @@ def test_start_true_starts_at_once(api):
     ],
 )
 def test_a_bad_body_gets_400_naming_the_field_and_stores_nothing(api, change, field):
-    response = api.post("/api/studies/", {**BODY, **change}, format="json")
+    response = api.post("/api/studies/", {**STUDY_BODY, **change}, format="json")
     assert response.status_code == 400
     assert field in response.json()
     assert not Study.objects.exists()
@@ -64,7 +56,7 @@ def test_a_bad_body_gets_400_naming_the_field_and_stores_nothing(api, change, fi
 
 def test_the_space_error_names_the_parameter(api):
     space = {"lr": {"type": "float", "low": 0, "high": 1, "log": True}}
-    response = api.post("/api/studies/", {**BODY, "space": space}, format="json")
+    response = api.post("/api/studies/", {**STUDY_BODY, "space": space}, format="json")
     assert "'lr'" in str(response.json()["space"])
 
 

@@ -1,20 +1,19 @@
 """Command jobs: a real program (tests/fixtures/train_cli.py) run by the worker's runner, no shell."""
 from __future__ import annotations
 
-import os
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
 from studies import services
 from studies.jobs.builtins import SPACES
 from studies.models import CommandJob, Study, Trial
+from tests.harness import ROOT, wait_gone
 from workers import runner
 from workers.commandproc import OutputLog, command_argv
 
-SCRIPT = Path(__file__).parent / "fixtures" / "train_cli.py"
+SCRIPT = ROOT / "tests" / "fixtures" / "train_cli.py"
 ARGV = [sys.executable, str(SCRIPT), "{params_args}", "--params-file", "{params_file}"]
 WORKER = services.WorkerIdentity.current("test-worker")
 
@@ -92,7 +91,7 @@ def test_a_hung_program_is_killed_with_its_children_at_the_job_time_limit(run_co
     assert time.monotonic() - started < 30
     assert trial.state == Trial.State.FAILED and "timeout: killed after 2 s" in trial.error
     child = int((tmp_path / "child.pid").read_text())
-    assert _gone(child), "the program's own child must die with its process group"
+    wait_gone(child)  # the program's own child dies with its process group
 
 
 def test_a_program_flooding_stdout_keeps_a_bounded_head_and_tail_and_still_completes(run_command_trial):
@@ -154,16 +153,3 @@ def test_the_output_log_keeps_head_and_tail_of_a_huge_output():
         log.write(b"0123456789")
     assert log.n_bytes == 1000 and log.omitted == 985
     assert log.text() == "0123456789\n[... 985 bytes omitted ...]\n56789"
-
-
-def _gone(pid: int, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-            if Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z":
-                return True  # killed, waiting for init to collect it
-        except (ProcessLookupError, FileNotFoundError):
-            return True
-        time.sleep(0.1)
-    return False

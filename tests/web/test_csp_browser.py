@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from studies import services
 from studies.services import Outcome, WorkerIdentity
-from tests.test_browser import ARGS, CHROMIUM
+from tests.web.browser import ARGS, CHROMIUM
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -8,21 +8,16 @@ from rest_framework.test import APIClient
 
 from studies import services
 from studies.jobs.builtins import SPACES
-from studies.models import ApiToken, Attempt, Study, Trial
+from studies.models import Attempt, Study, Trial
+from tests.helpers import token_client
 
 pytestmark = pytest.mark.django_db
 
 
-def _client(user) -> APIClient:
-    _token, key = ApiToken.issue(user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return client
 
 
-@pytest.fixture
-def api(cast):
-    return _client(cast["editor"])
+
+
 
 
 @pytest.fixture
@@ -133,7 +128,7 @@ def test_bad_bodies_are_400_with_the_field_named(api, external_study):
 def test_viewers_and_strangers_cannot_ask_or_tell(cast, external_study, api):
     handout = _ask(api, external_study).json()
     for who, status in (("viewer", 404), ("stranger", 404)):
-        other = _client(cast[who])
+        other = token_client(cast[who])
         assert _ask(other, external_study).status_code == status
         tell = _post(other, handout["trial_id"], "tell", attempt_id=handout["attempt_id"], value=1.0)
         assert tell.status_code == status

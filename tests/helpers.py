@@ -1,0 +1,56 @@
+"""Builders shared by test modules: a study form's POST data, an API study body, API clients."""
+
+from __future__ import annotations
+
+from rest_framework.test import APIClient
+
+from studies.models import ApiToken
+
+# The smallest valid POST /api/studies/ body (branin's space, random search).
+STUDY_BODY = {
+    "name": "api-study", "job": "branin", "direction": "minimize", "metric": "loss", "optimizer": "random",
+    "space": {"x1": {"type": "float", "low": -5, "high": 10}, "x2": {"type": "float", "low": 0, "high": 15}},
+    "max_trials": 5, "max_parallel": 2,
+}
+
+
+def study_form(**overrides) -> dict:
+    """The study form's POST data for branin with random search; `overrides` replace fields."""
+    data = {
+        "name": "digits-random",
+        "description": "",
+        "job": "branin",
+        "job_settings": "{}",
+        "direction": "minimize",
+        "metric": "loss",
+        "optimizer": "random",
+        "seed": "0",
+        "pruner": "none",
+        "max_trials": "20",
+        "max_parallel": "2",
+        "max_retries": "1",
+        "max_consecutive_failures": "5",
+        "trial_timeout_s": "",
+        "param-TOTAL_FORMS": "2",
+        "param-INITIAL_FORMS": "0",
+        "param-MIN_NUM_FORMS": "1",
+        "param-MAX_NUM_FORMS": "64",
+        "param-0-name": "x1",
+        "param-0-type": "float",
+        "param-0-low": "-5",
+        "param-0-high": "10",
+        "param-1-name": "x2",
+        "param-1-type": "float",
+        "param-1-low": "0",
+        "param-1-high": "15",
+    }
+    data.update(overrides)
+    return data
+
+
+def token_client(user) -> APIClient:
+    """An API client that authenticates as `user` with a real token, as a script would."""
+    _token, key = ApiToken.issue(user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client
