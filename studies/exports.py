@@ -12,7 +12,7 @@ import json
 import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import groupby
 from operator import itemgetter
 
@@ -26,8 +26,6 @@ FORMAT = "hpoweb-study"
 VERSION = 1
 CHUNK = 2000
 
-# Fields of a study that an export carries and an import restores (ids and owners are per instance).
-SETTINGS = Study.SETTINGS
 TRIAL_FIELDS = (
     "number",
     "state",
@@ -54,8 +52,13 @@ def neutralise(cell):
     return cell
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
+def iso(moment: datetime | float | None) -> str | None:
+    """ISO 8601 for the files we write, from a datetime or from epoch milliseconds (as plots carry times)."""
+    if moment is None:
+        return None
+    if not isinstance(moment, datetime):
+        moment = datetime.fromtimestamp(moment / 1000, UTC)
+    return moment.isoformat()
 
 
 def filename(study: Study, extension: str) -> str:
@@ -108,8 +111,8 @@ def csv_lines(study: Study) -> Iterator[str]:
         chunk_size=CHUNK
     ):
         duration = (finished - started).total_seconds() if started and finished else None
-        row = [number, state, value, *(params.get(n) for n in names), _iso(created), _iso(started)]
-        row += [_iso(finished), duration, n_attempts, worker, error]
+        row = [number, state, value, *(params.get(n) for n in names), iso(created), iso(started)]
+        row += [iso(finished), duration, n_attempts, worker, error]
         yield writer.writerow([neutralise(cell) for cell in row])
 
 
@@ -128,9 +131,9 @@ def study_header(study: Study) -> dict:
             "owner": study.owner.username,
             "state": study.state,
             "state_reason": study.state_reason,
-            "created": _iso(study.created),
+            "created": iso(study.created),
             "note": study.note,
-            **{field: getattr(study, field) for field in SETTINGS},
+            **{field: getattr(study, field) for field in Study.DEFINITION_FIELDS},
         },
         "space": study.space.to_dict(),
     }
@@ -169,11 +172,11 @@ def trial_documents(study: Study) -> Iterator[dict]:
             curves.setdefault(point["attempt__number"], []).append([point["step"], point["value"]])
         trial["attempt"] = trial.pop("attempt__number")
         for key in ("created", "started", "finished"):
-            trial[key] = _iso(trial[key])
+            trial[key] = iso(trial[key])
         trial["attempts"] = [
             {
                 **{k: a[k] for k in ATTEMPT_FIELDS},
-                **{k: _iso(a[k]) for k in ("claimed", "heartbeat", "ended")},
+                **{k: iso(a[k]) for k in ("claimed", "heartbeat", "ended")},
                 "curve": curves.get(a["number"], []),
             }
             for a in own_attempts

@@ -73,7 +73,7 @@ def read_document(raw: bytes | str) -> dict:
 
 def _study_fields(source: dict, space: SpaceSpec, name: str, project: Project) -> dict:
     """The exported settings, checked like the model's own fields and by the optimizer and pruner."""
-    fields = {key: source[key] for key in exports.SETTINGS if key in source}
+    fields = {key: source[key] for key in Study.DEFINITION_FIELDS if key in source}
     study = Study(**fields, name=name, project=project)
     try:
         study.clean_fields(exclude=["owner", "space", "project", "name"])
@@ -238,7 +238,7 @@ def warm_start(
     """A new study (the source's settings, overridden by `fields`) whose history starts with its trials."""
     space = SpaceSpec.from_dict(space_spec or source.space.to_dict())
     copied = compatible_trials(source, space)
-    values = {key: getattr(source, key) for key in exports.SETTINGS}
+    values = {key: getattr(source, key) for key in Study.DEFINITION_FIELDS}
     values.update({"project": source.project, **fields})
     values["max_trials"] = values["max_trials"] + len(copied)
     study = create_study(user, space.to_dict(), values)

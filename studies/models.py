@@ -207,7 +207,7 @@ class Study(models.Model):
 
     # What a person chooses when defining a study, besides its name and project: the one list that the
     # service, the API and export/import share.
-    SETTINGS = (
+    DEFINITION_FIELDS = (
         "description", "direction", "metric", "optimizer", "optimizer_settings", "seed", "pruner",
         "pruner_settings", "job", "job_settings", "queue", "max_trials", "max_parallel", "max_retries",
         "max_consecutive_failures", "trial_timeout_s",

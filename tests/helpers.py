@@ -8,9 +8,14 @@ from studies.models import ApiToken
 
 # The smallest valid POST /api/studies/ body (branin's space, random search).
 STUDY_BODY = {
-    "name": "api-study", "job": "branin", "direction": "minimize", "metric": "loss", "optimizer": "random",
+    "name": "api-study",
+    "job": "branin",
+    "direction": "minimize",
+    "metric": "loss",
+    "optimizer": "random",
     "space": {"x1": {"type": "float", "low": -5, "high": 10}, "x2": {"type": "float", "low": 0, "high": 15}},
-    "max_trials": 5, "max_parallel": 2,
+    "max_trials": 5,
+    "max_parallel": 2,
 }
 
 

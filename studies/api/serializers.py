@@ -23,7 +23,7 @@ class StudySerializer(serializers.ModelSerializer):
     class Meta:
         model = Study
         fields = [
-            "id", "name", "project", "owner", "state", "state_reason", *Study.SETTINGS, "space",
+            "id", "name", "project", "owner", "state", "state_reason", *Study.DEFINITION_FIELDS, "space",
             "created", "updated", "n_trials", "n_complete", "n_failed", "best",
         ]
 

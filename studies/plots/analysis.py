@@ -19,7 +19,7 @@ from django.db.models import F
 from studies.models import Study, StudyAnalysis, Trial, TrialMetric
 from studies.optimizers import SearchSpace
 from studies.optimizers.importance import importance
-from studies.plots.figures import MAX_POINTS, MAX_SCATTER, best_first_sample
+from studies.plots.parts import MAX_POINTS, MAX_SCATTER, best_first_sample
 from studies.services import optimizer_inputs
 
 CONTOUR_PARAMS = 8  # the most important ones; a contour for every pair of them

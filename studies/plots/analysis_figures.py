@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import math
 
-from studies.plots.figures import (
+from studies.plots.parts import (
     MARGIN,
     MAX_SCATTER,
     STATE_COLOURS,
+    band,
     best_first_sample,
     empty_figure,
     label,
     r6,
     r6_list,
+    vertical_line,
 )
 
 NOT_YET = "Not computed yet: a worker computes this after results arrive."
@@ -131,16 +133,8 @@ def posterior_figure(analysis: dict, options: dict) -> dict:
         return [label(v) for v in values] if categorical else r6_list(values)
 
     xs = xs_of(s["x"])
-    band = {"type": "scatter", "mode": "lines", "x": xs, "line": {"width": 0}}
     traces = [
-        {**band, "y": r6_list(s["upper"]), "showlegend": False, "hoverinfo": "skip"},
-        {
-            **band,
-            "name": "±2σ",
-            "y": r6_list(s["lower"]),
-            "fill": "tonexty",
-            "fillcolor": "rgba(31,119,180,0.2)",
-        },
+        *band(xs, s["lower"], s["upper"], "±2σ", "rgba(31,119,180,0.2)"),
         {
             "type": "scatter",
             "mode": "lines+markers" if categorical else "lines",
@@ -150,19 +144,7 @@ def posterior_figure(analysis: dict, options: dict) -> dict:
             "line": {"color": STATE_COLOURS["complete"]},
         },
     ]
-    obs = s.get("observations") or {"x": [], "value": []}
-    if obs["x"]:
-        keep = best_first_sample(obs["value"], stored.get("direction", "minimize"), MAX_SCATTER)
-        traces.append(
-            {
-                "type": "scattergl",
-                "mode": "markers",
-                "name": "observations (projected)",
-                "x": xs_of([obs["x"][i] for i in keep]),
-                "y": r6_list([obs["value"][i] for i in keep]),
-                "marker": {"color": "#111", "size": 4, "opacity": 0.5},
-            }
-        )
+    traces += _observations(s.get("observations"), stored.get("direction", "minimize"), xs_of)
     kind = ACQUISITION_NAMES.get(stored.get("acquisition"), "acquisition")
     traces.append(
         {
@@ -176,59 +158,62 @@ def posterior_figure(analysis: dict, options: dict) -> dict:
         }
     )
     shapes = []
-    nxt = s.get("suggestion")
-    if nxt is not None:
-        at = xs_of([nxt])[0]
-        near = min(
-            range(len(s["x"])), key=lambda i: 0 if s["x"][i] == nxt else abs(_num(s["x"][i]) - _num(nxt))
-        )
-        shapes.append(
-            {
-                "type": "line",
-                "xref": "x",
-                "yref": "paper",
-                "x0": at,
-                "x1": at,
-                "y0": 0,
-                "y1": 1,
-                "line": {"color": "#d62728", "dash": "dash"},
-            }
-        )
-        traces.append(
-            {
-                "type": "scatter",
-                "mode": "markers",
-                "name": "next suggestion",
-                "yaxis": "y2",
-                "x": [at],
-                "y": [r6(s["acquisition"][near])],
-                "marker": {"color": "#d62728", "symbol": "star", "size": 12},
-            }
-        )
+    if s.get("suggestion") is not None:
+        at = xs_of([s["suggestion"]])[0]
+        shapes.append(vertical_line(at, "#d62728"))
+        traces.append(_next_suggestion(s, at))
+    return {
+        "data": traces,
+        "layout": _posterior_layout(analysis["metric"], name, axis, categorical, kind, shapes),
+    }
+
+
+def _observations(obs: dict | None, direction: str, xs_of) -> list[dict]:
+    """The trials projected onto the slice (best first when there are too many to draw)."""
+    if not obs or not obs["x"]:
+        return []
+    keep = best_first_sample(obs["value"], direction, MAX_SCATTER)
+    return [
+        {
+            "type": "scattergl",
+            "mode": "markers",
+            "name": "observations (projected)",
+            "x": xs_of([obs["x"][i] for i in keep]),
+            "y": r6_list([obs["value"][i] for i in keep]),
+            "marker": {"color": "#111", "size": 4, "opacity": 0.5},
+        }
+    ]
+
+
+def _next_suggestion(s: dict, at: object) -> dict:
+    """A star on the acquisition curve where the optimizer's next point lies (the nearest grid point)."""
+    nxt = s["suggestion"]
+    near = min(range(len(s["x"])), key=lambda i: 0 if s["x"][i] == nxt else abs(_num(s["x"][i]) - _num(nxt)))
+    return {
+        "type": "scatter",
+        "mode": "markers",
+        "name": "next suggestion",
+        "yaxis": "y2",
+        "x": [at],
+        "y": [r6(s["acquisition"][near])],
+        "marker": {"color": "#d62728", "symbol": "star", "size": 12},
+    }
+
+
+def _posterior_layout(metric: str, name: str, axis: dict, categorical: bool, kind: str, shapes: list) -> dict:
     x_axis = {"title": {"text": label(name)}}
     if categorical:
         x_axis["type"] = "category"
     elif axis.get("log"):
         x_axis["type"] = "log"
     return {
-        "data": traces,
-        "layout": {
-            "title": {
-                "text": f"slice through the incumbent, {label(analysis['metric'])}",
-                "font": {"size": 14},
-            },
-            "margin": {**MARGIN, "r": 60},
-            "xaxis": x_axis,
-            "yaxis": {"title": {"text": label(analysis["metric"])}},
-            "yaxis2": {
-                "title": {"text": kind},
-                "overlaying": "y",
-                "side": "right",
-                "showgrid": False,
-            },
-            "legend": {"orientation": "h", "y": -0.2},
-            "shapes": shapes,
-        },
+        "title": {"text": f"slice through the incumbent, {label(metric)}", "font": {"size": 14}},
+        "margin": {**MARGIN, "r": 60},
+        "xaxis": x_axis,
+        "yaxis": {"title": {"text": label(metric)}},
+        "yaxis2": {"title": {"text": kind}, "overlaying": "y", "side": "right", "showgrid": False},
+        "legend": {"orientation": "h", "y": -0.2},
+        "shapes": shapes,
     }
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from studies.models import Parameter, Study, StudyAnalysis, Trial
 from studies.plots.data import EpochMs
-from studies.plots.figures import MARGIN, best_so_far, label, r6_list
+from studies.plots.parts import MARGIN, best_so_far, label, r6_list
 
 SPARK_POINTS = 40
 WITHIN = 0.01  # "time to reach within 1 % of the best"

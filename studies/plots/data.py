@@ -17,7 +17,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from studies.models import Study, StudyAnalysis, Trial, TrialMetric
-from studies.plots import analysis_figures, figures
+from studies.plots import analysis_figures, figures, parts
 
 
 class EpochMs(Func):
@@ -109,10 +109,9 @@ def curves_data(study: Study) -> dict:
     )
     ranked = [c for c in candidates if c[3] is not None]
     chosen = [
-        ranked[i]
-        for i in figures.best_first_sample([c[3] for c in ranked], study.direction, figures.MAX_CURVES)
+        ranked[i] for i in parts.best_first_sample([c[3] for c in ranked], study.direction, parts.MAX_CURVES)
     ]
-    chosen += [c for c in candidates if c[3] is None][: figures.MAX_CURVES // 10]
+    chosen += [c for c in candidates if c[3] is None][: parts.MAX_CURVES // 10]
     by_pk = {pk: {"number": n, "state": s, "step": [], "value": []} for pk, n, s, _ in chosen}
     rows = current.filter(trial_id__in=list(by_pk)).order_by("trial_id", "step")
     for trial_id, step, value in rows.values_list("trial_id", "step", "value"):

@@ -1,145 +1,33 @@
-"""Plain plot data in, plotly figure dicts out: pure functions, unit-tested without a database.
+"""The study page's figures: plain plot data in, plotly figure dicts out, pure functions unit-tested
+without a database.
 
 `studies.plots.data` reads the database into the plain data these take. Every figure stays small at
 10,000 trials: long series are downsampled (LTTB for values, pixel-level merging for the timeline,
 a sample of curves over the worker's per-step percentiles), and floats are rounded to 6 significant digits.
-Labels that come from users (parameter names, categorical choices, worker names) are HTML-escaped,
-because plotly renders a subset of HTML in text.
 """
 
 from __future__ import annotations
 
-import html
 import math
-from collections.abc import Sequence
-from datetime import UTC, datetime
 
 import numpy as np
 
-STATE_COLOURS = {
-    "complete": "#1f77b4",
-    "pruned": "#ff7f0e",
-    "failed": "#d62728",
-    "running": "#2ca02c",
-    "queued": "#9467bd",
-    "cancelled": "#7f7f7f",
-}
-MAX_POINTS = 1500  # per series, after LTTB
-MAX_LINES = 1000  # parallel coordinates: WebGL lines cost seconds each thousand without a GPU
-MAX_SCATTER = 2000  # slice plots and projected observations
-MAX_CURVES = 200  # learning curves drawn one by one
-MARGIN = {"t": 40, "r": 10, "b": 40, "l": 60}
-
-
-def label(text: object) -> str:
-    """A user string made safe for plotly's HTML-ish text rendering."""
-    return html.escape(str(text), quote=False)
-
-
-def r6(value: float | None) -> float | None:
-    """Round to 6 significant digits (None stays None, non-finite becomes None)."""
-    if value is None or not math.isfinite(value):
-        return None
-    return float(f"{value:.6g}")
-
-
-def r6_list(values: Sequence[float | None]) -> list[float | None]:
-    """`r6` over a whole series, vectorized: at 10,000 trials the per-value version costs 100 ms."""
-    if not len(values):
-        return []
-    a = np.array([np.nan if v is None else v for v in values], dtype=float)
-    finite = np.isfinite(a) & (a != 0)
-    scale = np.ones_like(a)
-    scale[finite] = 10.0 ** (5 - np.floor(np.log10(np.abs(a[finite]))))
-    rounded = np.where(finite, np.round(a * scale) / scale, a)
-    return [None if v != v or v in (math.inf, -math.inf) else v for v in rounded.tolist()]
-
-
-def lttb(x: Sequence[float], y: Sequence[float], threshold: int) -> list[int]:
-    """Indices kept by Largest-Triangle-Three-Buckets (Steinarsson 2013); all when short enough.
-
-    Plain Python over precomputed bucket means: buckets hold a few points each, where numpy's
-    per-call overhead would cost more than the arithmetic.
-    """
-    n = len(x)
-    if threshold >= n or threshold < 3:
-        return list(range(n))
-    edges = [1 + (i * (n - 2)) // (threshold - 2) for i in range(threshold - 1)]
-    edges[-1] = n - 1
-    means = []
-    for i in range(threshold - 2):
-        lo, hi = edges[i + 1], edges[i + 2] if i + 2 < len(edges) else n
-        means.append((sum(x[lo:hi]) / (hi - lo), sum(y[lo:hi]) / (hi - lo)))
-    keep, a = [0], 0
-    for i in range(threshold - 2):
-        ax, ay = x[a], y[a]
-        cx, cy = means[i]
-        best, best_area = edges[i], -1.0
-        for j in range(edges[i], edges[i + 1]):
-            area = abs((ax - cx) * (y[j] - ay) - (ax - x[j]) * (cy - ay))
-            if area > best_area:
-                best, best_area = j, area
-        a = best
-        keep.append(a)
-    keep.append(n - 1)
-    return keep
-
-
-def best_first_sample(values: Sequence[float], direction: str, limit: int) -> list[int]:
-    """Indices of at most `limit` points: the best half of the budget, then an even spread of the rest."""
-    n = len(values)
-    if n <= limit:
-        return list(range(n))
-    order = np.argsort(
-        np.asarray(values, dtype=float) * (1 if direction == "minimize" else -1), kind="stable"
-    )
-    best = order[: limit // 2]
-    rest = order[limit // 2 :]
-    spread = rest[np.linspace(0, len(rest) - 1, limit - len(best)).astype(int)]
-    return sorted(int(i) for i in np.concatenate([best, spread]))
-
-
-def best_so_far(values: Sequence[float | None], states: Sequence[str], direction: str) -> list[float | None]:
-    """The running best among complete trials (None until the first one)."""
-    best, out = None, []
-    better = min if direction == "minimize" else max
-    for value, state in zip(values, states, strict=True):
-        if state == "complete" and value is not None and math.isfinite(value):
-            best = value if best is None else better(best, value)
-        out.append(best)
-    return out
-
-
-def _layout(title: str, **extra) -> dict:
-    return {
-        "title": {"text": title, "font": {"size": 14}},
-        "margin": MARGIN,
-        "legend": {"orientation": "h"},
-        **extra,
-    }
-
-
-def empty_figure(message: str) -> dict:
-    """A figure that says why there is nothing to draw."""
-    return {
-        "data": [],
-        "layout": {
-            "margin": MARGIN,
-            "xaxis": {"visible": False},
-            "yaxis": {"visible": False},
-            "annotations": [
-                {
-                    "text": label(message),
-                    "showarrow": False,
-                    "xref": "paper",
-                    "yref": "paper",
-                    "x": 0.5,
-                    "y": 0.5,
-                }
-            ],
-        },
-    }
-
+from studies.exports import iso
+from studies.plots.parts import (
+    MAX_LINES,
+    MAX_POINTS,
+    MAX_SCATTER,
+    STATE_COLOURS,
+    band,
+    base_layout,
+    best_first_sample,
+    best_so_far,
+    empty_figure,
+    label,
+    lttb,
+    r6,
+    r6_list,
+)
 
 # --- optimization history ------------------------------------------------------------------------
 
@@ -150,53 +38,12 @@ def history_figure(data: dict, x_axis: str = "number", log_y: bool = False) -> d
     states, values = data["state"], data["value"]
     traces = []
     for state, symbol in (("complete", "circle"), ("pruned", "triangle-down-open")):
-        idx = [i for i, s in enumerate(states) if s == state and values[i] is not None and xs[i] is not None]
-        kept = [idx[k] for k in lttb([xs[i] for i in idx], [values[i] for i in idx], MAX_POINTS)]
-        if kept:
-            traces.append(
-                {
-                    "type": "scattergl",
-                    "mode": "markers",
-                    "name": state,
-                    "x": [xs[i] for i in kept],
-                    "y": r6_list([values[i] for i in kept]),
-                    "marker": {"color": STATE_COLOURS[state], "size": 5, "symbol": symbol},
-                }
-            )
-    failed = [xs[i] for i, s in enumerate(states) if s == "failed" and xs[i] is not None]
-    if failed:
-        traces.append(
-            {
-                "type": "scattergl",
-                "mode": "markers",
-                "name": "failed (no value)",
-                "x": failed[:: max(1, len(failed) // MAX_POINTS)],
-                "y": [0] * len(failed[:: max(1, len(failed) // MAX_POINTS)]),
-                "yaxis": "y2",
-                "marker": {"color": STATE_COLOURS["failed"], "size": 8, "symbol": "line-ns-open"},
-            }
-        )
-    best = best_so_far(values, states, data["direction"])
-    bx, by = (
-        [x for x, b in zip(xs, best, strict=True) if x is not None],
-        [b for x, b in zip(xs, best, strict=True) if x is not None],
-    )
-    if len(bx) > MAX_POINTS:  # a step line is exact at its change points and its last point
-        keep = [i for i in range(len(by)) if i == 0 or i == len(by) - 1 or by[i] != by[i - 1]]
-        bx, by = [bx[i] for i in keep], [by[i] for i in keep]
-    traces.append(
-        {
-            "type": "scatter",
-            "mode": "lines",
-            "name": "best so far",
-            "line": {"shape": "hv", "color": "#111"},
-            "x": bx,
-            "y": r6_list(by),
-        }
-    )
+        traces += _valued_markers(xs, states, values, state, symbol)
+    traces += _failed_strip([xs[i] for i, s in enumerate(states) if s == "failed" and xs[i] is not None])
+    traces.append(_best_line(xs, best_so_far(values, states, data["direction"])))
     return {
         "data": traces,
-        "layout": _layout(
+        "layout": base_layout(
             "",
             xaxis={
                 "title": {"text": "trial" if x_axis == "number" else "finished at"},
@@ -209,6 +56,53 @@ def history_figure(data: dict, x_axis: str = "number", log_y: bool = False) -> d
             },
             yaxis2={"domain": [0, 0.05], "visible": False, "fixedrange": True},
         ),
+    }
+
+
+def _valued_markers(xs: list, states: list, values: list, state: str, symbol: str) -> list[dict]:
+    """The trials of `state` that have a value, downsampled by LTTB; no trace when there are none."""
+    idx = [i for i, s in enumerate(states) if s == state and values[i] is not None and xs[i] is not None]
+    kept = [idx[k] for k in lttb([xs[i] for i in idx], [values[i] for i in idx], MAX_POINTS)]
+    if not kept:
+        return []
+    marker = {"color": STATE_COLOURS[state], "size": 5, "symbol": symbol}
+    x, y = [xs[i] for i in kept], r6_list([values[i] for i in kept])
+    return [{"type": "scattergl", "mode": "markers", "name": state, "x": x, "y": y, "marker": marker}]
+
+
+def _failed_strip(failed: list) -> list[dict]:
+    """Failed trials have no value: ticks on a thin strip under the plot."""
+    if not failed:
+        return []
+    shown = failed[:: max(1, len(failed) // MAX_POINTS)]
+    return [
+        {
+            "type": "scattergl",
+            "mode": "markers",
+            "name": "failed (no value)",
+            "x": shown,
+            "y": [0] * len(shown),
+            "yaxis": "y2",
+            "marker": {"color": STATE_COLOURS["failed"], "size": 8, "symbol": "line-ns-open"},
+        }
+    ]
+
+
+def _best_line(xs: list, best: list) -> dict:
+    """The best so far as a step line; past MAX_POINTS only its change points and its last point."""
+    bx = [x for x, b in zip(xs, best, strict=True) if x is not None]
+    by = [b for x, b in zip(xs, best, strict=True) if x is not None]
+    if len(bx) > MAX_POINTS:  # a step line is exact at its change points and its last point
+        keep = [i for i in range(len(by)) if i == 0 or i == len(by) - 1 or by[i] != by[i - 1]]
+        bx, by = [bx[i] for i in keep], [by[i] for i in keep]
+    line = {"shape": "hv", "color": "#111"}
+    return {
+        "type": "scatter",
+        "mode": "lines",
+        "name": "best so far",
+        "line": line,
+        "x": bx,
+        "y": r6_list(by),
     }
 
 
@@ -277,7 +171,7 @@ def parallel_figure(data: dict, top_percent: float = 100.0) -> dict:
                 },
             }
         ],
-        "layout": _layout(title, margin={"t": 60, "r": 40, "b": 30, "l": 60}),
+        "layout": base_layout(title, margin={"t": 60, "r": 40, "b": 30, "l": 60}),
     }
 
 
@@ -298,7 +192,7 @@ def slice_figure(data: dict) -> dict:
     names = list(data["space"])
     cols = min(3, len(names))
     rows = math.ceil(len(names) / cols)
-    traces, layout = [], _layout("", showlegend=False, height=max(300, 260 * rows))
+    traces, layout = [], base_layout("", showlegend=False, height=max(300, 260 * rows))
     gap = 0.08
     for k, name in enumerate(names):
         spec = data["space"][name]
@@ -359,7 +253,7 @@ def edf_figure(data: dict) -> dict:
                 "y": [r6((i + 1) / n) for i in idx],
             }
         ],
-        "layout": _layout(
+        "layout": base_layout(
             f"{n} complete trials",
             xaxis={"title": {"text": label(data["metric"])}},
             yaxis={"title": {"text": "fraction of trials ≤ value"}, "range": [0, 1.02]},
@@ -415,18 +309,13 @@ def timeline_figure(data: dict) -> dict:
             )
     return {
         "data": traces,
-        "layout": _layout(
+        "layout": base_layout(
             "",
             xaxis={"type": "date", "title": {"text": "time"}},
             yaxis={"type": "category", "categoryarray": [label(w) for w in workers], "automargin": True},
             height=max(250, 60 + 30 * len(workers)),
         ),
     }
-
-
-def iso(ms: float | None) -> str | None:
-    """Epoch milliseconds (as the plots carry times) back to ISO 8601 for the CSV files."""
-    return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC).isoformat()
 
 
 def timeline_table(data: dict) -> tuple[list[str], list[list]]:
@@ -441,76 +330,71 @@ def curves_figure(data: dict, log_y: bool = False) -> dict:
     """A sample of learning curves (pruned ones marked where they stopped) over all trials' percentiles."""
     if not data["curves"]:
         return empty_figure("No learning curves reported yet.")
-    traces = []
-    band = data["band"]
-    if band and band["step"]:
-        line = {"type": "scatter", "mode": "lines", "x": band["step"], "line": {"width": 0}}
-        traces += [
-            {
-                **line,
-                "name": "90th percentile",
-                "y": r6_list(band["p90"]),
-                "showlegend": False,
-                "hoverinfo": "skip",
-            },
-            {
-                **line,
-                "name": f"10–90 % of all trials (as of {band['n_trials']})",
-                "y": r6_list(band["p10"]),
-                "fill": "tonexty",
-                "fillcolor": "rgba(31,119,180,0.12)",
-            },
-            {
-                **line,
-                "name": "median of all trials",
-                "y": r6_list(band["median"]),
-                "line": {"color": "#111", "dash": "dot"},
-            },
-        ]
+    traces = _percentile_band(data["band"])
     for state in ("complete", "pruned", "running", "failed"):
         curves = [c for c in data["curves"] if c["state"] == state]
-        xs, ys, end_x, end_y = [], [], [], []
-        for c in curves:
-            keep = lttb(c["step"], c["value"], 50)
-            xs += [c["step"][i] for i in keep] + [None]
-            ys += r6_list([c["value"][i] for i in keep]) + [None]
-            end_x.append(c["step"][-1])
-            end_y.append(r6(c["value"][-1]))
-        if not curves:
-            continue
-        colour = STATE_COLOURS[state]
-        traces.append(
-            {
-                "type": "scattergl",
-                "mode": "lines",
-                "name": f"{state} ({len(curves)} shown)",
-                "x": xs,
-                "y": ys,
-                "line": {"color": colour, "width": 1},
-                "opacity": 0.5,
-            }
-        )
-        if state == "pruned":
-            traces.append(
-                {
-                    "type": "scattergl",
-                    "mode": "markers",
-                    "name": "pruned here",
-                    "x": end_x,
-                    "y": end_y,
-                    "marker": {"color": colour, "symbol": "x", "size": 7},
-                }
-            )
+        if curves:
+            traces += _state_curves(state, curves)
     shown = len(data["curves"])
     title = f"{shown} of {data['n_curves']} curves drawn" if shown < data["n_curves"] else f"{shown} curves"
     return {
         "data": traces,
-        "layout": _layout(
+        "layout": base_layout(
             title,
             xaxis={"title": {"text": "step"}},
             yaxis={"title": {"text": label(data["metric"])}, "type": "log" if log_y else "linear"},
         ),
     }
+
+
+def _percentile_band(percentiles: dict | None) -> list[dict]:
+    """The 10–90 % band and the median of every trial's curve, as the worker computed them."""
+    if not percentiles or not percentiles["step"]:
+        return []
+    steps = percentiles["step"]
+    name = f"10–90 % of all trials (as of {percentiles['n_trials']})"
+    median = {
+        "type": "scatter",
+        "mode": "lines",
+        "x": steps,
+        "name": "median of all trials",
+        "y": r6_list(percentiles["median"]),
+        "line": {"color": "#111", "dash": "dot"},
+    }
+    return [*band(steps, percentiles["p10"], percentiles["p90"], name, "rgba(31,119,180,0.12)"), median]
+
+
+def _state_curves(state: str, curves: list[dict]) -> list[dict]:
+    """One trace for all curves of a state (gaps between them); pruned ones get a mark where they stopped."""
+    xs, ys = [], []
+    for c in curves:
+        keep = lttb(c["step"], c["value"], 50)
+        xs += [c["step"][i] for i in keep] + [None]
+        ys += r6_list([c["value"][i] for i in keep]) + [None]
+    colour = STATE_COLOURS[state]
+    traces = [
+        {
+            "type": "scattergl",
+            "mode": "lines",
+            "name": f"{state} ({len(curves)} shown)",
+            "x": xs,
+            "y": ys,
+            "line": {"color": colour, "width": 1},
+            "opacity": 0.5,
+        }
+    ]
+    if state == "pruned":
+        traces.append(
+            {
+                "type": "scattergl",
+                "mode": "markers",
+                "name": "pruned here",
+                "x": [c["step"][-1] for c in curves],
+                "y": [r6(c["value"][-1]) for c in curves],
+                "marker": {"color": colour, "symbol": "x", "size": 7},
+            }
+        )
+    return traces
 
 
 def curves_table(data: dict) -> tuple[list[str], list[list]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from studies.plots.figures import label
+from studies.plots.parts import horizontal_line, label, note
 
 ACQUISITIONS = {
     "log_ei": "expected improvement (log EI)",
@@ -117,38 +117,18 @@ def prediction_figure(info: dict, value: float | None, metric: str) -> dict | No
                 "marker": {"size": 12, "color": "#111", "symbol": "diamond"},
             }
         )
-    shapes = []
-    if info.get("incumbent") is not None:
-        shapes.append(
-            {
-                "type": "line",
-                "xref": "paper",
-                "x0": 0,
-                "x1": 1,
-                "y0": info["incumbent"],
-                "y1": info["incumbent"],
-                "line": {"dash": "dash", "color": "#d62728"},
-            }
-        )
+    incumbent = info.get("incumbent")
+    marks = {"shapes": [], "annotations": []}
+    if incumbent is not None:
+        marks["shapes"].append(horizontal_line(incumbent, "#d62728"))
+        position = {"xref": "paper", "x": 1, "xanchor": "right", "y": incumbent, "font": {"color": "#d62728"}}
+        marks["annotations"].append(note("incumbent then", **position))
     return {
         "data": traces,
         "layout": {
             "margin": {"t": 20, "r": 10, "b": 30, "l": 60},
             "yaxis": {"title": {"text": label(metric)}},
-            "shapes": shapes,
             "showlegend": False,
-            "annotations": [
-                {
-                    "text": "incumbent then",
-                    "xref": "paper",
-                    "x": 1,
-                    "xanchor": "right",
-                    "y": info["incumbent"],
-                    "showarrow": False,
-                    "font": {"color": "#d62728"},
-                }
-            ]
-            if shapes
-            else [],
+            **marks,
         },
     }

@@ -12,7 +12,7 @@ from django.utils import timezone
 from studies.models import AuditEvent, SearchSpace, Study, Trial
 from studies.services.lifecycle import cancel_trials, enqueue_run, enqueue_schedule
 
-STUDY_FIELDS = ("name", "project", *Study.SETTINGS)
+STUDY_FIELDS = ("name", "project", *Study.DEFINITION_FIELDS)
 
 
 def audit(user, action: str, study: Study | None = None, detail: str = "") -> None:

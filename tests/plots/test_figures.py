@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from studies.plots import analysis_figures, figures
+from studies.plots import analysis_figures, figures, parts
 
 
 def _history(n: int, states=None) -> dict:
@@ -27,7 +27,7 @@ def test_lttb_keeps_the_ends_and_the_peaks_and_returns_the_threshold():
     x = list(range(10_000))
     y = [math.sin(i / 300) for i in x]
     y[5000] = 50.0
-    kept = figures.lttb(x, y, 500)
+    kept = parts.lttb(x, y, 500)
     assert len(kept) == 500 and kept[0] == 0 and kept[-1] == 9999
     assert 5000 in kept
     assert kept == sorted(kept)
@@ -37,7 +37,7 @@ def test_a_long_history_is_downsampled_and_its_best_so_far_stays_exact():
     data = _history(10_000)
     figure = figures.history_figure(data)
     complete = next(t for t in figure["data"] if t["name"] == "complete")
-    assert len(complete["x"]) == figures.MAX_POINTS
+    assert len(complete["x"]) == parts.MAX_POINTS
     best = next(t for t in figure["data"] if t["name"] == "best so far")
     assert best["y"][-1] == 0.0 and best["x"][-1] == 10_000
     assert len(best["x"]) < 20
@@ -80,12 +80,12 @@ def test_parallel_coordinates_keep_the_top_percent_and_escape_user_labels():
     assert len(dims[0]["values"]) == 100
     assert dims[0]["label"] == "log10(lr)"
     assert "&lt;b&gt;adam&lt;/b&gt;" in dims[1]["ticktext"]
-    assert max(dims[2]["values"]) == figures.r6(sorted(_params(1000)["value"])[99])
+    assert max(dims[2]["values"]) == parts.r6(sorted(_params(1000)["value"])[99])
 
 
 def test_parallel_coordinates_cap_the_lines_at_ten_thousand_trials():
     figure = figures.parallel_figure(_params(10_000))
-    assert len(figure["data"][0]["line"]["color"]) == figures.MAX_LINES
+    assert len(figure["data"][0]["line"]["color"]) == parts.MAX_LINES
 
 
 def test_slices_draw_one_panel_per_parameter_on_its_own_axis_type():
