@@ -185,7 +185,7 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# --- Celery (RELIABILITY.md: json only, database owns recovery, prefetch 1) -------------------------
+# --- Celery (docs/reliability.md: json only, the database owns recovery, prefetch 1) ---------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 BROKER_DIR = DATA_DIR / "broker"
 if CELERY_BROKER_URL.startswith("filesystem://"):

@@ -20,12 +20,12 @@ class ProjectAdmin(admin.ModelAdmin):
 
 
 class ParameterInline(admin.TabularInline):
-    model = models.Parameter
+    model = models.ParameterRecord
     extra = 0
 
 
-@admin.register(models.SearchSpace)
-class SearchSpaceAdmin(admin.ModelAdmin):
+@admin.register(models.SpaceRecord)
+class SpaceRecordAdmin(admin.ModelAdmin):
     inlines = [ParameterInline]
 
 

@@ -26,8 +26,7 @@ from django.utils.dateparse import parse_datetime
 
 from studies import exports
 from studies.models import Attempt, Project, Study, Trial, TrialMetric
-from studies.optimizers import SearchSpace as SpaceSpec
-from studies.optimizers import get_optimizer
+from studies.optimizers import SearchSpace, get_optimizer
 from studies.optimizers.pruners import get_pruner
 from studies.services import audit, create_study, start_study
 
@@ -71,7 +70,7 @@ def read_document(raw: bytes | str) -> dict:
     return document
 
 
-def _study_fields(source: dict, space: SpaceSpec, name: str, project: Project) -> dict:
+def _study_fields(source: dict, space: SearchSpace, name: str, project: Project) -> dict:
     """The exported settings, checked like the model's own fields and by the optimizer and pruner."""
     fields = {key: source[key] for key in Study.DEFINITION_FIELDS if key in source}
     study = Study(**fields, name=name, project=project)
@@ -90,7 +89,7 @@ def _study_fields(source: dict, space: SpaceSpec, name: str, project: Project) -
     return {**{key: getattr(study, key) for key in fields}, "name": name, "project": project}
 
 
-def _trial(study: Study, space: SpaceSpec, doc: dict, seen: set[int]) -> Trial:
+def _trial(study: Study, space: SearchSpace, doc: dict, seen: set[int]) -> Trial:
     _check(isinstance(doc, dict), "each trial must be a JSON object")
     number = doc.get("number")
     _check(isinstance(number, int) and number >= 1 and number not in seen, f"trial number {number!r} is bad")
@@ -176,7 +175,7 @@ def import_study(user, project: Project, document: dict, name: str = "") -> Stud
         not Study.objects.filter(name=name).exists(), f"a study named {name!r} exists; choose another name"
     )
     try:
-        space = SpaceSpec.from_dict(document["space"])
+        space = SearchSpace.from_dict(document["space"])
     except ValueError as error:
         raise ImportFailed(f"space: {error}") from None
     study = create_study(user, space.to_dict(), _study_fields(source, space, name, project))
@@ -217,7 +216,7 @@ def _store_attempts(trials: list[Trial], docs: list[dict]) -> None:
     TrialMetric.objects.bulk_create(points)
 
 
-def compatible_trials(source: Study, space: SpaceSpec) -> list[Trial]:
+def compatible_trials(source: Study, space: SearchSpace) -> list[Trial]:
     """The source's complete trials whose parameters, restricted to the new space's names, fit it."""
     fitting = []
     for trial in source.trials.completed().order_by("number"):
@@ -236,7 +235,7 @@ def warm_start(
     user, source: Study, fields: dict, space_spec: dict | None = None, *, start: bool = False
 ) -> Study:
     """A new study (the source's settings, overridden by `fields`) whose history starts with its trials."""
-    space = SpaceSpec.from_dict(space_spec or source.space.to_dict())
+    space = SearchSpace.from_dict(space_spec or source.space.to_dict())
     copied = compatible_trials(source, space)
     values = {key: getattr(source, key) for key in Study.DEFINITION_FIELDS}
     values.update({"project": source.project, **fields})

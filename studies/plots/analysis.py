@@ -2,8 +2,8 @@
 
 A page request never fits a GP: the study page draws what is stored here and says as of how many
 trials. `services.enqueue_analysis` throttles the requests; `analyze_study` (the command) computes on
-demand. The GP helpers (`studies.optimizers.posterior`) may be missing while they are being written:
-each part that needs them is then stored as {"unavailable": why} and the page says so.
+demand. A part that cannot be computed yet (no complete trial, one parameter) is stored as
+{"unavailable": why} and the page says so.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from django.db.models import F
 from studies.models import Study, StudyAnalysis, Trial, TrialMetric
 from studies.optimizers import SearchSpace
 from studies.optimizers.importance import importance
+from studies.optimizers.posterior import fit_surrogate, posterior_slices
 from studies.plots.parts import MAX_POINTS, MAX_SCATTER, best_first_sample
 from studies.services import optimizer_inputs
 
@@ -26,10 +27,6 @@ CONTOUR_PARAMS = 8  # the most important ones; a contour for every pair of them
 CONTOUR_GRID = 30
 CONTOUR_POINTS = 1000
 N_BOOTSTRAP = 50
-
-
-def _unavailable(error: Exception) -> dict:
-    return {"unavailable": f"the GP posterior helpers are not available yet ({error})"}
 
 
 def acquisition_kind(study: Study) -> str:
@@ -44,8 +41,6 @@ def compute_importance(space: SearchSpace, complete: list, direction: str, seed:
     }
     try:
         gp = importance(space, complete, direction, method="gp", n_bootstrap=N_BOOTSTRAP, seed=seed)
-    except ImportError as error:
-        out["gp"] = _unavailable(error)
     except ValueError as error:  # no complete trial to fit to
         out["gp"] = {"unavailable": str(error)}
     else:
@@ -54,10 +49,6 @@ def compute_importance(space: SearchSpace, complete: list, direction: str, seed:
 
 
 def compute_posterior(space: SearchSpace, history: list, direction: str, kind: str) -> dict:
-    try:
-        from studies.optimizers.posterior import posterior_slices
-    except ImportError as error:
-        return _unavailable(error)
     if not any(v is not None for _, v in history):
         return {"slices": {}, "acquisition": kind}
     slices = posterior_slices(space, history, direction, acquisition=kind, n_grid=100)
@@ -83,10 +74,6 @@ def _grid(space: SearchSpace, name: str) -> tuple[np.ndarray, dict]:
 
 def compute_contour(space: SearchSpace, history: list, direction: str, ranked: list[str], seed: int) -> dict:
     """Posterior mean on a grid for each pair of the most important parameters, others at the incumbent."""
-    try:
-        from studies.optimizers.posterior import fit_surrogate
-    except ImportError as error:
-        return _unavailable(error)
     complete = [(p, v) for p, v in history if v is not None]
     if len(space) < 2:
         return {"unavailable": "A contour needs at least two parameters."}
@@ -158,9 +145,7 @@ def analyze(study: Study) -> int:
             StudyAnalysis.objects.update_or_create(
                 study=study, kind=kind, defaults={"data": data, "n_trials": n_trials}
             )
-        StudyAnalysis.objects.filter(study=study, kind="requested").update(
-            data={"seconds": round(time.monotonic() - started, 3)}
-        )
+        Study.objects.filter(pk=study.pk).update(analysis_seconds=round(time.monotonic() - started, 3))
     return n_trials
 
 

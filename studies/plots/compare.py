@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from studies.models import Parameter, Study, StudyAnalysis, Trial
+from studies.models import ParameterRecord, Study, StudyAnalysis, Trial
 from studies.plots.data import EpochMs
 from studies.plots.parts import MARGIN, best_so_far, label, r6_list
 
@@ -53,7 +53,7 @@ def compare_data(studies: list[Study]) -> dict:
         )
     }
     names: dict[int, list[str]] = {s.pk: [] for s in studies}
-    params = Parameter.objects.filter(space__study__in=studies).order_by("space_id", "position")
+    params = ParameterRecord.objects.filter(space__study__in=studies).order_by("space_id", "position")
     for study_id, name in params.values_list("space__study", "name"):
         names[study_id].append(name)
     out = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from studies.models import AuditEvent, SearchSpace, Study, Trial
+from studies.models import AuditEvent, SpaceRecord, Study, Trial
 from studies.services.lifecycle import cancel_trials, enqueue_run, enqueue_schedule
 
 STUDY_FIELDS = ("name", "project", *Study.DEFINITION_FIELDS)
@@ -25,7 +25,7 @@ def create_study(owner, space_spec: dict, fields: dict, *, start: bool = False) 
     """Store a validated study and its space; start it at once when asked."""
     values = {k: v for k, v in fields.items() if k in STUDY_FIELDS and v is not None}
     with transaction.atomic():
-        study = Study.objects.create(owner=owner, space=SearchSpace.create_from_dict(space_spec), **values)
+        study = Study.objects.create(owner=owner, space=SpaceRecord.create_from_dict(space_spec), **values)
         audit(owner, "create", study)
         if start:
             start_study(study)

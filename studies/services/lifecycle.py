@@ -16,15 +16,14 @@ from datetime import datetime
 from celery import current_app
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from studies.job_catalog import EXTERNAL
 from studies.models import (
     Attempt,
-    SearchSpace,
+    SpaceRecord,
     Study,
-    StudyAnalysis,
     Trial,
     TrialMetric,
     WorkerStatus,
@@ -89,12 +88,12 @@ def enqueue_analysis(study: Study) -> None:
     of a worker's time however large the study.
     """
     now = timezone.now()
-    marker, created = StudyAnalysis.objects.get_or_create(
-        study=study, kind="requested", defaults={"n_trials": 0, "data": {}}
-    )
-    every = max(settings.HPOWEB.get("ANALYSIS_EVERY_S", 5.0), 4 * marker.data.get("seconds", 0.0))
-    stale = StudyAnalysis.objects.filter(pk=marker.pk, computed__lte=now - timezone.timedelta(seconds=every))
-    if created or stale.update(computed=now) == 1:
+    rows = Study.objects.filter(pk=study.pk)
+    seconds = rows.values_list("analysis_seconds", flat=True).get()
+    every = max(settings.HPOWEB.get("ANALYSIS_EVERY_S", 5.0), 4 * seconds)
+    since = now - timezone.timedelta(seconds=every)
+    due = Q(analysis_requested__isnull=True) | Q(analysis_requested__lte=since)
+    if rows.filter(due).update(analysis_requested=now) == 1:
         transaction.on_commit(
             lambda: current_app.send_task(
                 "workers.analyze_study", args=[study.pk], queue=study.queue, countdown=every
@@ -112,7 +111,7 @@ def cancel_trials(trials, reason: str) -> None:
     Trial.objects.filter(pk__in=ids).update(state=Trial.State.CANCELLED, finished=now, error=reason)
 
 
-# --- scheduling (rule 6: serialised ask) -----------------------------------------------------------
+# --- scheduling: the optimizer is asked under the study's row lock, budget checked inside -----------
 
 
 def optimizer_inputs(study: Study) -> tuple[list[tuple[dict, float | None]], list[dict]]:
@@ -169,7 +168,7 @@ def _fill_slots(study: Study, keep: int) -> list[Trial]:
         return []
     optimizer = get_optimizer(
         study.optimizer,
-        SearchSpace(pk=study.space_id).spec(),  # the parameters are all it needs, not the space's row
+        SpaceRecord.spec_of(study.space_id),
         direction=study.direction,
         seed=study.seed,
         **study.optimizer_settings,
@@ -189,7 +188,7 @@ def _fill_slots(study: Study, keep: int) -> list[Trial]:
     return trials
 
 
-# --- one attempt's life (rules 2 and 3) ------------------------------------------------------------
+# --- one attempt's life: one conditional claim, then writes fenced by the attempt id ----------------
 
 
 def claim_trial(trial_id: int, worker: WorkerIdentity) -> Attempt | None:
@@ -430,7 +429,7 @@ def _stop_after_failures(study: Study) -> None:
             cancel_trials(study.trials.filter(state=Trial.State.QUEUED), "study stopped: " + reason)
 
 
-# --- recovery (rules 4 and 5) ----------------------------------------------------------------------
+# --- recovery: the reaper fails silent attempts, the reconciler republishes lost messages -----------
 
 
 def reap_stale_attempts(grace_s: float | None = None) -> int:

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from studies import services
-from studies.models import StudyAnalysis
+from studies.models import Study, StudyAnalysis
 from studies.plots import analysis
 from studies.services import Outcome, WorkerIdentity
 
@@ -38,7 +38,7 @@ def test_importance_ranks_the_planted_parameter_first_and_the_page_draws_it(clie
     assert max(ped, key=lambda n: ped[n]["importance"]) == "x2"
     assert stored.n_trials == 60 and stored.data["ped_anova"]["warning"] is None
     assert analysis.analyze_if_stale(study.pk) is None, "nothing new: a duplicate message does nothing"
-    seconds = StudyAnalysis.objects.get(study=study, kind="requested").data["seconds"]
+    seconds = Study.objects.get(pk=study.pk).analysis_seconds
     assert seconds > 0, "its duration widens the window before the next analysis"
 
     client.force_login(cast["viewer"])

@@ -9,7 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
-from studies.models import AuditEvent, Parameter, SearchSpace, Study, Trial
+from studies.models import AuditEvent, Study, Trial
+from studies.models import ParameterRecord as Parameter
+from studies.models import SpaceRecord as SearchSpace
 from tests.helpers import STUDY_BODY as BODY
 
 pytestmark = pytest.mark.django_db

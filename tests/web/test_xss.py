@@ -1,4 +1,4 @@
-"""Untrusted strings stay inert (RELIABILITY.md rule 9): escaped in every page, in json_script data,
+"""Untrusted strings stay inert: escaped in every page, in json_script data,
 in plot labels (plotly renders some markup), in the offline report and in the API's refusals."""
 
 from __future__ import annotations

@@ -45,9 +45,6 @@ class Hyperparameters:
     def inv_ls2(self) -> np.ndarray:
         return np.exp(-2.0 * self.log_ls)
 
-    def to_vector(self) -> np.ndarray:
-        return np.concatenate([self.log_ls, [self.log_scale, self.log_noise]])
-
     @classmethod
     def from_vector(cls, theta: np.ndarray) -> Hyperparameters:
         return cls(np.array(theta[:-2]), float(theta[-2]), float(theta[-1]))

@@ -1,4 +1,4 @@
-"""Studies, their search spaces, trials, attempts and learning curves.
+"""Studies, their search spaces, trials, attempts, learning curves, analyses and the workers that run them.
 
 Single-row state transitions live here as conditional updates that report whether they won;
 workflows that touch several rows or enqueue work live in `studies.services`.
@@ -6,52 +6,19 @@ workflows that touch several rows or enqueue work live in `studies.services`.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from studies.optimizers import SearchSpace as SpaceSpec
+from studies.models.teams import Project
+from studies.optimizers import SearchSpace
 
 
-class Project(models.Model):
-    """A team's folder of studies; membership decides who sees what (see `studies.access`)."""
-
-    name = models.CharField(max_length=100, unique=True)
-    description = models.TextField(blank=True)
-    created = models.DateTimeField(auto_now_add=True)
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="projects")
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Membership(models.Model):
-    class Role(models.TextChoices):
-        VIEWER = "viewer"
-        EDITOR = "editor"
-        OWNER = "owner"
-
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["project", "user"], name="unique_membership")]
-
-    def __str__(self) -> str:
-        return f"{self.user} in {self.project} ({self.role})"
-
-
-class SearchSpace(models.Model):
-    """The parameters of a study; `to_dict()` is the one JSON form used everywhere."""
+class SpaceRecord(models.Model):
+    """A study's search space as stored: its parameters are rows (`ParameterRecord`); `spec()` is the
+    optimizer's `SearchSpace`, `to_dict()` the one JSON form used everywhere."""
 
     created = models.DateTimeField(auto_now_add=True)
 
@@ -59,12 +26,12 @@ class SearchSpace(models.Model):
         return ", ".join(p.name for p in self.parameters.all())
 
     @classmethod
-    def create_from_dict(cls, spec: dict) -> SearchSpace:
+    def create_from_dict(cls, spec: dict) -> SpaceRecord:
         """Validate `spec` with the optimizer's codec (ValueError names the parameter), then store it."""
-        normalized = SpaceSpec.from_dict(spec).to_dict()
+        normalized = SearchSpace.from_dict(spec).to_dict()
         space = cls.objects.create()
-        Parameter.objects.bulk_create(
-            Parameter.from_spec(space, position, name, p)
+        ParameterRecord.objects.bulk_create(
+            ParameterRecord.from_spec(space, position, name, p)
             for position, (name, p) in enumerate(normalized.items())
         )
         return space
@@ -72,17 +39,25 @@ class SearchSpace(models.Model):
     def to_dict(self) -> dict:
         return {p.name: p.to_spec() for p in self.parameters.all()}
 
-    def spec(self) -> SpaceSpec:
-        return SpaceSpec.from_dict(self.to_dict())
+    def spec(self) -> SearchSpace:
+        return SearchSpace.from_dict(self.to_dict())
+
+    @staticmethod
+    def spec_of(space_id: int) -> SearchSpace:
+        """The optimizer's space from the parameter rows alone, without reading the space's own row."""
+        rows = ParameterRecord.objects.filter(space_id=space_id)
+        return SearchSpace.from_dict({p.name: p.to_spec() for p in rows})
 
 
-class Parameter(models.Model):
+class ParameterRecord(models.Model):
+    """One parameter of a stored space, in the optimizer's terms (`to_spec()`)."""
+
     class Kind(models.TextChoices):
         FLOAT = "float"
         INT = "int"
         CATEGORICAL = "categorical"
 
-    space = models.ForeignKey(SearchSpace, on_delete=models.CASCADE, related_name="parameters")
+    space = models.ForeignKey(SpaceRecord, on_delete=models.CASCADE, related_name="parameters")
     position = models.PositiveSmallIntegerField()
     name = models.CharField(max_length=64)
     kind = models.CharField(max_length=12, choices=Kind.choices)
@@ -100,7 +75,7 @@ class Parameter(models.Model):
         return self.name
 
     @classmethod
-    def from_spec(cls, space: SearchSpace, position: int, name: str, spec: dict) -> Parameter:
+    def from_spec(cls, space: SpaceRecord, position: int, name: str, spec: dict) -> ParameterRecord:
         return cls(
             space=space,
             position=position,
@@ -183,7 +158,7 @@ class Study(models.Model):
     updated = models.DateTimeField(auto_now=True)
     direction = models.CharField(max_length=8, choices=Direction.choices, default=Direction.MINIMIZE)
     metric = models.CharField(max_length=64, default="loss")
-    space = models.OneToOneField(SearchSpace, on_delete=models.PROTECT, related_name="study")
+    space = models.OneToOneField(SpaceRecord, on_delete=models.PROTECT, related_name="study")
     optimizer = models.CharField(max_length=32, default="random")
     optimizer_settings = models.JSONField(default=dict, blank=True)
     seed = models.IntegerField(default=0)
@@ -204,6 +179,10 @@ class Study(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
     state_reason = models.TextField(blank=True)
     note = models.TextField(blank=True)
+    # When a worker was last asked to analyse the study, and how long its last analysis took: together
+    # they throttle analysis (services.enqueue_analysis).
+    analysis_requested = models.DateTimeField(null=True, blank=True)
+    analysis_seconds = models.FloatField(default=0.0)
 
     # What a person chooses when defining a study, besides its name and project: the one list that the
     # service, the API and export/import share.
@@ -279,7 +258,6 @@ class Trial(models.Model):
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
     worker = models.CharField(max_length=200, blank=True)
-    task_id = models.CharField(max_length=64, blank=True)
     error = models.TextField(blank=True)
     n_attempts = models.PositiveIntegerField(default=0)
     attempt = models.ForeignKey(
@@ -442,71 +420,6 @@ class CommandJob(models.Model):
             errors["time_limit_s"] = "A positive number of seconds, or empty for no limit."
         if errors:
             raise ValidationError(errors)
-
-
-def _hash_token(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-class ApiTokenQuerySet(models.QuerySet):
-    def usable(self) -> ApiTokenQuerySet:
-        now = timezone.now()
-        return self.filter(revoked__isnull=True).filter(
-            models.Q(expires__isnull=True) | models.Q(expires__gt=now)
-        )
-
-
-class ApiToken(models.Model):
-    """A per-user API key, stored hashed: the key is shown once, at creation."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField(max_length=100, default="token")
-    prefix = models.CharField(max_length=8)
-    key_hash = models.CharField(max_length=64, unique=True)
-    created = models.DateTimeField(auto_now_add=True)
-    expires = models.DateTimeField(null=True, blank=True)
-    last_used = models.DateTimeField(null=True, blank=True)
-    revoked = models.DateTimeField(null=True, blank=True)
-
-    objects = ApiTokenQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created"]
-
-    def __str__(self) -> str:
-        return f"{self.user} {self.name} ({self.prefix}…)"
-
-    @classmethod
-    def issue(cls, user, name: str = "token", expires=None) -> tuple[ApiToken, str]:
-        key = secrets.token_urlsafe(32)
-        token = cls.objects.create(
-            user=user, name=name, prefix=key[:8], key_hash=_hash_token(key), expires=expires
-        )
-        return token, key
-
-    @classmethod
-    def authenticate(cls, key: str) -> ApiToken | None:
-        token = cls.objects.usable().select_related("user").filter(key_hash=_hash_token(key)).first()
-        if token is None or not token.user.is_active:
-            return None
-        cls.objects.filter(pk=token.pk).update(last_used=timezone.now())
-        return token
-
-
-class AuditEvent(models.Model):
-    """Who did what to which object, and when; visible to staff."""
-
-    when = models.DateTimeField(auto_now_add=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    action = models.CharField(max_length=32)
-    study = models.ForeignKey(Study, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    detail = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["-when"]
-
-    def __str__(self) -> str:
-        return f"{self.when:%Y-%m-%d %H:%M} {self.user} {self.action} {self.study or ''}"
 
 
 class AttemptLog(models.Model):

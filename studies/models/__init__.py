@@ -1,0 +1,44 @@
+"""The app's models: `studies` (studies, spaces, trials, attempts, analyses, workers) and `teams`
+(projects, members, API tokens, the audit log). Import them from here.
+
+Single-row state transitions live on the models as conditional updates that report whether they won;
+workflows that touch several rows or enqueue work live in `studies.services`.
+"""
+
+from __future__ import annotations
+
+from studies.models.studies import (
+    Attempt,
+    AttemptLog,
+    CommandJob,
+    ParameterRecord,
+    SpaceRecord,
+    Study,
+    StudyAnalysis,
+    StudyQuerySet,
+    Trial,
+    TrialMetric,
+    TrialQuerySet,
+    WorkerStatus,
+)
+from studies.models.teams import ApiToken, ApiTokenQuerySet, AuditEvent, Membership, Project
+
+__all__ = [
+    "ApiToken",
+    "ApiTokenQuerySet",
+    "Attempt",
+    "AttemptLog",
+    "AuditEvent",
+    "CommandJob",
+    "Membership",
+    "ParameterRecord",
+    "Project",
+    "SpaceRecord",
+    "Study",
+    "StudyAnalysis",
+    "StudyQuerySet",
+    "Trial",
+    "TrialMetric",
+    "TrialQuerySet",
+    "WorkerStatus",
+]

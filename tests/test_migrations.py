@@ -1,0 +1,52 @@
+"""Schema changes keep every existing study: migrated forward from the last release's schema."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BEFORE = [("studies", "0002_attempt_log")]
+AFTER = [("studies", "0003_layout")]
+
+
+def _migrate(targets: list[tuple[str, str]]):
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
+
+
+@pytest.fixture(autouse=True)
+def latest_schema_afterwards():
+    """Other tests expect the newest schema: put it back whatever a test migrated to."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def test_the_layout_migration_keeps_a_study_its_space_and_its_analysis_throttle():
+    old = _migrate(BEFORE)
+    owner = get_user_model().objects.create_user("owner")
+    project = old.get_model("studies", "Project").objects.create(name="Vision")
+    space = old.get_model("studies", "SearchSpace").objects.create()
+    old.get_model("studies", "Parameter").objects.create(
+        space=space, position=0, name="lr", kind="float", low=1e-4, high=1.0, log=True
+    )
+    study = old.get_model("studies", "Study").objects.create(
+        name="kept", project=project, owner_id=owner.pk, space=space, job="branin"
+    )
+    analyses = old.get_model("studies", "StudyAnalysis").objects
+    analyses.create(study=study, kind="requested", n_trials=0, data={"seconds": 2.5})
+    analyses.create(study=study, kind="importance", n_trials=7, data={"ped_anova": {}})
+
+    new = _migrate(AFTER)
+    kept = new.get_model("studies", "Study").objects.get(name="kept")
+    parameter = new.get_model("studies", "ParameterRecord").objects.get(space_id=kept.space_id)
+    assert (parameter.name, parameter.low, parameter.high, parameter.log) == ("lr", 1e-4, 1.0, True)
+    assert kept.analysis_seconds == 2.5 and kept.analysis_requested is not None
+    kinds = set(new.get_model("studies", "StudyAnalysis").objects.values_list("kind", flat=True))
+    assert kinds == {"importance"}, "the throttle is no longer a row among the results"
