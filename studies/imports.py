@@ -32,7 +32,6 @@ from studies.services import audit, create_study, start_study
 
 BATCH = 1000
 MAX_UPLOAD = 200 * 1024 * 1024  # bytes of an exported study, on the page and through the API
-_ACTIVE_TRIAL = (Trial.State.QUEUED, Trial.State.RUNNING)
 
 
 class ImportFailed(ValueError):
@@ -111,7 +110,7 @@ def _trial(study: Study, space: SearchSpace, doc: dict, seen: set[int]) -> Trial
         study=study,
         number=number,
         params=doc["params"],
-        state=Trial.State.QUEUED if state in _ACTIVE_TRIAL else state,
+        state=Trial.State.QUEUED if state in Trial.QUEUED_OR_RUNNING else state,
         value=value,
         started=_when(doc.get("started")),
         finished=_when(doc.get("finished")),

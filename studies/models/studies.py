@@ -101,12 +101,11 @@ class ParameterRecord(models.Model):
 class StudyQuerySet(models.QuerySet):
     def with_counts(self) -> StudyQuerySet:
         """Annotate the numbers the study list shows, in the same query."""
-        finished = [Trial.State.COMPLETE, Trial.State.PRUNED, Trial.State.FAILED, Trial.State.CANCELLED]
         return self.annotate(
             n_trials=models.Count("trials"),
             n_complete=models.Count("trials", filter=models.Q(trials__state=Trial.State.COMPLETE)),
             n_failed=models.Count("trials", filter=models.Q(trials__state=Trial.State.FAILED)),
-            n_finished=models.Count("trials", filter=models.Q(trials__state__in=finished)),
+            n_finished=models.Count("trials", filter=models.Q(trials__state__in=Trial.FINISHED)),
             best_min=models.Min("trials__value", filter=models.Q(trials__state=Trial.State.COMPLETE)),
             best_max=models.Max("trials__value", filter=models.Q(trials__state=Trial.State.COMPLETE)),
         )
@@ -221,7 +220,7 @@ class Study(models.Model):
 
 class TrialQuerySet(models.QuerySet):
     def queued_or_running(self) -> TrialQuerySet:
-        return self.filter(state__in=[Trial.State.QUEUED, Trial.State.RUNNING])
+        return self.filter(state__in=Trial.QUEUED_OR_RUNNING)
 
     def completed(self) -> TrialQuerySet:
         return self.filter(state=Trial.State.COMPLETE)
@@ -247,6 +246,7 @@ class Trial(models.Model):
         CANCELLED = "cancelled"
 
     FINISHED = (State.COMPLETE, State.PRUNED, State.FAILED, State.CANCELLED)
+    QUEUED_OR_RUNNING = (State.QUEUED, State.RUNNING)
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="trials")
     number = models.PositiveIntegerField()

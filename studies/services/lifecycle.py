@@ -132,7 +132,7 @@ def _split_history(rows) -> tuple[list[tuple[dict, float | None]], list[dict]]:
     """Cancelled trials are neither history nor pending: they never ran to tell anything."""
     history, pending = [], []
     for params, state, value in rows:
-        if state in (Trial.State.QUEUED, Trial.State.RUNNING):
+        if state in Trial.QUEUED_OR_RUNNING:
             pending.append(params)
         elif state == Trial.State.FAILED:
             history.append((params, None))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 
-from studies import access, exports, reports
+from studies import access, exports
+from studies.plots import report
 
 
 @login_required
@@ -16,4 +17,4 @@ def study_export(request, study_id, kind):
 @login_required
 def study_report(request, study_id):
     study = access.study_for_user(request.user, study_id)
-    return reports.report_response(request.user, study)
+    return report.report_response(request.user, study)
