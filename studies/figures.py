@@ -29,6 +29,11 @@ MAX_LINES = 1000  # parallel coordinates: WebGL lines cost seconds each thousand
 MAX_SCATTER = 2000  # slice plots and projected observations
 MAX_CURVES = 200  # learning curves drawn one by one
 MARGIN = {"t": 40, "r": 10, "b": 40, "l": 60}
+# plotly's horizontal legend sits where the x axis title is; this puts it below, with room for it.
+LEGEND_BELOW_AXIS_TITLE = {
+    "legend": {"orientation": "h", "yanchor": "top", "y": -0.25},
+    "margin": {**MARGIN, "b": 110},
+}
 
 
 def label(text: object) -> str:
@@ -507,8 +512,12 @@ def curves_figure(data: dict, log_y: bool = False) -> dict:
         "data": traces,
         "layout": _layout(
             title,
-            xaxis={"title": {"text": "step"}},
+            xaxis={
+                "title": {"text": "step"},
+                **integer_ticks([s for c in data["curves"] for s in c["step"]]),
+            },
             yaxis={"title": {"text": label(data["metric"])}, "type": "log" if log_y else "linear"},
+            **LEGEND_BELOW_AXIS_TITLE,
         ),
     }
 
@@ -522,15 +531,24 @@ def curves_table(data: dict) -> tuple[list[str], list[list]]:
     return ["number", "state", "step", "value"], rows
 
 
-def curve_figure(steps: list[int], values: list[float], metric: str) -> dict:
-    """One trial's learning curve (the trial page)."""
+def curve_figure(points: list[tuple[int, float]], metric: str) -> dict:
+    """One trial's learning curve (the trial page), from its current attempt's (step, value) points."""
+    if not points:
+        return empty_figure("No steps reported yet.")
+    steps, values = (list(column) for column in zip(*points, strict=True))
     return {
         "data": [
             {"type": "scatter", "mode": "lines+markers", "x": steps, "y": values, "name": label(metric)}
         ],
         "layout": {
             "margin": {"t": 20, "r": 10, "b": 40, "l": 60},
-            "xaxis": {"title": {"text": "step"}},
+            "xaxis": {"title": {"text": "step"}, **integer_ticks(steps)},
             "yaxis": {"title": {"text": label(metric)}},
         },
     }
+
+
+def integer_ticks(steps: list[int]) -> dict:
+    """Axis settings that label whole steps only: plotly would put ticks at 0.5 over a short range."""
+    span = max(steps, default=0) - min(steps, default=0)
+    return {"tickformat": "d", **({"dtick": 1} if span <= 10 else {})}

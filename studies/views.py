@@ -137,7 +137,8 @@ def study_action(request, study_id, action):
 @login_required
 def trial_detail(request, study_id, number):
     trial = access.trial_for_user(request.user, study_id, number)
-    steps, values = zip(*trial.curve(), strict=True) if trial.metrics.exists() else ((), ())
+    # A queued trial has no current attempt yet: the points kept are an earlier attempt's.
+    points = [] if trial.state == Trial.State.QUEUED else trial.curve()
     study, info = trial.study, trial.suggestion
     return render(
         request,
@@ -147,7 +148,7 @@ def trial_detail(request, study_id, number):
             "trial": trial,
             "attempts": trial.attempts_with_log_flag(),
             "can_edit": access.can_edit(request.user, trial.study),
-            "curve": figures.curve_figure(list(steps), list(values), trial.study.metric),
+            "curve": figures.curve_figure(points, study.metric),
             "params": sorted(trial.params.items()),
             "why": suggestion_display.explain(info, study.direction, trial.value, study.optimizer),
             "prediction": suggestion_display.prediction_figure(info, trial.value, study.metric),
