@@ -115,7 +115,8 @@ def _slice(stored: dict, param: str) -> tuple[str, dict] | None:
 
 
 def posterior_figure(analysis: dict, options: dict) -> dict:
-    """One parameter's slice through the incumbent: mean, ±2σ band, observations, acquisition, next point."""
+    """One parameter's slice through the incumbent: mean, ±2σ band, observations; for a "gp" study its
+    acquisition, and its next point while it goes on. Other studies get the GP as a view of the data only."""
     stored = analysis["data"]
     message = _unavailable(stored, "")
     if message:
@@ -163,73 +164,73 @@ def posterior_figure(analysis: dict, options: dict) -> dict:
                 "marker": {"color": "#111", "size": 4, "opacity": 0.5},
             }
         )
+    own = analysis.get("optimizer") == "gp"
     kind = ACQUISITION_NAMES.get(stored.get("acquisition"), "acquisition")
-    traces.append(
-        {
-            "type": "scatter",
-            "mode": "lines",
-            "name": kind,
-            "x": xs,
-            "y": r6_list(s["acquisition"]),
-            "yaxis": "y2",
-            "line": {"color": "#2ca02c", "dash": "dot"},
-        }
-    )
     shapes = []
-    nxt = s.get("suggestion")
-    if nxt is not None:
-        at = xs_of([nxt])[0]
-        near = min(
-            range(len(s["x"])), key=lambda i: 0 if s["x"][i] == nxt else abs(_num(s["x"][i]) - _num(nxt))
-        )
-        shapes.append(
-            {
-                "type": "line",
-                "xref": "x",
-                "yref": "paper",
-                "x0": at,
-                "x1": at,
-                "y0": 0,
-                "y1": 1,
-                "line": {"color": "#d62728", "dash": "dash"},
-            }
-        )
-        traces.append(
-            {
-                "type": "scatter",
-                "mode": "markers",
-                "name": "next suggestion",
-                "yaxis": "y2",
-                "x": [at],
-                "y": [r6(s["acquisition"][near])],
-                "marker": {"color": "#d62728", "symbol": "star", "size": 12},
-            }
-        )
+    if own:
+        traces.append(_acquisition_trace(s, xs, kind))
+    if own and analysis.get("suggests") and s.get("suggestion") is not None:
+        star, line = _next_suggestion(s, xs_of)
+        traces.append(star)
+        shapes.append(line)
     x_axis = {"title": {"text": label(name)}}
     if categorical:
         x_axis["type"] = "category"
     elif axis.get("log"):
         x_axis["type"] = "log"
-    return {
-        "data": traces,
-        "layout": {
-            "title": {
-                "text": f"slice through the incumbent, {label(analysis['metric'])}",
-                "font": {"size": 14},
-            },
-            "margin": {**MARGIN, "r": 60},
-            "xaxis": x_axis,
-            "yaxis": {"title": {"text": label(analysis["metric"])}},
-            "yaxis2": {
-                "title": {"text": kind},
-                "overlaying": "y",
-                "side": "right",
-                "showgrid": False,
-            },
-            "legend": {"orientation": "h", "y": -0.2},
-            "shapes": shapes,
-        },
+    title = f"slice through the incumbent, {label(analysis['metric'])}"
+    if not own:
+        title = f"GP fitted for display only: {label(analysis.get('optimizer'))} does not use it; {title}"
+    layout = {
+        "title": {"text": title, "font": {"size": 14}},
+        "margin": {**MARGIN, "r": 60},
+        "xaxis": x_axis,
+        "yaxis": {"title": {"text": label(analysis["metric"])}},
+        "legend": {"orientation": "h", "y": -0.2},
+        "shapes": shapes,
     }
+    if own:
+        layout["yaxis2"] = {"title": {"text": kind}, "overlaying": "y", "side": "right", "showgrid": False}
+    return {"data": traces, "layout": layout}
+
+
+def _acquisition_trace(s: dict, xs: list, kind: str) -> dict:
+    return {
+        "type": "scatter",
+        "mode": "lines",
+        "name": kind,
+        "x": xs,
+        "y": r6_list(s["acquisition"]),
+        "yaxis": "y2",
+        "line": {"color": "#2ca02c", "dash": "dot"},
+    }
+
+
+def _next_suggestion(s: dict, xs_of) -> tuple[dict, dict]:
+    """The star on the acquisition curve and the vertical line where the optimizer will look next."""
+    nxt = s["suggestion"]
+    at = xs_of([nxt])[0]
+    near = min(range(len(s["x"])), key=lambda i: 0 if s["x"][i] == nxt else abs(_num(s["x"][i]) - _num(nxt)))
+    star = {
+        "type": "scatter",
+        "mode": "markers",
+        "name": "next suggestion",
+        "yaxis": "y2",
+        "x": [at],
+        "y": [r6(s["acquisition"][near])],
+        "marker": {"color": "#d62728", "symbol": "star", "size": 12},
+    }
+    line = {
+        "type": "line",
+        "xref": "x",
+        "yref": "paper",
+        "x0": at,
+        "x1": at,
+        "y0": 0,
+        "y1": 1,
+        "line": {"color": "#d62728", "dash": "dash"},
+    }
+    return star, line
 
 
 def _num(value) -> float:
