@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from studies.models import Study
-from studies.optimizers import SearchSpace
+from studies.optimizers import OPTIMIZERS, SearchSpace
 
 MAX_UPLOAD = 200 * 1024 * 1024
 
@@ -30,6 +30,10 @@ class WarmStartForm(forms.Form):
     name = forms.CharField(max_length=120)
     project = forms.ModelChoiceField(queryset=None)
     max_trials = forms.IntegerField(min_value=1, max_value=1_000_000, label="New trials")
+    optimizer = forms.ChoiceField(
+        choices=[(name, name) for name in OPTIMIZERS],
+        help_text="Another optimizer than the source's starts with its default settings.",
+    )
     start = forms.BooleanField(required=False, initial=True, label="Start at once")
     space = forms.JSONField(
         required=False,

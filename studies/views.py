@@ -19,13 +19,23 @@ from studies.models import Trial
 PAGE_SIZE = 50
 
 
-@login_required
-def study_list(request):
-    studies = list(access.visible_studies(request.user).with_counts().select_related("owner", "project"))
+def _listed_studies(user) -> dict:
+    studies = list(access.visible_studies(user).with_counts().select_related("owner", "project"))
     sparks = compare.sparklines(studies)
     for study in studies:
         study.sparkline = sparks.get(study.pk, "")
-    return render(request, "studies/study_list.html", {"studies": studies})
+    return {"studies": studies, "any_running": any(study.is_active for study in studies)}
+
+
+@login_required
+def study_list(request):
+    return render(request, "studies/study_list.html", _listed_studies(request.user))
+
+
+@login_required
+def study_list_rows(request):
+    """The study list's table alone, for its poll while a study runs."""
+    return render(request, "studies/_study_rows.html", _listed_studies(request.user))
 
 
 @login_required
@@ -95,15 +105,27 @@ def _leaderboard(request, study) -> dict:
     return {"study": study, "page": page, "rows": rows, "names": names, "sort": sort, "state": state}
 
 
+def _header(request, study) -> dict:
+    """What the study page's header shows; its poll re-renders just this."""
+    return {
+        "study": study,
+        "can_edit": access.can_edit(request.user, study),
+        "counts": dict(study.trials.values_list("state").order_by().annotate(n=Count("pk"))),
+        "best": study.trials.completed().leaderboard(study.direction).first(),
+    }
+
+
 @login_required
 def study_detail(request, study_id):
     study = access.study_for_user(request.user, study_id)
-    context = _leaderboard(request, study)
-    context.update(
-        can_edit=access.can_edit(request.user, study),
-        counts=dict(study.trials.values_list("state").order_by().annotate(n=Count("pk"))),
-    )
+    context = {**_leaderboard(request, study), **_header(request, study)}
     return render(request, "studies/study_detail.html", context)
+
+
+@login_required
+def study_header(request, study_id):
+    study = access.study_for_user(request.user, study_id)
+    return render(request, "studies/_study_header.html", _header(request, study))
 
 
 @login_required

@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 
 from studies import analysis, services
+from studies.models import Trial
 from studies.services import Outcome, WorkerIdentity
 
 pytestmark = pytest.mark.django_db
@@ -22,12 +23,15 @@ def _run(study, outcomes: list[Outcome]) -> list:
     study.set_state("running")
     trials = []
     for outcome in outcomes:
-        trial_id = services.schedule_trials(study.pk)[0]
+        services.schedule_trials(study.pk)
+        trial_id = study.trials.filter(state="queued").order_by("number").values_list("pk", flat=True)[0]
         attempt = services.claim_trial(trial_id, WorkerIdentity.current("w"))
         services.record_metric(attempt.pk, 1, 3.0)
         services.finish_attempt(attempt.pk, outcome)
-        trials.append(study.trials.get(pk=trial_id))
-    return trials
+        trials.append(trial_id)
+    services.schedule_trials(study.pk)  # completes the study once its budget or grid is spent
+    study.refresh_from_db()
+    return [Trial.objects.select_related("study").get(pk=pk) for pk in trials]
 
 
 def _page(client, user, url: str) -> str:
@@ -124,3 +128,110 @@ def test_counts_of_one_read_in_the_singular(client, cast, make_study):
     _run(study, [Outcome("complete", value=1.0)])
     page = _page(client, cast["viewer"], study.get_absolute_url())
     assert "1 trials" not in page and "1 trial," in page and "1 trial<" in page
+
+
+def test_the_study_header_polls_while_running_and_serves_its_current_state(client, cast, make_study):
+    study = make_study(max_trials=2, max_parallel=1)
+    _run(study, [Outcome("complete", value=4.5)])
+    page = _page(client, cast["viewer"], study.get_absolute_url())
+    header_url = reverse("study-header", args=[study.pk])
+    assert f'hx-get="{header_url}"' in page
+    _run(study, [Outcome("complete", value=2.25)])
+    header = _page(client, cast["viewer"], header_url)
+    assert '<span class="state completed">completed</span>' in header and "2 complete" in header
+    assert "2.25 (trial 2)" in header and "hx-get" not in header, "a finished study stops polling"
+    client.force_login(cast["stranger"])
+    assert client.get(header_url).status_code == 404
+
+
+def test_the_study_list_polls_while_a_study_runs(client, cast, make_study):
+    study = make_study(max_trials=2, max_parallel=1)
+    _run(study, [Outcome("complete", value=1.0)])
+    rows_url = reverse("study-list-rows")
+    assert f'hx-get="{rows_url}"' in _page(client, cast["viewer"], reverse("study-list"))
+    _run(study, [Outcome("complete", value=0.5)])
+    rows = _page(client, cast["viewer"], rows_url)
+    assert "2/2" in rows and '<span class="state completed">completed</span>' in rows
+    assert "hx-get" not in rows, "nothing runs: the list stops polling"
+
+
+def test_cancel_buttons_ask_for_confirmation(client, cast, make_study):
+    study = make_study(max_trials=2, max_parallel=1)
+    study.set_state("running")
+    trial_id = services.schedule_trials(study.pk)[0]
+    page = _page(client, cast["editor"], study.get_absolute_url())
+    assert page.count("data-confirm=") == 1
+    trial_page = _page(client, cast["editor"], study.trials.get(pk=trial_id).get_absolute_url())
+    assert "data-confirm=" in trial_page
+
+
+def test_optimizer_settings_read_as_key_value_pairs_on_the_study_page_and_report(client, cast, make_study):
+    study = make_study(optimizer="gp", optimizer_settings={"acquisition": "ucb", "n_startup": 5})
+    for url in (study.get_absolute_url(), reverse("study-report", args=[study.pk])):
+        page = _page(client, cast["viewer"], url)
+        assert "acquisition: ucb, n_startup: 5" in page and "{&#x27;" not in page, url
+
+
+def test_report_sections_have_readable_titles(client, cast, make_study):
+    study = make_study()
+    page = _page(client, cast["viewer"], reverse("study-report", args=[study.pk]))
+    assert "<h2>Distribution of values (EDF)</h2>" in page and "<h2>Edf</h2>" not in page
+    assert "<h2>Optimization history</h2>" in page and "<h2>Parameter importance</h2>" in page
+
+
+def test_only_users_who_may_create_studies_see_the_new_study_and_import_links(client, cast, make_study):
+    make_study()
+    create, import_ = reverse("study-create"), reverse("study-import")
+    for role, sees in (("viewer", False), ("editor", True), ("staff", True)):
+        page = _page(client, cast[role], reverse("study-list"))
+        assert (f'href="{create}"' in page, f'href="{import_}"' in page) == (sees, sees), role
+
+
+def test_the_import_form_preselects_the_only_project_a_user_may_create_in(client, cast, project):
+    page = _page(client, cast["editor"], reverse("study-import"))
+    assert f'<option value="{project.pk}" selected>' in page
+
+
+def test_warm_start_offers_the_source_space_and_another_optimizer(client, cast, make_study):
+    source = make_study(
+        optimizer="gp", optimizer_settings={"acquisition": "ucb"}, max_trials=2, max_parallel=1
+    )
+    _run(source, [Outcome("complete", value=1.0), Outcome("complete", value=2.0)])
+    url = reverse("study-warm-start", args=[source.pk])
+    page = _page(client, cast["editor"], url)
+    assert ">null</textarea>" not in page and "&quot;x1&quot;" in page
+    data = {"name": "warm", "project": source.project_id, "max_trials": 3, "optimizer": "tpe", "space": ""}
+    response = client.post(url, data)
+    assert response.status_code == 302
+    warm = source.project.studies.get(name="warm")
+    assert warm.optimizer == "tpe" and warm.optimizer_settings == {} and warm.trials.count() == 2
+
+
+def test_an_exhausted_grid_shows_as_complete_in_the_study_list(client, cast, make_study):
+    space = {"a": {"type": "categorical", "choices": ["p", "q", "r"]}}
+    study = make_study(space=space, optimizer="grid", max_trials=20, max_parallel=1)
+    _run(study, [Outcome("complete", value=float(i)) for i in range(3)])
+    assert study.state == "completed"
+    page = _page(client, cast["viewer"], reverse("study-list"))
+    assert '<progress max="3" value="3"></progress> 3/3' in page and "3/20" not in page
+
+
+def test_pages_link_a_favicon_that_is_served(client, cast):
+    page = _page(client, cast["viewer"], reverse("study-list"))
+    assert '<link rel="icon" href="/static/favicon.svg"' in page
+
+
+def test_a_space_row_removed_before_a_form_error_stays_removed_without_errors(client, cast, project):
+    """The shape of "Use the job's example space": the blank row is marked deleted, the job's rows follow."""
+    data = {"name": "", "job": "branin", "job_settings": "{}", "direction": "minimize", "metric": "loss"}
+    data.update(optimizer="random", seed="0", pruner="none", max_trials="5", max_parallel="1")
+    data.update(max_retries="0", max_consecutive_failures="5", project=str(project.pk))
+    data.update({"param-TOTAL_FORMS": "3", "param-INITIAL_FORMS": "0", "param-0-DELETE": "on"})
+    for i, (name, spec) in enumerate({"x1": (-5, 10), "x2": (0, 15)}.items(), start=1):
+        data.update({f"param-{i}-name": name, f"param-{i}-type": "float"})
+        data.update({f"param-{i}-low": str(spec[0]), f"param-{i}-high": str(spec[1])})
+    client.force_login(cast["editor"])
+    page = client.post(reverse("study-create"), data).content.decode()
+    removed = page[page.index('name="param-0-name"') - 600 : page.index('name="param-0-DELETE"')]
+    assert 'class="param-row hidden"' in removed and 'class="error"' not in removed
+    assert page.count("This field is required.") == 1, "only the study's name"
