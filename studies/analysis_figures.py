@@ -19,6 +19,7 @@ from studies.figures import (
     r6_list,
 )
 
+NOTE_TOP_PX, NOTE_LINE_PX = 50, 20  # importance warnings: first line's offset below the plot, spacing
 NOT_YET = "Not computed yet: a worker computes this after results arrive."
 # As the "gp" optimizer scores candidates (larger is better): EI and PI in log form, UCB as is.
 ACQUISITION_NAMES = {"ei": "log expected improvement", "pi": "log probability of improvement", "ucb": "UCB"}
@@ -75,7 +76,9 @@ def importance_figure(analysis: dict, options: dict) -> dict:
             "xref": "paper",
             "yref": "paper",
             "x": 0,
-            "y": -0.18 - 0.07 * i,
+            "y": 0,
+            "yanchor": "top",
+            "yshift": -NOTE_TOP_PX - NOTE_LINE_PX * i,  # in pixels: below the axis title at any height
             "xanchor": "left",
             "font": {"color": "#a33"},
         }
@@ -84,7 +87,7 @@ def importance_figure(analysis: dict, options: dict) -> dict:
     return {
         "data": traces,
         "layout": {
-            "margin": {**MARGIN, "b": 60 + 25 * len(notes)},
+            "margin": {**MARGIN, "b": NOTE_TOP_PX + 20 + NOTE_LINE_PX * len(notes)},
             "barmode": "group",
             "xaxis": {"title": {"text": "importance (sums to 1)"}, "rangemode": "tozero"},
             "yaxis": {"automargin": True},

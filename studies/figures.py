@@ -282,7 +282,11 @@ def parallel_figure(data: dict, top_percent: float = 100.0) -> dict:
                 },
             }
         ],
-        "layout": _layout(title, margin={"t": 60, "r": 40, "b": 30, "l": 60}),
+        # parcoords writes its axis names above the plot: the title goes to the top of the figure
+        "layout": {
+            **_layout(title, margin={"t": 100, "r": 40, "b": 30, "l": 60}),
+            "title": {"text": title, "font": {"size": 14}, "y": 0.98, "yref": "container", "yanchor": "top"},
+        },
     }
 
 

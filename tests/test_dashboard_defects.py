@@ -9,7 +9,7 @@ import io
 import pytest
 from django.urls import reverse
 
-from studies import analysis, services
+from studies import analysis, analysis_figures, figures, services
 from studies.models import Trial
 from studies.services import Outcome, WorkerIdentity
 
@@ -235,3 +235,24 @@ def test_a_space_row_removed_before_a_form_error_stays_removed_without_errors(cl
     removed = page[page.index('name="param-0-name"') - 600 : page.index('name="param-0-DELETE"')]
     assert 'class="param-row hidden"' in removed and 'class="error"' not in removed
     assert page.count("This field is required.") == 1, "only the study's name"
+
+
+def test_labels_are_placed_clear_of_the_axis_titles():
+    """Plotly puts an x axis title about 35 px below the plot: notes and legends go further down, with
+    the margin to hold them; parcoords' axis names sit above the plot, so its title goes to the top."""
+    notes = {"ped_anova": {"unavailable": "too few trials"}, "gp": {"unavailable": "helpers missing"}}
+    only = {"n_trials": 3, "params": {"a": {"importance": 1.0, "low": 0.9, "high": 1.0}}, "warning": "w"}
+    figure = analysis_figures.importance_figure({"data": {**notes, "ped_anova": only}}, {})
+    shifts = [a["yshift"] for a in figure["layout"]["annotations"]]
+    assert len(shifts) == 2 and max(shifts) <= -45
+    assert figure["layout"]["margin"]["b"] >= -min(shifts) + 20
+    curves = {"metric": "loss", "band": None, "n_curves": 1}
+    curves["curves"] = [{"number": 1, "state": "complete", "step": [1, 2, 3], "value": [3.0, 2.0, 1.0]}]
+    layout = figures.curves_figure(curves)["layout"]
+    assert (
+        layout["legend"]["y"] < -0.2 and layout["legend"]["yanchor"] == "top" and layout["margin"]["b"] >= 100
+    )
+    assert layout["xaxis"]["dtick"] == 1 and layout["xaxis"]["tickformat"] == "d"
+    data = {"direction": "minimize", "metric": "loss", "space": {"x": {"type": "float", "low": 0, "high": 1}}}
+    layout = figures.parallel_figure({**data, "value": [1.0], "params": {"x": [0.5]}})["layout"]
+    assert layout["title"]["yref"] == "container" and layout["margin"]["t"] >= 90
