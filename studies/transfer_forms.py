@@ -32,7 +32,8 @@ class WarmStartForm(forms.Form):
     max_trials = forms.IntegerField(min_value=1, max_value=1_000_000, label="New trials")
     optimizer = forms.ChoiceField(
         choices=[(name, name) for name in OPTIMIZERS],
-        help_text="Another optimizer than the source's starts with its default settings.",
+        required=False,
+        help_text="Default: the source's. Another optimizer starts with its default settings.",
     )
     start = forms.BooleanField(required=False, initial=True, label="Start at once")
     space = forms.JSONField(

@@ -46,8 +46,9 @@ def study_warm_start(request, study_id):
     form = WarmStartForm(request.POST or None, projects=projects, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        fields = {key: data[key] for key in ("name", "project", "max_trials", "optimizer")}
-        if data["optimizer"] != source.optimizer:  # the source's settings belong to its optimizer
+        fields = {key: data[key] for key in ("name", "project", "max_trials")}
+        fields["optimizer"] = data["optimizer"] or source.optimizer
+        if fields["optimizer"] != source.optimizer:  # the source's settings belong to its optimizer
             fields["optimizer_settings"] = {}
         study = imports.warm_start(request.user, source, fields, data["space"], start=data["start"])
         messages.success(request, f"{study.name} starts from {study.trials.count()} trials of {source.name}.")
