@@ -122,6 +122,13 @@
     showSettings();
   }
 
+  // A form with data-confirm asks first (cancelling cannot be undone); delegated, so the forms
+  // that htmx swaps in when the study header refreshes ask too.
+  document.addEventListener("submit", (event) => {
+    const message = event.target.dataset.confirm;
+    if (message && !window.confirm(message)) event.preventDefault();
+  });
+
   document.addEventListener("DOMContentLoaded", () => {
     initPlots();
     initSpaceEditor();

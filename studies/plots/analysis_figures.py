@@ -21,6 +21,7 @@ from studies.plots.parts import (
     vertical_line,
 )
 
+NOTE_TOP_PX, NOTE_LINE_PX = 50, 20  # importance warnings: first line's offset below the plot, spacing
 NOT_YET = "Not computed yet: a worker computes this after results arrive."
 # As the "gp" optimizer scores candidates (larger is better): EI and PI in log form, UCB as is.
 ACQUISITION_NAMES = {"ei": "log expected improvement", "pi": "log probability of improvement", "ucb": "UCB"}
@@ -77,7 +78,9 @@ def importance_figure(analysis: dict, options: dict) -> dict:
             "xref": "paper",
             "yref": "paper",
             "x": 0,
-            "y": -0.18 - 0.07 * i,
+            "y": 0,
+            "yanchor": "top",
+            "yshift": -NOTE_TOP_PX - NOTE_LINE_PX * i,  # in pixels: below the axis title at any height
             "xanchor": "left",
             "font": {"color": "#a33"},
         }
@@ -86,7 +89,7 @@ def importance_figure(analysis: dict, options: dict) -> dict:
     return {
         "data": traces,
         "layout": {
-            "margin": {**MARGIN, "b": 60 + 25 * len(notes)},
+            "margin": {**MARGIN, "b": NOTE_TOP_PX + 20 + NOTE_LINE_PX * len(notes)},
             "barmode": "group",
             "xaxis": {"title": {"text": "importance (sums to 1)"}, "rangemode": "tozero"},
             "yaxis": {"automargin": True},
@@ -117,7 +120,8 @@ def _slice(stored: dict, param: str) -> tuple[str, dict] | None:
 
 
 def posterior_figure(analysis: dict, options: dict) -> dict:
-    """One parameter's slice through the incumbent: mean, ±2σ band, observations, acquisition, next point."""
+    """One parameter's slice through the incumbent: mean, ±2σ band, observations; for a "gp" study its
+    acquisition, and its next point while it goes on. Other studies get the GP as a view of the data only."""
     stored = analysis["data"]
     message = _unavailable(stored, "")
     if message:
@@ -145,27 +149,32 @@ def posterior_figure(analysis: dict, options: dict) -> dict:
         },
     ]
     traces += _observations(s.get("observations"), stored.get("direction", "minimize"), xs_of)
-    kind = ACQUISITION_NAMES.get(stored.get("acquisition"), "acquisition")
-    traces.append(
-        {
-            "type": "scatter",
-            "mode": "lines",
-            "name": kind,
-            "x": xs,
-            "y": r6_list(s["acquisition"]),
-            "yaxis": "y2",
-            "line": {"color": "#2ca02c", "dash": "dot"},
-        }
-    )
+    own = analysis.get("optimizer") == "gp"
+    kind = ACQUISITION_NAMES.get(stored.get("acquisition"), "acquisition") if own else None
+    if own:
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "name": kind,
+                "x": xs,
+                "y": r6_list(s["acquisition"]),
+                "yaxis": "y2",
+                "line": {"color": "#2ca02c", "dash": "dot"},
+            }
+        )
     shapes = []
-    if s.get("suggestion") is not None:
+    if own and analysis.get("suggests") and s.get("suggestion") is not None:
         at = xs_of([s["suggestion"]])[0]
         shapes.append(vertical_line(at, "#d62728"))
         traces.append(_next_suggestion(s, at))
-    return {
-        "data": traces,
-        "layout": _posterior_layout(analysis["metric"], name, axis, categorical, kind, shapes),
-    }
+    layout = _posterior_layout(analysis["metric"], name, axis, categorical, kind, shapes)
+    if not own:
+        title = layout["title"]["text"]
+        layout["title"]["text"] = (
+            f"GP fitted for display only: {label(analysis.get('optimizer'))} does not use it; {title}"
+        )
+    return {"data": traces, "layout": layout}
 
 
 def _observations(obs: dict | None, direction: str, xs_of) -> list[dict]:
@@ -200,21 +209,26 @@ def _next_suggestion(s: dict, at: object) -> dict:
     }
 
 
-def _posterior_layout(metric: str, name: str, axis: dict, categorical: bool, kind: str, shapes: list) -> dict:
+def _posterior_layout(
+    metric: str, name: str, axis: dict, categorical: bool, kind: str | None, shapes: list
+) -> dict:
+    """The slice's layout; the acquisition's axis only when `kind` names the study's own acquisition."""
     x_axis = {"title": {"text": label(name)}}
     if categorical:
         x_axis["type"] = "category"
     elif axis.get("log"):
         x_axis["type"] = "log"
-    return {
+    layout = {
         "title": {"text": f"slice through the incumbent, {label(metric)}", "font": {"size": 14}},
         "margin": {**MARGIN, "r": 60},
         "xaxis": x_axis,
         "yaxis": {"title": {"text": label(metric)}},
-        "yaxis2": {"title": {"text": kind}, "overlaying": "y", "side": "right", "showgrid": False},
         "legend": {"orientation": "h", "y": -0.2},
         "shapes": shapes,
     }
+    if kind:
+        layout["yaxis2"] = {"title": {"text": kind}, "overlaying": "y", "side": "right", "showgrid": False}
+    return layout
 
 
 def _num(value) -> float:

@@ -140,6 +140,14 @@ def analysis_data(study: Study, kind: str) -> dict:
     }
 
 
+def posterior_data(study: Study) -> dict:
+    """The stored GP slices, with what the panel may claim: the acquisition is the study's own only
+    when a "gp" optimizer runs it, and its next suggestion is real only while the study goes on."""
+    gp = study.optimizer == "gp"
+    going_on = study.state in (Study.State.RUNNING, Study.State.PAUSED)
+    return {**analysis_data(study, "posterior"), "optimizer": study.optimizer, "suggests": gp and going_on}
+
+
 class PlotQuery(forms.Form):
     """Every option a plot takes, validated; each plot reads the ones it understands."""
 
@@ -179,7 +187,7 @@ PLOTS: dict[str, Plot] = {
         analysis_figures.importance_table,
     ),
     "posterior": Plot(
-        lambda s: analysis_data(s, "posterior"),
+        posterior_data,
         analysis_figures.posterior_figure,
         analysis_figures.posterior_table,
     ),

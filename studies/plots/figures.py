@@ -14,6 +14,7 @@ import numpy as np
 
 from studies.exports import iso
 from studies.plots.parts import (
+    LEGEND_BELOW_AXIS_TITLE,
     MAX_LINES,
     MAX_POINTS,
     MAX_SCATTER,
@@ -171,7 +172,11 @@ def parallel_figure(data: dict, top_percent: float = 100.0) -> dict:
                 },
             }
         ],
-        "layout": base_layout(title, margin={"t": 60, "r": 40, "b": 30, "l": 60}),
+        # parcoords writes its axis names above the plot: the title goes to the top of the figure
+        "layout": {
+            **base_layout(title, margin={"t": 100, "r": 40, "b": 30, "l": 60}),
+            "title": {"text": title, "font": {"size": 14}, "y": 0.98, "yref": "container", "yanchor": "top"},
+        },
     }
 
 
@@ -341,8 +346,12 @@ def curves_figure(data: dict, log_y: bool = False) -> dict:
         "data": traces,
         "layout": base_layout(
             title,
-            xaxis={"title": {"text": "step"}},
+            xaxis={
+                "title": {"text": "step"},
+                **integer_ticks([s for c in data["curves"] for s in c["step"]]),
+            },
             yaxis={"title": {"text": label(data["metric"])}, "type": "log" if log_y else "linear"},
+            **LEGEND_BELOW_AXIS_TITLE,
         ),
     }
 
@@ -406,15 +415,24 @@ def curves_table(data: dict) -> tuple[list[str], list[list]]:
     return ["number", "state", "step", "value"], rows
 
 
-def curve_figure(steps: list[int], values: list[float], metric: str) -> dict:
-    """One trial's learning curve (the trial page)."""
+def curve_figure(points: list[tuple[int, float]], metric: str) -> dict:
+    """One trial's learning curve (the trial page), from its current attempt's (step, value) points."""
+    if not points:
+        return empty_figure("No steps reported yet.")
+    steps, values = (list(column) for column in zip(*points, strict=True))
     return {
         "data": [
             {"type": "scatter", "mode": "lines+markers", "x": steps, "y": values, "name": label(metric)}
         ],
         "layout": {
             "margin": {"t": 20, "r": 10, "b": 40, "l": 60},
-            "xaxis": {"title": {"text": "step"}},
+            "xaxis": {"title": {"text": "step"}, **integer_ticks(steps)},
             "yaxis": {"title": {"text": label(metric)}},
         },
     }
+
+
+def integer_ticks(steps: list[int]) -> dict:
+    """Axis settings that label whole steps only: plotly would put ticks at 0.5 over a short range."""
+    span = max(steps, default=0) - min(steps, default=0)
+    return {"tickformat": "d", **({"dtick": 1} if span <= 10 else {})}

@@ -26,6 +26,11 @@ MAX_LINES = 1000  # parallel coordinates: WebGL lines cost seconds each thousand
 MAX_SCATTER = 2000  # slice plots and projected observations
 MAX_CURVES = 200  # learning curves drawn one by one
 MARGIN = {"t": 40, "r": 10, "b": 40, "l": 60}
+# plotly's horizontal legend sits where the x axis title is; this puts it below, with room for it.
+LEGEND_BELOW_AXIS_TITLE = {
+    "legend": {"orientation": "h", "yanchor": "top", "y": -0.25},
+    "margin": {**MARGIN, "b": 110},
+}
 
 
 def label(text: object) -> str:

@@ -20,7 +20,14 @@ from studies.models import Study
 from studies.plots.data import PLOTS, PlotQuery
 from studies.services import audit
 
-REPORT_PLOTS = ("history", "parallel", "slice", "edf", "curves", "importance")
+REPORT_PLOTS = {  # kind: the section's title, as on the study page
+    "history": "Optimization history",
+    "parallel": "Parallel coordinates",
+    "slice": "Slices",
+    "edf": "Distribution of values (EDF)",
+    "curves": "Learning curves",
+    "importance": "Parameter importance",
+}
 LEADERBOARD_SIZE = 50
 # Allows only what the report inlines, for the copy served by us (a downloaded file has no header).
 REPORT_POLICY = (

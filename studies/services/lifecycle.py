@@ -164,7 +164,8 @@ def _fill_slots(study: Study, keep: int) -> list[Trial]:
     free = min(study.max_parallel - active, study.max_trials - total)
     if free <= 0:
         if total >= study.max_trials and active == 0:
-            study.set_state(Study.State.COMPLETED, f"all {study.max_trials} trials finished")
+            n = study.max_trials
+            study.set_state(Study.State.COMPLETED, f"all {n} trial{'s' if n != 1 else ''} finished")
         return []
     optimizer = get_optimizer(
         study.optimizer,

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, JsonResponse
 
 from studies import access
+from studies.exports import neutralise
 from studies.plots.data import PLOTS, PlotQuery
 
 
@@ -25,8 +26,8 @@ def study_plot(request, study_id: int, kind: str, fmt: str = "json"):
         response["Content-Disposition"] = f'attachment; filename="study-{study.pk}-{kind}.csv"'
         header, rows = plot.table(data)
         writer = csv.writer(response)
-        writer.writerow(header)
-        writer.writerows(rows)
+        writer.writerow(map(neutralise, header))
+        writer.writerows(map(neutralise, row) for row in rows)
         return response
     figure = plot.draw(data, query.cleaned_data)
     return JsonResponse({"figure": figure, "n_trials": data["n_trials"], "state": study.state})

@@ -20,13 +20,23 @@ from studies.web.forms import ParameterFormSet, StudyForm
 PAGE_SIZE = 50
 
 
-@login_required
-def study_list(request):
-    studies = list(access.visible_studies(request.user).with_counts().select_related("owner", "project"))
+def _listed_studies(user) -> dict:
+    studies = list(access.visible_studies(user).with_counts().select_related("owner", "project"))
     sparks = compare.sparklines(studies)
     for study in studies:
         study.sparkline = sparks.get(study.pk, "")
-    return render(request, "studies/study_list.html", {"studies": studies})
+    return {"studies": studies, "any_running": any(study.is_running for study in studies)}
+
+
+@login_required
+def study_list(request):
+    return render(request, "studies/study_list.html", _listed_studies(request.user))
+
+
+@login_required
+def study_list_rows(request):
+    """The study list's table alone, for its poll while a study runs."""
+    return render(request, "studies/_study_rows.html", _listed_studies(request.user))
 
 
 @login_required
@@ -96,15 +106,27 @@ def _leaderboard(request, study) -> dict:
     return {"study": study, "page": page, "rows": rows, "names": names, "sort": sort, "state": state}
 
 
+def _header(request, study) -> dict:
+    """What the study page's header shows; its poll re-renders just this."""
+    return {
+        "study": study,
+        "can_edit": access.can_edit(request.user, study),
+        "counts": dict(study.trials.values_list("state").order_by().annotate(n=Count("pk"))),
+        "best": study.trials.completed().leaderboard(study.direction).first(),
+    }
+
+
 @login_required
 def study_detail(request, study_id):
     study = access.study_for_user(request.user, study_id)
-    context = _leaderboard(request, study)
-    context.update(
-        can_edit=access.can_edit(request.user, study),
-        counts=dict(study.trials.values_list("state").order_by().annotate(n=Count("pk"))),
-    )
+    context = {**_leaderboard(request, study), **_header(request, study)}
     return render(request, "studies/study_detail.html", context)
+
+
+@login_required
+def study_header(request, study_id):
+    study = access.study_for_user(request.user, study_id)
+    return render(request, "studies/_study_header.html", _header(request, study))
 
 
 @login_required
@@ -127,7 +149,8 @@ def study_action(request, study_id, action):
 @login_required
 def trial_detail(request, study_id, number):
     trial = access.trial_for_user(request.user, study_id, number)
-    steps, values = zip(*trial.curve(), strict=True) if trial.metrics.exists() else ((), ())
+    # A queued trial has no current attempt yet: the points kept are an earlier attempt's.
+    points = [] if trial.state == Trial.State.QUEUED else trial.curve()
     study, info = trial.study, trial.suggestion
     return render(
         request,
@@ -137,7 +160,7 @@ def trial_detail(request, study_id, number):
             "trial": trial,
             "attempts": trial.attempts_with_log_flag(),
             "can_edit": access.can_edit(request.user, trial.study),
-            "curve": figures.curve_figure(list(steps), list(values), trial.study.metric),
+            "curve": figures.curve_figure(points, study.metric),
             "params": sorted(trial.params.items()),
             "why": suggestion.explain(info, study.direction, trial.value, study.optimizer),
             "prediction": suggestion.prediction_figure(info, trial.value, study.metric),

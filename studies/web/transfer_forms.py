@@ -6,7 +6,7 @@ from django import forms
 
 from studies.imports import MAX_UPLOAD
 from studies.models import Study
-from studies.optimizers import SearchSpace
+from studies.optimizers import OPTIMIZERS, SearchSpace
 
 
 class ImportForm(forms.Form):
@@ -29,6 +29,11 @@ class WarmStartForm(forms.Form):
     name = forms.CharField(max_length=120)
     project = forms.ModelChoiceField(queryset=None)
     max_trials = forms.IntegerField(min_value=1, max_value=1_000_000, label="New trials")
+    optimizer = forms.ChoiceField(
+        choices=[(name, name) for name in OPTIMIZERS],
+        required=False,
+        help_text="Default: the source's. Another optimizer starts with its default settings.",
+    )
     start = forms.BooleanField(required=False, initial=True, label="Start at once")
     space = forms.JSONField(
         required=False,

@@ -15,7 +15,9 @@ from studies.web.transfer_forms import ImportForm, WarmStartForm
 @login_required
 def study_import(request):
     projects = access.editable_projects(request.user)
-    form = ImportForm(request.POST or None, request.FILES or None, projects=projects)
+    choices = list(projects[:2])
+    initial = {"project": choices[0]} if len(choices) == 1 else {}  # the only choice is the answer
+    form = ImportForm(request.POST or None, request.FILES or None, projects=projects, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             document = imports.read_document(form.cleaned_data["file"].read())
@@ -34,17 +36,21 @@ def study_import(request):
 def study_warm_start(request, study_id):
     source = access.study_for_user(request.user, study_id)
     projects = access.editable_projects(request.user)
-    initial = {"name": f"{source.name} (warm)", "max_trials": source.max_trials, "project": source.project_id}
+    initial = {
+        "name": f"{source.name} (warm)",
+        "max_trials": source.max_trials,
+        "project": source.project_id,
+        "optimizer": source.optimizer,
+        "space": source.space.to_dict(),
+    }
     form = WarmStartForm(request.POST or None, projects=projects, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        study = imports.warm_start(
-            request.user,
-            source,
-            {"name": data["name"], "project": data["project"], "max_trials": data["max_trials"]},
-            data["space"],
-            start=data["start"],
-        )
+        fields = {key: data[key] for key in ("name", "project", "max_trials")}
+        fields["optimizer"] = data["optimizer"] or source.optimizer
+        if fields["optimizer"] != source.optimizer:  # the source's settings belong to its optimizer
+            fields["optimizer_settings"] = {}
+        study = imports.warm_start(request.user, source, fields, data["space"], start=data["start"])
         messages.success(request, f"{study.name} starts from {study.trials.count()} trials of {source.name}.")
         return redirect(study)
     return render(

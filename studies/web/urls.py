@@ -25,10 +25,12 @@ TRIAL = STUDY + "trials/<int:number>/"
 study_pages = [
     path("", study_views.study_list, name="study-list"),
     path("studies/new/", study_views.study_create, name="study-create"),
+    path("studies/rows/", study_views.study_list_rows, name="study-list-rows"),
     path("studies/compare/", compare_views.study_compare, name="study-compare"),
     path("studies/import/", transfer_views.study_import, name="study-import"),
     path(STUDY, study_views.study_detail, name="study-detail"),
     path(STUDY + "leaderboard/", study_views.study_leaderboard, name="study-leaderboard"),
+    path(STUDY + "header/", study_views.study_header, name="study-header"),
     re_path(
         r"^studies/(?P<study_id>\d+)/(?P<action>start|resume|pause|cancel)/$",
         study_views.study_action,

@@ -164,7 +164,14 @@ def test_the_posterior_slice_draws_mean_band_observations_acquisition_and_the_ne
         "suggestion": 0.5,
     }
     figure = analysis_figures.posterior_figure(
-        {"data": {"slices": {"x<1>": s}, "acquisition": "ucb"}, "n_trials": 3, "metric": "loss"}, {}
+        {
+            "data": {"slices": {"x<1>": s}, "acquisition": "ucb"},
+            "n_trials": 3,
+            "metric": "loss",
+            "optimizer": "gp",
+            "suggests": True,
+        },
+        {},
     )
     names = [t.get("name") for t in figure["data"]]
     assert {

@@ -70,11 +70,13 @@ class Route:
 
 ROUTES = [
     Route("study-list", "any", kwargs=lambda w: {}),
+    Route("study-list-rows", "any", kwargs=lambda w: {}),
     Route("study-create", "any", kwargs=lambda w: {}),
     Route("study-compare", "any", kwargs=lambda w: {}, data=lambda w: {"studies": [w.study.pk]}),
     Route("study-import", "any", kwargs=lambda w: {}),
     Route("study-detail", "read"),
     Route("study-leaderboard", "read"),
+    Route("study-header", "read"),
     Route("study-history", "read"),
     Route("study-plot", "read", kwargs=lambda w: {"study_id": w.study.pk, "kind": "history"}),
     Route("study-plot-csv", "read", kwargs=lambda w: {"study_id": w.study.pk, "kind": "history"}),

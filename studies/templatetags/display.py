@@ -1,0 +1,29 @@
+"""Small display helpers the pages share: settings as words, a study's progress, who may create."""
+
+from __future__ import annotations
+
+from django import template
+
+from studies import access
+
+register = template.Library()
+
+
+@register.filter
+def pairs(settings: dict) -> str:
+    """`{"xi": 0.01}` as `xi: 0.01`: a person reads settings, not a Python dict."""
+    return ", ".join(f"{key}: {value}" for key, value in settings.items())
+
+
+@register.filter
+def progress_total(study) -> int:
+    """What a study's progress counts to: its budget, or what it finished when it completed early
+    (an exhausted grid)."""
+    return study.n_finished if study.state == study.State.COMPLETED else study.max_trials
+
+
+@register.simple_tag(takes_context=True)
+def may_create_studies(context) -> bool:
+    """Whether the page's user may create (or import) a study in some project."""
+    user = context["request"].user
+    return user.is_authenticated and access.editable_projects(user).exists()
