@@ -175,7 +175,7 @@ class Study(models.Model):
         FAILED = "failed"
         CANCELLED = "cancelled"
 
-    name = models.CharField(max_length=120, unique=True)
+    name = models.CharField(max_length=120)
     description = models.TextField(blank=True)
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="studies")
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="studies")
@@ -218,6 +218,8 @@ class Study(models.Model):
     class Meta:
         ordering = ["-updated"]
         verbose_name_plural = "studies"
+        # Per project, so a name taken in another project tells a stranger nothing.
+        constraints = [models.UniqueConstraint(fields=["project", "name"], name="unique_study_name_in_project")]
 
     def __str__(self) -> str:
         return self.name

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from studies.models import Study
-from studies.optimizers import SearchSpace
+from studies.definition import LIMITS, DefinitionError
 
 MAX_UPLOAD = 200 * 1024 * 1024
 
@@ -13,7 +12,11 @@ MAX_UPLOAD = 200 * 1024 * 1024
 class ImportForm(forms.Form):
     file = forms.FileField(help_text="A study exported as JSON by hpoweb.")
     project = forms.ModelChoiceField(queryset=None)
-    name = forms.CharField(required=False, max_length=120, help_text="Default: the exported study's name.")
+    name = forms.CharField(
+        required=False,
+        widget=forms.TextInput(attrs={"maxlength": LIMITS["name"].high}),
+        help_text="Default: the exported study's name.",
+    )
 
     def __init__(self, *args, projects=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -27,9 +30,13 @@ class ImportForm(forms.Form):
 
 
 class WarmStartForm(forms.Form):
-    name = forms.CharField(max_length=120)
+    """What a warm start changes of the source's definition; `studies.definition` checks the result."""
+
+    name = forms.CharField(widget=forms.TextInput(attrs={"maxlength": LIMITS["name"].high}))
     project = forms.ModelChoiceField(queryset=None)
-    max_trials = forms.IntegerField(min_value=1, max_value=1_000_000, label="New trials")
+    max_trials = forms.IntegerField(
+        label="New trials", widget=forms.NumberInput(attrs={"min": 1, "max": LIMITS["max_trials"].high})
+    )
     start = forms.BooleanField(required=False, initial=True, label="Start at once")
     space = forms.JSONField(
         required=False,
@@ -41,17 +48,17 @@ class WarmStartForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["project"].queryset = projects
 
-    def clean_space(self) -> dict | None:
-        spec = self.cleaned_data.get("space")
-        if not spec:
-            return None
-        try:
-            return SearchSpace.from_dict(spec).to_dict()
-        except (ValueError, TypeError, AttributeError) as error:
-            raise forms.ValidationError(str(error)) from None
+    def overrides(self) -> dict:
+        data = {key: value for key, value in self.cleaned_data.items() if key != "start"}
+        if not data["space"]:
+            del data["space"]
+        return data
 
-    def clean_name(self):
-        name = self.cleaned_data["name"]
-        if Study.objects.filter(name=name).exists():
-            raise forms.ValidationError("A study with this name already exists.")
-        return name
+    def show(self, error: DefinitionError) -> None:
+        """Each problem on the field its path starts with, or above the form with its path."""
+        for path, messages in error.errors.items():
+            head = path.partition(".")[0]
+            if head in self.fields:
+                self.add_error(head, [f"{path}: {m}" if path != head else m for m in messages])
+            else:
+                self.add_error(None, [f"{path}: {m}" for m in messages])

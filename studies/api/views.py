@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from studies import access, services
+from studies.definition import check_definition
 from studies.api.serializers import StudyCreateSerializer, StudySerializer, TrialSerializer, study_body
 from studies.models import Study
 
@@ -23,11 +24,11 @@ access.visible_studies(self.request.user).with_summary().order_by("pk")
 
     @extend_schema(request=StudyCreateSerializer, responses={201: StudySerializer})
     def post(self, request: Request, *args, **kwargs) -> Response:
-        body = StudyCreateSerializer(data=request.data, context={"request": request})
-        body.is_valid(raise_exception=True)
-        data = dict(body.validated_data)
-        space, start = data.pop("space"), data.pop("start")
-        study = services.create_study(request.user, space, data, start=start)
+        body = StudyCreateSerializer.split_start(request.data)
+        definition = check_definition(request.user, body.definition)
+        study = services.create_study(
+            request.user, definition.space, definition.study_fields(), start=body.start
+        )
         return Response(study_body(study), status=status.HTTP_201_CREATED)
 
 
