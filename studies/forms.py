@@ -11,23 +11,18 @@ from studies.job_catalog import job_choices, validate_job_settings
 from studies.models import Study
 from studies.optimizers import OPTIMIZERS, SearchSpace, get_optimizer
 from studies.optimizers.pruners import PRUNERS, get_pruner
+from studies.optimizers.settings import Setting, SettingError
 
 _SETTING_FIELDS = {"int": forms.IntegerField, "float": forms.FloatField}
 
 
-def _setting_field(desc: dict) -> forms.Field:
-    if desc["type"] == "bool":
-        return forms.BooleanField(required=False, initial=desc["default"], help_text=desc.get("help", ""))
-    if desc["type"] == "choice":
-        return forms.ChoiceField(
-            choices=[(c, c) for c in desc["choices"]],
-            initial=desc["default"],
-            required=False,
-            help_text=desc.get("help", ""),
-        )
-    return _SETTING_FIELDS[desc["type"]](
-        required=False, initial=desc["default"], help_text=desc.get("help", "")
-    )
+def _setting_field(setting: Setting) -> forms.Field:
+    common = {"required": False, "initial": setting.default, "help_text": setting.help}
+    if setting.type == "bool":
+        return forms.BooleanField(**common)
+    if setting.type == "choice":
+        return forms.ChoiceField(choices=[(c, c) for c in setting.choices], **common)
+    return _SETTING_FIELDS[setting.type](min_value=setting.min, max_value=setting.max, **common)
 
 
 def setting_field_name(group: str, owner: str, setting: str) -> str:
@@ -79,32 +74,36 @@ class StudyForm(forms.ModelForm):
         self.fields["max_trials"].min_value = 1
         self.fields["max_parallel"].min_value = 1
         for group, table in (("opt", OPTIMIZERS), ("pruner", PRUNERS)):
-            for owner, settings in table.items():
-                for setting, desc in settings.items():
-                    self.fields[setting_field_name(group, owner, setting)] = _setting_field(desc)
+            for owner, schema in table.items():
+                for setting in schema:
+                    self.fields[setting_field_name(group, owner, setting.name)] = _setting_field(setting)
 
     def setting_groups(self) -> list[tuple[str, str, list]]:
         """(group, owner, bound fields) for the template to show beside the chosen optimizer/pruner."""
         groups = []
         for group, table in (("opt", OPTIMIZERS), ("pruner", PRUNERS)):
-            for owner, settings in table.items():
-                groups.append((group, owner, [self[setting_field_name(group, owner, s)] for s in settings]))
+            for owner, schema in table.items():
+                groups.append(
+                    (group, owner, [self[setting_field_name(group, owner, s.name)] for s in schema])
+                )
         return groups
 
     def _collect(self, group: str, owner: str, table: dict) -> dict:
         values = {}
-        for setting in table.get(owner, {}):
-            value = self.cleaned_data.get(setting_field_name(group, owner, setting))
+        for setting in table.get(owner, ()):
+            value = self.cleaned_data.get(setting_field_name(group, owner, setting.name))
             if value is not None and value != "":
-                values[setting] = value
+                values[setting.name] = value
         return values
 
-    def _error_on_setting(self, group: str, owner: str, message: str) -> None:
-        for setting in OPTIMIZERS.get(owner, {}) if group == "opt" else PRUNERS.get(owner, {}):
-            if f"'{setting}'" in message:
-                self.add_error(setting_field_name(group, owner, setting), message)
-                return
-        self.add_error("optimizer" if group == "opt" else "pruner", message)
+    def _error_on_setting(self, group: str, owner: str, error: ValueError) -> None:
+        """The error on the setting's own field when it names one, else on the optimizer/pruner choice."""
+        table = OPTIMIZERS if group == "opt" else PRUNERS
+        names = {setting.name for setting in table.get(owner, ())}
+        if isinstance(error, SettingError) and error.setting in names:
+            self.add_error(setting_field_name(group, owner, error.setting), str(error))
+        else:
+            self.add_error("optimizer" if group == "opt" else "pruner", str(error))
 
     def clean_queue(self) -> str:
         return self.cleaned_data.get("queue") or "hpoweb"
@@ -131,7 +130,7 @@ class StudyForm(forms.ModelForm):
             try:
                 get_pruner(pruner, **data["pruner_settings"])
             except ValueError as error:
-                self._error_on_setting("pruner", pruner, str(error))
+                self._error_on_setting("pruner", pruner, error)
         return data
 
     def check_optimizer(self, space: SearchSpace) -> None:
@@ -148,7 +147,7 @@ class StudyForm(forms.ModelForm):
                 **self.cleaned_data["optimizer_settings"],
             )
         except ValueError as error:
-            self._error_on_setting("opt", optimizer, str(error))
+            self._error_on_setting("opt", optimizer, error)
 
 
 def _parse_choice(text: str):
