@@ -21,13 +21,13 @@ from typing import Any
 
 from studies import access
 from studies.job_catalog import check_job_params, resolve_job, validate_job_settings
+from studies.jobs import registry
 from studies.models import Project, Study
 from studies.optimizers import OPTIMIZERS, SearchSpace, get_optimizer
 from studies.optimizers.pruners import PRUNERS, get_pruner
-from studies.optimizers.settings import SettingError
+from studies.optimizers import space as codec
+from studies.optimizers.settings import INT32_MAX, SettingError
 from studies.optimizers.space import SpaceError
-
-INT32_MAX = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -241,25 +241,43 @@ def _check_optimizer(values: dict, space: SearchSpace, errors: _Errors) -> None:
 
 
 def _check_settings(owner: str, values: dict, errors: _Errors, parse) -> None:
-    """Run `parse` on `<owner>_settings` and route its errors by setting. A job's settings are stored
-    with their defaults filled in; an optimizer's and a pruner's as given, so a later default applies."""
+    """Run `parse` on `<owner>_settings` and route its errors by setting. Settings are stored as given
+    (defaults are filled in where they are used), so an export and its import are the same."""
     key = f"{owner}_settings"
     if key in errors:
         return
-    given = dict(values[key])
     try:
-        parsed = parse(given)
+        parse(dict(values[key]))
     except SettingError as error:
         errors.add(".".join([key, *_parts(error.setting)]), str(error))
-        return
     except (ValueError, TypeError) as error:
         errors.add(owner if owner != "job" else key, str(error))
-        return
-    if owner == "job":
-        values[key] = parsed
 
 
 def definition_of(study: Study) -> dict:
     """An existing study's definition in the shape `check_definition` takes (for warm starts)."""
     values = {key: getattr(study, key) for key in DEFAULTS}
     return {**values, "name": study.name, "project": study.project, "job": study.job, "space": study.space.to_dict()}
+
+
+def describe_definition() -> dict:
+    """The declared limits and settings, as JSON for API clients (`GET /api/definition/`)."""
+
+    def schemas(table: Mapping) -> dict:
+        return {owner: [setting.describe() for setting in schema] for owner, schema in table.items()}
+
+    return {
+        "limits": {
+            key: {"kind": limit.kind, "min": limit.low, "max": limit.high, "help": limit.help}
+            for key, limit in LIMITS.items()
+        },
+        "space": {
+            "max_parameters": codec.MAX_PARAMETERS,
+            "max_name_length": codec.MAX_NAME_LENGTH,
+            "max_choices": codec.MAX_CHOICES,
+            "max_choice_length": codec.MAX_CHOICE_LENGTH,
+        },
+        "optimizers": schemas(OPTIMIZERS),
+        "pruners": schemas(PRUNERS),
+        "jobs": schemas({name: job.settings for name, job in registry().items()}),
+    }

@@ -164,6 +164,7 @@ def _attempts(trial: Trial, docs) -> list[tuple[Attempt, list]]:
         numbers.add(doc["number"])
         state = doc.get("state")
         _check(state in Attempt.State.values, f"{where}: unknown attempt state {state!r}")
+        _check(doc.get("pid") is None or _count(doc.get("pid"), 0), f"{where}: bad pid {doc.get('pid')!r}")
         claimed = _when(doc.get("claimed")) or trial.started or timezone.now()
         attempt = Attempt(
             trial=trial,
@@ -171,7 +172,7 @@ def _attempts(trial: Trial, docs) -> list[tuple[Attempt, list]]:
             state=Attempt.State.INTERRUPTED if state == Attempt.State.RUNNING else state,
             worker=str(doc.get("worker") or "")[:200],
             host=str(doc.get("host") or "")[:200],
-            pid=doc.get("pid") if _count(doc.get("pid"), 0) else None,
+            pid=doc.get("pid"),
             claimed=claimed,
             heartbeat=_when(doc.get("heartbeat")) or claimed,
             ended=_when(doc.get("ended")),
@@ -251,7 +252,11 @@ def compatible_trials(source: Study, space: SearchSpace) -> list[Trial]:
 def warm_start(user, source: Study, overrides: dict, *, start: bool = False) -> Study:
     """A new study (the source's definition, overridden by `overrides`) whose history starts with the
     source's complete trials that fit its space; DefinitionError lists what is wrong with it."""
-    definition = check_definition(user, {**definition_of(source), **overrides})
+    data = {**definition_of(source), **overrides}
+    if "max_parallel" not in overrides and isinstance(data["max_trials"], int):
+        # Fewer new trials than the source ran at once: run them all at once rather than refuse.
+        data["max_parallel"] = max(1, min(source.max_parallel, data["max_trials"]))
+    definition = check_definition(user, data)
     space = SearchSpace.from_dict(definition.space)
     copied = compatible_trials(source, space)
     fields = definition.study_fields()

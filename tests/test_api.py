@@ -44,12 +44,12 @@ def test_start_true_starts_at_once(api):
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        ({"space": {"lr": {"type": "float", "low": 0, "high": 1, "log": True}}}, "space"),
+        ({"space": {"lr": {"type": "float", "low": 0, "high": 1, "log": True}}}, "space.lr.low"),
         ({"space": {}}, "space"),
         ({"job": "no-such-job"}, "job"),
-        ({"job_settings": {"nope": 1}}, "job_settings"),
+        ({"job_settings": {"nope": 1}}, "job_settings.nope"),
         ({"optimizer": "magic"}, "optimizer"),
-        ({"optimizer": "grid", "optimizer_settings": {"grid_points": "many"}}, "optimizer_settings"),
+        ({"optimizer": "grid", "optimizer_settings": {"grid_points": "many"}}, "optimizer_settings.grid_points"),
         ({"max_trials": 0}, "max_trials"),
         ({"name": ""}, "name"),
         ({"direction": "sideways"}, "direction"),
@@ -65,7 +65,7 @@ def test_a_bad_body_gets_400_naming_the_field_and_stores_nothing(api, change, fi
 def test_the_space_error_names_the_parameter(api):
     space = {"lr": {"type": "float", "low": 0, "high": 1, "log": True}}
     response = api.post("/api/studies/", {**BODY, "space": space}, format="json")
-    assert "'lr'" in str(response.json()["space"])
+    assert "'lr'" in str(response.json()["space.lr.low"])
 
 
 def test_no_or_bad_credentials_are_refused(cast):

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from studies import access, imports
 from studies.api.serializers import StudyCreateSerializer, StudySerializer, study_body
-from studies.definition import LIMITS, DefinitionError, creatable_project
+from studies.definition import creatable_project
 from studies.transfer_forms import MAX_UPLOAD
 
 
@@ -39,19 +39,13 @@ def study_import(request: Request) -> Response:
     return Response(study_body(study), status=status.HTTP_201_CREATED)
 
 
-class WarmStartSerializer(serializers.Serializer):
-    """The body of a warm start, for the schema: the source's definition with these fields replaced,
-    checked by `studies.definition` like a new study's."""
+class WarmStartSerializer(StudyCreateSerializer):
+    """The body of a warm start, for the schema: any field of a new study's definition, replacing the
+    source's (`max_trials` counts the new trials only); checked by `studies.definition` like a new
+    study's. The source's complete trials that fit the space become the first trials."""
 
-    name = serializers.CharField(max_length=LIMITS["name"].high)
     project = serializers.CharField(required=False, help_text="Default: the source study's project.")
-    max_trials = serializers.IntegerField(
-        min_value=1, max_value=LIMITS["max_trials"].high, required=False, help_text="New trials."
-    )
     space = serializers.DictField(required=False, help_text="A compatible space; default: the source's.")
-    optimizer = serializers.CharField(required=False, help_text="Default: the source's.")
-    optimizer_settings = serializers.DictField(required=False, help_text="Default: the source's.")
-    start = serializers.BooleanField(default=False)
 
 
 @extend_schema(request=WarmStartSerializer, responses={201: StudySerializer})
@@ -59,10 +53,6 @@ class WarmStartSerializer(serializers.Serializer):
 def study_warm_start(request: Request, study_id: int) -> Response:
     source = access.study_for_user(request.user, study_id)
     body = StudyCreateSerializer.split_start(request.data)
-    unknown = sorted(set(body.definition) - set(WarmStartSerializer().fields))
-    if unknown:
-        raise DefinitionError({str(key)[:100]: ["unknown field for a warm start"] for key in unknown})
-    if body.definition.get("project") is None:
-        body.definition["project"] = source.project
+    body.definition.setdefault("project", source.project)
     study = imports.warm_start(request.user, source, body.definition, start=body.start)
     return Response(study_body(study), status=status.HTTP_201_CREATED)

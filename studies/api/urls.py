@@ -5,6 +5,7 @@ from studies.api import exports, transfers, views
 urlpatterns = [
     path("", include("studies.api.asktell")),
     path("", include("studies.api.trial_controls")),
+    path("definition/", views.definition_schema, name="api-definition"),
     path("studies/", views.StudyListCreate.as_view(), name="api-studies"),
     path("studies/<int:study_id>/", views.StudyDetail.as_view(), name="api-study"),
     path("studies/<int:study_id>/trials/", views.TrialList.as_view(), name="api-trials"),

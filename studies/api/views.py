@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from studies import access, services
-from studies.definition import check_definition
+from studies.definition import check_definition, describe_definition
 from studies.api.serializers import StudyCreateSerializer, StudySerializer, TrialSerializer, study_body
 from studies.models import Study
 
@@ -68,3 +68,11 @@ study_start = _control("start", services.start_study)
 study_resume = _control("resume", services.start_study)
 study_pause = _control("pause", services.pause_study)
 study_cancel = _control("cancel", services.cancel_study)
+
+
+@extend_schema(responses={200: dict})
+@api_view(["GET"])
+def definition_schema(request: Request) -> Response:
+    """What a study definition may hold: the declared limits and every setting of every optimizer,
+    pruner and registered job (name, type, default, bounds, help)."""
+    return Response(describe_definition())
