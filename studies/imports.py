@@ -19,29 +19,45 @@ import json
 import math
 from datetime import datetime
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from studies import exports
+from studies.definition import (
+    DEFAULTS,
+    INT32_MAX,
+    LIMITS,
+    Definition,
+    DefinitionError,
+    check_definition,
+    definition_of,
+)
 from studies.models import Attempt, Project, Study, Trial, TrialMetric
-from studies.optimizers import SearchSpace, get_optimizer
-from studies.optimizers.pruners import get_pruner
+from studies.optimizers import SearchSpace
 from studies.services import audit, create_study, start_study
 
 BATCH = 1000
 MAX_UPLOAD = 200 * 1024 * 1024  # bytes of an exported study, on the page and through the API
+_NOTE_TOO_LONG = f"a note may hold at most {LIMITS['note'].high:,} characters"
 
 
 class ImportFailed(ValueError):
-    """The document is not an hpoweb study export this version understands; the message says why."""
+    """The document is not an hpoweb study export this version understands; the message says why, and
+    `errors` holds the definition's problems by path when the study's definition is what is wrong."""
+
+    def __init__(self, message: str, errors: dict[str, list[str]] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or {"document": [message]}
 
 
 def _when(value) -> datetime | None:
     if value in (None, ""):
         return None
-    parsed = parse_datetime(value) if isinstance(value, str) else None
+    try:
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
     if parsed is None:
         raise ImportFailed(f"{value!r} is not an ISO date-time")
     return parsed
@@ -57,6 +73,8 @@ def read_document(raw: bytes | str) -> dict:
         document = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as error:
         raise ImportFailed(f"not JSON: {error}") from None
+    except RecursionError:
+        raise ImportFailed("not JSON this instance reads: nested too deeply") from None
     _check(isinstance(document, dict), "the document must be a JSON object")
     _check(
         document.get("format") == exports.FORMAT, f"not an hpoweb study export (format {exports.FORMAT!r})"
@@ -69,29 +87,21 @@ def read_document(raw: bytes | str) -> dict:
     return document
 
 
-def _study_fields(source: dict, space: SearchSpace, name: str, project: Project) -> dict:
-    """The exported settings, checked like the model's own fields and by the optimizer and pruner."""
-    fields = {key: source[key] for key in Study.DEFINITION_FIELDS if key in source}
-    study = Study(**fields, name=name, project=project)
+def _definition(user, project: Project, document: dict, name: str) -> Definition:
+    """The exported definition, checked like any new study's (paths as in the API)."""
+    source = document["study"]
+    data = {key: source[key] for key in DEFAULTS if key in source}
+    data.update(name=name, project=project, job=source.get("job"), space=document["space"])
     try:
-        study.clean_fields(exclude=["owner", "space", "project", "name"])
-        get_optimizer(
-            study.optimizer, space, direction=study.direction, seed=study.seed, **study.optimizer_settings
-        )
-        get_pruner(study.pruner, **study.pruner_settings)
-    except ValidationError as error:
-        raise ImportFailed(
-            f"study settings: {'; '.join(f'{k}: {v[0]}' for k, v in error.message_dict.items())}"
-        ) from None
-    except (ValueError, TypeError) as error:
-        raise ImportFailed(f"study settings: {error}") from None
-    return {**{key: getattr(study, key) for key in fields}, "name": name, "project": project}
+        return check_definition(user, data)
+    except DefinitionError as error:
+        raise ImportFailed(f"the study's definition: {error}", error.errors) from None
 
 
 def _trial(study: Study, space: SearchSpace, doc: dict, seen: set[int]) -> Trial:
     _check(isinstance(doc, dict), "each trial must be a JSON object")
     number = doc.get("number")
-    _check(isinstance(number, int) and number >= 1 and number not in seen, f"trial number {number!r} is bad")
+    _check(_count(number, 1) and number not in seen, f"trial number {number!r} is bad")
     seen.add(number)
     state = doc.get("state")
     _check(state in Trial.State.values, f"trial {number}: unknown state {state!r}")
@@ -100,12 +110,10 @@ def _trial(study: Study, space: SearchSpace, doc: dict, seen: set[int]) -> Trial
     except ValueError as error:
         raise ImportFailed(f"trial {number}: {error}") from None
     value = doc.get("value")
-    _check(
-        value is None or (isinstance(value, int | float) and math.isfinite(value)),
-        f"trial {number}: value {value!r} is not a finite number",
-    )
+    _check(value is None or _finite(value), f"trial {number}: value {value!r} is not a finite number")
     n_attempts = doc.get("n_attempts") or 0
-    _check(isinstance(n_attempts, int) and n_attempts >= 0, f"trial {number}: bad n_attempts {n_attempts!r}")
+    _check(_count(n_attempts, 0), f"trial {number}: bad n_attempts {n_attempts!r}")
+    _check(len(str(doc.get("note") or "")) <= LIMITS["note"].high, f"trial {number}: {_NOTE_TOO_LONG}")
     return Trial(
         study=study,
         number=number,
@@ -122,14 +130,23 @@ def _trial(study: Study, space: SearchSpace, doc: dict, seen: set[int]) -> Trial
     )
 
 
+def _count(value, low: int) -> bool:
+    """An integer the database stores: `low` up to the 32-bit maximum."""
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= INT32_MAX
+
+
+def _finite(value) -> bool:
+    """A number that is a finite float (an integer like 10**400 is not)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
 def _is_point(point) -> bool:
-    return (
-        isinstance(point, list)
-        and len(point) == 2
-        and isinstance(point[0], int)
-        and isinstance(point[1], int | float)
-        and math.isfinite(point[1])
-    )
+    return isinstance(point, list) and len(point) == 2 and _count(point[0], -INT32_MAX) and _finite(point[1])
 
 
 def _attempts(trial: Trial, docs) -> list[tuple[Attempt, list]]:
@@ -137,11 +154,12 @@ def _attempts(trial: Trial, docs) -> list[tuple[Attempt, list]]:
     _check(isinstance(docs, list), f"{where}: attempts must be a list")
     out, numbers = [], set()
     for doc in docs:
-        _check(isinstance(doc, dict) and isinstance(doc.get("number"), int), f"{where}: bad attempt")
+        _check(isinstance(doc, dict) and _count(doc.get("number"), 1), f"{where}: bad attempt")
         _check(doc["number"] not in numbers, f"{where}: attempt {doc['number']} appears twice")
         numbers.add(doc["number"])
         state = doc.get("state")
         _check(state in Attempt.State.values, f"{where}: unknown attempt state {state!r}")
+        _check(doc.get("pid") is None or _count(doc.get("pid"), 0), f"{where}: bad pid {doc.get('pid')!r}")
         claimed = _when(doc.get("claimed")) or trial.started or timezone.now()
         attempt = Attempt(
             trial=trial,
@@ -149,7 +167,7 @@ def _attempts(trial: Trial, docs) -> list[tuple[Attempt, list]]:
             state=Attempt.State.INTERRUPTED if state == Attempt.State.RUNNING else state,
             worker=str(doc.get("worker") or "")[:200],
             host=str(doc.get("host") or "")[:200],
-            pid=doc.get("pid") if isinstance(doc.get("pid"), int) else None,
+            pid=doc.get("pid"),
             claimed=claimed,
             heartbeat=_when(doc.get("heartbeat")) or claimed,
             ended=_when(doc.get("ended")),
@@ -169,20 +187,16 @@ def _attempts(trial: Trial, docs) -> list[tuple[Attempt, list]]:
 def import_study(user, project: Project, document: dict, name: str = "") -> Study:
     """A new study in `project` holding everything the export carried; ImportFailed says what is wrong."""
     source = document["study"]
-    name = name or str(source.get("name") or "imported study")
-    _check(
-        not Study.objects.filter(name=name).exists(), f"a study named {name!r} exists; choose another name"
-    )
-    try:
-        space = SearchSpace.from_dict(document["space"])
-    except ValueError as error:
-        raise ImportFailed(f"space: {error}") from None
-    study = create_study(user, space.to_dict(), _study_fields(source, space, name, project))
+    definition = _definition(user, project, document, name or str(source.get("name") or "imported study"))
     state = source.get("state")
     _check(state in Study.State.values, f"unknown study state {state!r}")
+    note = str(source.get("note") or "")
+    _check(len(note) <= LIMITS["note"].high, f"the study's note: {_NOTE_TOO_LONG}")
+    study = create_study(user, definition.space, definition.study_fields())
+    space = SearchSpace.from_dict(definition.space)
     state = Study.State.PAUSED if state == Study.State.RUNNING else state
     Study.objects.filter(pk=study.pk).update(
-        state=state, state_reason=str(source.get("state_reason") or ""), note=str(source.get("note") or "")
+        state=state, state_reason=str(source.get("state_reason") or ""), note=note
     )
     seen: set[int] = set()
     docs = document["trials"]
@@ -230,16 +244,23 @@ def compatible_trials(source: Study, space: SearchSpace) -> list[Trial]:
 
 
 @transaction.atomic
-def warm_start(
-    user, source: Study, fields: dict, space_spec: dict | None = None, *, start: bool = False
-) -> Study:
-    """A new study (the source's settings, overridden by `fields`) whose history starts with its trials."""
-    space = SearchSpace.from_dict(space_spec or source.space.to_dict())
+def warm_start(user, source: Study, overrides: dict, *, start: bool = False) -> Study:
+    """A new study (the source's definition, overridden by `overrides`) whose history starts with the
+    source's complete trials that fit its space; DefinitionError lists what is wrong with it."""
+    data = {**definition_of(source), **overrides}
+    if "max_parallel" not in overrides and isinstance(data["max_trials"], int):
+        # Fewer new trials than the source ran at once: run them all at once rather than refuse.
+        data["max_parallel"] = max(1, min(source.max_parallel, data["max_trials"]))
+    definition = check_definition(user, data)
+    space = SearchSpace.from_dict(definition.space)
     copied = compatible_trials(source, space)
-    values = {key: getattr(source, key) for key in Study.DEFINITION_FIELDS}
-    values.update({"project": source.project, **fields})
-    values["max_trials"] = values["max_trials"] + len(copied)
-    study = create_study(user, space.to_dict(), values)
+    fields = definition.study_fields()
+    fields["max_trials"] += len(copied)
+    if fields["max_trials"] > LIMITS["max_trials"].high:
+        raise DefinitionError(
+            {"max_trials": [f"with the {len(copied)} copied trials, above {LIMITS['max_trials'].high:,}"]}
+        )
+    study = create_study(user, definition.space, fields)
     Trial.objects.bulk_create(
         Trial(
             study=study,

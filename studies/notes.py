@@ -12,10 +12,11 @@ from django import forms
 from django.db import transaction
 from django.utils.safestring import SafeString, mark_safe
 
+from studies.definition import LIMITS
 from studies.models import Study, Trial
 from studies.services import audit
 
-MAX_NOTE = 20_000
+MAX_NOTE = int(LIMITS["note"].high)
 _TAGS = {
     "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "b", "i", "code", "pre",
     "blockquote", "ul", "ol", "li", "a", "table", "thead", "tbody", "tr", "th", "td", "del",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from rest_framework.test import APIClient
 
-from studies.models import ApiToken
+from studies import services
+from studies.models import ApiToken, Study
+from studies.services import Outcome, WorkerIdentity
 
 # The smallest valid POST /api/studies/ body (branin's space, random search).
 STUDY_BODY = {
@@ -59,3 +61,18 @@ def token_client(user) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
+
+
+def run_trials(study: Study, values: list[float | None], curve_steps: int = 3) -> Study:
+    """Run `study`'s trials through the real services: claim, learning curve, finish (None fails)."""
+    study.set_state("running")
+    for trial_id, value in zip(services.schedule_trials(study.pk), values, strict=False):
+        attempt = services.claim_trial(trial_id, WorkerIdentity.current("w1"))
+        for step in range(curve_steps):
+            services.record_metric(attempt.pk, step, (value or 1.0) + curve_steps - step)
+        if value is None:
+            services.finish_attempt(attempt.pk, Outcome("failed", reason="=cmd|' /C calc'!A0"))
+        else:
+            services.finish_attempt(attempt.pk, Outcome("complete", value=value))
+    study.refresh_from_db()
+    return study

@@ -50,7 +50,7 @@ class _Finite(serializers.FloatField):
 
 
 class AttemptSerializer(serializers.Serializer):
-    attempt_id = serializers.IntegerField(min_value=1)
+    attempt_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
 
 
 class ReportSerializer(AttemptSerializer):

@@ -1,14 +1,16 @@
-"""The API's JSON shapes; the study body is validated with the same codec and registries as the form."""
+"""The API's JSON shapes; a new study's body is checked by `studies.definition`, like the form's."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 from rest_framework import serializers
 
-from studies import access
-from studies.job_catalog import job_choices, validate_job_settings
+from studies.definition import LIMITS, QUEUE_PATTERN, DefinitionError
 from studies.models import Study, Trial
-from studies.optimizers import OPTIMIZERS, SearchSpace, get_optimizer
-from studies.optimizers.pruners import PRUNERS, get_pruner
+from studies.optimizers import OPTIMIZERS
+from studies.optimizers.pruners import PRUNERS
 
 
 class StudySerializer(serializers.ModelSerializer):
@@ -23,8 +25,20 @@ class StudySerializer(serializers.ModelSerializer):
     class Meta:
         model = Study
         fields = [
-            "id", "name", "project", "owner", "state", "state_reason", *Study.DEFINITION_FIELDS, "space",
-            "created", "updated", "n_trials", "n_complete", "n_failed", "best",
+            "id",
+            "name",
+            "project",
+            "owner",
+            "state",
+            "state_reason",
+            *Study.DEFINITION_FIELDS,
+            "space",
+            "created",
+            "updated",
+            "n_trials",
+            "n_complete",
+            "n_failed",
+            "best",
         ]
 
     def get_space(self, study) -> dict:
@@ -41,79 +55,67 @@ def study_body(study: Study) -> dict:
     return StudySerializer(Study.objects.with_summary().get(pk=study.pk)).data
 
 
+def _described(key: str, field: type[serializers.Field], **kwargs) -> serializers.Field:
+    """A documented field whose bounds and help come from the declared limits."""
+    limit = LIMITS[key]
+    bounds = (
+        {"max_length": limit.high}
+        if limit.kind == "text"
+        else {"min_value": limit.low, "max_value": limit.high}
+    )
+    return field(help_text=limit.help, **bounds, **kwargs)
+
+
+def _settings_help(table: dict) -> str:
+    return "; ".join(
+        f"{owner}: " + (", ".join(f"{s.name} ({s.type}, default {s.default!r})" for s in schema) or "none")
+        for owner, schema in table.items()
+    )
+
+
+@dataclass(frozen=True)
+class CreateBody:
+    definition: dict
+    start: bool
+
+
 class StudyCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=120)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    """The body of `POST /api/studies/`, for the schema: `studies.definition` checks it (one validator
+    for the form, the API, import and warm start) and answers 400 with `{path: [messages]}`."""
+
+    name = _described("name", serializers.CharField)
+    description = _described("description", serializers.CharField, required=False)
     project = serializers.CharField(
         required=False, help_text="Project name; default: your first editable one."
     )
-    job = serializers.ChoiceField(choices=[])
-    job_settings = serializers.DictField(required=False, default=dict)
+    job = serializers.CharField(help_text="A registered job, `command:<name>` or `external`.")
+    job_settings = serializers.DictField(required=False)
     direction = serializers.ChoiceField(choices=Study.Direction.choices, default=Study.Direction.MINIMIZE)
-    metric = serializers.CharField(max_length=64, default="loss")
+    metric = _described("metric", serializers.CharField, default="loss")
     optimizer = serializers.ChoiceField(choices=list(OPTIMIZERS), default="random")
-    optimizer_settings = serializers.DictField(required=False, default=dict)
-    seed = serializers.IntegerField(min_value=0, default=0)
+    optimizer_settings = serializers.DictField(required=False, help_text=_settings_help(OPTIMIZERS))
+    seed = _described("seed", serializers.IntegerField, default=0)
     pruner = serializers.ChoiceField(choices=list(PRUNERS), default="none")
-    pruner_settings = serializers.DictField(required=False, default=dict)
-    queue = serializers.RegexField(r"^[A-Za-z0-9_.-]{1,64}$", required=False, default="hpoweb")
+    pruner_settings = serializers.DictField(required=False, help_text=_settings_help(PRUNERS))
+    queue = serializers.RegexField(QUEUE_PATTERN.pattern, required=False, default="hpoweb")
     space = serializers.DictField()
-    max_trials = serializers.IntegerField(min_value=1, max_value=1_000_000, default=20)
-    max_parallel = serializers.IntegerField(min_value=1, max_value=10_000, default=2)
-    max_retries = serializers.IntegerField(min_value=0, max_value=100, default=1)
-    max_consecutive_failures = serializers.IntegerField(min_value=0, default=5)
-    trial_timeout_s = serializers.FloatField(min_value=0.1, required=False, allow_null=True, default=None)
+    max_trials = _described("max_trials", serializers.IntegerField, default=20)
+    max_parallel = _described("max_parallel", serializers.IntegerField, default=2)
+    max_retries = _described("max_retries", serializers.IntegerField, default=1)
+    max_consecutive_failures = _described("max_consecutive_failures", serializers.IntegerField, default=5)
+    trial_timeout_s = _described("trial_timeout_s", serializers.FloatField, required=False, allow_null=True)
     start = serializers.BooleanField(default=False)
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["job"].choices = job_choices()
-
-    def validate_name(self, name: str) -> str:
-        if Study.objects.filter(name=name).exists():
-            raise serializers.ValidationError("A study with this name already exists.")
-        return name
-
-    def validate_project(self, name: str):
-        project = access.editable_projects(self.context["request"].user).filter(name=name).first()
-        if project is None:
-            raise serializers.ValidationError(f"You cannot create studies in a project named {name!r}.")
-        return project
-
-    def validate(self, data: dict) -> dict:
-        errors = {}
-        if "project" not in data:
-            data["project"] = access.editable_projects(self.context["request"].user).first()
-            if data["project"] is None:
-                errors["project"] = "You are not an editor of any project."
-        try:
-            space = SearchSpace.from_dict(data["space"])
-            data["space"] = space.to_dict()
-        except ValueError as error:
-            errors["space"] = str(error)
-            space = None
-        try:
-            data["job_settings"] = validate_job_settings(data["job"], data["job_settings"])
-        except ValueError as error:
-            errors["job_settings"] = str(error)
-        if space is not None:
-            try:
-                get_optimizer(
-                    data["optimizer"],
-                    space,
-                    direction=data["direction"],
-                    seed=data["seed"],
-                    **data["optimizer_settings"],
-                )
-            except (ValueError, TypeError) as error:
-                errors["optimizer_settings"] = str(error)
-        try:
-            get_pruner(data["pruner"], **data["pruner_settings"])
-        except (ValueError, TypeError) as error:
-            errors["pruner_settings"] = str(error)
-        if errors:
-            raise serializers.ValidationError(errors)
-        return data
+    @staticmethod
+    def split_start(data) -> CreateBody:
+        """The definition apart from `start` (whether to run it at once)."""
+        if not isinstance(data, Mapping):
+            raise DefinitionError({"definition": ["must be a JSON object"]})
+        definition = dict(data)
+        start = definition.pop("start", False)
+        if not isinstance(start, bool):
+            raise DefinitionError({"start": ["must be true or false"]})
+        return CreateBody(definition, start)
 
 
 class TrialSerializer(serializers.ModelSerializer):

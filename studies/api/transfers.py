@@ -11,17 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from studies import access, imports
-from studies.api.serializers import StudySerializer, study_body
-from studies.models import Study
-from studies.optimizers import SearchSpace
-
-
-def _editable_project(user, name: str | None):
-    projects = access.editable_projects(user)
-    project = projects.filter(name=name).first() if name else projects.first()
-    if project is None:
-        raise ValidationError({"project": f"You cannot create studies in a project named {name!r}."})
-    return project
+from studies.api.serializers import StudyCreateSerializer, StudySerializer, study_body
+from studies.definition import creatable_project
 
 
 @extend_schema(
@@ -35,7 +26,7 @@ def _editable_project(user, name: str | None):
 @api_view(["POST"])
 def study_import(request: Request) -> Response:
     """The body is a study exported by `/api/studies/{id}/export.json` (of this or another instance)."""
-    project = _editable_project(request.user, request.query_params.get("project"))
+    project = creatable_project(request.user, request.query_params.get("project"))
     if int(request.META.get("CONTENT_LENGTH") or 0) > imports.MAX_UPLOAD:
         raise ValidationError({"document": f"larger than {imports.MAX_UPLOAD // 2**20} MiB"})
     try:
@@ -43,43 +34,24 @@ def study_import(request: Request) -> Response:
         document = imports.read_document(request.read())
         study = imports.import_study(request.user, project, document, request.query_params.get("name", ""))
     except imports.ImportFailed as error:
-        raise ValidationError({"document": str(error)}) from None
+        raise ValidationError(error.errors) from None
     return Response(study_body(study), status=status.HTTP_201_CREATED)
 
 
-class WarmStartSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=120)
+class WarmStartSerializer(StudyCreateSerializer):
+    """The body of a warm start, for the schema: any field of a new study's definition, replacing the
+    source's (`max_trials` counts the new trials only); checked by `studies.definition` like a new
+    study's. The source's complete trials that fit the space become the first trials."""
+
     project = serializers.CharField(required=False, help_text="Default: the source study's project.")
-    max_trials = serializers.IntegerField(
-        min_value=1, max_value=1_000_000, required=False, help_text="New trials."
-    )
     space = serializers.DictField(required=False, help_text="A compatible space; default: the source's.")
-    start = serializers.BooleanField(default=False)
-
-    def validate_name(self, name: str) -> str:
-        if Study.objects.filter(name=name).exists():
-            raise serializers.ValidationError("A study with this name already exists.")
-        return name
-
-    def validate_space(self, space: dict) -> dict:
-        try:
-            return SearchSpace.from_dict(space).to_dict()
-        except ValueError as error:
-            raise serializers.ValidationError(str(error)) from None
 
 
 @extend_schema(request=WarmStartSerializer, responses={201: StudySerializer})
 @api_view(["POST"])
 def study_warm_start(request: Request, study_id: int) -> Response:
     source = access.study_for_user(request.user, study_id)
-    body = WarmStartSerializer(data=request.data)
-    body.is_valid(raise_exception=True)
-    data = body.validated_data
-    project = _editable_project(request.user, data.get("project", source.project.name))
-    fields = {
-        "name": data["name"],
-        "project": project,
-        "max_trials": data.get("max_trials", source.max_trials),
-    }
-    study = imports.warm_start(request.user, source, fields, data.get("space"), start=data["start"])
+    body = StudyCreateSerializer.split_start(request.data)
+    body.definition.setdefault("project", source.project)
+    study = imports.warm_start(request.user, source, body.definition, start=body.start)
     return Response(study_body(study), status=status.HTTP_201_CREATED)

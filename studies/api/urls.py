@@ -20,6 +20,7 @@ def _trial_control(action: str):
 
 
 urlpatterns = [
+    path("definition/", views.definition_schema, name="api-definition"),
     path("studies/", views.StudyListCreate.as_view(), name="api-studies"),
     path("studies/import/", transfers.study_import, name="api-study-import"),
     path(STUDY, views.StudyDetail.as_view(), name="api-study"),

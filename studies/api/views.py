@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from studies import access, services
 from studies.api.serializers import StudyCreateSerializer, StudySerializer, TrialSerializer, study_body
+from studies.definition import check_definition, describe_definition
 from studies.models import Study
 
 
@@ -21,11 +22,11 @@ class StudyListCreate(generics.ListCreateAPIView):
 
     @extend_schema(request=StudyCreateSerializer, responses={201: StudySerializer})
     def post(self, request: Request, *args, **kwargs) -> Response:
-        body = StudyCreateSerializer(data=request.data, context={"request": request})
-        body.is_valid(raise_exception=True)
-        data = dict(body.validated_data)
-        space, start = data.pop("space"), data.pop("start")
-        study = services.create_study(request.user, space, data, start=start)
+        body = StudyCreateSerializer.split_start(request.data)
+        definition = check_definition(request.user, body.definition)
+        study = services.create_study(
+            request.user, definition.space, definition.study_fields(), start=body.start
+        )
         return Response(study_body(study), status=status.HTTP_201_CREATED)
 
 
@@ -56,3 +57,11 @@ def study_control(request: Request, study_id: int, action: str) -> Response:
     if not services.control_study(action, study, request.user):
         return Response({"error": f"cannot {action} a study that is {study.state}"}, status=409)
     return Response(study_body(study))
+
+
+@extend_schema(responses={200: dict})
+@api_view(["GET"])
+def definition_schema(request: Request) -> Response:
+    """What a study definition may hold: the declared limits and every setting of every optimizer,
+    pruner and registered job (name, type, default, bounds, help)."""
+    return Response(describe_definition())

@@ -14,6 +14,8 @@ from functools import cache
 from importlib.metadata import entry_points
 from typing import Any, Protocol
 
+from studies.optimizers.settings import Setting, parse_settings
+
 
 class Reporter(Protocol):
     def report(self, step: int, value: float) -> None: ...
@@ -27,30 +29,13 @@ class Job:
     fn: Callable[[dict, dict, Reporter], float]
     description: str
     space: dict = field(default_factory=dict)
-    settings: dict = field(default_factory=dict)
+    settings: tuple[Setting, ...] = ()
     direction: str = "minimize"
     metric: str = "loss"
 
     def validate_settings(self, values: dict) -> dict:
-        """Known settings with their defaults filled in; ValueError names a bad one."""
-        if not isinstance(values, dict):
-            raise ValueError("job settings must be a JSON object")
-        unknown = sorted(set(values) - set(self.settings))
-        if unknown:
-            raise ValueError(
-                f"unknown job setting {unknown[0]!r} for {self.name} (known: {', '.join(self.settings)})"
-            )
-        clean = {}
-        for name, (kind, default, _help) in self.settings.items():
-            value = values.get(name, default)
-            if kind is float and isinstance(value, int) and not isinstance(value, bool):
-                value = float(value)
-            if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
-                raise ValueError(f"job setting {name!r} must be {kind.__name__}, got {value!r}")
-            if kind in (int, float) and value < 0:
-                raise ValueError(f"job setting {name!r} must not be negative")
-            clean[name] = value
-        return clean
+        """Every setting with its default filled in; a SettingError names a bad or unknown one."""
+        return parse_settings(f"job {self.name!r}", self.settings, values)
 
 
 @cache

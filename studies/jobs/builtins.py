@@ -13,6 +13,7 @@ import zlib
 import numpy as np
 
 from studies.jobs import Job, Reporter
+from studies.optimizers.settings import Setting
 
 
 def branin(p: dict) -> float:
@@ -102,12 +103,18 @@ SPACES = {
     },
 }
 
-SETTINGS = {
-    "duration_s": (float, 0.0, "Seconds the job takes, spread over its steps."),
-    "steps": (int, 0, "Learning-curve points reported before the result."),
-    "noise": (float, 0.0, "Standard deviation of Gaussian noise added to the result."),
-    "fail_rate": (float, 0.0, "Probability that the job raises, to rehearse failures."),
-}
+SETTINGS = (
+    Setting(
+        "duration_s", "float", 0.0, "Seconds the job takes, spread over its steps.", min=0.0, max=86400.0
+    ),
+    Setting("steps", "int", 0, "Learning-curve points reported before the result.", min=0, max=100_000),
+    Setting(
+        "noise", "float", 0.0, "Standard deviation of Gaussian noise added to the result.", min=0.0, max=1e6
+    ),
+    Setting(
+        "fail_rate", "float", 0.0, "Probability that the job raises, to rehearse failures.", min=0.0, max=1.0
+    ),
+)
 
 
 def _params_seed(params: dict) -> int:

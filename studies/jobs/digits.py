@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 
 from studies.jobs import Job, Reporter
+from studies.optimizers.settings import INT32_MAX, Setting
 
 
 def _split(seed: int):
@@ -58,9 +59,11 @@ JOB = Job(
         "l2": {"type": "float", "low": 1e-6, "high": 1e-1, "log": True},
         "batch_size": {"type": "int", "low": 16, "high": 256, "log": True},
     },
-    settings={
-        "epochs": (int, 20, "Training epochs; each is a learning-curve step."),
-        "data_seed": (int, 0, "Seed of the train/validation split and the weights."),
-    },
+    settings=(
+        Setting("epochs", "int", 20, "Training epochs; each is a learning-curve step.", min=1, max=10_000),
+        Setting(
+            "data_seed", "int", 0, "Seed of the train/validation split and the weights.", min=0, max=INT32_MAX
+        ),
+    ),
     metric="validation_error",
 )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from studies.jobs import Job, Reporter
+from studies.optimizers.settings import INT32_MAX, Setting
 
 N_CLASSES = 10
 
@@ -109,9 +110,9 @@ JOB = Job(
         "l2": {"type": "float", "low": 1e-6, "high": 1e-2, "log": True},
         "batch_size": {"type": "int", "low": 32, "high": 512, "log": True},
     },
-    settings={
-        "epochs": (int, 27, "Training epochs; each is a learning-curve step."),
-        "data_seed": (int, 0, "Seed of the data set and the weights."),
-    },
+    settings=(
+        Setting("epochs", "int", 27, "Training epochs; each is a learning-curve step.", min=1, max=10_000),
+        Setting("data_seed", "int", 0, "Seed of the data set and the weights.", min=0, max=INT32_MAX),
+    ),
     metric="validation_error",
 )

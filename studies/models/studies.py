@@ -149,7 +149,7 @@ class Study(models.Model):
         FAILED = "failed"
         CANCELLED = "cancelled"
 
-    name = models.CharField(max_length=120, unique=True)
+    name = models.CharField(max_length=120)
     description = models.TextField(blank=True)
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="studies")
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="studies")
@@ -186,9 +186,22 @@ class Study(models.Model):
     # What a person chooses when defining a study, besides its name and project: the one list that the
     # service, the API and export/import share.
     DEFINITION_FIELDS = (
-        "description", "direction", "metric", "optimizer", "optimizer_settings", "seed", "pruner",
-        "pruner_settings", "job", "job_settings", "queue", "max_trials", "max_parallel", "max_retries",
-        "max_consecutive_failures", "trial_timeout_s",
+        "description",
+        "direction",
+        "metric",
+        "optimizer",
+        "optimizer_settings",
+        "seed",
+        "pruner",
+        "pruner_settings",
+        "job",
+        "job_settings",
+        "queue",
+        "max_trials",
+        "max_parallel",
+        "max_retries",
+        "max_consecutive_failures",
+        "trial_timeout_s",
     )
 
     objects = StudyQuerySet.as_manager()
@@ -196,6 +209,10 @@ class Study(models.Model):
     class Meta:
         ordering = ["-updated"]
         verbose_name_plural = "studies"
+        # Per project, so a name taken in another project tells a stranger nothing.
+        constraints = [
+            models.UniqueConstraint(fields=["project", "name"], name="unique_study_name_in_project")
+        ]
 
     def __str__(self) -> str:
         return self.name

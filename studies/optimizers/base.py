@@ -1,4 +1,4 @@
-"""What every optimizer shares: settings validation, history cleaning and the suggest contract."""
+"""What every optimizer shares: settings parsing, history cleaning and the suggest contract."""
 
 from __future__ import annotations
 
@@ -8,53 +8,15 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .settings import Setting, parse_settings
 from .space import SearchSpace
 
 History = Sequence[tuple[Mapping[str, Any], float | None]]
 Pending = Sequence[Mapping[str, Any]]
-SettingsSpec = dict[str, dict[str, Any]]
 
 
 class SearchExhausted(Exception):
     """The optimizer cannot return any new point (for example every grid cell is used)."""
-
-
-def parse_settings(optimizer: str, spec: SettingsSpec, settings: Mapping[str, Any]) -> dict[str, Any]:
-    """Defaults filled in and every value checked against `spec`; a ValueError names the setting."""
-    unknown = sorted(set(settings) - set(spec))
-    if unknown:
-        raise ValueError(f"optimizer {optimizer!r}: unknown setting(s) {unknown}; known: {sorted(spec)}")
-    out = {}
-    for name, desc in spec.items():
-        value = settings.get(name, desc["default"])
-        out[name] = _check_setting(optimizer, name, desc, value)
-    return out
-
-
-def _check_setting(optimizer: str, name: str, desc: Mapping[str, Any], value: Any) -> Any:
-    where = f"optimizer {optimizer!r}: setting {name!r}"
-    kind = desc["type"]
-    if kind == "bool":
-        if not isinstance(value, bool):
-            raise ValueError(f"{where} must be true or false, got {value!r}")
-        return value
-    if kind == "choice":
-        if value not in desc["choices"]:
-            raise ValueError(f"{where} must be one of {desc['choices']}, got {value!r}")
-        return value
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"{where} must be a number, got {value!r}")
-    if kind == "int":
-        if not float(value).is_integer():
-            raise ValueError(f"{where} must be an integer, got {value!r}")
-        value = int(value)
-    else:
-        value = float(value)
-    if "min" in desc and value < desc["min"]:
-        raise ValueError(f"{where} must be at least {desc['min']}, got {value!r}")
-    if "max" in desc and value > desc["max"]:
-        raise ValueError(f"{where} must be at most {desc['max']}, got {value!r}")
-    return value
 
 
 def clean_value(value: Any) -> float:
@@ -69,7 +31,7 @@ class Optimizer:
     """Stateless: everything a suggestion depends on is the constructor's arguments and `suggest`'s."""
 
     name: ClassVar[str]
-    SETTINGS: ClassVar[SettingsSpec] = {}
+    SETTINGS: ClassVar[tuple[Setting, ...]] = ()
 
     def __init__(
         self, space: SearchSpace, direction: str = "minimize", seed: int = 0, **settings: Any
@@ -81,7 +43,7 @@ class Optimizer:
         self.space = space
         self.direction = direction
         self.seed = int(seed)
-        self.settings = parse_settings(self.name, self.SETTINGS, settings)
+        self.settings = parse_settings(f"optimizer {self.name!r}", self.SETTINGS, settings)
 
     def suggest(self, history: History = (), pending: Pending = (), n: int = 1) -> list[dict[str, Any]]:
         """At most n new points; raises SearchExhausted when there is none at all."""

@@ -29,6 +29,7 @@ import numpy as np
 from scipy.special import ndtri
 
 from .base import Optimizer, SearchExhausted
+from .settings import Setting
 from .space import SearchSpace
 
 _TOL_X = 1e-4
@@ -128,20 +129,22 @@ class CMAES(Optimizer):
     """CMA-ES rebuilt from the history at every call; see the module docstring for the replay."""
 
     name = "cmaes"
-    SETTINGS = {
-        "sigma0": {
-            "type": "float",
-            "default": 1 / 6,
-            "min": 0.01,
-            "max": 1.0,
-            "help": "Initial step size as a fraction of each parameter's range (on its log scale where log).",
-        },
-        "restarts": {
-            "type": "bool",
-            "default": True,
-            "help": "Restart with a doubled population (IPOP) when the search converges or stagnates.",
-        },
-    }
+    SETTINGS = (
+        Setting(
+            "sigma0",
+            "float",
+            1 / 6,
+            "Initial step size as a fraction of each parameter's range (on its log scale where log).",
+            min=0.01,
+            max=1.0,
+        ),
+        Setting(
+            "restarts",
+            "bool",
+            True,
+            "Restart with a doubled population (IPOP) when the search converges or stagnates.",
+        ),
+    )
 
     def _suggest(
         self, history: list[tuple[Mapping[str, Any], Any]], pending: list[Mapping[str, Any]], n: int

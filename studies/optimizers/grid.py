@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from .base import Optimizer, SearchExhausted
+from .settings import Setting
 from .space import Parameter
 
 _MAX_PERMUTED_CELLS = 2_000_000
@@ -41,15 +42,16 @@ class GridSearch(Optimizer):
     """Deterministic for a seed: the same shuffled cell order every call, skipping used cells."""
 
     name = "grid"
-    SETTINGS = {
-        "grid_points": {
-            "type": "int",
-            "default": 5,
-            "min": 2,
-            "max": 1000,
-            "help": "Levels per numeric parameter without a step (ints may get fewer, one per integer).",
-        },
-    }
+    SETTINGS = (
+        Setting(
+            "grid_points",
+            "int",
+            5,
+            "Levels per numeric parameter without a step (ints may get fewer, one per integer).",
+            min=2,
+            max=1000,
+        ),
+    )
 
     def _suggest(
         self, history: list[tuple[Mapping[str, Any], Any]], pending: list[Mapping[str, Any]], n: int

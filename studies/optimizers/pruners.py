@@ -25,67 +25,85 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from .settings import INT32_MAX, Setting, SettingError, parse_settings
+
 Curve = Sequence[tuple[float, float]]
 
 # The golden ratio's fractional part spreads consecutive trial numbers evenly over the brackets.
 _GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
 
-PRUNERS: dict[str, dict[str, dict]] = {
-    "none": {},
-    "median": {
-        "n_startup_trials": {
-            "type": "int",
-            "default": 5,
-            "min": 1,
-            "help": "Never prune at a step until at least this many other trials have reported it.",
-        },
-        "n_warmup_steps": {
-            "type": "int",
-            "default": 0,
-            "min": 0,
-            "help": "Never prune a trial before it has reported a step beyond this one.",
-        },
-    },
-    "asha": {
-        "min_resource": {
-            "type": "int",
-            "default": 1,
-            "min": 1,
-            "help": "Step of the first rung; later rungs are at min_resource * reduction_factor ** k.",
-        },
-        "reduction_factor": {
-            "type": "int",
-            "default": 3,
-            "min": 2,
-            "help": "Only the top 1/reduction_factor of the trials at a rung continue to the next one.",
-        },
-        "bootstrap_count": {
-            "type": "int",
-            "default": 0,
-            "min": 0,
-            "help": "Never prune at a rung until this many trials (this one included) have reached it.",
-        },
-    },
-    "hyperband": {
-        "min_resource": {
-            "type": "int",
-            "default": 1,
-            "min": 1,
-            "help": "Step of the first rung of the most aggressive bracket.",
-        },
-        "max_resource": {
-            "type": "int",
-            "default": 81,
-            "min": 1,
-            "help": "Step at which a trial is complete (epochs, say); sets the number of brackets.",
-        },
-        "reduction_factor": {
-            "type": "int",
-            "default": 3,
-            "min": 2,
-            "help": "Only the top 1/reduction_factor of a bracket's trials at a rung continue.",
-        },
-    },
+PRUNERS: dict[str, tuple[Setting, ...]] = {
+    "none": (),
+    "median": (
+        Setting(
+            "n_startup_trials",
+            "int",
+            5,
+            "Never prune at a step until at least this many other trials have reported it.",
+            min=1,
+            max=INT32_MAX,
+        ),
+        Setting(
+            "n_warmup_steps",
+            "int",
+            0,
+            "Never prune a trial before it has reported a step beyond this one.",
+            min=0,
+            max=INT32_MAX,
+        ),
+    ),
+    "asha": (
+        Setting(
+            "min_resource",
+            "int",
+            1,
+            "Step of the first rung; later rungs are at min_resource * reduction_factor ** k.",
+            min=1,
+            max=INT32_MAX,
+        ),
+        Setting(
+            "reduction_factor",
+            "int",
+            3,
+            "Only the top 1/reduction_factor of the trials at a rung continue to the next one.",
+            min=2,
+            max=INT32_MAX,
+        ),
+        Setting(
+            "bootstrap_count",
+            "int",
+            0,
+            "Never prune at a rung until this many trials (this one included) have reached it.",
+            min=0,
+            max=INT32_MAX,
+        ),
+    ),
+    "hyperband": (
+        Setting(
+            "min_resource",
+            "int",
+            1,
+            "Step of the first rung of the most aggressive bracket.",
+            min=1,
+            max=INT32_MAX,
+        ),
+        Setting(
+            "max_resource",
+            "int",
+            81,
+            "Step at which a trial is complete (epochs, say); sets the number of brackets.",
+            min=1,
+            max=INT32_MAX,
+        ),
+        Setting(
+            "reduction_factor",
+            "int",
+            3,
+            "Only the top 1/reduction_factor of a bracket's trials at a rung continue.",
+            min=2,
+            max=INT32_MAX,
+        ),
+    ),
 }
 
 
@@ -98,20 +116,10 @@ class Decision:
 
 
 def get_pruner(name: str, **settings: object) -> NoPruner | MedianPruner | AshaPruner | HyperbandPruner:
-    """Build the pruner ``name`` with ``settings`` checked against ``PRUNERS``; a bad one is a ValueError."""
+    """Build the pruner ``name``; ValueError for an unknown pruner, SettingError for a bad setting."""
     if name not in PRUNERS:
         raise ValueError(f"unknown pruner {name!r}; choose one of {', '.join(PRUNERS)}")
-    schema = PRUNERS[name]
-    unknown = set(settings) - set(schema)
-    if unknown:
-        raise ValueError(f"pruner {name!r} has no setting {', '.join(sorted(unknown))}")
-    values = {key: spec["default"] for key, spec in schema.items()}
-    for key, value in settings.items():
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"pruner {name!r}: setting {key!r} must be an integer, got {value!r}")
-        if value < schema[key]["min"]:
-            raise ValueError(f"pruner {name!r}: setting {key!r} must be at least {schema[key]['min']}")
-        values[key] = value
+    values = parse_settings(f"pruner {name!r}", PRUNERS[name], settings)
     pruner_class = {
         "none": NoPruner,
         "median": MedianPruner,
@@ -347,7 +355,9 @@ class HyperbandPruner:
 
     def __post_init__(self) -> None:
         if self.max_resource < self.min_resource:
-            raise ValueError("pruner 'hyperband': max_resource must be at least min_resource")
+            raise SettingError(
+                "max_resource", "pruner 'hyperband': max_resource must be at least min_resource"
+            )
 
     @property
     def n_brackets(self) -> int:

@@ -10,6 +10,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from .base import Optimizer, SearchExhausted
+from .settings import Setting
 
 _DRAWS_PER_POINT = 50
 
@@ -28,13 +29,14 @@ class RandomSearch(Optimizer):
     """Uniform on the encoding: log-uniform where `log`, every integer and choice equally likely."""
 
     name = "random"
-    SETTINGS = {
-        "sobol": {
-            "type": "bool",
-            "default": False,
-            "help": "Draw from a scrambled Sobol sequence (evenly spread) instead of independent draws.",
-        },
-    }
+    SETTINGS = (
+        Setting(
+            "sobol",
+            "bool",
+            False,
+            "Draw from a scrambled Sobol sequence (evenly spread) instead of independent draws.",
+        ),
+    )
 
     def _suggest(
         self, history: list[tuple[Mapping[str, Any], Any]], pending: list[Mapping[str, Any]], n: int

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import Optimizer, SettingsSpec
+from .base import Optimizer
 from .cmaes import CMAES
 from .gp import GPOptimizer
 from .grid import GridSearch
 from .random_search import RandomSearch
+from .settings import Setting
 from .space import SearchSpace
 from .tpe import TPE
 
@@ -20,15 +21,14 @@ _CLASSES: dict[str, type[Optimizer]] = {
     "cmaes": CMAES,
 }
 
-# name -> settings description ({"type": "bool"|"int"|"float"|"choice", "default", "help", ...});
-# the web form and the API build and validate optimizer settings from it.
-OPTIMIZERS: dict[str, SettingsSpec] = {name: cls.SETTINGS for name, cls in _CLASSES.items()}
+# name -> settings schema; the web form and the API build their setting fields from it.
+OPTIMIZERS: dict[str, tuple[Setting, ...]] = {name: cls.SETTINGS for name, cls in _CLASSES.items()}
 
 
 def get_optimizer(
     name: str, space: SearchSpace, direction: str = "minimize", seed: int = 0, **settings: Any
 ) -> Optimizer:
-    """An optimizer by name; ValueError naming an unknown optimizer or a bad setting."""
+    """An optimizer by name; ValueError for an unknown optimizer, SettingError for a bad setting."""
     if name not in _CLASSES:
         raise ValueError(f"unknown optimizer {name!r}; known: {sorted(_CLASSES)}")
     return _CLASSES[name](space, direction=direction, seed=seed, **settings)

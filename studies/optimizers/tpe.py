@@ -29,6 +29,7 @@ from scipy.special import log_ndtr, logsumexp, ndtr, ndtri
 
 from .base import Optimizer, SearchExhausted
 from .random_search import sobol_points
+from .settings import Setting
 from .space import SearchSpace
 
 _MAX_GOOD = 25
@@ -148,30 +149,32 @@ class TPE(Optimizer):
     """Multivariate TPE with a constant liar for pending trials; random (Sobol) for the first trials."""
 
     name = "tpe"
-    SETTINGS = {
-        "n_startup": {
-            "type": "int",
-            "default": 10,
-            "min": 1,
-            "max": 1000,
-            "help": "Completed trials drawn quasi-randomly (scrambled Sobol) before the model takes over.",
-        },
-        "n_candidates": {
-            "type": "int",
-            "default": 0,
-            "min": 0,
-            "max": 10000,
-            "help": "Points drawn from the good trials' density and scored per suggestion; "
-            "0 means 24 per parameter.",
-        },
-        "prior_weight": {
-            "type": "float",
-            "default": 1.0,
-            "min": 0.0,
-            "max": 100.0,
-            "help": "Weight of the wide prior kernel against each trial's kernel; higher explores more.",
-        },
-    }
+    SETTINGS = (
+        Setting(
+            "n_startup",
+            "int",
+            10,
+            "Completed trials drawn quasi-randomly (scrambled Sobol) before the model takes over.",
+            min=1,
+            max=1000,
+        ),
+        Setting(
+            "n_candidates",
+            "int",
+            0,
+            "Points drawn from the good trials' density and scored per suggestion; 0 means 24 per parameter.",
+            min=0,
+            max=10000,
+        ),
+        Setting(
+            "prior_weight",
+            "float",
+            1.0,
+            "Weight of the wide prior kernel against each trial's kernel; higher explores more.",
+            min=0.0,
+            max=100.0,
+        ),
+    )
 
     def _suggest(
         self, history: list[tuple[Mapping[str, Any], Any]], pending: list[Mapping[str, Any]], n: int

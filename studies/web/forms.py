@@ -1,32 +1,60 @@
-"""Forms for creating a study in the browser: the study, its optimizer settings and the space editor."""
+"""Forms for creating a study in the browser: the study, its optimizer settings and the space editor.
+
+The forms only turn typed text into the definition's JSON shape; `studies.definition` checks it, and
+`StudyForm.show` puts each problem on the field its path names.
+"""
 
 from __future__ import annotations
 
 import json
-import re
 
 from django import forms
 
-from studies.job_catalog import job_choices, validate_job_settings
+from studies.definition import LIMITS, QUEUE_PATTERN, DefinitionError
+from studies.job_catalog import job_choices
 from studies.models import Study
-from studies.optimizers import OPTIMIZERS, SearchSpace, get_optimizer
-from studies.optimizers.pruners import PRUNERS, get_pruner
+from studies.optimizers import OPTIMIZERS
+from studies.optimizers.pruners import PRUNERS
+from studies.optimizers.settings import Setting
+from studies.optimizers.space import MAX_NAME_LENGTH, MAX_PARAMETERS
 
-_SETTING_FIELDS = {"int": forms.IntegerField, "float": forms.FloatField}
+_GROUPS = (("opt", "optimizer", OPTIMIZERS), ("pruner", "pruner", PRUNERS))
 
 
-def _setting_field(desc: dict) -> forms.Field:
-    if desc["type"] == "bool":
-        return forms.BooleanField(required=False, initial=desc["default"], help_text=desc.get("help", ""))
-    if desc["type"] == "choice":
+def _bounds(low, high) -> dict:
+    return {key: value for key, value in (("min", low), ("max", high)) if value is not None}
+
+
+def _number(key: str, required: bool = True, **kwargs) -> forms.Field:
+    """A number field whose HTML bounds come from the declared limit (the definition checks them)."""
+    limit = LIMITS[key]
+    field = forms.IntegerField if limit.kind == "int" else forms.FloatField
+    widget = forms.NumberInput(
+        attrs=_bounds(limit.low, limit.high) | ({} if limit.kind == "int" else {"step": "any"})
+    )
+    return field(required=required, widget=widget, help_text=limit.help, **kwargs)
+
+
+def _text(key: str, **kwargs) -> forms.CharField:
+    return forms.CharField(
+        help_text=LIMITS[key].help,
+        widget=kwargs.pop("widget", forms.TextInput)(attrs={"maxlength": LIMITS[key].high}),
+        **kwargs,
+    )
+
+
+def _setting_field(setting: Setting) -> forms.Field:
+    if setting.type == "bool":
+        return forms.BooleanField(required=False, initial=setting.default, help_text=setting.help)
+    if setting.type == "choice":
+        choices = [(c, c) for c in setting.choices]
         return forms.ChoiceField(
-            choices=[(c, c) for c in desc["choices"]],
-            initial=desc["default"],
-            required=False,
-            help_text=desc.get("help", ""),
+            choices=choices, initial=setting.default, required=False, help_text=setting.help
         )
-    return _SETTING_FIELDS[desc["type"]](
-        required=False, initial=desc["default"], help_text=desc.get("help", "")
+    field = forms.IntegerField if setting.type == "int" else forms.FloatField
+    attrs = _bounds(setting.min, setting.max) | ({} if setting.type == "int" else {"step": "any"})
+    return field(
+        required=False, initial=setting.default, help_text=setting.help, widget=forms.NumberInput(attrs)
     )
 
 
@@ -34,121 +62,79 @@ def setting_field_name(group: str, owner: str, setting: str) -> str:
     return f"{group}__{owner}__{setting}"
 
 
-class StudyForm(forms.ModelForm):
+class StudyForm(forms.Form):
     """The study's own fields plus one field per optimizer and pruner setting (shown for the chosen one)."""
 
+    name = _text("name")
+    description = _text("description", required=False, widget=forms.Textarea)
+    project = forms.ModelChoiceField(queryset=None)
+    job = forms.ChoiceField()
     job_settings = forms.JSONField(
         required=False, initial=dict, help_text='JSON object, e.g. {"epochs": 10}.'
     )
+    direction = forms.ChoiceField(choices=Study.Direction.choices)
+    metric = _text("metric", initial="loss")
+    optimizer = forms.ChoiceField(choices=[(n, n) for n in OPTIMIZERS], initial="random")
+    seed = _number("seed", required=False, initial=0)
+    pruner = forms.ChoiceField(choices=[(n, n) for n in PRUNERS], initial="none")
+    max_trials = _number("max_trials", initial=20)
+    max_parallel = _number("max_parallel", initial=2)
+    max_retries = _number("max_retries", initial=1)
+    max_consecutive_failures = _number("max_consecutive_failures", initial=5)
+    trial_timeout_s = _number("trial_timeout_s", required=False)
+    queue = forms.CharField(
+        required=False,
+        initial="hpoweb",
+        widget=forms.TextInput(attrs={"pattern": QUEUE_PATTERN.pattern.strip("^$")}),
+        help_text="Only workers started with `-Q <queue>` run its trials (e.g. gpu).",
+    )
     start = forms.BooleanField(required=False, initial=True, label="Start at once")
-
-    class Meta:
-        model = Study
-        fields = [
-            "name",
-            "description",
-            "project",
-            "job",
-            "job_settings",
-            "direction",
-            "metric",
-            "optimizer",
-            "seed",
-            "pruner",
-            "max_trials",
-            "max_parallel",
-            "max_retries",
-            "max_consecutive_failures",
-            "trial_timeout_s",
-            "queue",
-        ]
-        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, projects=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["description"].widget.attrs["rows"] = 2
         self.fields["project"].queryset = projects
-        self.fields["job"] = forms.ChoiceField(choices=job_choices())
-        self.fields["optimizer"] = forms.ChoiceField(choices=[(n, n) for n in OPTIMIZERS], initial="random")
-        self.fields["pruner"] = forms.ChoiceField(choices=[(n, n) for n in PRUNERS], initial="none")
-        self.fields["queue"] = forms.RegexField(
-            r"^[A-Za-z0-9_.-]{1,64}$",
-            required=False,
-            initial="hpoweb",
-            help_text="Only workers started with `-Q <queue>` run its trials (e.g. gpu).",
-        )
-        self.fields["max_trials"].min_value = 1
-        self.fields["max_parallel"].min_value = 1
-        for group, table in (("opt", OPTIMIZERS), ("pruner", PRUNERS)):
-            for owner, settings in table.items():
-                for setting, desc in settings.items():
-                    self.fields[setting_field_name(group, owner, setting)] = _setting_field(desc)
+        self.fields["job"].choices = job_choices()
+        for group, _key, table in _GROUPS:
+            for owner, schema in table.items():
+                for setting in schema:
+                    self.fields[setting_field_name(group, owner, setting.name)] = _setting_field(setting)
 
     def setting_groups(self) -> list[tuple[str, str, list]]:
         """(group, owner, bound fields) for the template to show beside the chosen optimizer/pruner."""
-        groups = []
-        for group, table in (("opt", OPTIMIZERS), ("pruner", PRUNERS)):
-            for owner, settings in table.items():
-                groups.append((group, owner, [self[setting_field_name(group, owner, s)] for s in settings]))
-        return groups
+        return [
+            (group, owner, [self[setting_field_name(group, owner, s.name)] for s in schema])
+            for group, _key, table in _GROUPS
+            for owner, schema in table.items()
+        ]
 
-    def _collect(self, group: str, owner: str, table: dict) -> dict:
-        values = {}
-        for setting in table.get(owner, {}):
-            value = self.cleaned_data.get(setting_field_name(group, owner, setting))
-            if value is not None and value != "":
-                values[setting] = value
-        return values
+    def definition(self, space: dict) -> dict:
+        """The study definition in the API's shape, with the chosen optimizer's and pruner's settings."""
+        data = {key: value for key, value in self.cleaned_data.items() if "__" not in key and key != "start"}
+        data["queue"] = data["queue"] or None
+        data["job_settings"] = data["job_settings"] or {}
+        for group, key, table in _GROUPS:
+            owner = data[key]
+            values = {
+                s.name: self.cleaned_data.get(setting_field_name(group, owner, s.name)) for s in table[owner]
+            }
+            data[f"{key}_settings"] = {name: v for name, v in values.items() if v is not None and v != ""}
+        return {**data, "space": space}
 
-    def _error_on_setting(self, group: str, owner: str, message: str) -> None:
-        for setting in OPTIMIZERS.get(owner, {}) if group == "opt" else PRUNERS.get(owner, {}):
-            if f"'{setting}'" in message:
-                self.add_error(setting_field_name(group, owner, setting), message)
-                return
-        self.add_error("optimizer" if group == "opt" else "pruner", message)
-
-    def clean_queue(self) -> str:
-        return self.cleaned_data.get("queue") or "hpoweb"
-
-    def clean_job_settings(self):
-        value = self.cleaned_data.get("job_settings") or {}
-        if not isinstance(value, dict):
-            raise forms.ValidationError("Job settings must be a JSON object.")
-        return value
-
-    def clean(self):
-        data = super().clean()
-        job = data.get("job")
-        if job:
-            try:
-                data["job_settings"] = validate_job_settings(job, data.get("job_settings") or {})
-            except ValueError as error:
-                self.add_error("job_settings", str(error))
-        optimizer, pruner = data.get("optimizer"), data.get("pruner")
-        if optimizer:
-            data["optimizer_settings"] = self._collect("opt", optimizer, OPTIMIZERS)
-        if pruner:
-            data["pruner_settings"] = self._collect("pruner", pruner, PRUNERS)
-            try:
-                get_pruner(pruner, **data["pruner_settings"])
-            except ValueError as error:
-                self._error_on_setting("pruner", pruner, str(error))
-        return data
-
-    def check_optimizer(self, space: SearchSpace) -> None:
-        """Build the optimizer once on the real space, so a bad setting is reported on its field."""
-        optimizer = self.cleaned_data.get("optimizer")
-        if not optimizer:
-            return
-        try:
-            get_optimizer(
-                optimizer,
-                space,
-                direction=self.cleaned_data.get("direction", "minimize"),
-                seed=self.cleaned_data.get("seed") or 0,
-                **self.cleaned_data["optimizer_settings"],
-            )
-        except ValueError as error:
-            self._error_on_setting("opt", optimizer, str(error))
+    def show(self, error: DefinitionError, formset: BaseParameterFormSet) -> None:
+        """Each problem on the field its path names; a path no field owns goes to the top of the form."""
+        for path, messages in error.errors.items():
+            head, _, rest = path.partition(".")
+            if head == "space":
+                formset.show(rest, messages)
+            elif head.endswith("_settings") and head != "job_settings" and rest:
+                group = "opt" if head == "optimizer_settings" else "pruner"
+                name = setting_field_name(group, self.cleaned_data.get(head[: -len("_settings")], ""), rest)
+                self.add_error(name if name in self.fields else head[: -len("_settings")], messages)
+            elif head in self.fields:
+                self.add_error(head, messages)
+            else:
+                self.add_error(None, [f"{path}: {m}" for m in messages])
 
 
 def _parse_choice(text: str):
@@ -161,7 +147,9 @@ def _parse_choice(text: str):
 
 
 class ParameterForm(forms.Form):
-    name = forms.CharField(max_length=64)
+    """One row of the space editor; it only types what was entered (the definition checks it)."""
+
+    name = forms.CharField(widget=forms.TextInput(attrs={"maxlength": MAX_NAME_LENGTH}))
     type = forms.ChoiceField(choices=[("float", "float"), ("int", "int"), ("categorical", "categorical")])
     low = forms.FloatField(required=False)
     high = forms.FloatField(required=False)
@@ -169,78 +157,45 @@ class ParameterForm(forms.Form):
     step = forms.FloatField(required=False)
     choices = forms.CharField(required=False, help_text="Comma-separated, for categorical parameters.")
 
-    def clean(self):
-        data = super().clean()
-        kind = data.get("type")
-        if kind == "categorical":
-            if not (data.get("choices") or "").strip():
-                self.add_error("choices", "A categorical parameter needs at least one choice.")
-        elif kind:
-            for bound in ("low", "high"):
-                if data.get(bound) is None:
-                    self.add_error(bound, f"A {kind} parameter needs a {bound} bound.")
-        return data
-
     def to_spec(self) -> dict:
         data = self.cleaned_data
         if data["type"] == "categorical":
+            text = data["choices"].strip()
             return {
                 "type": "categorical",
-                "choices": [_parse_choice(c.strip()) for c in data["choices"].split(",")],
+                "choices": [_parse_choice(c.strip()) for c in text.split(",")] if text else [],
             }
-        cast = (
-            int
-            if data["type"] == "int" and all(float(data[b]).is_integer() for b in ("low", "high"))
-            else float
-        )
-        spec = {
-            "type": data["type"],
-            "low": cast(data["low"]),
-            "high": cast(data["high"]),
-            "log": data["log"],
-        }
-        if data.get("step") is not None:
-            spec["step"] = cast(data["step"]) if float(data["step"]).is_integer() else data["step"]
-        return spec
+        numbers = {key: data[key] for key in ("low", "high", "step") if data.get(key) is not None}
+        if data["type"] == "int":
+            numbers = {key: int(v) if float(v).is_integer() else v for key, v in numbers.items()}
+        return {"type": data["type"], **numbers, "log": data["log"]}
 
 
 class BaseParameterFormSet(forms.BaseFormSet):
     def clean(self):
         if any(self.errors):
             return
-        forms_ = [f for f in self.forms if f.cleaned_data and not self._should_delete_form(f)]
-        if not forms_:
-            raise forms.ValidationError("Add at least one parameter.")
-        names = [f.cleaned_data["name"] for f in forms_]
-        for form in forms_:
+        names = [f.cleaned_data["name"] for f in self._rows()]
+        for form in self._rows():
             if names.count(form.cleaned_data["name"]) > 1:
                 form.add_error("name", "Two parameters have this name.")
-        if any(self.errors):
-            return
-        try:
-            self.space = SearchSpace.from_dict({f.cleaned_data["name"]: f.to_spec() for f in forms_})
-        except ValueError as error:
-            self._attach(forms_, str(error))
 
-    def _attach(self, forms_, message: str) -> None:
-        """Put the codec's error on the row it names (it names the parameter, and often the field)."""
-        for form in forms_:
-            if re.search(rf"'{re.escape(form.cleaned_data['name'])}'", message):
-                field = next((f for f in ("low", "high", "step", "choices", "log") if f in message), "name")
-                form.add_error(field, message)
-                return
-        raise forms.ValidationError(message)
+    def _rows(self) -> list[ParameterForm]:
+        return [f for f in self.forms if f.cleaned_data and not self._should_delete_form(f)]
 
     def spec(self) -> dict:
-        return self.space.to_dict()
+        return {f.cleaned_data["name"]: f.to_spec() for f in self._rows()}
+
+    def show(self, path: str, messages: list[str]) -> None:
+        """Put the problems of `space.<path>` on the row (and field) it names, else above the rows."""
+        name, _, key = path.partition(".")
+        for form in self._rows():
+            if form.cleaned_data["name"] == name:
+                form.add_error(key if key in form.fields else "name", messages)
+                return
+        self.non_form_errors().extend(messages)
 
 
 ParameterFormSet = forms.formset_factory(
-    ParameterForm,
-    formset=BaseParameterFormSet,
-    extra=0,
-    min_num=1,
-    can_delete=True,
-    max_num=64,
-    validate_max=True,
+    ParameterForm, formset=BaseParameterFormSet, extra=0, min_num=1, can_delete=True, max_num=MAX_PARAMETERS
 )

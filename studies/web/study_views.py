@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from studies import access, services
+from studies.definition import DefinitionError, check_definition
 from studies.jobs import registry as job_registry
 from studies.models import Trial
 from studies.plots import compare, figures, suggestion
@@ -48,13 +49,16 @@ def study_create(request):
     form = StudyForm(request.POST or None, projects=projects, initial={"project": projects.first()})
     formset = ParameterFormSet(request.POST or None, prefix="param")
     if request.method == "POST" and form.is_valid() and formset.is_valid():
-        form.check_optimizer(formset.space)
-        if form.is_valid():
-            data = form.cleaned_data
-            study = services.create_study(request.user, formset.spec(), data, start=data["start"])
-            messages.success(
-                request, f"Study {study.name} created" + (" and started." if data["start"] else ".")
+        try:
+            definition = check_definition(request.user, form.definition(formset.spec()))
+        except DefinitionError as error:
+            form.show(error, formset)
+        else:
+            start = form.cleaned_data["start"]
+            study = services.create_study(
+                request.user, definition.space, definition.study_fields(), start=start
             )
+            messages.success(request, f"Study {study.name} created" + (" and started." if start else "."))
             return redirect(study)
     job_spaces = {
         name: {"space": job.space, "metric": job.metric, "direction": job.direction}

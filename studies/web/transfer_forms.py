@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from django import forms
 
+from studies.definition import LIMITS, DefinitionError
 from studies.imports import MAX_UPLOAD
 from studies.models import Study
-from studies.optimizers import OPTIMIZERS, SearchSpace
+from studies.optimizers import OPTIMIZERS
 
 
 class ImportForm(forms.Form):
     file = forms.FileField(help_text="A study exported as JSON by hpoweb.")
     project = forms.ModelChoiceField(queryset=None)
-    name = forms.CharField(required=False, max_length=120, help_text="Default: the exported study's name.")
+    name = forms.CharField(
+        required=False,
+        widget=forms.TextInput(attrs={"maxlength": LIMITS["name"].high}),
+        help_text="Default: the exported study's name.",
+    )
 
     def __init__(self, *args, projects=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -26,9 +31,13 @@ class ImportForm(forms.Form):
 
 
 class WarmStartForm(forms.Form):
-    name = forms.CharField(max_length=120)
+    """What a warm start changes of the source's definition; `studies.definition` checks the result."""
+
+    name = forms.CharField(widget=forms.TextInput(attrs={"maxlength": LIMITS["name"].high}))
     project = forms.ModelChoiceField(queryset=None)
-    max_trials = forms.IntegerField(min_value=1, max_value=1_000_000, label="New trials")
+    max_trials = forms.IntegerField(
+        label="New trials", widget=forms.NumberInput(attrs={"min": 1, "max": LIMITS["max_trials"].high})
+    )
     optimizer = forms.ChoiceField(
         choices=[(name, name) for name in OPTIMIZERS],
         required=False,
@@ -45,17 +54,18 @@ class WarmStartForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["project"].queryset = projects
 
-    def clean_space(self) -> dict | None:
-        spec = self.cleaned_data.get("space")
-        if not spec:
-            return None
-        try:
-            return SearchSpace.from_dict(spec).to_dict()
-        except (ValueError, TypeError, AttributeError) as error:
-            raise forms.ValidationError(str(error)) from None
+    def overrides(self, source: Study) -> dict:
+        """The fields given; another optimizer than the source's starts from its own defaults."""
+        data = {key: value for key, value in self.cleaned_data.items() if key != "start" and value}
+        if data.get("optimizer", source.optimizer) != source.optimizer:
+            data["optimizer_settings"] = {}
+        return data
 
-    def clean_name(self):
-        name = self.cleaned_data["name"]
-        if Study.objects.filter(name=name).exists():
-            raise forms.ValidationError("A study with this name already exists.")
-        return name
+    def show(self, error: DefinitionError) -> None:
+        """Each problem on the field its path starts with, or above the form with its path."""
+        for path, messages in error.errors.items():
+            head = path.partition(".")[0]
+            if head in self.fields:
+                self.add_error(head, [f"{path}: {m}" if path != head else m for m in messages])
+            else:
+                self.add_error(None, [f"{path}: {m}" for m in messages])

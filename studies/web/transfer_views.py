@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
 from studies import access, imports
+from studies.definition import DefinitionError
 from studies.web.transfer_forms import ImportForm, WarmStartForm
 
 
@@ -25,7 +26,7 @@ def study_import(request):
                 request.user, form.cleaned_data["project"], document, form.cleaned_data["name"]
             )
         except imports.ImportFailed as error:
-            form.add_error("file", str(error))
+            form.add_error("file", [f"{path}: {m}" for path, ms in error.errors.items() for m in ms])
         else:
             messages.success(request, f"Imported {study.name} with {study.trials.count()} trials.")
             return redirect(study)
@@ -45,17 +46,19 @@ def study_warm_start(request, study_id):
     }
     form = WarmStartForm(request.POST or None, projects=projects, initial=initial)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        fields = {key: data[key] for key in ("name", "project", "max_trials")}
-        fields["optimizer"] = data["optimizer"] or source.optimizer
-        if fields["optimizer"] != source.optimizer:  # the source's settings belong to its optimizer
-            fields["optimizer_settings"] = {}
-        study = imports.warm_start(request.user, source, fields, data["space"], start=data["start"])
-        messages.success(request, f"{study.name} starts from {study.trials.count()} trials of {source.name}.")
-        return redirect(study)
+        try:
+            study = imports.warm_start(
+                request.user, source, form.overrides(source), start=form.cleaned_data["start"]
+            )
+        except DefinitionError as error:
+            form.show(error)
+        else:
+            messages.success(
+                request, f"{study.name} starts from {study.trials.count()} trials of {source.name}."
+            )
+            return redirect(study)
     return render(
         request,
         "transfer/warm_start.html",
         {"form": form, "source": source, "source_space": json.dumps(source.space.to_dict())},
     )
-

@@ -1,4 +1,5 @@
 """The public JSON API: tokens, bodies validated field by field, 404 for unknown or hidden ids."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,11 +10,6 @@ from studies.models import ApiToken, Study
 from tests.helpers import STUDY_BODY
 
 pytestmark = pytest.mark.django_db
-
-
-
-
-
 
 
 def test_create_a_study_and_read_it_back(api):
@@ -36,12 +32,15 @@ def test_start_true_starts_at_once(api):
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        ({"space": {"lr": {"type": "float", "low": 0, "high": 1, "log": True}}}, "space"),
+        ({"space": {"lr": {"type": "float", "low": 0, "high": 1, "log": True}}}, "space.lr.low"),
         ({"space": {}}, "space"),
         ({"job": "no-such-job"}, "job"),
-        ({"job_settings": {"nope": 1}}, "job_settings"),
+        ({"job_settings": {"nope": 1}}, "job_settings.nope"),
         ({"optimizer": "magic"}, "optimizer"),
-        ({"optimizer": "grid", "optimizer_settings": {"grid_points": "many"}}, "optimizer_settings"),
+        (
+            {"optimizer": "grid", "optimizer_settings": {"grid_points": "many"}},
+            "optimizer_settings.grid_points",
+        ),
         ({"max_trials": 0}, "max_trials"),
         ({"name": ""}, "name"),
         ({"direction": "sideways"}, "direction"),
@@ -57,7 +56,7 @@ def test_a_bad_body_gets_400_naming_the_field_and_stores_nothing(api, change, fi
 def test_the_space_error_names_the_parameter(api):
     space = {"lr": {"type": "float", "low": 0, "high": 1, "log": True}}
     response = api.post("/api/studies/", {**STUDY_BODY, "space": space}, format="json")
-    assert "'lr'" in str(response.json()["space"])
+    assert "'lr'" in str(response.json()["space.lr.low"])
 
 
 def test_no_or_bad_credentials_are_refused(cast):

@@ -1,4 +1,5 @@
 """The job registry and the built-in jobs."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -8,6 +9,7 @@ import pytest
 
 from studies.jobs import get_job, registry, run_job
 from studies.optimizers import SearchSpace, get_optimizer
+from studies.optimizers.settings import SettingError
 from tests.harness import ROOT
 
 SHARED = ROOT.parent / "shared" / "bench" / "problems.py"
@@ -60,9 +62,9 @@ def test_noise_is_reproducible_for_the_same_params():
 
 def test_job_settings_are_validated_by_name():
     job = get_job("branin")
-    with pytest.raises(ValueError, match="unknown job setting 'epochs'"):
+    with pytest.raises(SettingError, match="unknown setting 'epochs'"):
         job.validate_settings({"epochs": 3})
-    with pytest.raises(ValueError, match="'steps' must be int"):
+    with pytest.raises(SettingError, match="'steps' must be a number"):
         job.validate_settings({"steps": "three"})
     with pytest.raises(ValueError, match="unknown job"):
         get_job("nope")

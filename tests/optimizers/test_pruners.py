@@ -16,7 +16,7 @@ def flat(value, steps):
 
 def test_every_registered_pruner_builds_from_its_defaults():
     for name, schema in PRUNERS.items():
-        pruner = get_pruner(name, **{key: spec["default"] for key, spec in schema.items()})
+        pruner = get_pruner(name, **{setting.name: setting.default for setting in schema})
         decision = pruner.should_prune(0, [(1, 0.5)], {}, "minimize")
         assert isinstance(decision, Decision)
         assert decision.reason

@@ -124,6 +124,7 @@ ROUTES = [
     Route("audit-list", "staff", kwargs=lambda w: {}),
     # the API, with each user's token
     Route("api-studies", "any", kwargs=lambda w: {}, api=True),
+    Route("api-definition", "any", kwargs=lambda w: {}, api=True),
     Route("api-study", "read", api=True),
     Route("api-study", "change", "delete", api=True),
     Route("api-trials", "read", api=True),

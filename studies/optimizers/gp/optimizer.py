@@ -16,6 +16,7 @@ import numpy as np
 
 from ..base import Optimizer, SearchExhausted
 from ..random_search import sobol_points
+from ..settings import Setting
 from ..space import unit_keys
 from .acq_optimizer import AcquisitionMaximizer
 from .acquisition import acquisition
@@ -43,36 +44,40 @@ def acquisition_functions(gp: GaussianProcess, best: float, kind: str, xi: float
 
 class GPOptimizer(Optimizer):
     name = "gp"
-    SETTINGS = {
-        "acquisition": {
-            "type": "choice",
-            "choices": ["auto", "ei", "pi", "ucb"],
-            "default": "auto",
-            "help": "ei: expected improvement (as log EI); pi: probability of improvement; "
+    SETTINGS = (
+        Setting(
+            "acquisition",
+            "choice",
+            "auto",
+            "ei: expected improvement (as log EI); pi: probability of improvement; "
             "ucb: confidence bound with kappa; auto: log EI.",
-        },
-        "xi": {
-            "type": "float",
-            "default": 0.0,
-            "min": 0.0,
-            "max": 5.0,
-            "help": "Improvement margin for ei/pi, in standard deviations of the (warped) objective.",
-        },
-        "kappa": {
-            "type": "float",
-            "default": 2.0,
-            "min": 0.0,
-            "max": 20.0,
-            "help": "Exploration weight of ucb: the bound is mean - kappa * std (minimizing).",
-        },
-        "n_startup": {
-            "type": "int",
-            "default": 0,
-            "min": 0,
-            "max": 1000,
-            "help": "Quasi-random trials (centre, then Sobol) before the model is used; 0: max(5, d + 1).",
-        },
-    }
+            choices=("auto", "ei", "pi", "ucb"),
+        ),
+        Setting(
+            "xi",
+            "float",
+            0.0,
+            "Improvement margin for ei/pi, in standard deviations of the (warped) objective.",
+            min=0.0,
+            max=5.0,
+        ),
+        Setting(
+            "kappa",
+            "float",
+            2.0,
+            "Exploration weight of ucb: the bound is mean - kappa * std (minimizing).",
+            min=0.0,
+            max=20.0,
+        ),
+        Setting(
+            "n_startup",
+            "int",
+            0,
+            "Quasi-random trials (centre, then Sobol) before the model is used; 0: max(5, d + 1).",
+            min=0,
+            max=1000,
+        ),
+    )
 
     @property
     def n_startup(self) -> int:
