@@ -136,6 +136,19 @@ class Parameter:
         v = np.exp(v) if self.log else v
         return np.clip(np.round((v - self.low) / self.grid_step), 0, self.n_levels - 1)
 
+    def level_index(self, value: Any) -> int:
+        """The level (choice index or step count from `low`) of a value of a discrete parameter,
+        exact however many levels there are; the value must be valid."""
+        if self.is_categorical:
+            return self.choice_index(value)
+        if self.type == "int":
+            return (int(value) - int(self.low)) // int(self.grid_step)
+        return min(self.n_levels - 1, max(0, round((value - self.low) / self.grid_step)))
+
+    def point_key(self, value: Any) -> int | float:
+        """Equal for equal values: the level of a discrete value, the unit coordinate to 1e-9 otherwise."""
+        return self.level_index(value) if self.n_levels else round(self.to_unit(value), 9)
+
     @cached_property
     def _choice_indices(self) -> dict[tuple[str, Any], int]:
         return {_choice_key(choice): i for i, choice in enumerate(self.choices)}
@@ -381,7 +394,7 @@ class SearchSpace:
 
     def point_keys(self, params_list: Sequence[Mapping[str, Any]]) -> list[tuple[float, ...]]:
         """Hashable keys that are equal for equal points (continuous values compared to about 1e-9)."""
-        return unit_keys(self.encode(params_list))
+        return [tuple(p.point_key(params[p.name]) for p in self.parameters) for params in params_list]
 
     def snap_unit(self, X: np.ndarray) -> np.ndarray:
         """Vectorized `encode(decode(X))`: each index-form row moved onto the encoding of its value."""
