@@ -164,7 +164,7 @@ class CMAES(Optimizer):
                 mean = np.random.default_rng([self.seed, restarts]).random(d)
                 run = _Run(d, 2 * run.popsize, self.settings["sigma0"], mean)
         rng = np.random.default_rng([self.seed, len(history), len(pending)])
-        taken = set(self.space.point_keys(pending))
+        taken = set(self.space.point_keys([params for params, _ in history] + pending))
         out: list[tuple[dict[str, Any], dict[str, Any]]] = []
         info = {
             "restart": restarts,
@@ -182,7 +182,7 @@ class CMAES(Optimizer):
                 if len(out) == n:
                     break
         if not out:
-            raise SearchExhausted("CMA-ES found no point that is not already pending")
+            raise SearchExhausted("CMA-ES found no point that is not already evaluated or pending")
         return out
 
 
