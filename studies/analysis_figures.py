@@ -18,11 +18,9 @@ from studies.figures import (
     r6,
     r6_list,
 )
+from studies.optimizers.gp.acquisition import acquisition_named
 
 NOT_YET = "Not computed yet: a worker computes this after results arrive."
-# As the "gp" optimizer scores candidates (larger is better): EI and PI in log form, UCB as is.
-ACQUISITION_NAMES = {"ei": "log expected improvement", "pi": "log probability of improvement", "ucb": "UCB"}
-
 
 def _unavailable(stored: dict | None, part: str) -> str | None:
     if stored is None:
@@ -163,7 +161,8 @@ def posterior_figure(analysis: dict, options: dict) -> dict:
                 "marker": {"color": "#111", "size": 4, "opacity": 0.5},
             }
         )
-    kind = ACQUISITION_NAMES.get(stored.get("acquisition"), "acquisition")
+    named = acquisition_named(stored.get("acquisition", ""))
+    kind = named.short if named else "acquisition"
     traces.append(
         {
             "type": "scatter",

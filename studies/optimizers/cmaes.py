@@ -195,10 +195,7 @@ def _margin_floor(space: SearchSpace, mean: np.ndarray, popsize: int) -> np.ndar
     for j, p in enumerate(space.parameters):
         if not p.n_levels:
             continue
-        width = 1.0 / p.n_levels
-        if p.log:  # log integers: cells shrink with the value
-            low, high = p.unit_bounds()
-            value = p.low + float(p.unit_levels(np.array([mean[j]]))[0]) * p.grid_step
-            width = math.log((value + p.grid_step / 2) / (value - p.grid_step / 2)) / (high - low)
+        lo, hi = p.level_edges(p.unit_levels(mean[j : j + 1]))
+        width = float(hi[0] - lo[0])
         out[j] = width / (2 * z)
     return out

@@ -153,6 +153,19 @@ class Parameter:
     def _choice_indices(self) -> dict[tuple[str, Any], int]:
         return {_choice_key(choice): i for i, choice in enumerate(self.choices)}
 
+    def level_edges(self, levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Unit-cube [lo, hi) of each level's cell (discrete parameters only); a log integer's cells
+        shrink as the value grows, every other parameter's have equal widths."""
+        levels = np.clip(levels, 0, self.n_levels - 1)
+        if self.is_categorical:
+            return levels / len(self.choices), (levels + 1) / len(self.choices)
+        low, high = self.unit_bounds()
+        centre = self.low + levels * self.grid_step
+        lo, hi = centre - self.grid_step / 2, centre + self.grid_step / 2
+        if self.log:
+            lo, hi = np.log(lo), np.log(hi)
+        return (lo - low) / (high - low), (hi - low) / (high - low)
+
     def choice_index(self, value: Any) -> int:
         if isinstance(value, str | int | float | bool) and _choice_key(value) in self._choice_indices:
             return self._choice_indices[_choice_key(value)]
@@ -427,8 +440,7 @@ class SearchSpace:
         out = np.zeros((X.shape[0], self.onehot_dim))
         for j, (p, cols) in enumerate(zip(self.parameters, self._onehot_slices, strict=True)):
             if p.is_categorical:
-                k = len(p.choices)
-                idx = np.minimum((X[:, j] * k).astype(int), k - 1)
+                idx = p.unit_levels(X[:, j]).astype(int)
                 out[np.arange(X.shape[0]), cols.start + idx] = 1.0
             else:
                 out[:, cols.start] = X[:, j]
@@ -440,7 +452,7 @@ class SearchSpace:
         out = np.empty((Z.shape[0], len(self.parameters)))
         for j, (p, cols) in enumerate(zip(self.parameters, self._onehot_slices, strict=True)):
             if p.is_categorical:
-                out[:, j] = (np.argmax(Z[:, cols], axis=1) + 0.5) / len(p.choices)
+                out[:, j] = p.level_units(np.argmax(Z[:, cols], axis=1))
             else:
                 out[:, j] = Z[:, cols.start]
         return out

@@ -67,12 +67,7 @@ class _Cells:
         for j, p in enumerate(space.parameters):
             if p.is_categorical or not p.n_levels:
                 continue
-            low, high = p.unit_bounds()
-            centre = p.low + p.unit_levels(Z[:, j]) * p.grid_step
-            lo, hi = centre - p.grid_step / 2, centre + p.grid_step / 2
-            if p.log:
-                lo, hi = np.log(lo), np.log(hi)
-            self.edges[j] = ((lo - low) / (high - low), (hi - low) / (high - low))
+            self.edges[j] = p.level_edges(p.unit_levels(Z[:, j]))
 
 
 class _ParzenEstimator:
@@ -91,7 +86,7 @@ class _ParzenEstimator:
             if p.is_categorical:
                 k = len(p.choices)
                 probs = np.full((n_kernels, k), prior_weight / n_kernels)
-                observed = np.minimum((X[:, j] * k).astype(int), k - 1)
+                observed = p.unit_levels(X[:, j]).astype(int)
                 probs[np.arange(m), observed] += 1.0
                 probs[m] = 1.0  # the prior kernel is uniform over the choices
                 self.choice_probs[j] = probs / probs.sum(axis=1, keepdims=True)

@@ -254,3 +254,23 @@ def test_snap_unit_equals_encoding_the_decoded_points():
     space = SearchSpace.from_dict(MIXED)
     X = np.random.default_rng(3).random((300, len(space)))
     np.testing.assert_allclose(space.snap_unit(X), space.encode(space.decode(X)), atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"type": "int", "low": 1, "high": 64, "log": True},
+        {"type": "int", "low": -3, "high": 9, "step": 3},
+        {"type": "float", "low": 0.0, "high": 0.5, "step": 0.1},
+        {"type": "categorical", "choices": ["a", 1, True]},
+    ],
+)
+def test_level_cells_tile_the_unit_interval_and_hold_their_level(spec):
+    p = SearchSpace.from_dict({"p": spec}).parameters[0]
+    levels = np.arange(p.n_levels)
+    lo, hi = p.level_edges(levels)
+    assert lo[0] == pytest.approx(0.0) and hi[-1] == pytest.approx(1.0)
+    np.testing.assert_allclose(hi[:-1], lo[1:])
+    units = p.level_units(levels)
+    assert np.all((lo <= units) & (units < hi))
+    np.testing.assert_array_equal(p.unit_levels(units), levels)
