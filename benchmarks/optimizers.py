@@ -7,6 +7,7 @@ n=1 at equal total trials. The peers come from the `bench` extra: `pip install -
 
     python benchmarks/optimizers.py [--problems branin,hartmann6] [--seeds 10] [--optimizers gp,optuna_gp]
         [--out results.jsonl]
+    python benchmarks/optimizers.py --optimizers gp:acquisition=pi,gp:acquisition=pi:xi=0.5 --no-batch
     python benchmarks/optimizers.py --tables results.jsonl more.jsonl   # tables from saved runs only
 """
 
@@ -44,10 +45,24 @@ def load_problems() -> dict[str, tuple[dict, Callable[[dict], float], float, int
     return module.problems("public")
 
 
-def run_hpoweb(name: str, spec: dict, f: Callable, budget: int, seed: int, batch: int = 1):
+def parse_label(label: str) -> tuple[str, dict]:
+    """An optimizer label with settings, "gp:acquisition=pi:xi=0.1", as (name, settings)."""
+    name, *items = label.split(":")
+    settings = {}
+    for item in items:
+        key, _, text = item.partition("=")
+        try:
+            settings[key] = json.loads(text)
+        except ValueError:
+            settings[key] = text
+    return name, settings
+
+
+def run_hpoweb(label: str, spec: dict, f: Callable, budget: int, seed: int, batch: int = 1):
     """(losses in order, seconds per suggestion); `batch` points are suggested per round."""
     space = SearchSpace.from_dict(spec)
-    opt = get_optimizer(name, space, direction="minimize", seed=seed)
+    name, settings = parse_label(label)
+    opt = get_optimizer(name, space, direction="minimize", seed=seed, **settings)
     history, times = [], []
     while len(history) < budget:
         t0 = time.perf_counter()

@@ -185,12 +185,12 @@ def _check_scalars(values: dict, errors: _Errors) -> None:
     if "max_parallel" not in errors and "max_trials" not in errors:
         if values["max_parallel"] > values["max_trials"]:
             errors.add("max_parallel", f"must not be above max_trials ({values['max_trials']})")
-    if values["direction"] not in Study.Direction.values:
+    if not isinstance(values["direction"], str) or values["direction"] not in Study.Direction.values:
         errors.add("direction", f"must be one of {Study.Direction.values}, got {_short(values['direction'])}")
     if not isinstance(values["queue"], str) or not QUEUE_PATTERN.match(values["queue"]):
         errors.add("queue", "1 to 64 letters, digits, '_', '.' or '-'")
     for key, table in (("optimizer", OPTIMIZERS), ("pruner", PRUNERS)):
-        if values[key] not in table:
+        if not isinstance(values[key], str) or values[key] not in table:
             errors.add(key, f"unknown {key} {_short(values[key])}; known: {', '.join(table)}")
     for key in ("optimizer_settings", "pruner_settings", "job_settings"):
         if not isinstance(values[key], Mapping):
@@ -241,17 +241,20 @@ def _check_optimizer(values: dict, space: SearchSpace, errors: _Errors) -> None:
 
 
 def _check_settings(owner: str, values: dict, errors: _Errors, parse) -> None:
-    """Run `parse` on `<owner>_settings` and route its errors by setting. Settings are stored as given
-    (defaults are filled in where they are used), so an export and its import are the same."""
+    """Run `parse` on `<owner>_settings` and route its errors by setting. A job's settings are stored
+    with their defaults filled in (what the job runs with); an optimizer's and a pruner's as given."""
     key = f"{owner}_settings"
     if key in errors:
         return
     try:
-        parse(dict(values[key]))
+        parsed = parse(dict(values[key]))
     except SettingError as error:
         errors.add(".".join([key, *_parts(error.setting)]), str(error))
     except (ValueError, TypeError) as error:
         errors.add(owner if owner != "job" else key, str(error))
+    else:
+        if owner == "job":
+            values[key] = parsed
 
 
 def definition_of(study: Study) -> dict:

@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from studies import services
+from studies.jobs import registry
 from studies.jobs.builtins import SPACES
 from studies.models import Membership, Project
 from tests.harness import Worker
@@ -40,6 +41,8 @@ def make_study(cast, project):
         fields.setdefault("max_trials", 6)
         fields.setdefault("max_parallel", 2)
         fields.update(name=name, project=project, job=job)
+        if job in registry():  # as the definition stores them: with their defaults filled in
+            fields["job_settings"] = registry()[job].validate_settings(fields.get("job_settings", {}))
         return services.create_study(cast["owner"], space or SPACES[job], fields, start=start)
 
     return make

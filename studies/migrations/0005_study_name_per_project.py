@@ -2,7 +2,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("studies", "0002_attempt_log")]
+    dependencies = [("studies", "0003_layout")]
 
     operations = [
         migrations.AlterField(model_name="study", name="name", field=models.CharField(max_length=120)),

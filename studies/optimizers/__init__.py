@@ -4,6 +4,17 @@ from __future__ import annotations
 
 from .base import Optimizer, SearchExhausted
 from .registry import OPTIMIZERS, get_optimizer
-from .space import Parameter, SearchSpace
+from .settings import Setting, SettingError
+from .space import Parameter, SearchSpace, SpaceError
 
-__all__ = ["OPTIMIZERS", "Optimizer", "Parameter", "SearchExhausted", "SearchSpace", "get_optimizer"]
+__all__ = [
+    "OPTIMIZERS",
+    "Optimizer",
+    "Parameter",
+    "SearchExhausted",
+    "SearchSpace",
+    "Setting",
+    "SettingError",
+    "SpaceError",
+    "get_optimizer",
+]

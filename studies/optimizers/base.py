@@ -8,8 +8,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .cells import free_points
 from .settings import Setting, parse_settings
 from .space import SearchSpace
+
+_FALLBACK_DRAWS = 64  # uniform draws per missing point before enumerating a discrete space
+_FALLBACK_STREAM = 7  # keeps the fallback's random stream apart from the optimizers' own
 
 History = Sequence[tuple[Mapping[str, Any], float | None]]
 Pending = Sequence[Mapping[str, Any]]
@@ -52,10 +56,50 @@ class Optimizer:
     def suggest_with_info(
         self, history: History = (), pending: Pending = (), n: int = 1
     ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-        """Like `suggest`, each point with JSON-serializable facts about why it was chosen."""
+        """Like `suggest`, each point with JSON-serializable facts about why it was chosen.
+
+        No point equals one of the history or a pending one (by `SearchSpace.point_keys`) while the
+        space has unused points: what the algorithm proposes again is replaced by `_unused_points`.
+        """
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise ValueError(f"n must be a positive integer, got {n!r}")
-        return self._suggest(list(history), list(pending), n)
+        history, pending = list(history), list(pending)
+        try:
+            proposed, exhausted = self._suggest(history, pending, n), None
+        except SearchExhausted as error:
+            proposed, exhausted = [], error
+        used = [params for params, _ in history] + pending
+        out = self._new_only(proposed, set(self.space.point_keys(used)))
+        if len(out) < n:
+            more = self._unused_points(used + [params for params, _ in out], n - len(out))
+            out += [(params, {"phase": "fallback"}) for params in more]
+        if not out:
+            raise exhausted or SearchExhausted("every point of the space is already evaluated or pending")
+        return out
+
+    def _new_only(
+        self, proposed: list[tuple[dict[str, Any], dict[str, Any]]], taken: set[tuple]
+    ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        out = []
+        for (params, info), key in zip(
+            proposed, self.space.point_keys([p for p, _ in proposed]), strict=True
+        ):
+            if key not in taken:
+                taken.add(key)
+                out.append((params, info))
+        return out
+
+    def _unused_points(self, used: list[Mapping[str, Any]], n: int) -> list[dict[str, Any]]:
+        """Up to n points of the space not among `used`: uniform draws, which suffice when a parameter
+        is continuous, then the first free cells of a fully discrete space in a seeded order."""
+        taken = set(self.space.point_keys(used))
+        rng = np.random.default_rng([self.seed, len(used), _FALLBACK_STREAM])
+        draws = self.space.decode(rng.random((_FALLBACK_DRAWS * n, len(self.space))))
+        out = self._new_only([(params, {}) for params in draws], taken)[:n]
+        points = [params for params, _ in out]
+        if len(points) < n and all(p.n_levels for p in self.space.parameters):
+            points += free_points(self.space, used + points, n - len(points), self.seed)
+        return points
 
     def _suggest(
         self, history: list[tuple[Mapping[str, Any], Any]], pending: list[Mapping[str, Any]], n: int

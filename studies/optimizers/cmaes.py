@@ -164,7 +164,7 @@ class CMAES(Optimizer):
                 mean = np.random.default_rng([self.seed, restarts]).random(d)
                 run = _Run(d, 2 * run.popsize, self.settings["sigma0"], mean)
         rng = np.random.default_rng([self.seed, len(history), len(pending)])
-        taken = set(self.space.point_keys(pending))
+        taken = set(self.space.point_keys([params for params, _ in history] + pending))
         out: list[tuple[dict[str, Any], dict[str, Any]]] = []
         info = {
             "restart": restarts,
@@ -182,7 +182,7 @@ class CMAES(Optimizer):
                 if len(out) == n:
                     break
         if not out:
-            raise SearchExhausted("CMA-ES found no point that is not already pending")
+            raise SearchExhausted("CMA-ES found no point that is not already evaluated or pending")
         return out
 
 
@@ -195,10 +195,7 @@ def _margin_floor(space: SearchSpace, mean: np.ndarray, popsize: int) -> np.ndar
     for j, p in enumerate(space.parameters):
         if not p.n_levels:
             continue
-        width = 1.0 / p.n_levels
-        if p.log:  # log integers: cells shrink with the value
-            low, high = p.unit_bounds()
-            value = p.low + float(p.unit_levels(np.array([mean[j]]))[0]) * p.grid_step
-            width = math.log((value + p.grid_step / 2) / (value - p.grid_step / 2)) / (high - low)
+        lo, hi = p.level_edges(p.unit_levels(mean[j : j + 1]))
+        width = float(hi[0] - lo[0])
         out[j] = width / (2 * z)
     return out

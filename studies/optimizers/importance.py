@@ -155,11 +155,10 @@ class _Divergences:
 
 
 def _cells(parameter: Parameter, column: np.ndarray, size: int) -> np.ndarray:
-    """Grid cell of each trial: its level when every level has a cell (a log integer's levels have
-    unequal widths in the encoding), else the cell of its encoded value."""
-    if not parameter.is_categorical and parameter.n_levels == size:
-        values = np.array([parameter.from_unit(u) for u in column], dtype=float)
-        return np.rint((values - parameter.low) / parameter.grid_step).astype(int)
+    """Grid cell of each trial: its level when every level (or choice) has a cell (a log integer's
+    levels have unequal widths in the encoding), else the cell of its encoded value."""
+    if parameter.n_levels == size:
+        return parameter.unit_levels(column).astype(int)
     return np.minimum((column * size).astype(int), size - 1)
 
 

@@ -47,7 +47,7 @@ class RandomSearch(Optimizer):
             X = sobol_points(d, self.seed, done, n * _DRAWS_PER_POINT)
         else:
             X = np.random.default_rng([self.seed, done]).random((n * _DRAWS_PER_POINT, d))
-        taken = set(self.space.point_keys(pending))
+        taken = set(self.space.point_keys([params for params, _ in history] + pending))
         out = []
         candidates = self.space.decode(X)
         for params, key in zip(candidates, self.space.point_keys(candidates), strict=True):
@@ -58,5 +58,5 @@ class RandomSearch(Optimizer):
             if len(out) == n:
                 break
         if not out:
-            raise SearchExhausted("random search found no point that is not already pending")
+            raise SearchExhausted("random search found no point that is not already evaluated or pending")
         return out

@@ -12,11 +12,18 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
 MAX_PARAMETERS = 64
+MAX_NAME_LENGTH = 100
+MAX_CHOICES = 1000
+MAX_CHOICE_LENGTH = 200  # characters of a string choice
+MAX_INT_BOUND = 2**53  # int bounds and choices stay exact in the float encoding
+MAX_FLOAT_BOUND = 1e300  # so a range (high - low) never overflows
+MAX_LEVELS = 2**53  # levels of a stepped parameter, so level indices stay exact in a float
 _NUMERIC_KEYS = {"type", "low", "high", "log", "step"}
 _CATEGORICAL_KEYS = {"type", "choices"}
 _STEP_TOLERANCE = 1e-9
@@ -31,13 +38,13 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _same_choice(a: Any, b: Any) -> bool:
-    """Equality that keeps True apart from 1 and "1" apart from 1, as JSON does."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    if _is_number(a) and _is_number(b):
-        return a == b
-    return type(a) is type(b) and a == b
+def _choice_key(value: Any) -> tuple[str, Any]:
+    """A dict key equal for choices that are the same in JSON: True, 1 and "1" stay apart, 1 == 1.0."""
+    if isinstance(value, bool):
+        return ("bool", value)
+    if _is_number(value):
+        return ("number", value)
+    return (type(value).__name__, value)
 
 
 @dataclass(frozen=True)
@@ -129,10 +136,39 @@ class Parameter:
         v = np.exp(v) if self.log else v
         return np.clip(np.round((v - self.low) / self.grid_step), 0, self.n_levels - 1)
 
+    def level_index(self, value: Any) -> int:
+        """The level (choice index or step count from `low`) of a value of a discrete parameter,
+        exact however many levels there are; the value must be valid."""
+        if self.is_categorical:
+            return self.choice_index(value)
+        if self.type == "int":
+            return (int(value) - int(self.low)) // int(self.grid_step)
+        return min(self.n_levels - 1, max(0, round((value - self.low) / self.grid_step)))
+
+    def point_key(self, value: Any) -> int | float:
+        """Equal for equal values: the level of a discrete value, the unit coordinate to 1e-9 otherwise."""
+        return self.level_index(value) if self.n_levels else round(self.to_unit(value), 9)
+
+    @cached_property
+    def _choice_indices(self) -> dict[tuple[str, Any], int]:
+        return {_choice_key(choice): i for i, choice in enumerate(self.choices)}
+
+    def level_edges(self, levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Unit-cube [lo, hi) of each level's cell (discrete parameters only); a log integer's cells
+        shrink as the value grows, every other parameter's have equal widths."""
+        levels = np.clip(levels, 0, self.n_levels - 1)
+        if self.is_categorical:
+            return levels / len(self.choices), (levels + 1) / len(self.choices)
+        low, high = self.unit_bounds()
+        centre = self.low + levels * self.grid_step
+        lo, hi = centre - self.grid_step / 2, centre + self.grid_step / 2
+        if self.log:
+            lo, hi = np.log(lo), np.log(hi)
+        return (lo - low) / (high - low), (hi - low) / (high - low)
+
     def choice_index(self, value: Any) -> int:
-        for i, choice in enumerate(self.choices):
-            if _same_choice(choice, value):
-                return i
+        if isinstance(value, str | int | float | bool) and _choice_key(value) in self._choice_indices:
+            return self._choice_indices[_choice_key(value)]
         raise ValueError(f"parameter {self.name!r}: {value!r} is not one of the choices {list(self.choices)}")
 
     def validate_value(self, value: Any) -> None:
@@ -163,60 +199,126 @@ class Parameter:
         return out
 
 
+class SpaceError(ValueError):
+    """A search space that cannot be parsed; `.parameter` and `.key` say where.
+
+    `.parameter` is the parameter's name, or None when the space as a whole is wrong; `.key` is the
+    key of its definition at fault ("name", "type", "low", "high", "log", "step", "choices", or an
+    unknown key), or None when the definition as a whole is.
+    """
+
+    def __init__(self, parameter: str | None, key: str | None, message: str) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+        self.key = key
+
+
 def _parse_parameter(name: Any, spec: Any) -> Parameter:
-    if not isinstance(name, str) or not name.isidentifier():
-        raise ValueError(f"parameter name {name!r} is not a Python identifier")
+    _check_name(name)
     if not isinstance(spec, Mapping):
-        raise ValueError(f"parameter {name!r}: expected an object with a 'type', got {spec!r}")
+        raise SpaceError(name, None, f"parameter {name!r}: expected an object with a 'type', got {spec!r}")
     kind = spec.get("type")
     if kind == "categorical":
         return _parse_categorical(name, spec)
     if kind in ("float", "int"):
         return _parse_numeric(name, kind, spec)
-    raise ValueError(f"parameter {name!r}: unknown type {kind!r} (expected float, int or categorical)")
+    raise SpaceError(
+        name, "type", f"parameter {name!r}: unknown type {kind!r} (expected float, int or categorical)"
+    )
+
+
+def _check_name(name: Any) -> None:
+    if not isinstance(name, str):
+        raise SpaceError(str(name), "name", f"parameter name {name!r} is not a string")
+    if len(name) > MAX_NAME_LENGTH:
+        raise SpaceError(
+            name, "name", f"parameter name {name[:20]!r}... is longer than {MAX_NAME_LENGTH} characters"
+        )
+    if not name.isidentifier():
+        raise SpaceError(name, "name", f"parameter name {name!r} is not a Python identifier")
+
+
+def _check_keys(name: str, spec: Mapping[str, Any], allowed: set[str], kind: str) -> None:
+    unknown = sorted(str(key) for key in spec if key not in allowed)
+    if unknown:
+        raise SpaceError(name, unknown[0], f"parameter {name!r}: unknown keys {unknown} for a {kind}")
 
 
 def _parse_categorical(name: str, spec: Mapping[str, Any]) -> Parameter:
-    unknown = sorted(set(spec) - _CATEGORICAL_KEYS)
-    if unknown:
-        raise ValueError(f"parameter {name!r}: unknown keys {unknown} for a categorical")
+    _check_keys(name, spec, _CATEGORICAL_KEYS, "categorical")
     choices = spec.get("choices")
     if not isinstance(choices, list | tuple) or not choices:
-        raise ValueError(f"parameter {name!r}: choices must be a non-empty list")
-    for i, choice in enumerate(choices):
-        if not isinstance(choice, str | int | float | bool):
-            raise ValueError(f"parameter {name!r}: choice {choice!r} is not a string, number or boolean")
-        if isinstance(choice, float) and not math.isfinite(choice):
-            raise ValueError(f"parameter {name!r}: choice {choice!r} is not finite")
-        if any(_same_choice(choice, other) for other in choices[:i]):
-            raise ValueError(f"parameter {name!r}: choice {choice!r} appears more than once")
+        raise SpaceError(name, "choices", f"parameter {name!r}: choices must be a non-empty list")
+    if len(choices) > MAX_CHOICES:
+        raise SpaceError(
+            name, "choices", f"parameter {name!r}: at most {MAX_CHOICES} choices, got {len(choices)}"
+        )
+    seen = set()
+    for choice in choices:
+        _check_choice(name, choice)
+        key = _choice_key(choice)
+        if key in seen:
+            raise SpaceError(name, "choices", f"parameter {name!r}: choice {choice!r} appears more than once")
+        seen.add(key)
     return Parameter(name=name, type="categorical", choices=tuple(choices))
 
 
+def _check_choice(name: str, choice: Any) -> None:
+    if not isinstance(choice, str | int | float | bool):
+        raise SpaceError(
+            name, "choices", f"parameter {name!r}: choice {choice!r} is not a string, number or boolean"
+        )
+    if isinstance(choice, str) and len(choice) > MAX_CHOICE_LENGTH:
+        raise SpaceError(
+            name,
+            "choices",
+            f"parameter {name!r}: choice {choice[:20]!r}... is longer than {MAX_CHOICE_LENGTH} characters",
+        )
+    if _is_number(choice) and not _is_storable(
+        choice, MAX_INT_BOUND if isinstance(choice, int) else MAX_FLOAT_BOUND
+    ):
+        raise SpaceError(
+            name,
+            "choices",
+            f"parameter {name!r}: choice {choice!r} is not a finite number of a storable size",
+        )
+
+
+def _is_storable(value: Any, bound: float) -> bool:
+    """A finite number within +-bound (ints compare with floats exactly: 10**400 cannot overflow)."""
+    return _is_number(value) and -bound <= value <= bound
+
+
 def _parse_numeric(name: str, kind: str, spec: Mapping[str, Any]) -> Parameter:
-    unknown = sorted(set(spec) - _NUMERIC_KEYS)
-    if unknown:
-        raise ValueError(f"parameter {name!r}: unknown keys {unknown} for a {kind}")
+    _check_keys(name, spec, _NUMERIC_KEYS, kind)
+    bound = MAX_INT_BOUND if kind == "int" else MAX_FLOAT_BOUND
     for key in ("low", "high"):
         if key not in spec:
-            raise ValueError(f"parameter {name!r}: '{key}' is required")
-        if not _is_number(spec[key]) or not math.isfinite(spec[key]):
-            raise ValueError(f"parameter {name!r}: '{key}' must be a finite number, got {spec[key]!r}")
+            raise SpaceError(name, key, f"parameter {name!r}: '{key}' is required")
+        if not _is_storable(spec[key], bound):
+            raise SpaceError(
+                name,
+                key,
+                f"parameter {name!r}: '{key}' must be a finite number within +-{bound:g}, got {spec[key]!r}",
+            )
     low, high = spec["low"], spec["high"]
     log = spec.get("log", False)
     step = spec.get("step")
     if not isinstance(log, bool):
-        raise ValueError(f"parameter {name!r}: 'log' must be true or false")
+        raise SpaceError(name, "log", f"parameter {name!r}: 'log' must be true or false")
     if kind == "int":
-        if not (float(low).is_integer() and float(high).is_integer()):
-            raise ValueError(f"parameter {name!r}: int bounds must be integers, got {low!r} and {high!r}")
+        for key, value in (("low", low), ("high", high)):
+            if not float(value).is_integer():
+                raise SpaceError(
+                    name, key, f"parameter {name!r}: int bounds must be integers, got {low!r} and {high!r}"
+                )
         low, high = int(low), int(high)
     else:
         low, high = float(low), float(high)
     if not low < high:
-        raise ValueError(f"parameter {name!r}: low ({low}) must be less than high ({high})")
+        raise SpaceError(name, "low", f"parameter {name!r}: low ({low}) must be less than high ({high})")
     if log and low <= 0:
-        raise ValueError(f"parameter {name!r}: a log scale needs low > 0, got {low}")
+        raise SpaceError(name, "low", f"parameter {name!r}: a log scale needs low > 0, got {low}")
     if step is not None:
         step = _parse_step(name, kind, low, high, log, step)
     return Parameter(name=name, type=kind, low=low, high=high, log=log, step=step)
@@ -224,16 +326,22 @@ def _parse_numeric(name: str, kind: str, spec: Mapping[str, Any]) -> Parameter:
 
 def _parse_step(name: str, kind: str, low: float, high: float, log: bool, step: Any) -> float:
     if log:
-        raise ValueError(f"parameter {name!r}: 'log' and 'step' cannot be used together")
-    if not _is_number(step) or not math.isfinite(step) or step <= 0:
-        raise ValueError(f"parameter {name!r}: 'step' must be a positive number, got {step!r}")
+        raise SpaceError(name, "step", f"parameter {name!r}: 'log' and 'step' cannot be used together")
+    if not _is_storable(step, MAX_FLOAT_BOUND) or step <= 0:
+        raise SpaceError(name, "step", f"parameter {name!r}: 'step' must be a positive number, got {step!r}")
     if kind == "int":
         if not float(step).is_integer():
-            raise ValueError(f"parameter {name!r}: an int step must be an integer, got {step!r}")
+            raise SpaceError(
+                name, "step", f"parameter {name!r}: an int step must be an integer, got {step!r}"
+            )
         step = int(step)
     levels = (high - low) / step
+    if levels > MAX_LEVELS:
+        raise SpaceError(name, "step", f"parameter {name!r}: step {step} gives more than {MAX_LEVELS} levels")
     if abs(levels - round(levels)) > _STEP_TOLERANCE * max(1.0, levels):
-        raise ValueError(f"parameter {name!r}: step {step} does not divide the range {high - low}")
+        raise SpaceError(
+            name, "step", f"parameter {name!r}: step {step} does not divide the range {high - low}"
+        )
     return step if kind == "int" else float(step)
 
 
@@ -247,11 +355,13 @@ class SearchSpace:
 
     @classmethod
     def from_dict(cls, spec: Mapping[str, Any]) -> SearchSpace:
-        """Parse and validate the JSON form; a ValueError names the offending parameter."""
+        """Parse and validate the JSON form; a SpaceError says which parameter and key are at fault."""
         if not isinstance(spec, Mapping):
-            raise ValueError("the search space must be an object of parameter name -> definition")
+            raise SpaceError(None, None, "the search space must be an object of parameter name -> definition")
         if not 1 <= len(spec) <= MAX_PARAMETERS:
-            raise ValueError(f"the search space needs 1 to {MAX_PARAMETERS} parameters, got {len(spec)}")
+            raise SpaceError(
+                None, None, f"the search space needs 1 to {MAX_PARAMETERS} parameters, got {len(spec)}"
+            )
         return cls([_parse_parameter(name, p) for name, p in spec.items()])
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
@@ -297,7 +407,7 @@ class SearchSpace:
 
     def point_keys(self, params_list: Sequence[Mapping[str, Any]]) -> list[tuple[float, ...]]:
         """Hashable keys that are equal for equal points (continuous values compared to about 1e-9)."""
-        return unit_keys(self.encode(params_list))
+        return [tuple(p.point_key(params[p.name]) for p in self.parameters) for params in params_list]
 
     def snap_unit(self, X: np.ndarray) -> np.ndarray:
         """Vectorized `encode(decode(X))`: each index-form row moved onto the encoding of its value."""
@@ -330,8 +440,7 @@ class SearchSpace:
         out = np.zeros((X.shape[0], self.onehot_dim))
         for j, (p, cols) in enumerate(zip(self.parameters, self._onehot_slices, strict=True)):
             if p.is_categorical:
-                k = len(p.choices)
-                idx = np.minimum((X[:, j] * k).astype(int), k - 1)
+                idx = p.unit_levels(X[:, j]).astype(int)
                 out[np.arange(X.shape[0]), cols.start + idx] = 1.0
             else:
                 out[:, cols.start] = X[:, j]
@@ -343,7 +452,7 @@ class SearchSpace:
         out = np.empty((Z.shape[0], len(self.parameters)))
         for j, (p, cols) in enumerate(zip(self.parameters, self._onehot_slices, strict=True)):
             if p.is_categorical:
-                out[:, j] = (np.argmax(Z[:, cols], axis=1) + 0.5) / len(p.choices)
+                out[:, j] = p.level_units(np.argmax(Z[:, cols], axis=1))
             else:
                 out[:, j] = Z[:, cols.start]
         return out

@@ -67,12 +67,7 @@ class _Cells:
         for j, p in enumerate(space.parameters):
             if p.is_categorical or not p.n_levels:
                 continue
-            low, high = p.unit_bounds()
-            centre = p.low + p.unit_levels(Z[:, j]) * p.grid_step
-            lo, hi = centre - p.grid_step / 2, centre + p.grid_step / 2
-            if p.log:
-                lo, hi = np.log(lo), np.log(hi)
-            self.edges[j] = ((lo - low) / (high - low), (hi - low) / (high - low))
+            self.edges[j] = p.level_edges(p.unit_levels(Z[:, j]))
 
 
 class _ParzenEstimator:
@@ -91,7 +86,7 @@ class _ParzenEstimator:
             if p.is_categorical:
                 k = len(p.choices)
                 probs = np.full((n_kernels, k), prior_weight / n_kernels)
-                observed = np.minimum((X[:, j] * k).astype(int), k - 1)
+                observed = p.unit_levels(X[:, j]).astype(int)
                 probs[np.arange(m), observed] += 1.0
                 probs[m] = 1.0  # the prior kernel is uniform over the choices
                 self.choice_probs[j] = probs / probs.sum(axis=1, keepdims=True)
@@ -181,7 +176,7 @@ class TPE(Optimizer):
     ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         losses = self.losses(history)
         if np.sum(~np.isnan(losses)) < self.settings["n_startup"]:
-            return self._startup(len(history) + len(pending), pending, n)
+            return self._startup(len(history) + len(pending), [params for params, _ in history] + pending, n)
         rng = np.random.default_rng([self.seed, len(history), len(pending)])
         X = self.space.encode([params for params, _ in history])
         n_good = _good_count(int(np.sum(~np.isnan(losses))))
@@ -189,8 +184,7 @@ class TPE(Optimizer):
         good = np.sort(ranked[:n_good])
         bad = np.sort(ranked[n_good:])
         below = _ParzenEstimator(self.space, X[good], _age_weights(len(good)), self.settings["prior_weight"])
-        forbidden = set(self.space.point_keys(pending))
-        evaluated = set(self.space.point_keys([params for params, _ in history]))
+        forbidden = set(self.space.point_keys([params for params, _ in history] + pending))
         liars = [self.space.encode(pending)] if pending else []
         out: list[tuple[dict[str, Any], dict[str, Any]]] = []
         for _ in range(n):
@@ -198,7 +192,7 @@ class TPE(Optimizer):
             above = _ParzenEstimator(
                 self.space, X_bad, _age_weights(len(X_bad)), self.settings["prior_weight"]
             )
-            choice = self._best_candidate(rng, below, above, forbidden, evaluated)
+            choice = self._best_candidate(rng, below, above, forbidden)
             if choice is None:
                 break
             params, score = choice
@@ -208,7 +202,7 @@ class TPE(Optimizer):
             info = {"phase": "model", "log_l_over_g": score, "n_good": len(good), "n_bad": len(X_bad)}
             out.append((params, info))
         if not out:
-            raise SearchExhausted("TPE found no point that is not already pending")
+            raise SearchExhausted("TPE found no point that is not already evaluated or pending")
         return out
 
     @property
@@ -220,12 +214,10 @@ class TPE(Optimizer):
         rng: np.random.Generator,
         below: _ParzenEstimator,
         above: _ParzenEstimator,
-        forbidden: set[tuple[float, ...]],
-        evaluated: set[tuple[float, ...]],
-    ) -> tuple[dict[str, Any], float | None] | None:
-        """The candidate from l(x) with the largest log l - log g; never a forbidden (pending or
-        batch) point, and an already evaluated one only when l(x) offers nothing new."""
-        fallback = None
+        forbidden: set[tuple],
+    ) -> tuple[dict[str, Any], float] | None:
+        """The candidate from l(x) with the largest log l - log g that is not forbidden (evaluated,
+        pending or earlier in the batch); None when l(x) offers nothing new."""
         for _ in range(_DRAW_ROUNDS):
             Z = below.sample(rng, self._n_candidates)
             candidates = self.space.decode(Z)
@@ -233,24 +225,15 @@ class TPE(Optimizer):
             cells = _Cells(self.space, Z)
             scores = below.log_pdf(Z, cells) - above.log_pdf(Z, cells)
             for i in np.argsort(-scores, kind="stable"):
-                if keys[i] in forbidden:
-                    continue
-                if keys[i] not in evaluated:
+                if keys[i] not in forbidden:
                     return candidates[i], float(scores[i])
-                if fallback is None:
-                    fallback = candidates[i], float(scores[i])
-        if fallback is not None:
-            return fallback
-        for params in self.space.decode(rng.random((_DRAW_ROUNDS * 50, len(self.space)))):
-            if self.space.point_keys([params])[0] not in forbidden:
-                return params, None
         return None
 
     def _startup(
-        self, done: int, pending: list[Mapping[str, Any]], n: int
+        self, done: int, used: list[Mapping[str, Any]], n: int
     ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         """Scrambled Sobol points, advancing with the number of trials so calls do not repeat."""
-        taken = set(self.space.point_keys(pending))
+        taken = set(self.space.point_keys(used))
         out = []
         candidates = self.space.decode(sobol_points(len(self.space), self.seed, done, 50 * n))
         for params, key in zip(candidates, self.space.point_keys(candidates), strict=True):
@@ -260,5 +243,5 @@ class TPE(Optimizer):
                 if len(out) == n:
                     break
         if not out:
-            raise SearchExhausted("TPE found no point that is not already pending")
+            raise SearchExhausted("TPE found no point that is not already evaluated or pending")
         return out

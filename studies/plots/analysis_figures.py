@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+from studies.optimizers.gp.acquisition import acquisition_named
 from studies.plots.parts import (
     MARGIN,
     MAX_SCATTER,
@@ -23,9 +24,6 @@ from studies.plots.parts import (
 
 NOTE_TOP_PX, NOTE_LINE_PX = 50, 20  # importance warnings: first line's offset below the plot, spacing
 NOT_YET = "Not computed yet: a worker computes this after results arrive."
-# As the "gp" optimizer scores candidates (larger is better): EI and PI in log form, UCB as is.
-ACQUISITION_NAMES = {"ei": "log expected improvement", "pi": "log probability of improvement", "ucb": "UCB"}
-
 
 def _unavailable(stored: dict | None, part: str) -> str | None:
     if stored is None:
@@ -150,7 +148,8 @@ def posterior_figure(analysis: dict, options: dict) -> dict:
     ]
     traces += _observations(s.get("observations"), stored.get("direction", "minimize"), xs_of)
     own = analysis.get("optimizer") == "gp"
-    kind = ACQUISITION_NAMES.get(stored.get("acquisition"), "acquisition") if own else None
+    named = acquisition_named(stored.get("acquisition", ""))
+    kind = (named.short if named else "acquisition") if own else None
     if own:
         traces.append(
             {

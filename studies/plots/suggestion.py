@@ -10,13 +10,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from studies.optimizers.gp.acquisition import acquisition_named
 from studies.plots.parts import horizontal_line, label, note
 
-ACQUISITIONS = {
-    "log_ei": "expected improvement (log EI)",
-    "log_pi": "probability of improvement (log PI)",
-    "ucb": "the confidence bound (UCB)",
-}
 _KNOWN = {
     "phase",
     "acquisition",
@@ -44,7 +40,8 @@ def explain(info: dict, direction: str, value: float | None, optimizer: str) -> 
             "chosen before a model of the objective was used."
         )
     elif phase == "model" and "acquisition" in info:
-        acq = ACQUISITIONS.get(info["acquisition"], info["acquisition"])
+        named = acquisition_named(info["acquisition"])
+        acq = named.phrase if named else info["acquisition"]
         summary = (
             f"Chosen where {acq} of the Gaussian process was highest; the GP was fitted to "
             f"{info.get('n_observations', '?')} results, and {info.get('n_pending', 0)} trials still running "

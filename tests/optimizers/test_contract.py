@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -52,14 +53,38 @@ def test_the_same_seed_and_arguments_give_the_same_suggestions(name):
     assert a == b
 
 
-def test_it_never_suggests_a_pending_point_nor_the_same_point_twice_in_a_batch(name):
-    pending = make_history(6, seed=4)
-    batch = get_optimizer(name, SPACE, seed=0).suggest(
-        history=make_history(8), pending=[p for p, _ in pending], n=4
-    )
+def test_it_never_suggests_an_evaluated_or_pending_point_nor_the_same_point_twice_in_a_batch(name):
+    history, pending = make_history(12), [p for p, _ in make_history(6, seed=4)]
+    batch = get_optimizer(name, SPACE, seed=0).suggest(history=history, pending=pending, n=4)
     keys = SPACE.point_keys(batch)
     assert len(set(keys)) == len(keys)
-    assert not set(keys) & set(SPACE.point_keys([p for p, _ in pending]))
+    assert not set(keys) & set(SPACE.point_keys([p for p, _ in history] + pending))
+
+
+SMALL = SearchSpace.from_dict(
+    {
+        "k": {"type": "int", "low": 1, "high": 3},
+        "c": {"type": "categorical", "choices": ["a", "b"]},
+        "s": {"type": "float", "low": 0.0, "high": 0.5, "step": 0.5},
+    }
+)
+SMALL_POINTS = [{"k": k, "c": c, "s": s} for k, c, s in itertools.product([3, 1, 2], ["b", "a"], [0.5, 0.0])]
+
+
+@pytest.mark.parametrize("n_used", [2, 7, 10, 11])
+def test_while_a_discrete_space_has_unused_points_it_proposes_only_those(name, n_used):
+    history = [(p, p["k"] + p["s"] + (p["c"] == "a")) for p in SMALL_POINTS[: n_used - 2]]
+    pending = SMALL_POINTS[n_used - 2 : n_used]
+    batch = get_optimizer(name, SMALL, seed=2).suggest(history=history, pending=pending, n=3)
+    keys = SMALL.point_keys(batch)
+    assert len(batch) == len(set(keys)) == min(3, len(SMALL_POINTS) - n_used)
+    assert not set(keys) & set(SMALL.point_keys(SMALL_POINTS[:n_used]))
+
+
+def test_a_discrete_space_with_every_point_used_is_exhausted(name):
+    history = [(p, 1.0) for p in SMALL_POINTS[:9]]
+    with pytest.raises(SearchExhausted):
+        get_optimizer(name, SMALL, seed=2).suggest(history=history, pending=SMALL_POINTS[9:], n=1)
 
 
 @pytest.mark.parametrize("direction", ["minimize", "maximize"])

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
 from studies.optimizers import SearchSpace
+from studies.optimizers.space import SpaceError
 from tests.optimizers.checks import assert_plain_point
 
 MIXED = {
@@ -18,37 +21,141 @@ MIXED = {
 
 
 @pytest.mark.parametrize(
-    ("spec", "message"),
+    ("spec", "message", "where"),
     [
-        ({"a": {"type": "float", "low": 1.0, "high": 1.0}}, "'a': low"),
-        ({"a": {"type": "float", "low": 2.0, "high": 1.0}}, "'a': low"),
-        ({"a": {"type": "float", "low": 0.0, "high": 1.0, "log": True}}, "'a': a log scale needs low > 0"),
-        ({"a": {"type": "int", "low": 0.5, "high": 3}}, "'a': int bounds must be integers"),
-        ({"a": {"type": "float", "low": 0.0, "high": 1.0, "step": 0.3}}, "'a': step 0.3 does not divide"),
-        ({"a": {"type": "float", "low": 0.0, "high": 1.0, "step": 0}}, "'a': 'step' must be a positive"),
-        ({"a": {"type": "float", "low": 0.0, "high": 1.0, "step": -0.5}}, "'a': 'step' must be a positive"),
-        ({"a": {"type": "int", "low": 1, "high": 8, "log": True, "step": 1}}, "'a': 'log' and 'step'"),
-        ({"a": {"type": "int", "low": 1, "high": 8, "step": 1.5}}, "'a': an int step must be an integer"),
-        ({"a": {"type": "categorical", "choices": []}}, "'a': choices must be a non-empty list"),
-        ({"a": {"type": "categorical", "choices": ["x", "x"]}}, "'a': choice 'x' appears more than once"),
-        ({"a": {"type": "categorical", "choices": [[1]]}}, "'a': choice [1] is not"),
-        ({"a b": {"type": "float", "low": 0.0, "high": 1.0}}, "'a b' is not a Python identifier"),
-        ({"1a": {"type": "float", "low": 0.0, "high": 1.0}}, "'1a' is not a Python identifier"),
-        ({}, "1 to 64 parameters"),
-        ({f"p{i}": {"type": "float", "low": 0, "high": 1} for i in range(65)}, "1 to 64 parameters"),
-        ({"a": {"type": "complex", "low": 0.0, "high": 1.0}}, "'a': unknown type 'complex'"),
-        ({"a": {"type": "float", "low": 0.0, "high": 1.0, "scale": 2}}, "'a': unknown keys ['scale']"),
-        ({"a": {"type": "categorical", "choices": [1], "low": 0}}, "'a': unknown keys ['low']"),
-        ({"a": {"type": "float", "low": "0", "high": 1.0}}, "'a': 'low' must be a finite number"),
-        ({"a": {"type": "float", "high": 1.0}}, "'a': 'low' is required"),
-        ({"a": {"type": "float", "low": 0.0, "high": float("inf")}}, "'a': 'high' must be a finite number"),
-        ({"a": {"type": "float", "low": 0.0, "high": 1.0, "log": "yes"}}, "'a': 'log' must be true or false"),
-        ({"a": [0, 1]}, "'a': expected an object"),
+        ({"a": {"type": "float", "low": 1.0, "high": 1.0}}, "'a': low", ("a", "low")),
+        ({"a": {"type": "float", "low": 2.0, "high": 1.0}}, "'a': low", ("a", "low")),
+        (
+            {"a": {"type": "float", "low": 0.0, "high": 1.0, "log": True}},
+            "'a': a log scale needs low > 0",
+            ("a", "low"),
+        ),
+        ({"a": {"type": "int", "low": 0.5, "high": 3}}, "'a': int bounds must be integers", ("a", "low")),
+        (
+            {"a": {"type": "float", "low": 0.0, "high": 1.0, "step": 0.3}},
+            "'a': step 0.3 does not divide",
+            ("a", "step"),
+        ),
+        (
+            {"a": {"type": "float", "low": 0.0, "high": 1.0, "step": 0}},
+            "'a': 'step' must be a positive",
+            ("a", "step"),
+        ),
+        (
+            {"a": {"type": "float", "low": 0.0, "high": 1.0, "step": -0.5}},
+            "'a': 'step' must be a positive",
+            ("a", "step"),
+        ),
+        (
+            {"a": {"type": "int", "low": 1, "high": 8, "log": True, "step": 1}},
+            "'a': 'log' and 'step'",
+            ("a", "step"),
+        ),
+        (
+            {"a": {"type": "int", "low": 1, "high": 8, "step": 1.5}},
+            "'a': an int step must be an integer",
+            ("a", "step"),
+        ),
+        (
+            {"a": {"type": "categorical", "choices": []}},
+            "'a': choices must be a non-empty list",
+            ("a", "choices"),
+        ),
+        (
+            {"a": {"type": "categorical", "choices": ["x", "x"]}},
+            "'a': choice 'x' appears more than once",
+            ("a", "choices"),
+        ),
+        (
+            {"a": {"type": "categorical", "choices": [1, 1.0]}},
+            "'a': choice 1.0 appears more than once",
+            ("a", "choices"),
+        ),
+        ({"a": {"type": "categorical", "choices": [[1]]}}, "'a': choice [1] is not", ("a", "choices")),
+        (
+            {"a": {"type": "categorical", "choices": ["x" * 201]}},
+            "longer than 200 characters",
+            ("a", "choices"),
+        ),
+        ({"a": {"type": "categorical", "choices": [10**400]}}, "storable size", ("a", "choices")),
+        (
+            {"a b": {"type": "float", "low": 0.0, "high": 1.0}},
+            "'a b' is not a Python identifier",
+            ("a b", "name"),
+        ),
+        (
+            {"1a": {"type": "float", "low": 0.0, "high": 1.0}},
+            "'1a' is not a Python identifier",
+            ("1a", "name"),
+        ),
+        (
+            {"a" * 101: {"type": "float", "low": 0.0, "high": 1.0}},
+            "longer than 100 characters",
+            ("a" * 101, "name"),
+        ),
+        ({}, "1 to 64 parameters", (None, None)),
+        (
+            {f"p{i}": {"type": "float", "low": 0, "high": 1} for i in range(65)},
+            "1 to 64 parameters",
+            (None, None),
+        ),
+        ({"a": {"type": "complex", "low": 0.0, "high": 1.0}}, "'a': unknown type 'complex'", ("a", "type")),
+        (
+            {"a": {"type": "float", "low": 0.0, "high": 1.0, "scale": 2}},
+            "'a': unknown keys ['scale']",
+            ("a", "scale"),
+        ),
+        ({"a": {"type": "categorical", "choices": [1], "low": 0}}, "'a': unknown keys ['low']", ("a", "low")),
+        (
+            {"a": {"type": "float", "low": "0", "high": 1.0}},
+            "'a': 'low' must be a finite number",
+            ("a", "low"),
+        ),
+        ({"a": {"type": "float", "high": 1.0}}, "'a': 'low' is required", ("a", "low")),
+        (
+            {"a": {"type": "float", "low": 0.0, "high": float("inf")}},
+            "'a': 'high' must be a finite number",
+            ("a", "high"),
+        ),
+        (
+            {"a": {"type": "float", "low": 0.0, "high": 10**400}},
+            "'a': 'high' must be a finite number",
+            ("a", "high"),
+        ),
+        (
+            {"a": {"type": "int", "low": -(10**30), "high": 0}},
+            "'a': 'low' must be a finite number",
+            ("a", "low"),
+        ),
+        ({"a": {"type": "float", "low": 0.0, "high": 1.0, "step": 1e-300}}, "more than", ("a", "step")),
+        (
+            {"a": {"type": "float", "low": 0.0, "high": 1.0, "log": "yes"}},
+            "'a': 'log' must be true or false",
+            ("a", "log"),
+        ),
+        ({"a": [0, 1]}, "'a': expected an object", ("a", None)),
     ],
 )
-def test_it_rejects_an_invalid_space_naming_the_parameter(spec, message):
-    with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
+def test_it_rejects_an_invalid_space_naming_the_parameter_and_key(spec, message, where):
+    with pytest.raises(SpaceError, match=message.replace("[", r"\[").replace("]", r"\]")) as caught:
         SearchSpace.from_dict(spec)
+    assert (caught.value.parameter, caught.value.key) == where
+
+
+def test_a_space_that_is_not_an_object_is_an_error_of_the_whole_space():
+    with pytest.raises(SpaceError) as caught:
+        SearchSpace.from_dict([["a", {"type": "float"}]])
+    assert (caught.value.parameter, caught.value.key) == (None, None)
+
+
+def test_too_many_choices_are_refused_fast_and_a_thousand_distinct_ones_accepted():
+    started = time.perf_counter()
+    with pytest.raises(SpaceError, match="at most 1000 choices"):
+        SearchSpace.from_dict({"a": {"type": "categorical", "choices": [str(i) for i in range(100_000)]}})
+    choices = [*range(500), *(str(i) for i in range(498)), True, False]
+    space = SearchSpace.from_dict({"a": {"type": "categorical", "choices": choices}})
+    assert time.perf_counter() - started < 0.5  # O(k) now; comparing pairs took 74 s for 10,000
+    assert space.parameters[0].choice_index("1") == 501 and space.parameters[0].choice_index(True) == 998
 
 
 def test_it_accepts_a_step_that_divides_the_range_up_to_float_rounding():
@@ -147,3 +254,23 @@ def test_snap_unit_equals_encoding_the_decoded_points():
     space = SearchSpace.from_dict(MIXED)
     X = np.random.default_rng(3).random((300, len(space)))
     np.testing.assert_allclose(space.snap_unit(X), space.encode(space.decode(X)), atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"type": "int", "low": 1, "high": 64, "log": True},
+        {"type": "int", "low": -3, "high": 9, "step": 3},
+        {"type": "float", "low": 0.0, "high": 0.5, "step": 0.1},
+        {"type": "categorical", "choices": ["a", 1, True]},
+    ],
+)
+def test_level_cells_tile_the_unit_interval_and_hold_their_level(spec):
+    p = SearchSpace.from_dict({"p": spec}).parameters[0]
+    levels = np.arange(p.n_levels)
+    lo, hi = p.level_edges(levels)
+    assert lo[0] == pytest.approx(0.0) and hi[-1] == pytest.approx(1.0)
+    np.testing.assert_allclose(hi[:-1], lo[1:])
+    units = p.level_units(levels)
+    assert np.all((lo <= units) & (units < hi))
+    np.testing.assert_array_equal(p.unit_levels(units), levels)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 import pytest
 
@@ -14,6 +13,7 @@ from studies.definition import LIMITS, DefinitionError, check_definition
 from studies.exports import json_chunks
 from studies.jobs.builtins import SPACES
 from studies.models import Membership, Project, Study
+from tests.harness import ROOT
 from tests.helpers import run_trials, token_client
 
 GOOD = {
@@ -288,7 +288,7 @@ def test_ask_tell_ids_that_cannot_be_stored_are_a_400(cast, make_study):
 
 
 def test_every_declared_limit_is_documented():
-    text = (Path(__file__).resolve().parent.parent / "docs" / "limits.md").read_text()
+    text = (ROOT / "docs" / "limits.md").read_text()
     for key, limit in LIMITS.items():
         assert f"`{key}`" in text and f"{limit.high:,}" in text, key
 

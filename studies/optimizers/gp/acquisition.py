@@ -8,9 +8,31 @@ log space with log_ndtr and erfcx so it stays informative (and differentiable) f
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from scipy.special import erfcx, log_ndtr
+
+
+class Acquisition(NamedTuple):
+    """The names of one acquisition: the `acquisition` setting's value is its key in ACQUISITIONS."""
+
+    info_name: str  # in a suggestion's info: the GP maximizes the log of EI and PI
+    short: str  # a plot trace's name
+    phrase: str  # in a sentence about a suggestion
+
+
+ACQUISITIONS = {
+    "ei": Acquisition("log_ei", "log expected improvement", "expected improvement (log EI)"),
+    "pi": Acquisition("log_pi", "log probability of improvement", "probability of improvement (log PI)"),
+    "ucb": Acquisition("ucb", "UCB", "the confidence bound (UCB)"),
+}
+
+
+def acquisition_named(name: str) -> Acquisition | None:
+    """The acquisition a setting value ("ei") or a stored info name ("log_ei") means, if any."""
+    return ACQUISITIONS.get(name) or next((a for a in ACQUISITIONS.values() if a.info_name == name), None)
+
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 _LOG_SQRT_PI_OVER_2 = 0.5 * math.log(math.pi / 2)

@@ -19,7 +19,7 @@ from ..random_search import sobol_points
 from ..settings import Setting
 from ..space import unit_keys
 from .acq_optimizer import AcquisitionMaximizer
-from .acquisition import acquisition
+from .acquisition import ACQUISITIONS, acquisition
 from .model import SurrogateModel, build_surrogate, single_threaded_blas
 from .regressor import GaussianProcess
 
@@ -51,7 +51,7 @@ class GPOptimizer(Optimizer):
             "auto",
             "ei: expected improvement (as log EI); pi: probability of improvement; "
             "ucb: confidence bound with kappa; auto: log EI.",
-            choices=("auto", "ei", "pi", "ucb"),
+            choices=("auto", *ACQUISITIONS),
         ),
         Setting(
             "xi",
@@ -164,7 +164,7 @@ class GPOptimizer(Optimizer):
         finite = model.losses[np.isfinite(model.losses)]
         return x, {
             "phase": "model",
-            "acquisition": {"ei": "log_ei", "pi": "log_pi", "ucb": "ucb"}[kind],
+            "acquisition": ACQUISITIONS[kind].info_name,
             "acquisition_value": _json_float(acq_value),
             "mean": _json_float(sign * loss_mean[0]),
             "std": _json_float(loss_std[0]),
