@@ -11,6 +11,7 @@ from studies.attempt_logs import save_attempt_log
 from studies.job_catalog import resolve_job
 from studies.models import Study, Trial
 from workers import jobhost
+from workers.commandproc import CommandProcess
 from workers.jobproc import JobProcess
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ def start_job(study: Study, trial: Trial) -> tuple[JobProcess, float | None]:
         return jobhost.start_callable(study.job, trial.params, study.job_settings), study.trial_timeout_s
     command = job.command
     limits = [limit for limit in (command.time_limit_s, study.trial_timeout_s) if limit]
-    proc = JobProcess.start_command(command.argv, trial.params, command.workdir, command.env)
+    proc = CommandProcess.start(command.argv, trial.params, command.workdir, command.env)
     return proc, min(limits) if limits else None
 
 
