@@ -51,6 +51,21 @@ def resolve_job(name: str) -> ResolvedJob:
     return ResolvedJob(name, "callable", callable=job)
 
 
+def check_job_params(job_name: str, param_names) -> None:
+    """Refuse a space naming a parameter a command job does not accept: staff decide which options
+    reach their program, never the study's author. Other jobs take any name (they get a dict)."""
+    command = resolve_job(job_name).command
+    if command is None:
+        return
+    refused = command.refused_params(param_names)
+    if refused:
+        accepted = ", ".join(command.params) or "none"
+        raise ValueError(
+            f"the command job {command.name!r} does not accept the parameter {refused[0]!r} "
+            f"(it accepts: {accepted}; staff declare them in the admin)"
+        )
+
+
 def validate_job_settings(name: str, settings: dict) -> dict:
     """A callable's settings with defaults filled in; command and external jobs take none."""
     job = resolve_job(name)
