@@ -192,6 +192,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Create, run and read hyperparameter-optimization studies.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema names every job a user may pick: only logged-in users (session or token) read it.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # Studies, trials and attempts each have a "state" with its own choices: name each set once.
     "ENUM_NAME_OVERRIDES": {
         "StudyStateEnum": "studies.models.Study.State",

@@ -36,7 +36,7 @@ ALLOWED = {
     "manage": {"owner", "staff"},
     "staff": {"staff"},
 }
-EXEMPT = {"login", "logout", "healthz", "api-schema"}
+EXEMPT = {"login", "logout", "healthz"}
 
 
 @dataclass
@@ -122,6 +122,7 @@ ROUTES = [
     Route("audit-list", "staff", kwargs=lambda w: {}),
     # the API, with each user's token
     Route("api-studies", "any", kwargs=lambda w: {}, api=True),
+    Route("api-schema", "any", kwargs=lambda w: {}, api=True),
     Route("api-study", "read", api=True),
     Route("api-study", "change", "delete", api=True),
     Route("api-trials", "read", api=True),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from studies import access
-from studies.job_catalog import job_choices, validate_job_settings
+from studies.job_catalog import resolve_job, validate_job_settings
 from studies.models import Study, Trial
 from studies.optimizers import OPTIMIZERS, SearchSpace, get_optimizer
 from studies.optimizers.pruners import PRUNERS, get_pruner
@@ -47,7 +47,12 @@ class StudyCreateSerializer(serializers.Serializer):
     project = serializers.CharField(
         required=False, help_text="Project name; default: your first editable one."
     )
-    job = serializers.ChoiceField(choices=[])
+    # Not a choice: its choices would be read from the database when the schema is generated (which
+    # `check --deploy` does before `migrate`) and list staff's command jobs in it.
+    job = serializers.CharField(
+        max_length=200,
+        help_text="A registered job's name, `command:<name>` for a command job staff defined, or `external`.",
+    )
     job_settings = serializers.DictField(required=False, default=dict)
     direction = serializers.ChoiceField(choices=Study.Direction.choices, default=Study.Direction.MINIMIZE)
     metric = serializers.CharField(max_length=64, default="loss")
@@ -65,9 +70,12 @@ class StudyCreateSerializer(serializers.Serializer):
     trial_timeout_s = serializers.FloatField(min_value=0.1, required=False, allow_null=True, default=None)
     start = serializers.BooleanField(default=False)
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["job"].choices = job_choices()
+    def validate_job(self, name: str) -> str:
+        try:
+            resolve_job(name)
+        except ValueError as error:
+            raise serializers.ValidationError(str(error)) from None
+        return name
 
     def validate_name(self, name: str) -> str:
         if Study.objects.filter(name=name).exists():
