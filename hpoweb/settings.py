@@ -159,8 +159,10 @@ def _cache() -> dict:
     """One cache that every web process shares, so login throttling counts them all (a per-process
     cache let `make run`'s two processes take twice the failures).
 
-    CACHE_URL, else a Redis broker's URL: Redis. Otherwise (the embedded mode: one host, a filesystem
-    broker) files under the data folder, which need no table or service set up beforehand.
+    CACHE_URL, else a Redis broker's URL: Redis (sharing the broker's database, under keys of its own;
+    set CACHE_URL to give the cache a database of its own, as docker-compose.yml does). Otherwise
+    (the embedded mode: one host, a filesystem broker) files under the data folder, which need no
+    table or service set up beforehand.
     """
     url = env_str("CACHE_URL") or env_str("CELERY_BROKER_URL")
     if url.startswith(("redis://", "rediss://")):
