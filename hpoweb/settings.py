@@ -153,12 +153,29 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
 # Login throttling (studies.security): failures per username and address before a lockout.
 LOGIN_MAX_FAILURES = int(env_float("LOGIN_MAX_FAILURES", 5))
 LOGIN_LOCKOUT_S = env_float("LOGIN_LOCKOUT_S", 900)
-# One cache shared by every web process (Redis) in production, so throttling counts them all.
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env_str("CACHE_URL")}
-    if env_str("CACHE_URL")
-    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-}
+
+
+def _cache() -> dict:
+    """One cache that every web process shares, so login throttling counts them all (a per-process
+    cache let `make run`'s two processes take twice the failures).
+
+    CACHE_URL, else a Redis broker's URL: Redis (sharing the broker's database, under keys of its own;
+    set CACHE_URL to give the cache a database of its own, as docker-compose.yml does). Otherwise
+    (the embedded mode: one host, a filesystem broker) files under the data folder, which need no
+    table or service set up beforehand.
+    """
+    url = env_str("CACHE_URL") or env_str("CELERY_BROKER_URL")
+    if url.startswith(("redis://", "rediss://")):
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    if env_str("CACHE_URL"):
+        raise ValueError(f"CACHE_URL={url!r} is not a redis:// or rediss:// URL")
+    return {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(DATA_DIR / "cache"),
+    }
+
+
+CACHES = {"default": _cache()}
 X_FRAME_OPTIONS = "DENY"
 
 REST_FRAMEWORK = {
@@ -182,6 +199,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Create, run and read hyperparameter-optimization studies.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema names every job a user may pick: only logged-in users (session or token) read it.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # Studies, trials and attempts each have a "state" with its own choices: name each set once.
     "ENUM_NAME_OVERRIDES": {
         "StudyStateEnum": "studies.models.Study.State",

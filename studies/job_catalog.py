@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from studies.jobs import Job, registry
 from studies.models import CommandJob
+from studies.optimizers.space import SpaceError
 
 EXTERNAL = "external"
 COMMAND_PREFIX = "command:"
@@ -51,6 +52,23 @@ def resolve_job(name: str) -> ResolvedJob:
     return ResolvedJob(name, "callable", callable=job)
 
 
+def check_job_params(job_name: str, param_names) -> None:
+    """Refuse a space naming a parameter a command job does not accept: staff decide which options
+    reach their program, never the study's author. Other jobs take any name (they get a dict)."""
+    command = resolve_job(job_name).command
+    if command is None:
+        return
+    refused = command.refused_params(param_names)
+    if refused:
+        accepted = ", ".join(command.params) or "none"
+        raise SpaceError(
+            refused[0],
+            None,
+            f"the command job {command.name!r} does not accept the parameter {refused[0]!r} "
+            f"(it accepts: {accepted}; staff declare them in the admin)"
+        )
+
+
 def validate_job_settings(name: str, settings: dict) -> dict:
     """A callable's settings with defaults filled in; command and external jobs take none."""
     job = resolve_job(name)
@@ -60,6 +78,3 @@ def validate_job_settings(name: str, settings: dict) -> dict:
         raise ValueError(f"{name} takes no job settings (staff set a command job's arguments in the admin)")
     return {}
 
-
-def check_job_params(name: str, param_names) -> None:
-    """Placeholder until command jobs declare their parameters (replaced at merge)."""

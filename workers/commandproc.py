@@ -9,7 +9,7 @@ watchdog process, when the worker dies.
 
 from __future__ import annotations
 
-import ctypes
+import functools
 import json
 import math
 import os
@@ -24,7 +24,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from workers.jobproc import JobProcess
+from workers.jobproc import JobProcess, die_with_parent
 
 LOG_HEAD_BYTES = 256 * 1024
 LOG_TAIL_BYTES = 768 * 1024
@@ -33,7 +33,6 @@ MAX_LINE_BYTES = 1024 * 1024
 DRAIN_S = 2.0
 # The worker's own environment holds secrets (database URL, broker password): pass only these on.
 PASSED_ENV = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "TZ", "TMPDIR", "CUDA_VISIBLE_DEVICES")
-_PR_SET_PDEATHSIG = 1
 
 
 class OutputLog:
@@ -65,13 +64,13 @@ class OutputLog:
 
 
 def command_argv(template: list[str], params: dict, params_file: str, result_file: str) -> list[str]:
-    """The argument list: `{params_args}` as a whole argument becomes `--name value` pairs; the file
+    """The argument list: `{params_args}` as a whole argument becomes one `--name=value` per parameter
+    (joined, so a value starting with "-" cannot be read as an option of its own); the file
     placeholders are replaced inside arguments. Nothing is ever parsed by a shell."""
     argv = []
     for arg in template:
         if arg == "{params_args}":
-            for name, value in params.items():
-                argv += [f"--{name}", _text(value)]
+            argv += [f"--{name}={_text(value)}" for name, value in params.items()]
         else:
             argv.append(arg.replace("{params_file}", params_file).replace("{result_file}", result_file))
     return argv
@@ -91,13 +90,6 @@ def _text(value) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _die_with_worker() -> None:
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    except OSError:
-        pass
-
-
 class CommandProcess(JobProcess):
     """The supervisor's side of a running program; prune means kill (it cannot hear an answer)."""
 
@@ -114,6 +106,7 @@ class CommandProcess(JobProcess):
     def start(
         cls, template: list[str], params: dict, workdir: str = "", env: dict | None = None
     ) -> CommandProcess:
+        """Run a staff-defined program (no shell); it yields the same messages as a callable job."""
         workspace = Path(tempfile.mkdtemp(prefix="hpoweb-job-"))
         params_file, result_file = str(workspace / "params.json"), str(workspace / "result.json")
         Path(params_file).write_text(json.dumps(params))
@@ -126,7 +119,7 @@ class CommandProcess(JobProcess):
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 start_new_session=True,
-                preexec_fn=_die_with_worker,
+                preexec_fn=functools.partial(die_with_parent, os.getpid()),
             )
         except OSError:
             shutil.rmtree(workspace, ignore_errors=True)

@@ -21,6 +21,7 @@ _PR_SET_PDEATHSIG = 1
 
 
 def die_with_parent(parent: int) -> None:
+    """In a new child of `parent`: be killed when it dies (PR_SET_PDEATHSIG), or exit if it already has."""
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     except OSError:
@@ -70,15 +71,6 @@ class JobProcess:
         self.takes_answers = answers is not None
         self._buffer = b""
         self.status: int | None = None
-
-    @classmethod
-    def start_command(
-        cls, argv: list[str], params: dict, workdir: str = "", env: dict | None = None
-    ) -> JobProcess:
-        """Run a staff-defined program (no shell); it yields the same messages as a callable job."""
-        from workers.commandproc import CommandProcess
-
-        return CommandProcess.start(argv, params, workdir, env)
 
     def messages(self, timeout: float) -> Iterator[dict]:
         """Messages that arrive within `timeout` seconds; sets `status` once the job has exited."""

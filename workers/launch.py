@@ -8,9 +8,10 @@ import time
 from django.db import DatabaseError
 
 from studies.attempt_logs import save_attempt_log
-from studies.job_catalog import resolve_job
+from studies.job_catalog import check_job_params, resolve_job
 from studies.models import Study, Trial
 from workers import jobhost
+from workers.commandproc import CommandProcess
 from workers.jobproc import JobProcess
 
 log = logging.getLogger(__name__)
@@ -23,9 +24,10 @@ def start_job(study: Study, trial: Trial) -> tuple[JobProcess, float | None]:
     job = resolve_job(study.job)
     if job.command is None:
         return jobhost.start_callable(study.job, trial.params, study.job_settings), study.trial_timeout_s
+    check_job_params(study.job, trial.params)  # a study defined before staff narrowed the list
     command = job.command
     limits = [limit for limit in (command.time_limit_s, study.trial_timeout_s) if limit]
-    proc = JobProcess.start_command(command.argv, trial.params, command.workdir, command.env)
+    proc = CommandProcess.start(command.argv, trial.params, command.workdir, command.env)
     return proc, min(limits) if limits else None
 
 

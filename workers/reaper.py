@@ -3,7 +3,10 @@ their supervising loop.
 
 Why both: with the solo pool a busy worker cannot take a queued `workers.reap` message, so when every
 worker runs a long trial the beat ticks would wait behind them while a dead worker's trial stays
-"running". The advisory lock (PostgreSQL) or the IMMEDIATE transaction (SQLite) keeps it singular.
+"running". On PostgreSQL a transaction-scoped advisory lock keeps it singular; on SQLite the
+transaction itself does: `DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"` in
+`hpoweb/settings.py` makes every `transaction.atomic()` take the write lock when it begins, so a second
+reaper waits (up to the `timeout` option) and then finds nothing stale left.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ _judge_after: float | None = None  # one grace period after this process first l
 
 
 def _singular() -> bool:
-    """Take a transaction-scoped lock so one reaper runs at a time (PostgreSQL); SQLite is one host."""
+    """Take a transaction-scoped lock so one reaper runs at a time (PostgreSQL); on SQLite the
+    IMMEDIATE transaction already holds the database's write lock."""
     if connection.vendor != "postgresql":
         return True
     with connection.cursor() as cursor:

@@ -1,13 +1,15 @@
 """Runs one trial: claim it, start its job, supervise it (heartbeats, reports, limits), record the end.
 
 The job runs in a child process (`workers.jobproc`); this supervisor is the only code that writes to
-the database for it, and every write is fenced by the attempt id (RELIABILITY.md rules 2-3).
+the database for it, and every write is fenced by the attempt id (one claim, fenced writes: see
+docs/reliability.md).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from enum import StrEnum
 
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections
@@ -15,7 +17,7 @@ from django.db import DatabaseError, close_old_connections
 from studies import services
 from studies.models import Attempt, Study
 from studies.services import Outcome, WorkerIdentity
-from workers import launch, reaper, shutdown
+from workers import launch, reaper, shutdown, status
 from workers.jobproc import JobProcess
 
 log = logging.getLogger(__name__)
@@ -25,31 +27,41 @@ class Superseded(Exception):
     """The attempt lost its right to write (reaped, cancelled): stop the job and move on."""
 
 
-def run_trial(trial_id: int, worker: WorkerIdentity, chain_s: float = 0.0) -> str:
+class RunOutcome(StrEnum):
+    """How one `run_trial` call ended for this worker; the trial's own fate is in its rows."""
+
+    HANDED_BACK = "handed back: shutting down"
+    NOT_CLAIMED = "not claimed"
+    SUPERSEDED = "superseded"
+    FINISHED = "finished"
+
+
+def run_trial(trial_id: int, worker: WorkerIdentity, chain_s: float = 0.0) -> RunOutcome:
     """Run the trial and schedule the study's next; for up to `chain_s` seconds, run that one too.
 
     Chaining saves short trials a broker round trip each, and a trial's end, the next trial's creation
     and its claim share one transaction; it is bounded so other studies on the same queue get their
     turn.
     """
-    if shutdown.requested_for() >= 0:
+    if shutdown.requested_for() is not None:
         # a message taken during a warm shutdown goes back to the queue for a worker that stays
         queue = Study.objects.filter(trials=trial_id).values_list("queue", flat=True).first()
         if queue is not None:
             services.enqueue_run([trial_id], queue)
-        return "handed back: shutting down"
+        return RunOutcome.HANDED_BACK
     chain_until = time.monotonic() + chain_s
     attempt = services.claim_trial(trial_id, worker)
     if attempt is None:
-        return "not claimed"
+        return RunOutcome.NOT_CLAIMED
     while True:
         outcome = _run_attempt(attempt)
         if outcome is None:
-            return "superseded"
-        chain = time.monotonic() < chain_until and shutdown.requested_for() < 0
+            status.released(worker.name, attempt.trial_id)
+            return RunOutcome.SUPERSEDED
+        chain = time.monotonic() < chain_until and shutdown.requested_for() is None
         attempt = _finish(attempt.pk, outcome, worker if chain else None)
         if attempt is None:
-            return outcome.state
+            return RunOutcome.FINISHED
 
 
 def _run_attempt(attempt: Attempt) -> Outcome | None:
@@ -83,7 +95,7 @@ def supervise(proc: JobProcess, attempt_id: int, time_limit_s: float | None) -> 
         if time_limit_s and now - started > time_limit_s:
             proc.kill()
             return Outcome(Attempt.State.FAILED, reason=f"timeout: killed after {time_limit_s:g} s")
-        if shutdown.requested_for() > settings.CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT * 0.8:
+        if (shutdown.requested_for() or 0.0) > settings.CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT * 0.8:
             proc.kill()
             return Outcome(Attempt.State.INTERRUPTED, reason="interrupted: the worker is shutting down")
         for message in proc.messages(min(next_beat - now, 0.5)):

@@ -15,6 +15,6 @@ def _on_shutdown(**_kwargs) -> None:
     _requested_at = time.monotonic()
 
 
-def requested_for() -> float:
-    """Seconds since a warm shutdown was requested; -1 when none was."""
-    return -1.0 if _requested_at is None else time.monotonic() - _requested_at
+def requested_for() -> float | None:
+    """Seconds since a warm shutdown was requested; None when none was."""
+    return None if _requested_at is None else time.monotonic() - _requested_at

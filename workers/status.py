@@ -77,6 +77,14 @@ def _on_task(**_kwargs) -> None:
         _touch("last_consumed")
 
 
+def released(worker_name: str, trial_id: int) -> None:
+    """This worker gave up a trial another attempt now owns: the page must not show it busy with it."""
+    try:
+        WorkerStatus.objects.filter(name=worker_name, current_trial=trial_id).update(current_trial=None)
+    except DatabaseError:
+        close_old_connections()
+
+
 @worker_shutdown.connect
 def _on_shutdown(**_kwargs) -> None:
     """A clean exit removes the row: only workers that vanished without a word stay listed as lost."""

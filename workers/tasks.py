@@ -15,7 +15,7 @@ def schedule_study(study_id: int) -> int:
 
 
 @shared_task(name="workers.run_trial", bind=True, acks_late=False, ignore_result=True)
-def run_trial(self, trial_id: int) -> str:
+def run_trial(self, trial_id: int) -> runner.RunOutcome:
     """Early ack: the database owns recovery, so a redelivery can never start a second run."""
     worker = services.WorkerIdentity.current(self.request.hostname or "")
     return runner.run_trial(trial_id, worker, chain_s=settings.HPOWEB["CHAIN_S"])

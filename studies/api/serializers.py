@@ -88,7 +88,12 @@ class StudyCreateSerializer(serializers.Serializer):
     project = serializers.CharField(
         required=False, help_text="Project name; default: your first editable one."
     )
-    job = serializers.CharField(help_text="A registered job, `command:<name>` or `external`.")
+    # Not a choice: its choices would be read from the database when the schema is generated (which
+    # `check --deploy` does before `migrate`) and list staff's command jobs in it.
+    job = serializers.CharField(
+        max_length=200,
+        help_text="A registered job's name, `command:<name>` for a command job staff defined, or `external`.",
+    )
     job_settings = serializers.DictField(required=False)
     direction = serializers.ChoiceField(choices=Study.Direction.choices, default=Study.Direction.MINIMIZE)
     metric = _described("metric", serializers.CharField, default="loss")

@@ -2,7 +2,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("studies", "0003_layout")]
+    dependencies = [("studies", "0004_command_params")]
 
     operations = [
         migrations.AlterField(model_name="study", name="name", field=models.CharField(max_length=120)),

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def train_job(cast):
     return CommandJob.objects.create(name="train", argv=["python", "train.py", "{params_args}"],
-                                     created_by=cast["staff"])
+                                     params=["x1", "x2"], created_by=cast["staff"])
 
 
 def test_the_study_form_offers_callables_command_jobs_and_external_workers(client, cast, train_job):

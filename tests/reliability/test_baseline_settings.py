@@ -23,6 +23,7 @@ print(json.dumps({
     "db": {k: v for k, v in s.DATABASES["default"].items() if k != "TEST"},
     "broker_options": s.CELERY_BROKER_TRANSPORT_OPTIONS,
     "data_dir": str(s.DATA_DIR),
+    "cache": s.CACHES["default"],
     "celery": {k: c[k] for k in ("task_serializer", "result_serializer", "accept_content",
         "worker_prefetch_multiplier", "worker_disable_prefetch", "worker_soft_shutdown_timeout",
         "broker_connection_retry", "broker_connection_retry_on_startup", "broker_connection_max_retries",
@@ -34,7 +35,8 @@ print(json.dumps({
 
 
 def _settings(**env: str) -> dict:
-    environ = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL")}
+    unset = ("DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL")
+    environ = {k: v for k, v in os.environ.items() if k not in unset}
     environ.update(env, DJANGO_SETTINGS_MODULE="hpoweb.settings")
     out = subprocess.run([sys.executable, "-c", _DUMP], cwd=ROOT, env=environ, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
@@ -95,6 +97,23 @@ def test_the_filesystem_broker_keeps_all_its_folders_in_the_data_folder(embedded
         options[k] for k in ("control_folder", "data_folder_in", "data_folder_out", "processed_folder")
     ]
     assert all(folder.startswith(embedded["data_dir"]) for folder in folders), folders
+
+
+def test_login_throttling_counts_in_a_cache_every_web_process_shares(embedded, services, tmp_path):
+    assert embedded["cache"] == {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": embedded["data_dir"] + "/cache",
+    }
+    assert services["cache"] == {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://redis.example:6379/0",
+    }
+    own = _settings(
+        HPOWEB_DATA_DIR=str(tmp_path),
+        CACHE_URL="redis://cache.example:6379/1",
+        CELERY_BROKER_URL="redis://redis.example/0",
+    )
+    assert own["cache"]["LOCATION"] == "redis://cache.example:6379/1"
 
 
 def test_postgresql_connections_are_health_checked_before_reuse(services):

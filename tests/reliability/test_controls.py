@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 from studies.jobs.builtins import branin
 from studies.models import Attempt, Study
 from tests.reliability.checks import assert_sound_history, job_processes
+from tests.reliability.fleet import LOAD_MARGIN_S, TIMINGS
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -52,7 +53,8 @@ def test_pause_lets_running_trials_finish_resume_goes_on_and_cancel_stops_jobs_w
     asked = time.monotonic()
     assert api.post(f"/api/studies/{study.pk}/cancel/").json()["state"] == "cancelled"
     fleet.wait_for(lambda: _no_jobs(fleet), 15, "the running jobs to stop")
-    assert time.monotonic() - asked < 5
+    # a supervisor learns of the cancel at its next heartbeat and kills the job
+    assert time.monotonic() - asked < TIMINGS["HEARTBEAT_S"] + LOAD_MARGIN_S
     assert not study.trials.filter(state__in=["queued", "running"]).exists()
     assert_sound_history(study, branin, fleet)
 

@@ -8,10 +8,16 @@ import pytest
 
 from studies import services
 from studies.jobs.builtins import branin
-from studies.models import Attempt, Study, TrialMetric
+from studies.models import Attempt, Study, TrialMetric, WorkerStatus
 from tests.reliability.checks import assert_sound_history
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def _busy_with(worker) -> int | None:
+    """The trial a worker's status row says it runs; 0 for none, None before the worker registers."""
+    row = WorkerStatus.objects.filter(name__startswith=f"{worker.name}@").first()
+    return None if row is None else row.current_trial_id or 0
 
 
 def test_a_frozen_worker_that_wakes_up_after_its_trial_was_reassigned_writes_nothing(make_study, fleet):
@@ -20,6 +26,8 @@ def test_a_frozen_worker_that_wakes_up_after_its_trial_was_reassigned_writes_not
     )
     sleeper = fleet.start("w1")
     fleet.start_beat()
+    # registered before any claim, so its first status write cannot clear the claim's
+    fleet.wait_for(lambda: _busy_with(sleeper) is not None, 60, "w1 to report")
     services.start_study(study)
     old = fleet.running_attempt(study, sleeper)
     fleet.wait_for(lambda: TrialMetric.objects.filter(attempt=old).exists(), 30, "a first report")
@@ -32,10 +40,11 @@ def test_a_frozen_worker_that_wakes_up_after_its_trial_was_reassigned_writes_not
             "the trial to be reassigned",
         )
         written = TrialMetric.objects.filter(attempt=old).count()
+        assert _busy_with(sleeper) == old.trial_id
     finally:
         sleeper.signal(signal.SIGCONT)
 
-    fleet.wait_for(lambda: "'superseded'" in sleeper.log(), 60, "the woken worker to give up its trial")
+    fleet.wait_for(lambda: _busy_with(sleeper) != old.trial_id, 60, "the woken worker to give up its trial")
     fleet.wait_for_state(study, (Study.State.COMPLETED,), timeout=120)
     old.refresh_from_db()
     trial = old.trial

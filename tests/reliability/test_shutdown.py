@@ -11,7 +11,7 @@ from studies import services
 from studies.jobs.builtins import branin
 from studies.models import Attempt, Study, Trial
 from tests.reliability.checks import assert_sound_history
-from tests.reliability.fleet import SOFT_SHUTDOWN_S
+from tests.reliability.fleet import LOAD_MARGIN_S, SOFT_SHUTDOWN_S
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -43,7 +43,7 @@ def test_a_warm_shutdown_lets_short_trials_finish_and_requeues_long_ones_as_inte
     slow.signal(signal.SIGTERM)
     quick.process.wait(timeout=60)
     slow.process.wait(timeout=60)
-    assert time.monotonic() - asked < SOFT_SHUTDOWN_S + 5, "the shutdown took too long"
+    assert time.monotonic() - asked < SOFT_SHUTDOWN_S + LOAD_MARGIN_S, "the shutdown took too long"
 
     assert short.trials.get().attempts.get().state == Attempt.State.COMPLETE
     interrupted.refresh_from_db()

@@ -8,13 +8,20 @@ from studies import services
 from studies.jobs.builtins import branin
 from studies.models import Study
 from tests.reliability.checks import assert_sound_history
+from tests.reliability.fleet import LOAD_MARGIN_S
+
+TIME_LIMIT_S = 2.0
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_hung_job_is_killed_at_its_time_limit_and_the_worker_takes_the_next_trial(make_study, fleet):
     study = make_study(
-        max_trials=2, max_parallel=1, max_retries=0, trial_timeout_s=2.0, job_settings={"duration_s": 600.0}
+        max_trials=2,
+        max_parallel=1,
+        max_retries=0,
+        trial_timeout_s=TIME_LIMIT_S,
+        job_settings={"duration_s": 600.0},
     )
     fleet.start("w1")
     services.start_study(study)
@@ -25,4 +32,5 @@ def test_a_hung_job_is_killed_at_its_time_limit_and_the_worker_takes_the_next_tr
         [attempt] = trial.attempts.all()
         assert trial.state == "failed" and attempt.reason.startswith("timeout")
         assert attempt.worker.startswith("w1@")
-        assert 2.0 <= (attempt.ended - attempt.claimed).total_seconds() < 10.0
+        ran_s = (attempt.ended - attempt.claimed).total_seconds()
+        assert TIME_LIMIT_S <= ran_s < TIME_LIMIT_S + LOAD_MARGIN_S, f"killed after {ran_s:.1f} s"

@@ -10,7 +10,7 @@ from studies import services
 from studies.models import WorkerStatus
 from studies.services import db_now
 from studies.worker_health import worker_health
-from tests.reliability.fleet import TIMINGS
+from tests.reliability.fleet import LOAD_MARGIN_S, TIMINGS
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -32,7 +32,8 @@ def test_workers_report_themselves_and_the_page_flags_a_killed_one_as_lost(make_
     assert WorkerStatus.objects.get(name__startswith="w1@").current_trial_id == attempt.trial_id
 
     busy.signal(signal.SIGKILL)
-    fleet.wait_for(lambda: _health().get("w1") == "lost", TIMINGS["GRACE_S"] + 10, "w1 to show as lost")
+    lost_within = TIMINGS["GRACE_S"] + TIMINGS["HEARTBEAT_S"] + LOAD_MARGIN_S
+    fleet.wait_for(lambda: _health().get("w1") == "lost", lost_within, "w1 to show as lost")
     assert _health()["w2"] == "idle"
 
     calm.signal(signal.SIGTERM)

@@ -36,7 +36,7 @@ ALLOWED = {
     "manage": {"owner", "staff"},
     "staff": {"staff"},
 }
-EXEMPT = {"login", "logout", "healthz", "api-schema"}
+EXEMPT = {"login", "logout", "healthz"}
 
 
 @dataclass
@@ -125,6 +125,7 @@ ROUTES = [
     # the API, with each user's token
     Route("api-studies", "any", kwargs=lambda w: {}, api=True),
     Route("api-definition", "any", kwargs=lambda w: {}, api=True),
+    Route("api-schema", "any", kwargs=lambda w: {}, api=True),
     Route("api-study", "read", api=True),
     Route("api-study", "change", "delete", api=True),
     Route("api-trials", "read", api=True),

@@ -46,7 +46,8 @@ def test_a_command_job_study_and_an_external_study_with_asha_run_from_the_browse
     page, live_server, cast, workers, tmp_path
 ):
     argv = [sys.executable, str(FIXTURES / "train_cli.py"), "{params_args}"]
-    CommandJob.objects.create(name="train", argv=argv, env={"TRAIN_MODE": "lines"}, created_by=cast["staff"])
+    CommandJob.objects.create(name="train", argv=argv, params=["x1", "x2"], env={"TRAIN_MODE": "lines"},
+                              created_by=cast["staff"])
     base = live_server.url
     pool = [workers.start("w1"), workers.start("w2")]
     log_in(page, base, "editor", "pw-editor")

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from studies import services
-from studies.models import AuditEvent
-from studies.security import CONTENT_SECURITY_POLICY
+from studies.models import ApiToken, AuditEvent, CommandJob
+from studies.security import CONTENT_SECURITY_POLICY, LOCKED
+from tests.harness import ROOT, worker_env
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +41,69 @@ def test_repeated_failures_lock_the_account_for_that_address_even_with_the_right
     assert "_auth_user_id" not in client.session
     assert _login(client, "viewer", "pw-viewer", ip="10.0.0.2").status_code == 302
     assert AuditEvent.objects.get(action="login-locked").detail == "'viewer' from 10.0.0.1"
+
+
+# A web process of its own (as `make run` and gunicorn start several): wrong passwords, counted there.
+WRONG_PASSWORDS_IN_ANOTHER_PROCESS = """
+import sys, django
+django.setup()
+from django.test import Client
+url, username, ip, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+for _ in range(n):
+    assert Client().post(url, {"username": username, "password": "wrong"}, REMOTE_ADDR=ip).status_code == 200
+"""
+
+
+def _fail_in_another_process(username: str, ip: str, n: int) -> None:
+    subprocess.run(
+        [sys.executable, "-c", WRONG_PASSWORDS_IN_ANOTHER_PROCESS, reverse("login"), username, ip, str(n)],
+        env=worker_env(),
+        cwd=ROOT,
+        check=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_failures_in_separate_web_processes_add_up_to_one_lockout(client, cast, settings):
+    """Two processes share nothing in memory: only a shared cache makes their counts one."""
+    assert settings.LOGIN_MAX_FAILURES == 5  # what the other processes read from the same settings
+    _fail_in_another_process("viewer", "10.0.0.7", 3)
+    _fail_in_another_process("viewer", "10.0.0.7", 2)
+
+    response = _login(client, "viewer", "pw-viewer", ip="10.0.0.7")
+    assert response.status_code == 200 and LOCKED.split(";")[0] in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert AuditEvent.objects.filter(action="login-locked", detail="'viewer' from 10.0.0.7").count() == 1
+
+
+def test_the_api_schema_is_for_logged_in_users_only(client, cast):
+    CommandJob.objects.create(name="secret-pipeline", argv=["train"], params=["x1"])
+    refused = APIClient().get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert refused.status_code in (401, 403) and "detail" in refused.json()
+    assert "secret-pipeline" not in refused.content.decode()
+
+    client.force_login(cast["viewer"])
+    assert client.get("/api/schema/", HTTP_ACCEPT="application/json").status_code == 200
+    _, key = ApiToken.issue(cast["viewer"], "schema")
+    by_token = APIClient().get("/api/schema/", HTTP_AUTHORIZATION=f"Token {key}")
+    assert by_token.status_code == 200
+
+
+def test_check_deploy_passes_on_a_database_not_yet_migrated(tmp_path):
+    """A deployment checks its settings before `migrate` runs: nothing may read a table at that point."""
+    env = worker_env(HPOWEB_DATA_DIR=str(tmp_path), DATABASE_URL=f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    env.pop("CELERY_BROKER_URL")
+    out = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "ERRORS" not in out.stderr + out.stdout
 
 
 def test_the_admin_login_is_throttled_too(client, cast, settings):

@@ -1,12 +1,17 @@
 """Command jobs: a real program (tests/fixtures/train_cli.py) run by the worker's runner, no shell."""
+
 from __future__ import annotations
 
+import json
+import os
 import sys
 import time
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from studies import services
+from studies.job_catalog import check_job_params
 from studies.jobs.builtins import SPACES
 from studies.models import CommandJob, Study, Trial
 from tests.harness import ROOT, wait_gone
@@ -32,12 +37,18 @@ def run_command_trial(make_study, cast, tmp_path):
         CommandJob.objects.create(
             name=f"train-{mode}",
             argv=ARGV,
+            params=["x1", "x2"],
             env={"TRAIN_MODE": mode, "TRAIN_PID_FILE": str(tmp_path / "child.pid")},
             time_limit_s=time_limit_s,
             created_by=cast["staff"],
         )
-        study = make_study(name=f"cmd-{mode}", job=f"command:train-{mode}", space=SPACES["branin"],
-                           max_retries=0, **study_fields)
+        study = make_study(
+            name=f"cmd-{mode}",
+            job=f"command:train-{mode}",
+            space=SPACES["branin"],
+            max_retries=0,
+            **study_fields,
+        )
         services.start_study(study)
         [trial_id] = services.schedule_trials(study.pk)[:1]
         runner.run_trial(trial_id, WORKER)
@@ -105,10 +116,11 @@ def test_a_program_flooding_stdout_keeps_a_bounded_head_and_tail_and_still_compl
 
 
 def test_a_pruned_program_is_killed_at_once_and_its_trial_ends_pruned_with_the_rule(run_command_trial):
-    first = run_command_trial("lines", max_parallel=1, pruner="median",
-                              pruner_settings={"n_startup_trials": 1})
+    first = run_command_trial(
+        "lines", max_parallel=1, pruner="median", pruner_settings={"n_startup_trials": 1}
+    )
     assert first.state == Trial.State.COMPLETE, "with no other curve yet, the first trial runs to the end"
-    CommandJob.objects.create(name="hopeless", argv=ARGV, env={"TRAIN_MODE": "hopeless"})
+    CommandJob.objects.create(name="hopeless", argv=ARGV, params=["x1", "x2"], env={"TRAIN_MODE": "hopeless"})
     Study.objects.filter(pk=first.study_id).update(job="command:hopeless")
     services.schedule_trials(first.study_id)
     second = Trial.objects.get(study_id=first.study_id, state=Trial.State.QUEUED).pk
@@ -123,8 +135,9 @@ def test_a_pruned_program_is_killed_at_once_and_its_trial_ends_pruned_with_the_r
 
 
 def test_a_study_naming_a_deleted_command_job_fails_its_trial_with_a_clear_reason(make_study):
-    study = make_study(name="gone", job="command:never-defined", space=SPACES["branin"],
-                       max_retries=0, max_parallel=1)
+    study = make_study(
+        name="gone", job="command:never-defined", space=SPACES["branin"], max_retries=0, max_parallel=1
+    )
     services.start_study(study)
     [trial_id] = services.schedule_trials(study.pk)
 
@@ -136,15 +149,114 @@ def test_a_study_naming_a_deleted_command_job_fails_its_trial_with_a_clear_reaso
     assert Study.objects.get(pk=study.pk).state == Study.State.RUNNING
 
 
-def test_params_become_separate_arguments_and_file_placeholders_are_filled():
+def test_params_become_one_argument_each_and_file_placeholders_are_filled():
     argv = command_argv(
         ["train", "{params_args}", "--out={result_file}", "{params_file}"],
         {"lr": 0.01, "opt": "adam; rm -rf /", "deep": True},
         "/w/params.json",
         "/w/result.json",
     )
-    assert argv == ["train", "--lr", "0.01", "--opt", "adam; rm -rf /", "--deep", "true",
-                    "--out=/w/result.json", "/w/params.json"]
+    assert argv == [
+        "train",
+        "--lr=0.01",
+        "--opt=adam; rm -rf /",
+        "--deep=true",
+        "--out=/w/result.json",
+        "/w/params.json",
+    ]
+
+
+# A program with an option of its own that no study parameter may set.
+ARGPARSE_PROGRAM = """
+import argparse, json, os
+parser = argparse.ArgumentParser()
+parser.add_argument("--c")
+parser.add_argument("--output")
+with open(os.environ["PARSED_FILE"], "w") as f:
+    json.dump(vars(parser.parse_args()), f)
+print(json.dumps({"value": 0.0}))
+"""
+
+
+def test_a_categorical_value_that_looks_like_an_option_reaches_the_program_as_the_value(
+    make_study, cast, tmp_path
+):
+    CommandJob.objects.create(
+        name="parse",
+        argv=[sys.executable, "-c", ARGPARSE_PROGRAM, "{params_args}"],
+        params=["c"],
+        env={"PARSED_FILE": str(tmp_path / "parsed.json")},
+    )
+    choices = ["--output=stolen.txt", "-h"]
+    study = make_study(
+        name="inject",
+        job="command:parse",
+        max_retries=0,
+        max_parallel=1,
+        space={"c": {"type": "categorical", "choices": choices}},
+    )
+    services.start_study(study)
+    [trial_id] = services.schedule_trials(study.pk)
+
+    assert runner.run_trial(trial_id, WORKER) is runner.RunOutcome.FINISHED
+    trial = Trial.objects.get(pk=trial_id)
+    assert trial.state == Trial.State.COMPLETE, trial.error
+    parsed = json.loads((tmp_path / "parsed.json").read_text())
+    assert parsed == {"c": trial.params["c"], "output": None}
+
+
+@pytest.mark.django_db
+def test_a_command_job_refuses_a_parameter_staff_did_not_declare():
+    CommandJob.objects.create(name="train", argv=ARGV, params=["x1", "x2"])
+
+    check_job_params("command:train", ["x1", "x2"])
+    with pytest.raises(ValueError, match=r"does not accept the parameter 'c --output=stolen.txt'"):
+        check_job_params("command:train", ["x1", "c --output=stolen.txt"])
+    with pytest.raises(ValueError, match=r"unknown command job 'nope'"):
+        check_job_params("command:nope", ["x1"])
+    check_job_params("branin", ["any", "name"])  # a callable gets its params as a dict, not argv
+
+
+@pytest.mark.django_db
+def test_a_command_job_with_no_declared_parameters_accepts_none():
+    CommandJob.objects.create(name="bare", argv=ARGV)
+
+    with pytest.raises(ValueError, match=r"does not accept the parameter 'x1' \(it accepts: none"):
+        check_job_params("command:bare", ["x1"])
+
+
+def test_a_trial_of_a_parameter_the_command_job_no_longer_accepts_fails_before_the_program_starts(
+    make_study, tmp_path
+):
+    job = CommandJob.objects.create(
+        name="train",
+        argv=ARGV,
+        params=["x1", "x2"],
+        env={"TRAIN_MODE": "hang", "TRAIN_PID_FILE": str(tmp_path / "child.pid")},
+    )
+    study = make_study(
+        name="older", job="command:train", space=SPACES["branin"], max_retries=0, max_parallel=1
+    )
+    services.start_study(study)
+    [trial_id] = services.schedule_trials(study.pk)
+    job.params = ["x1"]  # staff narrowed the list after the study was defined
+    job.save()
+
+    runner.run_trial(trial_id, WORKER)
+
+    trial = Trial.objects.get(pk=trial_id)
+    assert trial.state == Trial.State.FAILED
+    assert "the job could not start" in trial.error and "does not accept the parameter 'x2'" in trial.error
+    assert not (tmp_path / "child.pid").exists(), "the program must not have run"
+
+
+@pytest.mark.parametrize("params", [["-o"], ["x=1"], ["two words"], [""], "x1", [1]])
+def test_staff_declare_parameters_as_a_list_of_plain_names(params):
+    job = CommandJob(name="train", argv=ARGV, params=params)
+    with pytest.raises(ValidationError) as refused:
+        job.clean()
+    assert set(refused.value.message_dict) == {"params"}
+    CommandJob(name="train", argv=ARGV, params=["lr", "batch-size", "model.depth", "_x"]).clean()
 
 
 def test_the_output_log_keeps_head_and_tail_of_a_huge_output():

@@ -22,6 +22,7 @@ def _done(study) -> bool:
 
 def test_a_command_job_study_runs_to_completion_on_real_workers(make_study, workers, cast):
     CommandJob.objects.create(name="train", argv=[sys.executable, str(SCRIPT), "{params_args}"],
+                              params=["x1", "x2"],
                               env={"TRAIN_MODE": "lines"}, created_by=cast["staff"])
     study = make_study(job="command:train", space=SPACES["branin"], max_trials=4, max_parallel=2)
     pool = [workers.start("w1"), workers.start("w2")]
@@ -69,6 +70,7 @@ def hanging_study(make_study, tmp_path):
     """A running study of a command job that starts a child and hangs; the child's pid is written to
     `tmp_path / "child.pid"`."""
     CommandJob.objects.create(name="hang", argv=[sys.executable, str(SCRIPT), "{params_args}"],
+                              params=["x1", "x2"],
                               env={"TRAIN_MODE": "hang", "TRAIN_PID_FILE": str(tmp_path / "child.pid")})
     study = make_study(job="command:hang", space=SPACES["branin"], max_trials=1, max_parallel=1,
                        max_retries=0)
