@@ -22,6 +22,7 @@ from studies.optimizers.gp.acquisition import acquisition_named
 
 NOT_YET = "Not computed yet: a worker computes this after results arrive."
 
+
 def _unavailable(stored: dict | None, part: str) -> str | None:
     if stored is None:
         return NOT_YET
