@@ -58,7 +58,7 @@ class _Axis:
             return None
         if self.spaced:
             return self._spaced_index.get(round(p.to_unit(value), 9))
-        return p.level_index(value)
+        return p.point_keys([value])[0]
 
 
 class _ShuffledOrder:

@@ -16,6 +16,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from .base import History
+from .gp.acquisition import ACQUISITIONS
 from .gp.acquisition import acquisition as acquisition_value
 from .gp.model import SurrogateModel, build_surrogate, single_threaded_blas
 from .registry import get_optimizer
@@ -57,10 +58,15 @@ class FittedSurrogate:
         return np.minimum(a, b), np.maximum(a, b)
 
     def acquisition(
-        self, params_list: Sequence[Mapping[str, Any]], kind: str = "ei", xi: float = 0.0, kappa: float = 2.0
+        self,
+        params_list: Sequence[Mapping[str, Any]],
+        kind: str = "ei",
+        xi: float | None = None,
+        kappa: float = 2.0,
     ) -> np.ndarray:
         """Acquisition values (larger is better) as the "gp" optimizer scores points: log EI, log PI or UCB,
-        in the model's standardized units."""
+        in the model's standardized units; xi None is the acquisition's default margin, as in "gp"."""
+        xi = ACQUISITIONS[kind].default_xi if xi is None else xi
         with single_threaded_blas():
             mean, std = self._latent(params_list)
             return acquisition_value(kind, mean, std, self.model.incumbent_target(), xi, kappa)[0]

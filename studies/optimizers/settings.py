@@ -26,7 +26,10 @@ class SettingError(ValueError):
 
 @dataclass(frozen=True)
 class Setting:
-    """One setting; numbers always declare bounds, so no value can overflow a column or a loop later."""
+    """One setting; numbers always declare bounds, so no value can overflow a column or a loop later.
+
+    A number setting whose default is None also takes None: the owner then chooses the value (its
+    help says how)."""
 
     name: str
     type: str
@@ -68,7 +71,9 @@ class Setting:
             return value
         return self._parse_number(where, value)
 
-    def _parse_number(self, where: str, value: Any) -> int | float:
+    def _parse_number(self, where: str, value: Any) -> int | float | None:
+        if value is None and self.default is None:
+            return None
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise SettingError(self.name, f"{where} must be a number, got {value!r}")
         if isinstance(value, float) and not math.isfinite(value):

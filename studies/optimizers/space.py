@@ -21,7 +21,7 @@ MAX_PARAMETERS = 64
 MAX_NAME_LENGTH = 100
 MAX_CHOICES = 1000
 MAX_CHOICE_LENGTH = 200  # characters of a string choice
-MAX_INT_BOUND = 2**53  # int bounds and choices stay exact in the float encoding
+MAX_INT_BOUND = 2**52  # int bounds, choices and ranges (high - low) stay exact in a float
 MAX_FLOAT_BOUND = 1e300  # so a range (high - low) never overflows
 MAX_LEVELS = 2**53  # levels of a stepped parameter, so level indices stay exact in a float
 _NUMERIC_KEYS = {"type", "low", "high", "log", "step"}
@@ -136,18 +136,18 @@ class Parameter:
         v = np.exp(v) if self.log else v
         return np.clip(np.round((v - self.low) / self.grid_step), 0, self.n_levels - 1)
 
-    def level_index(self, value: Any) -> int:
-        """The level (choice index or step count from `low`) of a value of a discrete parameter,
-        exact however many levels there are; the value must be valid."""
+    def point_keys(self, values: Sequence[Any]) -> list[int | float]:
+        """Keys equal exactly for equal (valid) values: a discrete value's level, however many
+        levels there are, and a continuous value's unit coordinate to about 1e-9."""
         if self.is_categorical:
-            return self.choice_index(value)
-        if self.type == "int":
-            return (int(value) - int(self.low)) // int(self.grid_step)
-        return min(self.n_levels - 1, max(0, round((value - self.low) / self.grid_step)))
-
-    def point_key(self, value: Any) -> int | float:
-        """Equal for equal values: the level of a discrete value, the unit coordinate to 1e-9 otherwise."""
-        return self.level_index(value) if self.n_levels else round(self.to_unit(value), 9)
+            return [self.choice_index(value) for value in values]
+        v = np.asarray(values, dtype=float)
+        if self.n_levels:
+            levels = np.clip(np.rint((v - self.low) / self.grid_step), 0, self.n_levels - 1)
+            return levels.astype(np.int64).tolist()
+        low, high = self.unit_bounds()
+        u = ((np.log(v) if self.log else v) - low) / (high - low)
+        return np.round(np.clip(u, 0.0, 1.0), 9).tolist()
 
     @cached_property
     def _choice_indices(self) -> dict[tuple[str, Any], int]:
@@ -407,7 +407,8 @@ class SearchSpace:
 
     def point_keys(self, params_list: Sequence[Mapping[str, Any]]) -> list[tuple[float, ...]]:
         """Hashable keys that are equal for equal points (continuous values compared to about 1e-9)."""
-        return [tuple(p.point_key(params[p.name]) for p in self.parameters) for params in params_list]
+        columns = [p.point_keys([params[p.name] for params in params_list]) for p in self.parameters]
+        return list(zip(*columns, strict=True))
 
     def snap_unit(self, X: np.ndarray) -> np.ndarray:
         """Vectorized `encode(decode(X))`: each index-form row moved onto the encoding of its value."""

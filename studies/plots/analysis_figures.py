@@ -25,6 +25,7 @@ from studies.plots.parts import (
 NOTE_TOP_PX, NOTE_LINE_PX = 50, 20  # importance warnings: first line's offset below the plot, spacing
 NOT_YET = "Not computed yet: a worker computes this after results arrive."
 
+
 def _unavailable(stored: dict | None, part: str) -> str | None:
     if stored is None:
         return NOT_YET

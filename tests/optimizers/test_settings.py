@@ -50,8 +50,8 @@ def test_a_number_too_big_to_store_is_a_setting_error_not_an_overflow(owner, set
 @pytest.mark.parametrize("value", ["3", True, None, float("nan"), float("inf"), [1]])
 def test_a_value_of_the_wrong_type_names_its_setting(value):
     with pytest.raises(SettingError) as caught:
-        get_optimizer("gp", SPACE, xi=value)
-    assert caught.value.setting == "xi"
+        get_optimizer("gp", SPACE, kappa=value)
+    assert caught.value.setting == "kappa"
 
 
 def test_an_unknown_setting_is_named_by_its_key_for_optimizers_pruners_and_jobs():
@@ -88,6 +88,13 @@ def test_a_choice_must_match_in_type_too():
         get_optimizer("gp", SPACE, acquisition=1)
     assert caught.value.setting == "acquisition"
     assert get_optimizer("gp", SPACE, acquisition="pi").settings["acquisition"] == "pi"
+
+
+def test_a_blank_margin_is_left_to_the_optimizer_and_other_numbers_need_a_value():
+    assert get_optimizer("gp", SPACE, xi=None).xi == 0.0
+    assert get_optimizer("gp", SPACE, acquisition="pi").xi == 0.02
+    with pytest.raises(SettingError):
+        get_optimizer("gp", SPACE, kappa=None)
 
 
 def test_a_number_setting_without_bounds_cannot_be_declared():

@@ -73,6 +73,17 @@ def test_a_bad_optimizer_setting_is_reported_on_its_field(client, cast, project)
     assert not Study.objects.exists()
 
 
+def test_a_check_across_pruner_settings_is_reported_on_the_setting_it_names(client, cast, project):
+    client.force_login(cast["editor"])
+    fields = {"pruner__hyperband__min_resource": "10", "pruner__hyperband__max_resource": "3"}
+    response = client.post(
+        reverse("study-create"), _form(project=str(project.pk), pruner="hyperband", **fields)
+    )
+    assert response.status_code == 200
+    assert "at least min_resource" in response.context["form"].errors["pruner__hyperband__max_resource"][0]
+    assert not Study.objects.exists()
+
+
 def test_a_viewer_cannot_create_or_control_studies(client, cast, make_study):
     study = make_study()
     client.force_login(cast["viewer"])

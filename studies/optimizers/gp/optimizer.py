@@ -56,8 +56,10 @@ class GPOptimizer(Optimizer):
         Setting(
             "xi",
             "float",
-            0.0,
-            "Improvement margin for ei/pi, in standard deviations of the (warped) objective.",
+            None,
+            "Improvement margin for ei/pi, in standard deviations of the (warped) objective; "
+            "blank: 0 for ei (the best measured) and 0.02 for pi, which explores instead of "
+            "stalling beside the best point as pi with 0 does.",
             min=0.0,
             max=5.0,
         ),
@@ -87,6 +89,12 @@ class GPOptimizer(Optimizer):
     def acquisition_kind(self) -> str:
         kind = self.settings["acquisition"]
         return "ei" if kind == "auto" else kind
+
+    @property
+    def xi(self) -> float:
+        """The improvement margin: the setting, or the acquisition's default when it is blank."""
+        xi = self.settings["xi"]
+        return ACQUISITIONS[self.acquisition_kind].default_xi if xi is None else xi
 
     def _suggest(
         self, history: list[tuple[Mapping[str, Any], Any]], pending: list[Mapping[str, Any]], n: int
@@ -148,9 +156,7 @@ class GPOptimizer(Optimizer):
         # a believed outcome better than the incumbent becomes the incumbent, or EI piles the batch up there
         best = min([model.incumbent_target(), *model.gp.predict_mean(fantasies)])
         kind = self.acquisition_kind
-        value, value_and_grad = acquisition_functions(
-            gp, best, kind, self.settings["xi"], self.settings["kappa"]
-        )
+        value, value_and_grad = acquisition_functions(gp, best, kind, self.xi, self.settings["kappa"])
         order = np.argsort(np.where(np.isfinite(model.losses), model.losses, np.inf), kind="stable")
         found = AcquisitionMaximizer(self.space, value, value_and_grad, len(model.losses)).maximize(
             model.X_obs[order], excluded, rng
