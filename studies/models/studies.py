@@ -273,7 +273,12 @@ class Trial(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
     value = models.FloatField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
-    enqueued = models.DateTimeField(default=timezone.now, help_text="Last time a run message was published.")
+    enqueued = models.DateTimeField(
+        default=timezone.now,
+        null=True,
+        blank=True,
+        help_text="Last time a run message was published; empty while a retry waits for a free slot.",
+    )
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
     worker = models.CharField(max_length=200, blank=True)

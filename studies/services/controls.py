@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from studies.models import AuditEvent, SpaceRecord, Study, Trial
-from studies.services.lifecycle import cancel_trials, enqueue_run, enqueue_schedule
+from studies.services.lifecycle import cancel_trials, enqueue_run, enqueue_schedule, release_waiting
 
 STUDY_FIELDS = ("name", "project", *Study.DEFINITION_FIELDS)
 
@@ -40,7 +40,8 @@ def start_study(study: Study, by=None, action: str = "start") -> bool:
     with transaction.atomic():
         if not study.set_state(Study.State.RUNNING, only_from=(Study.State.DRAFT, Study.State.PAUSED)):
             return False
-        queued = list(study.trials.filter(state=Trial.State.QUEUED).values_list("pk", flat=True))
+        waiting_or_queued = study.trials.filter(state=Trial.State.QUEUED)
+        queued = list(waiting_or_queued.filter(enqueued__isnull=False).values_list("pk", flat=True))
         Trial.objects.filter(pk__in=queued).update(enqueued=timezone.now())
         enqueue_run(queued, study.queue)
         enqueue_schedule(study)
@@ -100,16 +101,18 @@ def retry_trial(trial: Trial, by=None) -> bool:
     this trial runs; a failed one goes on like a resumed study); a cancelled study refuses.
     """
     with transaction.atomic():
-        study = trial.study
+        study = Study.objects.select_for_update().get(pk=trial.study_id)
         if study.state == Study.State.CANCELLED:
             return False
+        # It waits (not claimable, `enqueued` empty) until `max_parallel` has room for it.
         won = Trial.objects.filter(
             pk=trial.pk, state__in=[Trial.State.FAILED, Trial.State.CANCELLED, Trial.State.PRUNED]
-        ).update(state=Trial.State.QUEUED, value=None, error="", finished=None, enqueued=timezone.now())
+        ).update(state=Trial.State.QUEUED, value=None, error="", finished=None, enqueued=None)
         if won:
             if study.state in (Study.State.COMPLETED, Study.State.FAILED):
                 study.set_state(Study.State.RUNNING, f"reopened to retry trial {trial.number}")
-            enqueue_run([trial.pk], study.queue)
+            if study.state == Study.State.RUNNING:
+                release_waiting(study)
             _audit_control(by, "trial-retry", study, f"trial {trial.number}")
     return bool(won)
 

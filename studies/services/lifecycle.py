@@ -120,7 +120,8 @@ def optimizer_inputs(study: Study) -> tuple[list[tuple[dict, float | None]], lis
     Complete trials give their value, failed ones None (the optimizer treats them as bad); pruned
     trials give their last reported value, which is pessimistic for them at their rung.
     """
-    return _split_history(_trial_rows(study))
+    history, pending, _active = _split_history(_trial_rows(study))
+    return history, pending
 
 
 def _trial_rows(study: Study) -> list[tuple[dict, str, float | None]]:
@@ -128,17 +129,24 @@ def _trial_rows(study: Study) -> list[tuple[dict, str, float | None]]:
     return list(study.trials.order_by("number").values_list("params", "state", "value"))
 
 
-def _split_history(rows) -> tuple[list[tuple[dict, float | None]], list[dict]]:
-    """Cancelled trials are neither history nor pending: they never ran to tell anything."""
-    history, pending = [], []
+def _split_history(rows) -> tuple[list[tuple[dict, float | None]], list[dict], int]:
+    """History, pending points and how many trials are queued or running.
+
+    Cancelled trials are not history (they never ran to tell anything) but stay pending, so no
+    optimizer proposes their point again (a retry runs it, not a new trial beside it).
+    """
+    history, pending, active = [], [], 0
     for params, state, value in rows:
         if state in Trial.QUEUED_OR_RUNNING:
             pending.append(params)
+            active += 1
+        elif state == Trial.State.CANCELLED:
+            pending.append(params)
         elif state == Trial.State.FAILED:
             history.append((params, None))
-        elif state != Trial.State.CANCELLED:
+        else:
             history.append((params, value))
-    return history, pending
+    return history, pending, active
 
 
 def schedule_trials(study_id: int, *, keep: int = 0) -> list[int]:
@@ -159,8 +167,9 @@ def _fill_slots(study: Study, keep: int) -> list[Trial]:
     if study.state != Study.State.RUNNING:
         return []
     rows = _trial_rows(study)
-    history, pending = _split_history(rows)
-    total, active = len(rows), len(pending)
+    history, pending, active = _split_history(rows)
+    total = len(rows)
+    release_waiting(study)
     free = min(study.max_parallel - active, study.max_trials - total)
     if free <= 0:
         if total >= study.max_trials and active == 0:
@@ -189,6 +198,23 @@ def _fill_slots(study: Study, keep: int) -> list[Trial]:
     return trials
 
 
+def release_waiting(study: Study) -> None:
+    """Publish retried trials that wait for a slot, as many as `max_parallel` has room for.
+
+    A trial waits (queued, `enqueued` empty, not claimable) when a person retried it while the study
+    ran as many trials as it may; the caller holds the study's lock.
+    """
+    queued = study.trials.filter(state=Trial.State.QUEUED)
+    out = study.trials.filter(state=Trial.State.RUNNING).count() + queued.filter(enqueued__isnull=False).count()
+    room = study.max_parallel - out
+    if room <= 0:
+        return
+    ids = list(queued.filter(enqueued__isnull=True).order_by("number").values_list("pk", flat=True)[:room])
+    if ids:
+        Trial.objects.filter(pk__in=ids).update(enqueued=timezone.now())
+        enqueue_run(ids, study.queue)
+
+
 # --- one attempt's life: one conditional claim, then writes fenced by the attempt id ----------------
 
 
@@ -207,9 +233,10 @@ def claim_trial(trial_id: int, worker: WorkerIdentity) -> Attempt | None:
 def _claim_update(trial_id: int, worker: WorkerIdentity, now: datetime) -> dict | None:
     """The claim itself; the values it wrote when it won, None when the trial was not queued."""
     # Only the row's own columns in the condition: PostgreSQL re-checks those after a concurrent
-    # update, which it does not guarantee for a join or a subquery.
+    # update, which it does not guarantee for a join or a subquery. A trial waiting for a slot
+    # (`enqueued` empty) is not claimable.
     running = {"state": Trial.State.RUNNING, "started": now, "worker": worker.name}
-    won = Trial.objects.filter(pk=trial_id, state=Trial.State.QUEUED).update(
+    won = Trial.objects.filter(pk=trial_id, state=Trial.State.QUEUED, enqueued__isnull=False).update(
         **running, n_attempts=F("n_attempts") + 1
     )
     return running if won == 1 else None
