@@ -11,9 +11,6 @@ from tests.helpers import study_form
 pytestmark = pytest.mark.django_db
 
 
-
-
-
 def test_every_page_needs_a_login(client, make_study):
     study = make_study()
     for url in [
@@ -77,7 +74,7 @@ def test_a_check_across_pruner_settings_is_reported_on_the_setting_it_names(clie
     client.force_login(cast["editor"])
     fields = {"pruner__hyperband__min_resource": "10", "pruner__hyperband__max_resource": "3"}
     response = client.post(
-        reverse("study-create"), _form(project=str(project.pk), pruner="hyperband", **fields)
+        reverse("study-create"), study_form(project=str(project.pk), pruner="hyperband", **fields)
     )
     assert response.status_code == 200
     assert "at least min_resource" in response.context["form"].errors["pruner__hyperband__max_resource"][0]
