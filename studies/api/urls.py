@@ -11,12 +11,11 @@ TRIAL = "trials/<int:trial_id>/"
 
 
 def _study_control(action: str):
-    return path(STUDY + f"{action}/", views.study_control, {"action": action}, name=f"api-study-{action}")
+    return path(STUDY + f"{action}/", views.study_controls[action], name=f"api-study-{action}")
 
 
 def _trial_control(action: str):
-    view = trial_controls.trial_control
-    return path(TRIAL + f"{action}/", view, {"action": action}, name=f"api-trial-{action}")
+    return path(TRIAL + f"{action}/", trial_controls.trial_controls[action], name=f"api-trial-{action}")
 
 
 urlpatterns = [

@@ -49,14 +49,22 @@ class TrialList(generics.ListAPIView):
         return access.study_for_user(self.request.user, self.kwargs["study_id"]).trials.order_by("number")
 
 
-@extend_schema(request=None, responses={200: StudySerializer, 409: None})
-@api_view(["POST"])
-def study_control(request: Request, study_id: int, action: str) -> Response:
-    """One of `services.STUDY_CONTROLS`, named by the route."""
-    study = access.study_for_user(request.user, study_id, edit=True)
-    if not services.control_study(action, study, request.user):
-        return Response({"error": f"cannot {action} a study that is {study.state}"}, status=409)
-    return Response(study_body(study))
+def _study_control_view(action: str):
+    """The POST route of one of `services.STUDY_CONTROLS`: a view of its own, so that the schema
+    keeps naming the operation `study_<action>`."""
+
+    @extend_schema(request=None, responses={200: StudySerializer, 409: None}, operation_id=f"study_{action}")
+    @api_view(["POST"])
+    def view(request: Request, study_id: int) -> Response:
+        study = access.study_for_user(request.user, study_id, edit=True)
+        if not services.control_study(action, study, request.user):
+            return Response({"error": f"cannot {action} a study that is {study.state}"}, status=409)
+        return Response(study_body(study))
+
+    return view
+
+
+study_controls = {action: _study_control_view(action) for action in services.STUDY_CONTROLS}
 
 
 @extend_schema(responses={200: dict})

@@ -205,7 +205,8 @@ def release_waiting(study: Study) -> None:
     ran as many trials as it may; the caller holds the study's lock.
     """
     queued = study.trials.filter(state=Trial.State.QUEUED)
-    out = study.trials.filter(state=Trial.State.RUNNING).count() + queued.filter(enqueued__isnull=False).count()
+    running = study.trials.filter(state=Trial.State.RUNNING).count()
+    out = running + queued.filter(enqueued__isnull=False).count()
     room = study.max_parallel - out
     if room <= 0:
         return
