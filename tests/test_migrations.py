@@ -50,3 +50,24 @@ def test_the_layout_migration_keeps_a_study_its_space_and_its_analysis_throttle(
     assert kept.analysis_seconds == 2.5 and kept.analysis_requested is not None
     kinds = set(new.get_model("studies", "StudyAnalysis").objects.values_list("kind", flat=True))
     assert kinds == {"importance"}, "the throttle is no longer a row among the results"
+
+
+def test_existing_command_jobs_accept_the_parameters_their_studies_already_pass():
+    old = _migrate([("studies", "0003_layout")])
+    owner = get_user_model().objects.create_user("owner")
+    project = old.get_model("studies", "Project").objects.create(name="Vision")
+    old.get_model("studies", "CommandJob").objects.create(name="train", argv=["python", "train.py"])
+    old.get_model("studies", "CommandJob").objects.create(name="unused", argv=["true"])
+    space = old.get_model("studies", "SpaceRecord").objects.create()
+    for position, name in enumerate(("units", "lr")):
+        old.get_model("studies", "ParameterRecord").objects.create(
+            space=space, position=position, name=name, kind="float", low=0.0, high=1.0
+        )
+    old.get_model("studies", "Study").objects.create(
+        name="cli", project=project, owner_id=owner.pk, space=space, job="command:train"
+    )
+
+    new = _migrate([("studies", "0004_command_params")])
+    jobs = new.get_model("studies", "CommandJob").objects
+    assert jobs.get(name="train").params == ["lr", "units"]
+    assert jobs.get(name="unused").params == []
