@@ -1,4 +1,4 @@
-"""RELIABILITY.md's baseline settings, read from hpoweb's settings as each deployment shape gets them."""
+"""The baseline settings (docs/reliability.md), as each deployment shape gets them from hpoweb."""
 
 from __future__ import annotations
 

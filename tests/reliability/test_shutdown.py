@@ -22,7 +22,7 @@ def test_a_warm_shutdown_lets_short_trials_finish_and_requeues_long_ones_as_inte
         queue="short",
         max_trials=1,
         max_parallel=1,
-        job_settings={"steps": 2, "duration_s": 2.0},
+        job_settings={"steps": 2, "duration_s": 2.0},  # a quarter of the 8 s window
     )
     long = make_study(
         name="long",
@@ -30,7 +30,7 @@ def test_a_warm_shutdown_lets_short_trials_finish_and_requeues_long_ones_as_inte
         max_trials=1,
         max_parallel=1,
         max_retries=0,
-        job_settings={"steps": 10, "duration_s": 10.0},
+        job_settings={"steps": 20, "duration_s": 20.0},  # well beyond the 8 s window
     )
     quick, slow = fleet.start("w1", queues="short"), fleet.start("w2", queues="long")
     services.start_study(short)
