@@ -9,9 +9,10 @@ Reading every trial made each scheduling step cost O(trials) inside the study's 
   weights favour them, gp's random rest draws from them);
 
 in number order, and every queued or running trial plus the `RECENT` most recent cancelled ones as
-pending (no optimizer proposes their points again). Counts come from the (study, number) and
-(study, state) indexes, never from Python. The choice is measured against the full history on the
-public problems in docs/benchmarks.md ("Bounded history").
+pending (no optimizer proposes their points again). The budget is checked against the last trial
+number (one step down the (study, number) index); trials are counted only near the budget's end.
+The choice is measured against the full history on the public problems in docs/benchmarks.md
+("Bounded history").
 
 The full history is read only where an optimizer must see every point to never repeat one and the
 study cannot outgrow a bound anyway: grid search, and a space whose parameters are all discrete with
@@ -42,9 +43,8 @@ class Inputs:
     history: list[tuple[dict, float | None]]
     pending: list[dict]
     active: int  # queued or running
-    total: int  # every trial, the budget's count
-    last_number: int
-    partial: bool  # the history or pending points leave some trials out
+    last_number: int  # at least the number of trials: numbers are distinct positive integers
+    partial: bool  # the history or pending points may leave some trials out
 
     def seed(self, study_seed: int) -> int:
         """The optimizer's seed: the study's while it sees every trial; else mixed with the number of
@@ -52,20 +52,30 @@ class Inputs:
         growing once it is bounded (the same draws every step otherwise)."""
         if not self.partial:
             return study_seed
-        return int(np.random.SeedSequence([study_seed, self.total]).generate_state(1)[0])
+        return int(np.random.SeedSequence([study_seed, self.last_number]).generate_state(1)[0])
+
+    def budget_left(self, study: Study, want: int) -> int:
+        """How many trials the budget still allows, exact whenever it is below `want`.
+
+        Counting a study's trials scans an index, so it is done only near the end of the budget;
+        before that `max_trials - last_number` is a lower bound that already allows `want`.
+        """
+        if study.max_trials - self.last_number >= want:
+            return study.max_trials - self.last_number
+        return study.max_trials - study.trials.count()
 
 
 def scheduling_inputs(study: Study, space: SearchSpace) -> Inputs:
-    """The bounded history, the pending points and the counts of `study`, in a handful of indexed reads."""
+    """The bounded history, the pending points and the last number of `study`, in a handful of indexed
+    reads."""
     trials = study.trials.all()
-    total = trials.count()
     last_number = trials.aggregate(last=Max("number"))["last"] or 0
     if _needs_full_history(study, space):
         rows = list(trials.order_by("number").values_list("number", "params", "state", "value"))
     else:
         rows = _bounded_rows(trials, study.direction)
     history, pending, active = split_rows(rows)
-    return Inputs(history, pending, active, total, last_number, total > len(history) + len(pending))
+    return Inputs(history, pending, active, last_number, last_number > len(rows))
 
 
 def _needs_full_history(study: Study, space: SearchSpace) -> bool:

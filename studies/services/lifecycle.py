@@ -145,9 +145,11 @@ def _fill_slots(study: Study, keep: int) -> list[Trial]:
     space = SpaceRecord.spec_of(study.space_id)
     inputs = scheduling_inputs(study, space)
     release_waiting(study)
-    free = min(study.max_parallel - inputs.active, study.max_trials - inputs.total)
+    want = study.max_parallel - inputs.active
+    left = inputs.budget_left(study, max(want, 1))
+    free = min(want, left)
     if free <= 0:
-        if inputs.total >= study.max_trials and inputs.active == 0:
+        if left <= 0 and inputs.active == 0:
             n = study.max_trials
             study.set_state(Study.State.COMPLETED, f"all {n} trial{'s' if n != 1 else ''} finished")
         return []
