@@ -4,7 +4,7 @@ Reading every trial made each scheduling step cost O(trials) inside the study's 
 100,000 trials) and each suggestion too (tpe re-weighs every trial). The optimizer instead gets
 
 - the `BEST` best complete trials: the good region, exactly (tpe's good set is at most 25 trials,
-  gp's fit keeps its best third), however old they are;
+  gp conditions on its best 333 of at most 1,000), however old they are;
 - the `RECENT` most recent finished trials: where the search is now (cmaes replays them, tpe's
   weights favour them, gp's random rest draws from them);
 
@@ -30,7 +30,7 @@ from django.db.models import F, Max
 from studies.models import Study, Trial
 from studies.optimizers import SearchSpace
 
-BEST = 250
+BEST = 400
 RECENT = 1000
 FULL_CELLS = 20_000
 _HISTORY_STATES = (Trial.State.COMPLETE, Trial.State.PRUNED, Trial.State.FAILED)
