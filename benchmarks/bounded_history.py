@@ -3,11 +3,12 @@ history, for quality and for cost.
 
 quality: every public problem (../shared/bench/problems.py, never tuned to) run sequentially for
 `--scale` times its budget, once with the full history and once with the bounded rule at bounds scaled
-down to `--best`/`--recent` (the shipped 250/1,000 only bind past 1,000 trials, too long a run for
+down to `--best`/`--recent` (the shipped 400/1,000 only bind past 1,000 trials, too long a run for
 tpe on its full history here); prints the median final regret of each.
 
-cost: one scheduling step (read the inputs, suggest, store) on a demo study of each `--sizes` trials
-switched to each optimizer, on a scratch SQLite database, timed in-process.
+cost: a scheduling step's two parts on a demo study of each `--sizes` trials, on a scratch SQLite
+database, timed in-process: reading the inputs (services.history), then one suggestion of each
+optimizer on them; medians of `--repeats`.
 
     python benchmarks/bounded_history.py quality [--seeds 10] [--optimizers tpe,cmaes,gp] [--scale 3]
     python benchmarks/bounded_history.py cost [--sizes 1000,10000,100000] [--optimizers tpe,cmaes,gp]
@@ -79,23 +80,33 @@ def cost(args) -> None:
     setup_scratch_django(tempfile.mkdtemp(prefix="hpoweb-bounded-"))
     from django.contrib.auth import get_user_model
 
-    from studies import services
     from studies.demo import create_demo_study
-    from studies.models import Study
+    from studies.services.history import scheduling_inputs
 
     owner = get_user_model().objects.create_user("bench")
-    print("| trials | optimizer | one scheduling step (s) |")
-    print("|---|---|---|")
+    names = args.optimizers.split(",")
+    print(f"| trials | history given | read (s) | {' | '.join(f'{n} suggest (s)' for n in names)} |")
+    print(f"|---:|---:|---:|{'---:|' * len(names)}")
     for size in map(int, args.sizes.split(",")):
         study = create_demo_study(owner, size, steps=0, name=f"demo{size}")
-        for name in args.optimizers.split(","):
-            Study.objects.filter(pk=study.pk).update(
-                optimizer=name, optimizer_settings={}, max_trials=size + 100, state=Study.State.RUNNING
-            )
-            started = time.perf_counter()
-            services.schedule_trials(study.pk)
-            print(f"| {size:,} | {name} | {time.perf_counter() - started:.3f} |", flush=True)
-            study.trials.filter(state="queued").delete()  # the next optimizer fills the same slots
+        space = study.space.spec()
+        read, inputs = _timed(args.repeats, scheduling_inputs, study, space)
+        cells = [f"{size:,}", f"{len(inputs.history):,}", f"{read:.3f}"]
+        for name in names:
+            optimizer = get_optimizer(name, space, seed=inputs.seed(0))
+            suggest, _ = _timed(args.repeats, optimizer.suggest, inputs.history, inputs.pending)
+            cells.append(f"{suggest:.3f}")
+        print(f"| {' | '.join(cells)} |", flush=True)
+
+
+def _timed(repeats: int, call, *args):
+    """The median seconds of `repeats` calls and the last call's result."""
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        result = call(*args)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), result
 
 
 def main() -> None:
@@ -110,6 +121,7 @@ def main() -> None:
     parser.add_argument("--recent", type=int, default=40)
     parser.add_argument("--trials", type=int, default=0, help="trials per run (default: scale x budget)")
     parser.add_argument("--problems", default="branin,hartmann6,rosenbrock4,ackley5,mlp_surrogate")
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--sizes", default="1000,10000,100000")
     args = parser.parse_args()
     quality(args) if args.what == "quality" else cost(args)
