@@ -71,3 +71,18 @@ def test_existing_command_jobs_accept_the_parameters_their_studies_already_pass(
     jobs = new.get_model("studies", "CommandJob").objects
     assert jobs.get(name="train").params == ["lr", "units"]
     assert jobs.get(name="unused").params == []
+
+
+def test_the_finished_index_migration_keeps_every_trial():
+    old = _migrate([("studies", "0005_hardening")])
+    owner = get_user_model().objects.create_user("owner")
+    project = old.get_model("studies", "Project").objects.create(name="Vision")
+    space = old.get_model("studies", "SpaceRecord").objects.create()
+    study = old.get_model("studies", "Study").objects.create(
+        name="kept", project=project, owner_id=owner.pk, space=space, job="branin"
+    )
+    old.get_model("studies", "Trial").objects.create(study=study, number=1, params={"x": 1}, state="complete")
+
+    new = _migrate([("studies", "0008_trial_study_finished")])
+    kept = new.get_model("studies", "Trial").objects.get(study__name="kept")
+    assert (kept.number, kept.params, kept.state) == (1, {"x": 1}, "complete")

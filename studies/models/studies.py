@@ -304,6 +304,8 @@ class Trial(models.Model):
             models.Index(fields=["study", "state"], name="trial_study_state"),
             models.Index(fields=["study", "value"], name="trial_study_value"),
             models.Index(fields=["state", "enqueued"], name="trial_state_enqueued"),
+            # the last trials to finish, for the stop after consecutive failures
+            models.Index(fields=["study", "finished", "number"], name="trial_study_finished"),
         ]
 
     def __str__(self) -> str:

@@ -30,6 +30,7 @@ from studies.models import (
 )
 from studies.optimizers import SearchExhausted, get_optimizer
 from studies.optimizers.pruners import get_pruner
+from studies.services.history import scheduling_inputs
 
 log = logging.getLogger(__name__)
 
@@ -115,38 +116,13 @@ def cancel_trials(trials, reason: str) -> None:
 
 
 def optimizer_inputs(study: Study) -> tuple[list[tuple[dict, float | None]], list[dict]]:
-    """History and pending points as the optimizer takes them.
+    """History and pending points as the optimizer takes them, bounded (see `services.history`).
 
     Complete trials give their value, failed ones None (the optimizer treats them as bad); pruned
     trials give their last reported value, which is pessimistic for them at their rung.
     """
-    history, pending, _active = _split_history(_trial_rows(study))
-    return history, pending
-
-
-def _trial_rows(study: Study) -> list[tuple[dict, str, float | None]]:
-    """(params, state, value) of every trial, in number order: the history and the budget's count."""
-    return list(study.trials.order_by("number").values_list("params", "state", "value"))
-
-
-def _split_history(rows) -> tuple[list[tuple[dict, float | None]], list[dict], int]:
-    """History, pending points and how many trials are queued or running.
-
-    Cancelled trials are not history (they never ran to tell anything) but stay pending, so no
-    optimizer proposes their point again (a retry runs it, not a new trial beside it).
-    """
-    history, pending, active = [], [], 0
-    for params, state, value in rows:
-        if state in Trial.QUEUED_OR_RUNNING:
-            pending.append(params)
-            active += 1
-        elif state == Trial.State.CANCELLED:
-            pending.append(params)
-        elif state == Trial.State.FAILED:
-            history.append((params, None))
-        else:
-            history.append((params, value))
-    return history, pending, active
+    inputs = scheduling_inputs(study, SpaceRecord.spec_of(study.space_id))
+    return inputs.history, inputs.pending
 
 
 def schedule_trials(study_id: int, *, keep: int = 0) -> list[int]:
@@ -166,32 +142,33 @@ def _fill_slots(study: Study, keep: int) -> list[Trial]:
     """The new trials of a study whose row the caller has locked; all but the first `keep` published."""
     if study.state != Study.State.RUNNING:
         return []
-    rows = _trial_rows(study)
-    history, pending, active = _split_history(rows)
-    total = len(rows)
+    space = SpaceRecord.spec_of(study.space_id)
+    inputs = scheduling_inputs(study, space)
     release_waiting(study)
-    free = min(study.max_parallel - active, study.max_trials - total)
+    want = study.max_parallel - inputs.active
+    left = inputs.budget_left(study, max(want, 1))
+    free = min(want, left)
     if free <= 0:
-        if total >= study.max_trials and active == 0:
+        if left <= 0 and inputs.active == 0:
             n = study.max_trials
             study.set_state(Study.State.COMPLETED, f"all {n} trial{'s' if n != 1 else ''} finished")
         return []
     optimizer = get_optimizer(
         study.optimizer,
-        SpaceRecord.spec_of(study.space_id),
+        space,
         direction=study.direction,
-        seed=study.seed,
+        seed=inputs.seed(study.seed),
         **study.optimizer_settings,
     )
     try:
-        suggestions = optimizer.suggest_with_info(history=history, pending=pending, n=free)
+        suggestions = optimizer.suggest_with_info(history=inputs.history, pending=inputs.pending, n=free)
     except SearchExhausted as exhausted:
-        if active == 0:
+        if inputs.active == 0:
             study.set_state(Study.State.COMPLETED, f"search space exhausted: {exhausted}")
         return []
     now = timezone.now()
     trials = Trial.objects.bulk_create(
-        Trial(study=study, number=total + i, params=params, suggestion=info, enqueued=now)
+        Trial(study=study, number=inputs.last_number + i, params=params, suggestion=info, enqueued=now)
         for i, (params, info) in enumerate(suggestions, start=1)
     )
     enqueue_run([t.pk for t in trials[keep:]], study.queue)

@@ -1,0 +1,88 @@
+"""Scheduling reads a bounded history: its cost does not grow with the study, and what it keeps is
+the part that matters (the best trials, the recent ones, every pending point)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from studies import services
+from studies.jobs.builtins import branin
+from studies.models import Trial
+from studies.services import Outcome, WorkerIdentity, history
+
+pytestmark = pytest.mark.django_db
+
+BEST, RECENT = 5, 20
+
+
+@pytest.fixture
+def small_bounds(monkeypatch):
+    """Bounds small enough that a test study of a few hundred trials outgrows them."""
+    monkeypatch.setattr(history, "BEST", BEST)
+    monkeypatch.setattr(history, "RECENT", RECENT)
+
+
+def _run(study, n: int, objective=branin) -> None:
+    """Run `n` trials of `study` one after the other, as a worker does (finish, schedule, claim)."""
+    worker = WorkerIdentity.current("w1")
+    (first,) = services.schedule_trials(study.pk, keep=1)
+    attempt = services.claim_trial(first, worker)
+    for _ in range(n - 1):
+        value = objective(attempt.trial.params)
+        attempt = services.finish_and_continue(attempt.pk, Outcome("complete", value=value), worker)
+    services.finish_attempt(attempt.pk, Outcome("complete", value=objective(attempt.trial.params)))
+
+
+def _schedule_one(study) -> tuple[int, dict]:
+    """Schedule the next trial; the number of queries it took and the optimizer's facts about it."""
+    with CaptureQueriesContext(connection) as queries:
+        (trial_id,) = services.schedule_trials(study.pk)
+    return len(queries), Trial.objects.get(pk=trial_id).suggestion
+
+
+def test_scheduling_reads_the_same_bounded_history_whatever_the_study_size(make_study, small_bounds):
+    seen = []
+    for size in (60, 180):
+        study = make_study(name=f"s{size}", optimizer="tpe", max_trials=size + 1, max_parallel=1)
+        study.set_state("running")
+        _run(study, size)
+        n_queries, info = _schedule_one(study)
+        seen.append((n_queries, info["n_good"] + info["n_bad"]))
+    (small_queries, small_seen), (large_queries, large_seen) = seen
+    assert small_queries == large_queries
+    assert RECENT <= small_seen <= BEST + RECENT and RECENT <= large_seen <= BEST + RECENT
+
+
+def test_the_history_keeps_the_best_trial_however_old(make_study, small_bounds):
+    study = make_study(optimizer="random", max_trials=80, max_parallel=1)
+    study.set_state("running")
+    _run(study, 80, objective=lambda params: 10.0)
+    oldest = study.trials.get(number=1)
+    Trial.objects.filter(pk=oldest.pk).update(value=-1.0)
+    history_, _pending = services.optimizer_inputs(study)
+    assert (oldest.params, -1.0) in history_
+    assert RECENT <= len(history_) <= BEST + RECENT
+
+
+def test_a_bounded_history_never_makes_the_optimizer_repeat_itself(make_study, small_bounds):
+    """Optimizers advance their random streams by the history's length, which stops growing."""
+    study = make_study(optimizer="random", max_trials=60, max_parallel=1)
+    study.set_state("running")
+    _run(study, 60)
+    points = [tuple(sorted(p.items())) for p in study.trials.values_list("params", flat=True)]
+    assert len(set(points)) == 60
+
+
+def test_a_small_discrete_space_is_still_used_up_exactly_once(make_study, small_bounds):
+    """Its study has at most one trial per point, so its full history is bounded too."""
+    space = {"a": {"type": "int", "low": 0, "high": 14}, "b": {"type": "categorical", "choices": ["x", "y"]}}
+    study = make_study(optimizer="tpe", space=space, max_trials=40, max_parallel=1)
+    study.set_state("running")
+    _run(study, 30, objective=lambda params: float(params["a"]))
+    assert services.schedule_trials(study.pk) == []
+    study.refresh_from_db()
+    assert study.state == "completed" and "exhausted" in study.state_reason
+    points = {(p["a"], p["b"]) for p in study.trials.values_list("params", flat=True)}
+    assert len(points) == 30 == study.trials.count() > BEST + RECENT
