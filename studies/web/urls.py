@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path, re_path
 
 from studies.web import (
+    added_trial_views,
     audit_views,
     compare_views,
     export_views,
@@ -54,6 +55,7 @@ plot_pages = [
 ]
 
 trial_pages = [
+    path(STUDY + "trials/new/", added_trial_views.trial_enqueue, name="trial-enqueue"),
     path(TRIAL, study_views.trial_detail, name="trial-detail"),
     re_path(
         r"^studies/(?P<study_id>\d+)/trials/(?P<number>\d+)/(?P<action>cancel|retry)/$",
