@@ -135,4 +135,3 @@ def tell(request: Request, trial_id: int) -> Response:
     except external.Conflict as error:
         return _conflict(error)
     return Response({"ok": True})
-

@@ -8,6 +8,7 @@ from studies.web import (
     added_trial_views,
     audit_views,
     compare_views,
+    definition_views,
     export_views,
     health_views,
     log_views,
@@ -29,6 +30,7 @@ study_pages = [
     path("studies/rows/", study_views.study_list_rows, name="study-list-rows"),
     path("studies/compare/", compare_views.study_compare, name="study-compare"),
     path("studies/import/", transfer_views.study_import, name="study-import"),
+    path("studies/new/from-file/", definition_views.study_create_from_file, name="study-create-from-file"),
     path(STUDY, study_views.study_detail, name="study-detail"),
     path(STUDY + "leaderboard/", study_views.study_leaderboard, name="study-leaderboard"),
     path(STUDY + "header/", study_views.study_header, name="study-header"),
@@ -44,6 +46,11 @@ study_pages = [
         r"^studies/(?P<study_id>\d+)/export\.(?P<kind>csv|json)$",
         export_views.study_export,
         name="study-export",
+    ),
+    re_path(
+        r"^studies/(?P<study_id>\d+)/definition\.(?P<kind>yaml|json)$",
+        definition_views.study_definition,
+        name="study-definition",
     ),
     path(STUDY + "report.html", export_views.study_report, name="study-report"),
 ]
