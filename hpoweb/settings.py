@@ -207,6 +207,7 @@ SPECTACULAR_SETTINGS = {
         "StudyStateEnum": "studies.models.Study.State",
         "TrialStateEnum": "studies.models.Trial.State",
         "AttemptStateEnum": "studies.models.Attempt.State",
+        "OutcomeStateEnum": "studies.api.serializers.OUTCOME_STATES",
     },
 }
 

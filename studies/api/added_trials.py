@@ -9,27 +9,16 @@ A repeat with the same `request_id` answers 200 with the trial the first call ad
 
 from __future__ import annotations
 
-import math
-
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from studies import access
 from studies.added_trials import Result, TrialRefused, add_trial
-from studies.api.serializers import TrialSerializer
+from studies.api.serializers import OUTCOME_STATES, FiniteFloat, TrialSerializer
 from studies.definition import INT32_MAX
 
-RECORDED_STATES = ["complete", "pruned", "failed"]
 RESULT_FIELDS = ("value", "values", "state", "started", "finished", "curve", "error")
-
-
-class _Finite(serializers.FloatField):
-    def to_internal_value(self, data) -> float:
-        value = super().to_internal_value(data)
-        if not math.isfinite(value):
-            raise serializers.ValidationError("must be a finite number")
-        return value
 
 
 class _Point(serializers.ListField):
@@ -39,15 +28,15 @@ class _Point(serializers.ListField):
         if not isinstance(data, list) or len(data) != 2:
             raise serializers.ValidationError("a curve point is [step, value]")
         step = serializers.IntegerField(min_value=-INT32_MAX, max_value=INT32_MAX).run_validation(data[0])
-        return step, _Finite().run_validation(data[1])
+        return step, FiniteFloat().run_validation(data[1])
 
 
 class AddTrialSerializer(serializers.Serializer):
     params = serializers.DictField()
     request_id = serializers.RegexField(r"^[A-Za-z0-9_-]{1,64}$", required=False, default="")
-    value = _Finite(required=False)
-    values = serializers.ListField(child=_Finite(), required=False, min_length=1)
-    state = serializers.ChoiceField(choices=RECORDED_STATES, required=False)
+    value = FiniteFloat(required=False)
+    values = serializers.ListField(child=FiniteFloat(), required=False, min_length=1)
+    state = serializers.ChoiceField(choices=OUTCOME_STATES, required=False)
     started = serializers.DateTimeField(required=False, allow_null=True, default=None)
     finished = serializers.DateTimeField(required=False, allow_null=True, default=None)
     curve = serializers.ListField(child=_Point(), required=False, default=list, max_length=100_000)

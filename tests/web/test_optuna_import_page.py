@@ -34,6 +34,8 @@ def test_an_uploaded_sqlite_file_becomes_a_study_with_its_trials(client, cast, p
     assert response.status_code == 302 and response.url == study.get_absolute_url()
     assert study.trials.filter(state="complete").count() == 4
     assert "Import from Optuna" in client.get("/").content.decode()
+    first = client.get(study.trials.get(number=1).get_absolute_url()).content.decode()
+    assert "Ran in Optuna (its trial 0)" in first
 
 
 def test_a_corrupt_file_is_refused_on_the_field_and_nothing_is_stored(client, cast, project, tmp_path):
