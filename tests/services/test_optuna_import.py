@@ -11,7 +11,10 @@ from studies.models import AuditEvent, Study
 
 optuna = pytest.importorskip("optuna")
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning"),
+]
 
 SPACE = {
     "lr": {"type": "float", "low": 1e-5, "high": 0.1, "log": True},
