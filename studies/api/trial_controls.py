@@ -65,3 +65,4 @@ def trial_control(request: Request, trial_id: int, action: str) -> Response:
     if not services.control_trial(action, trial, request.user):
         return Response({"error": f"cannot {action} a trial that is {trial.state}"}, status=409)
     return Response(_detail(trial.pk))
+
