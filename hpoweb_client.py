@@ -68,18 +68,24 @@ class Client:
     def call(self, path: str, body: dict | None = None, method: str = "POST") -> tuple[int, dict | None]:
         """(status, JSON body) of one API call, retried on network errors and 502/503/504."""
         data = None if body is None else json.dumps(body).encode()
+        status, raw = self.send(path, data, method)
+        return status, json.loads(raw) if raw else None
+
+    def send(
+        self, path: str, data: bytes | None, method: str = "POST", content_type: str = "application/json"
+    ) -> tuple[int, bytes]:
+        """(status, raw body) of one API call, retried on network errors and 502/503/504."""
         deadline, pause = time.monotonic() + self.retry_for, 0.5
         while True:
             request = urllib.request.Request(
                 self.url + path,
                 data=data,
                 method=method,
-                headers={"Authorization": f"Token {self.token}", "Content-Type": "application/json"},
+                headers={"Authorization": f"Token {self.token}", "Content-Type": content_type},
             )
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    raw = response.read()
-                    return response.status, json.loads(raw) if raw else None
+                    return response.status, response.read()
             except urllib.error.HTTPError as error:
                 text = error.read().decode(errors="replace")
                 if error.code == 409:

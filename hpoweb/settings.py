@@ -186,6 +186,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PARSER_CLASSES": [
         "studies.api.parsers.JSONParser",
+        "studies.api.parsers.YAMLParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -206,6 +207,7 @@ SPECTACULAR_SETTINGS = {
         "StudyStateEnum": "studies.models.Study.State",
         "TrialStateEnum": "studies.models.Trial.State",
         "AttemptStateEnum": "studies.models.Attempt.State",
+        "OutcomeStateEnum": "studies.api.serializers.OUTCOME_STATES",
     },
 }
 

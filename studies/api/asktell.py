@@ -10,8 +10,6 @@ A repeated call answers 200 and changes nothing; one that contradicts what is st
 
 from __future__ import annotations
 
-import math
-
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -20,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from studies import access, external
+from studies.api.serializers import OUTCOME_STATES, FiniteFloat
 from studies.models import Attempt
 from studies.services import Outcome, WorkerIdentity
 
@@ -41,26 +40,18 @@ class HandoutSerializer(serializers.Serializer):
         return settings.HPOWEB["GRACE_S"] / 4
 
 
-class _Finite(serializers.FloatField):
-    def to_internal_value(self, data) -> float:
-        value = super().to_internal_value(data)
-        if not math.isfinite(value):
-            raise serializers.ValidationError("must be a finite number")
-        return value
-
-
 class AttemptSerializer(serializers.Serializer):
     attempt_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
 
 
 class ReportSerializer(AttemptSerializer):
     step = serializers.IntegerField(min_value=0, max_value=2**31 - 1)
-    value = _Finite()
+    value = FiniteFloat()
 
 
 class TellSerializer(AttemptSerializer):
-    value = _Finite(required=False)
-    state = serializers.ChoiceField(choices=["complete", "failed", "pruned"], default="complete")
+    value = FiniteFloat(required=False)
+    state = serializers.ChoiceField(choices=OUTCOME_STATES, default="complete")
     error = serializers.CharField(required=False, allow_blank=True, default="", max_length=20000)
 
     def validate(self, data: dict) -> dict:
@@ -135,4 +126,3 @@ def tell(request: Request, trial_id: int) -> Response:
     except external.Conflict as error:
         return _conflict(error)
     return Response({"ok": True})
-

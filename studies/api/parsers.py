@@ -5,6 +5,9 @@ from __future__ import annotations
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
+from studies.definition import DefinitionError
+from studies.definition_files import read_definition
+
 
 class JSONParser(parsers.JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
@@ -12,3 +15,15 @@ class JSONParser(parsers.JSONParser):
             return super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise ParseError("JSON parse error - nested too deeply") from None
+
+
+class YAMLParser(parsers.BaseParser):
+    """A study definition in YAML (`application/yaml`), read as `studies.definition_files` reads files."""
+
+    media_type = "application/yaml"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return read_definition(stream.read())
+        except DefinitionError as error:
+            raise ParseError(error.errors["file"][0]) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -11,6 +12,19 @@ from studies.definition import LIMITS, QUEUE_PATTERN, DefinitionError
 from studies.models import Study, Trial
 from studies.optimizers import OPTIMIZERS
 from studies.optimizers.pruners import PRUNERS
+
+# How a trial that ran outside hpoweb's workers ended (tell, a recorded trial): one enum in the schema.
+OUTCOME_STATES = ["complete", "failed", "pruned"]
+
+
+class FiniteFloat(serializers.FloatField):
+    """A float that is a number: NaN and infinities are refused where they are given."""
+
+    def to_internal_value(self, data) -> float:
+        value = super().to_internal_value(data)
+        if not math.isfinite(value):
+            raise serializers.ValidationError("must be a finite number")
+        return value
 
 
 class StudySerializer(serializers.ModelSerializer):

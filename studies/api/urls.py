@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from studies.api import asktell, exports, transfers, trial_controls, views
+from studies.api import asktell, definitions, exports, transfers, trial_controls, views
 
 STUDY = "studies/<int:study_id>/"
 TRIAL = "trials/<int:trial_id>/"
@@ -32,6 +32,11 @@ urlpatterns = [
         r"^studies/(?P<study_id>\d+)/export\.(?P<kind>csv|json)$",
         exports.study_export,
         name="api-study-export",
+    ),
+    re_path(
+        r"^studies/(?P<study_id>\d+)/definition\.(?P<kind>yaml|json)$",
+        definitions.study_definition,
+        name="api-study-definition",
     ),
     path(STUDY + "export/", exports.study_export, name="api-study-export-negotiated"),
     path(STUDY + "warm-start/", transfers.study_warm_start, name="api-study-warm-start"),

@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from studies import access, services
+from studies.api import added_trials
 from studies.api.serializers import StudyCreateSerializer, StudySerializer, TrialSerializer, study_body
 from studies.definition import check_definition, describe_definition
 from studies.models import Study
@@ -47,6 +48,14 @@ class TrialList(generics.ListAPIView):
 
     def get_queryset(self):
         return access.study_for_user(self.request.user, self.kwargs["study_id"]).trials.order_by("number")
+
+    @extend_schema(
+        request=added_trials.AddTrialSerializer,
+        responses={201: TrialSerializer, 200: TrialSerializer, 409: dict},
+    )
+    def post(self, request: Request, *args, **kwargs) -> Response:
+        """Queue a hand-picked point, or record a trial that ran elsewhere (`studies.api.added_trials`)."""
+        return added_trials.post(request, self.kwargs["study_id"])
 
 
 def _study_control_view(action: str):

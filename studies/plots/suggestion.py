@@ -10,7 +10,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from studies.added_trials import HAND_PICKED, RECORDED
 from studies.optimizers.gp.acquisition import acquisition_named
+from studies.optuna_import import OPTUNA
 from studies.plots.parts import horizontal_line, label, note
 
 _KNOWN = {
@@ -22,6 +24,13 @@ _KNOWN = {
     "incumbent",
     "n_pending",
     "n_observations",
+    "by",
+    "optuna_number",
+}
+_ADDED = {
+    HAND_PICKED: "Hand-picked by {by} and queued; the optimizer did not propose it.",
+    RECORDED: "Ran outside hpoweb; its result was recorded by {by}.",
+    OPTUNA: "Ran in Optuna (its trial {optuna_number}) before the study was imported.",
 }
 
 
@@ -34,7 +43,9 @@ def explain(info: dict, direction: str, value: float | None, optimizer: str) -> 
     phase = info.get("phase")
     facts: list[tuple[str, str]] = []
     outcome = ""
-    if phase == "startup":
+    if phase in _ADDED:
+        summary = _ADDED[phase].format(by=info.get("by") or "a user", optuna_number=info.get("optuna_number"))
+    elif phase == "startup":
         summary = (
             f"One of {optimizer}'s start-up points: quasi-random (the centre, then a Sobol sequence), "
             "chosen before a model of the objective was used."

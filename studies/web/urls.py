@@ -5,12 +5,15 @@ from __future__ import annotations
 from django.urls import path, re_path
 
 from studies.web import (
+    added_trial_views,
     audit_views,
     compare_views,
+    definition_views,
     export_views,
     health_views,
     log_views,
     note_views,
+    optuna_views,
     plot_views,
     project_views,
     study_views,
@@ -28,6 +31,8 @@ study_pages = [
     path("studies/rows/", study_views.study_list_rows, name="study-list-rows"),
     path("studies/compare/", compare_views.study_compare, name="study-compare"),
     path("studies/import/", transfer_views.study_import, name="study-import"),
+    path("studies/import/optuna/", optuna_views.study_import_optuna, name="study-import-optuna"),
+    path("studies/new/from-file/", definition_views.study_create_from_file, name="study-create-from-file"),
     path(STUDY, study_views.study_detail, name="study-detail"),
     path(STUDY + "leaderboard/", study_views.study_leaderboard, name="study-leaderboard"),
     path(STUDY + "header/", study_views.study_header, name="study-header"),
@@ -44,6 +49,11 @@ study_pages = [
         export_views.study_export,
         name="study-export",
     ),
+    re_path(
+        r"^studies/(?P<study_id>\d+)/definition\.(?P<kind>yaml|json)$",
+        definition_views.study_definition,
+        name="study-definition",
+    ),
     path(STUDY + "report.html", export_views.study_report, name="study-report"),
 ]
 
@@ -54,6 +64,7 @@ plot_pages = [
 ]
 
 trial_pages = [
+    path(STUDY + "trials/new/", added_trial_views.trial_enqueue, name="trial-enqueue"),
     path(TRIAL, study_views.trial_detail, name="trial-detail"),
     re_path(
         r"^studies/(?P<study_id>\d+)/trials/(?P<number>\d+)/(?P<action>cancel|retry)/$",

@@ -1,0 +1,154 @@
+"""The `hpoweb` command in processes of its own against a running hpoweb (pytest-django's live server)."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from studies import services
+from studies.jobs.builtins import SPACES
+from studies.models import ApiToken, Study, Trial
+from tests.harness import ROOT
+from tests.helpers import run_trials
+
+pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+SWEEP = """
+name: cli-sweep
+job: external
+space:
+  x1: {type: float, low: -5, high: 10}
+  x2: {type: float, low: 0, high: 15}
+max_trials: 2
+max_parallel: 1
+"""
+
+
+@pytest.fixture
+def hpoweb(live_server, cast, tmp_path):
+    """Run `hpoweb ARGS` as the logged-in editor: (exit code, stdout, stderr)."""
+    _token, key = ApiToken.issue(cast["editor"])
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "HPOWEB_TOKEN", "HPOWEB_URL")}
+    env["HPOWEB_CONFIG"] = str(tmp_path / "config" / "hpoweb.json")
+
+    def run(*args: str, token: str | None = None) -> tuple[int, str, str]:
+        extra = {"HPOWEB_TOKEN": token} if token else {}
+        done = subprocess.run(
+            [sys.executable, "-m", "hpoweb_cli", *args],
+            env={**env, **extra},
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        return done.returncode, done.stdout, done.stderr
+
+    code, _out, err = run("login", live_server.url, token=key)
+    assert code == 0, err
+    run.config = tmp_path / "config" / "hpoweb.json"
+    return run
+
+
+def test_login_keeps_the_token_readable_by_its_owner_only_and_a_bad_token_is_refused(
+    hpoweb, live_server, tmp_path
+):
+    mode = stat.S_IMODE(hpoweb.config.stat().st_mode)
+    stored = json.loads(hpoweb.config.read_text())
+
+    code, _out, err = hpoweb("login", live_server.url, token="not-a-token")
+
+    assert mode == 0o600 and stored["url"] == live_server.url
+    assert code == 3 and "login refused" in err
+    assert json.loads(hpoweb.config.read_text()) == stored  # the good login is kept
+
+
+def test_a_yaml_sweep_is_created_started_listed_paused_and_cancelled(hpoweb, tmp_path):
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text(SWEEP)
+
+    code, out, err = hpoweb("--json", "study", "create", "-f", str(sweep), "--start")
+    study = json.loads(out)
+    listed = hpoweb("study", "list")[1]
+    paused = json.loads(hpoweb("--json", "study", "pause", str(study["id"]))[1])
+    cancelled = json.loads(hpoweb("--json", "study", "cancel", str(study["id"]))[1])
+    again = hpoweb("study", "cancel", str(study["id"]))
+
+    assert code == 0, err
+    assert study["state"] == "running" and study["name"] == "cli-sweep"
+    assert "cli-sweep" in listed and "running" in listed
+    assert (paused["state"], cancelled["state"]) == ("paused", "cancelled")
+    assert again[0] == 1 and "cannot cancel" in again[2]
+
+
+def test_a_bad_definition_file_exits_1_with_the_path_and_a_missing_file_exits_2(hpoweb, tmp_path):
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text(SWEEP.replace("low: -5", "low: 50"))
+
+    bad = hpoweb("study", "create", "-f", str(sweep))
+    missing = hpoweb("study", "create", "-f", str(tmp_path / "nope.yaml"))
+
+    assert bad[0] == 1 and "space.x1" in bad[2]
+    assert missing[0] == 2 and "no such file" in missing[2]
+    assert not Study.objects.exists()
+
+
+def test_trial_enqueue_queues_the_point_and_refuses_one_outside_the_space(hpoweb, make_study):
+    study = make_study(job="external", space=SPACES["branin"])
+
+    code, out, err = hpoweb(
+        "--json", "trial", "enqueue", str(study.pk), "--param", "x1=1.5", "--param", "x2=3"
+    )
+    outside = hpoweb("trial", "enqueue", str(study.pk), "--param", "x1=99", "--param", "x2=3")
+
+    assert code == 0, err
+    assert json.loads(out)["params"] == {"x1": 1.5, "x2": 3}
+    assert outside[0] == 1 and "x1" in outside[2]
+    assert list(study.trials.values_list("params", "state")) == [({"x1": 1.5, "x2": 3}, Trial.State.QUEUED)]
+
+
+def test_best_and_export_print_what_the_study_holds(hpoweb, make_study, tmp_path):
+    study = run_trials(make_study(max_trials=3, max_parallel=3), [3.0, 1.0, 2.0])
+    csv_file = tmp_path / "out.csv"
+
+    best = json.loads(hpoweb("--json", "study", "best", str(study.pk))[1])
+    code, _out, err = hpoweb("study", "export", str(study.pk), "--format", "csv", "-o", str(csv_file))
+    exported = json.loads(hpoweb("study", "export", str(study.pk), "--format", "json")[1])
+
+    assert best["value"] == 1.0 and best["number"] == 2
+    assert code == 0, err
+    assert csv_file.read_text().count("\n") == 4
+    assert [t["value"] for t in exported["trials"]] == [3.0, 1.0, 2.0]
+    assert hpoweb("study", "best", "999999")[0] == 1
+
+
+def test_the_agent_runs_the_program_for_each_trial_of_an_external_study(hpoweb, make_study):
+    study = make_study(name="ext", job="external", space=SPACES["branin"], max_trials=2, max_parallel=1)
+    services.start_study(study)
+    program = [sys.executable, str(ROOT / "tests" / "fixtures" / "train_cli.py")]
+
+    code, _out, err = hpoweb("agent", str(study.pk), "--", *program)
+
+    assert code == 0, err
+    study.refresh_from_db()
+    assert study.state == Study.State.COMPLETED
+    for trial in study.trials.all():
+        assert trial.value == pytest.approx((trial.params["x1"] - 1) ** 2 + trial.params["x2"])
+
+
+def test_without_a_login_every_command_says_so_and_exits_3(tmp_path):
+    env = {**os.environ, "HPOWEB_CONFIG": str(tmp_path / "none.json")}
+    env.pop("HPOWEB_TOKEN", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "hpoweb_cli", "study", "list"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+
+    assert done.returncode == 3 and "hpoweb login" in done.stderr

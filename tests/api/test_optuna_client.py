@@ -1,0 +1,76 @@
+"""The client's Optuna integration against a running hpoweb: the mirror callback and the sampler."""
+
+from __future__ import annotations
+
+import pytest
+
+from studies import services
+from studies.jobs.builtins import SPACES
+from studies.models import ApiToken, Study, Trial
+
+optuna = pytest.importorskip("optuna")
+
+pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def client(live_server, cast):
+    from hpoweb_client import Client
+
+    _token, key = ApiToken.issue(cast["editor"])
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return Client(live_server.url, key, retry_for=10.0)
+
+
+def _objective(trial):
+    x1, x2 = trial.suggest_float("x1", -5, 10), trial.suggest_float("x2", 0, 15)
+    if trial.number == 2:
+        raise ValueError("diverged")
+    for step in range(3):
+        trial.report((x1 - 1) ** 2 + x2 + 3 - step, step)
+        if trial.number == 3:
+            raise optuna.TrialPruned()
+    return (x1 - 1) ** 2 + x2
+
+
+def test_the_callback_mirrors_every_finished_trial_with_its_state_value_and_curve(client, cast):
+    from hpoweb_optuna import HpowebCallback
+
+    source = optuna.create_study(study_name="mirrored", sampler=optuna.samplers.TPESampler(seed=1))
+    mirror = HpowebCallback(client, project="Vision")
+
+    source.optimize(_objective, n_trials=5, callbacks=[mirror], catch=(ValueError,))
+    mirror(source, source.trials[0])  # a repeat (a retried call) records nothing twice
+
+    study = Study.objects.get(pk=mirror.study_id)
+    assert study.name == "mirrored" and study.job == "external"
+    assert study.space.to_dict() == {
+        "x1": {"type": "float", "low": -5.0, "high": 10.0, "log": False},
+        "x2": {"type": "float", "low": 0.0, "high": 15.0, "log": False},
+    }
+    trials = list(study.trials.order_by("number"))
+    assert [t.state for t in trials] == ["complete", "complete", "failed", "pruned", "complete"]
+    for trial, original in zip(trials, source.trials, strict=True):
+        assert trial.params == original.params
+        assert trial.curve() == sorted(original.intermediate_values.items())
+    assert [trials[i].value for i in (0, 1, 4)] == [source.trials[i].value for i in (0, 1, 4)]
+    assert trials[3].value == source.trials[3].intermediate_values[0]
+
+
+def test_the_sampler_runs_an_optuna_study_on_the_points_hpoweb_proposes(client, make_study):
+    from hpoweb_optuna import HpowebSampler
+
+    study = make_study(
+        name="gp-driven", job="external", space=SPACES["branin"], max_trials=6, max_parallel=1, max_retries=0
+    )
+    services.start_study(study)
+    source = optuna.create_study(sampler=HpowebSampler(client, study.pk, poll_s=0.2))
+
+    source.optimize(_objective, n_trials=5, catch=(ValueError,))
+
+    trials = list(study.trials.order_by("number"))[:5]
+    assert [t.params for t in trials] == [t.params for t in source.trials]
+    assert [t.state for t in trials] == ["complete", "complete", "failed", "pruned", "complete"]
+    assert trials[0].value == source.trials[0].value
+    assert trials[1].curve() == sorted(source.trials[1].intermediate_values.items())
+    assert Trial.objects.filter(study=study, state="running").count() <= 1

@@ -1,0 +1,208 @@
+"""Importing real Optuna studies (SQLite and journal storages), checked value by value."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from studies.models import AuditEvent, Study
+
+optuna = pytest.importorskip("optuna")
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning"),
+]
+
+SPACE = {
+    "lr": {"type": "float", "low": 1e-5, "high": 0.1, "log": True},
+    "drop": {"type": "float", "low": 0.0, "high": 0.5, "log": False, "step": 0.1},
+    "layers": {"type": "int", "low": 1, "high": 4, "log": False},
+    "units": {"type": "int", "low": 16, "high": 256, "log": True},
+    "batch": {"type": "int", "low": 16, "high": 128, "log": False, "step": 16},
+    "act": {"type": "categorical", "choices": ["relu", "tanh"]},
+    "width": {"type": "categorical", "choices": [32, 64]},
+}
+FIXED = {"lr": 0.01, "drop": 0.2, "layers": 2, "units": 32, "batch": 64, "act": "tanh", "width": 64}
+
+
+def _suggest(trial) -> dict:
+    return {
+        "lr": trial.suggest_float("lr", 1e-5, 0.1, log=True),
+        "drop": trial.suggest_float("drop", 0.0, 0.5, step=0.1),
+        "layers": trial.suggest_int("layers", 1, 4),
+        "units": trial.suggest_int("units", 16, 256, log=True),
+        "batch": trial.suggest_int("batch", 16, 128, step=16),
+        "act": trial.suggest_categorical("act", ["relu", "tanh"]),
+        "width": trial.suggest_categorical("width", [32, 64]),
+    }
+
+
+def _build(storage, name: str = "last-month"):
+    """A study with every distribution and every state: complete, pruned with intermediate values,
+    failed, failed early (some parameters only), running and waiting (enqueued)."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(study_name=name, storage=storage, direction="maximize")
+    study.set_user_attr("dataset", "cifar10")
+    study.set_metric_names(["accuracy"])
+    complete = study.ask()
+    _suggest(complete)
+    complete.set_user_attr("gpu", "a100")
+    for step, v in enumerate([0.5, 0.7, 0.8]):
+        complete.report(v, step)
+    study.tell(complete, 0.8)
+    pruned = study.ask()
+    _suggest(pruned)
+    pruned.report(0.2, 0)
+    pruned.report(0.25, 5)
+    study.tell(pruned, state=optuna.trial.TrialState.PRUNED)
+    failed = study.ask()
+    _suggest(failed)
+    study.tell(failed, state=optuna.trial.TrialState.FAIL)
+    early = study.ask()
+    early.suggest_float("lr", 1e-5, 0.1, log=True)
+    study.tell(early, state=optuna.trial.TrialState.FAIL)
+    _suggest(study.ask())  # left running
+    study.enqueue_trial(FIXED, user_attrs={"why": "the paper's setting"})
+    return study
+
+
+@pytest.fixture
+def owner(cast):
+    return cast["owner"]
+
+
+def _import(owner, project, storage: str, **kwargs) -> Study:
+    from studies.optuna_import import import_optuna
+
+    return import_optuna(owner, project, storage, **kwargs)
+
+
+def test_a_sqlite_study_is_imported_value_by_value(owner, project, tmp_path):
+    url = f"sqlite:///{tmp_path / 'optuna.db'}"
+    source = _build(url)
+
+    study = _import(owner, project, url, study_name="last-month")
+
+    assert study.space.to_dict() == SPACE
+    assert (study.direction, study.metric, study.job, study.state) == (
+        "maximize",
+        "accuracy",
+        "external",
+        "paused",
+    )
+    assert "left out 1 Optuna trial(s)" in study.state_reason and ": 3" in study.state_reason
+    assert '"dataset": "cifar10"' in study.note
+    trials = list(study.trials.order_by("number"))
+    kept = [t for t in source.trials if t.number != 3]
+    assert [t.number for t in trials] == [1, 2, 3, 4, 5]
+    assert [t.suggestion["optuna_number"] for t in trials] == [t.number for t in kept]
+    assert [t.state for t in trials] == ["complete", "pruned", "failed", "failed", "queued"]
+    assert [t.params for t in trials[:4]] == [t.params for t in kept[:4]]
+    assert trials[4].params == FIXED and trials[4].suggestion["user_attrs"] == {"why": "the paper's setting"}
+    assert trials[4].suggestion["system_attrs"]["fixed_params"] == FIXED
+    assert (trials[0].value, trials[1].value, trials[2].value, trials[3].value) == (0.8, 0.25, None, None)
+    assert trials[0].curve() == [(0, 0.5), (1, 0.7), (2, 0.8)]
+    assert trials[1].curve() == [(0, 0.2), (5, 0.25)]
+    assert trials[0].suggestion["user_attrs"] == {"gpu": "a100"}
+    assert "still running in Optuna" in trials[3].error
+    assert trials[0].started == kept[0].datetime_start.astimezone()
+    assert trials[0].finished == kept[0].datetime_complete.astimezone()
+    assert AuditEvent.objects.filter(study=study, action="import").exists()
+
+
+def test_a_journal_file_imports_like_the_same_study_in_sqlite(owner, project, tmp_path):
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    path = tmp_path / "optuna.log"
+    _build(JournalStorage(JournalFileBackend(str(path))))
+
+    study = _import(owner, project, str(path))
+
+    assert study.name == "last-month" and study.space.to_dict() == SPACE
+    assert list(study.trials.values_list("state", flat=True)) == [
+        "complete",
+        "pruned",
+        "failed",
+        "failed",
+        "queued",
+    ]
+
+
+def test_a_parameter_whose_range_grows_gets_the_union_of_its_ranges(owner, project, tmp_path):
+    url = f"sqlite:///{tmp_path / 'grow.db'}"
+    study = optuna.create_study(study_name="grow", storage=url)
+    study.optimize(lambda t: t.suggest_int("n", 1, 2 + t.number) + t.suggest_categorical("c", [0, 1]), 3)
+
+    imported = _import(owner, project, url)
+
+    assert imported.space.to_dict() == {
+        "n": {"type": "int", "low": 1, "high": 4, "log": False},
+        "c": {"type": "categorical", "choices": [0, 1]},
+    }
+    assert imported.trials.count() == 3 and imported.state == "completed"
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (
+            lambda url: optuna.create_study(storage=url, study_name="s", directions=["minimize"] * 2),
+            "2 objectives",
+        ),
+        (
+            lambda url: optuna.create_study(storage=url, study_name="s").optimize(
+                lambda t: t.suggest_float("a", 0, 1) if t.number == 0 else t.suggest_float("b", 0, 1), 2
+            ),
+            "define-by-run",
+        ),
+    ],
+)
+def test_a_study_hpoweb_cannot_hold_is_refused_clearly_and_nothing_is_stored(
+    owner, project, tmp_path, make, message
+):
+    from studies.imports import ImportFailed
+
+    url = f"sqlite:///{tmp_path / 'bad.db'}"
+    make(url)
+
+    with pytest.raises(ImportFailed, match=message):
+        _import(owner, project, url)
+    assert not Study.objects.exists()
+
+
+def test_a_storage_that_does_not_exist_or_is_corrupt_is_a_clear_error(owner, project, tmp_path):
+    from studies.imports import ImportFailed
+
+    missing = tmp_path / "missing.db"
+    corrupt = tmp_path / "corrupt.log"
+    corrupt.write_bytes(b'{"op_code": 0}\nnot json at all\n{"op_code": 1}\n')
+
+    with pytest.raises(ImportFailed, match="no SQLite file"):
+        _import(owner, project, f"sqlite:///{missing}")
+    with pytest.raises(ImportFailed, match="cannot read the Optuna storage"):
+        _import(owner, project, str(corrupt))
+    with pytest.raises(ImportFailed, match="no Optuna storage"):
+        _import(owner, project, str(tmp_path / "nothing.log"))
+    assert not missing.exists()
+    assert not Study.objects.exists()
+
+
+def test_the_management_command_imports_and_names_a_missing_study(owner, project, tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'optuna.db'}"
+    _build(url)
+
+    call_command(
+        "import_optuna", "--storage", url, "--study", "last-month", "--project", "Vision", "--user", "owner"
+    )
+    with pytest.raises(CommandError, match="no Optuna study named 'other'.*'last-month'"):
+        call_command(
+            "import_optuna", "--storage", url, "--study", "other", "--project", "Vision", "--user", "owner"
+        )
+
+    assert "with 5 trials" in capsys.readouterr().out
+    study = Study.objects.get()
+    assert study.name == "last-month" and math.isclose(study.trials.get(number=1).value, 0.8)
