@@ -14,12 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from ..base import Optimizer, SearchExhausted
+from ..base import History, Optimizer, Recommendation, SearchExhausted
 from ..random_search import sobol_points
 from ..settings import Setting
 from ..space import unit_keys
 from .acq_optimizer import AcquisitionMaximizer
 from .acquisition import ACQUISITIONS, acquisition
+from .incumbent import posterior_best
 from .model import SurrogateModel, build_surrogate, single_threaded_blas
 from .regressor import GaussianProcess
 
@@ -95,6 +96,17 @@ class GPOptimizer(Optimizer):
         """The improvement margin: the setting, or the acquisition's default when it is blank."""
         xi = self.settings["xi"]
         return ACQUISITIONS[self.acquisition_kind].default_xi if xi is None else xi
+
+    def recommend(self, history: History) -> Recommendation | None:
+        """The trial with the best posterior mean when the model finds the objective noisy."""
+        history = list(history)
+        with single_threaded_blas():
+            model = build_surrogate(
+                self.space, history, self.direction, np.random.default_rng([self.seed, len(history)])
+            )
+            if model is None:
+                return None
+            return posterior_best(model, -1.0 if self.direction == "maximize" else 1.0)
 
     def _suggest(
         self, history: list[tuple[Mapping[str, Any], Any]], pending: list[Mapping[str, Any]], n: int
