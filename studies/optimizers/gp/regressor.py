@@ -118,16 +118,17 @@ class GaussianProcess:
         dvar = -2.0 * w * (B.sum(axis=1, keepdims=True) * Xsd - B @ Xd)
         return mean, var, dmean, dvar
 
-    def with_pseudo_observations(self, Xp: np.ndarray) -> GaussianProcess:
-        """Kriging believer: the same GP also conditioned on Xp at its own posterior mean, taken as exact.
+    def with_pseudo_observations(self, Xp: np.ndarray, floor: float = -math.inf) -> GaussianProcess:
+        """Kriging believer: the same GP also conditioned on Xp at its own posterior mean, but never
+        below `floor`, taken as exact.
 
-        The mean is unchanged and the variance vanishes at Xp (even when the noise is large), so a batch
-        spreads out instead of piling up on a running point.
+        The variance vanishes at Xp (even when the noise is large), so a batch spreads out instead of
+        piling up on a running point.
         """
         if len(Xp) == 0:
             return self
         X = np.vstack([self.X, Xp])
-        y = np.concatenate([self.y, self.predict_mean(Xp)])
+        y = np.concatenate([self.y, np.maximum(self.predict_mean(Xp), floor)])
         return GaussianProcess(X, y, self.cat_mask, self.hyper, n_exact=self.n_exact + len(Xp))
 
 
