@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from rest_framework import serializers
 
+from studies import recommendation
 from studies.definition import LIMITS, QUEUE_PATTERN, DefinitionError
 from studies.models import Study, Trial
 from studies.optimizers import OPTIMIZERS
@@ -64,9 +65,22 @@ class StudySerializer(serializers.ModelSerializer):
         return {"number": study.best_number, "value": study.best_value, "params": study.best_params}
 
 
+class StudyDetailSerializer(StudySerializer):
+    """One study: also the trial to deploy and why (studies.recommendation), which the list leaves out
+    so that it stays one query however many studies it shows."""
+
+    recommended = serializers.SerializerMethodField()
+
+    class Meta(StudySerializer.Meta):
+        fields = [*StudySerializer.Meta.fields, "recommended"]
+
+    def get_recommended(self, study) -> dict | None:
+        return recommendation.recommended(study, study.best_number)
+
+
 def study_body(study: Study) -> dict:
     """A study as the API shows it (read from `Study.objects.with_summary()`, one query and a prefetch)."""
-    return StudySerializer(Study.objects.with_summary().get(pk=study.pk)).data
+    return StudyDetailSerializer(Study.objects.with_summary().get(pk=study.pk)).data
 
 
 def _described(key: str, field: type[serializers.Field], **kwargs) -> serializers.Field:

@@ -10,7 +10,13 @@ from rest_framework.response import Response
 
 from studies import access, services
 from studies.api import added_trials
-from studies.api.serializers import StudyCreateSerializer, StudySerializer, TrialSerializer, study_body
+from studies.api.serializers import (
+    StudyCreateSerializer,
+    StudyDetailSerializer,
+    StudySerializer,
+    TrialSerializer,
+    study_body,
+)
 from studies.definition import check_definition, describe_definition
 from studies.models import Study
 
@@ -32,7 +38,7 @@ class StudyListCreate(generics.ListCreateAPIView):
 
 
 class StudyDetail(generics.RetrieveDestroyAPIView):
-    serializer_class = StudySerializer
+    serializer_class = StudyDetailSerializer
 
     def get_object(self):
         edit = self.request.method == "DELETE"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -29,6 +30,14 @@ def clean_value(value: Any) -> float:
         return math.nan
     value = float(value)
     return value if math.isfinite(value) else math.nan
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """The trial an optimizer would deploy: its position in the history and why, in words."""
+
+    index: int
+    why: str
 
 
 class Optimizer:
@@ -105,6 +114,16 @@ class Optimizer:
         self, history: list[tuple[Mapping[str, Any], Any]], pending: list[Mapping[str, Any]], n: int
     ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         raise NotImplementedError
+
+    def recommend(self, history: History) -> Recommendation | None:
+        """The trial to deploy after `history`; None when no trial has a finite value.
+
+        Without a model of the noise the best guess is the lowest observed loss; "gp" overrides this.
+        """
+        losses = self.losses(history)
+        if not np.isfinite(losses).any():
+            return None
+        return Recommendation(int(np.nanargmin(losses)), "the best observed value")
 
     def losses(self, history: History) -> np.ndarray:
         """History values as losses (lower is better), NaN where the trial failed."""

@@ -16,6 +16,7 @@ import numpy as np
 from django.db import transaction
 from django.db.models import F
 
+from studies import recommendation
 from studies.models import Study, StudyAnalysis, Trial, TrialMetric
 from studies.optimizers import SearchSpace
 from studies.optimizers.importance import importance
@@ -139,6 +140,7 @@ def analyze(study: Study) -> int:
         "posterior": compute_posterior(space, history, study.direction, acquisition_kind(study)),
         "contour": compute_contour(space, history, study.direction, ranked, study.seed),
         "curve_band": compute_curve_band(study),
+        recommendation.KIND: recommendation.compute(study),
     }
     with transaction.atomic():  # pages see every part of one analysis, or none of it
         for kind, data in _json_safe(results).items():

@@ -11,7 +11,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from studies import access, services
+from studies import access, recommendation, services
 from studies.definition import DefinitionError, check_definition
 from studies.jobs import registry as job_registry
 from studies.models import Trial
@@ -112,11 +112,13 @@ def _leaderboard(request, study) -> dict:
 
 def _header(request, study) -> dict:
     """What the study page's header shows; its poll re-renders just this."""
+    best = study.trials.completed().leaderboard(study.direction).first()
     return {
         "study": study,
         "can_edit": access.can_edit(request.user, study),
         "counts": dict(study.trials.values_list("state").order_by().annotate(n=Count("pk"))),
-        "best": study.trials.completed().leaderboard(study.direction).first(),
+        "best": best,
+        "recommended": recommendation.recommended(study, best and best.number),
     }
 
 

@@ -1,9 +1,10 @@
 """From a search space and a history to a fitted GP in the user's units: shared by "gp" and posterior.py.
 
 What caps the cost as trials accumulate: hyperparameters are fitted on at most `FIT_POINTS`
-observations (the best third plus a seeded random rest), by descents from three starts up to
-`FULL_FIT_POINTS` observations and from the better of two beyond (on more data the two led to the same
-optimum), and the posterior conditions on at most `POSTERIOR_POINTS` (again the best plus a random
+observations (the best third plus a seeded random rest), by descents from four starts up to
+`FULL_FIT_POINTS` observations and beyond from the one of three with the highest posterior density
+(on more data the first two led to the same optimum; the third, noisy one wins on a noisy
+objective), and the posterior conditions on at most `POSTERIOR_POINTS` (again the best plus a random
 rest), so a suggestion costs O(FIT_POINTS^3) for the fit and O(POSTERIOR_POINTS^2) per candidate
 beyond that: past 1,000 trials the cost stops growing except for encoding the history (O(n)). What
 caps the quality then is the subsample: 1,000 points, a third of them the best, is plenty for a GP to
@@ -29,6 +30,9 @@ from .warping import OutputWarp
 FULL_FIT_POINTS = 64
 FIT_POINTS = 150
 POSTERIOR_POINTS = 1000
+# a fitted noise variance (standardized units) above this makes the model, not the lowest
+# observation, say which trial is best
+NOISY = 1e-3
 
 
 @functools.cache
@@ -87,7 +91,7 @@ class SurrogateModel:
     def incumbent_target(self) -> float:
         """Best (lowest) target to improve on: the best posterior mean at observed points when the
         noise is large, the best observation otherwise."""
-        if self.gp.noise > 1e-3:
+        if self.gp.noise > NOISY:
             mean, _ = self.gp.predict(self.gp.X)
             return float(np.min(mean))
         finite = np.isfinite(self.losses)

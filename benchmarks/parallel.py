@@ -1,0 +1,176 @@
+"""Parallel-workers benchmark: regret after the same number of trials with q = 1, 4 and 16 trials at once.
+
+Pending points as a study has them: q trials start; each runs for a random duration (exponential, mean
+1, seeded per run); when one finishes its value is told and the optimizer proposes one new trial while
+the other q - 1 still run (hpoweb: `suggest(history, pending=running)`, the way the scheduler calls it,
+n = q at the start; Optuna: `ask` with the running trials in the study, TPE with its constant liar). The
+regret is that of the best trial after the problem's budget, every public problem of
+../shared/bench/problems.py (never tuned to).
+
+    python benchmarks/parallel.py [--seeds 20] [--q 1,4,16] [--problems branin,hartmann6]
+        [--optimizers gp,optuna_gp,optuna_tpe] [--out results.jsonl]
+    python benchmarks/parallel.py --tables results.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import heapq
+import json
+import multiprocessing
+import os
+import shlex
+import sys
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.optimizers import load_problems, optuna_distributions, parse_label  # noqa: E402
+from studies.optimizers import SearchSpace, get_optimizer  # noqa: E402
+
+OPTIMIZERS = ["gp", "optuna_gp", "optuna_tpe"]
+
+
+class Workers:
+    """q workers finishing trials after seeded random durations: the order results come back in."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = np.random.default_rng([seed, 29])
+        self.now, self.running, self.count = 0.0, [], 0
+
+    def start(self, payload) -> None:
+        self.count += 1
+        heapq.heappush(self.running, (self.now + self.rng.exponential(), self.count, payload))
+
+    def finish_next(self):
+        self.now, _, payload = heapq.heappop(self.running)
+        return payload
+
+    def pending(self) -> list:
+        return [payload for *_, payload in self.running]
+
+
+def run_hpoweb(label: str, spec: dict, f: Callable, budget: int, seed: int, q: int) -> list[float]:
+    name, settings = parse_label(label)
+    opt = get_optimizer(name, SearchSpace.from_dict(spec), seed=seed, **settings)
+    workers, history = Workers(seed), []
+    for params in opt.suggest(history=[], n=min(q, budget)):
+        workers.start(params)
+    while len(history) < budget:
+        params = workers.finish_next()
+        history.append((params, f(params)))
+        if len(history) + len(workers.running) < budget:
+            workers.start(opt.suggest(history=history, pending=workers.pending())[0])
+    return [v for _, v in history]
+
+
+def run_optuna(kind: str, spec: dict, f: Callable, budget: int, seed: int, q: int) -> list[float]:
+    import optuna
+    import torch
+
+    torch.set_num_threads(1)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    sampler = {
+        "optuna_gp": lambda: optuna.samplers.GPSampler(seed=seed),
+        "optuna_tpe": lambda: optuna.samplers.TPESampler(seed=seed, constant_liar=True),
+    }[kind]()
+    study = optuna.create_study(sampler=sampler, direction="minimize")
+    dists = optuna_distributions(spec)
+    workers, values = Workers(seed), []
+    for _ in range(min(q, budget)):
+        workers.start(study.ask(dists))
+    while len(values) < budget:
+        trial = workers.finish_next()
+        values.append(f(trial.params))
+        study.tell(trial, values[-1])
+        if len(values) + len(workers.running) < budget:
+            workers.start(study.ask(dists))
+    return values
+
+
+def run_one(task: tuple[str, str, int, int]) -> tuple[str, str, int, int, float]:
+    """(problem, optimizer, q, seed, final simple regret)."""
+    problem, optimizer, q, seed = task
+    spec, f, optimum, budget = load_problems()[problem]
+    warnings.filterwarnings("ignore")
+    runner = run_optuna if optimizer.startswith("optuna_") else run_hpoweb
+    return problem, optimizer, q, seed, float(min(runner(optimizer, spec, f, budget, seed, q)) - optimum)
+
+
+def tables(results: list, problems: list[str], optimizers: list[str]) -> str:
+    qs = sorted({r[2] for r in results})
+    n_seeds = len({r[3] for r in results})
+    head = " | ".join(f"q={q} median (25 % – 75 %)" for q in qs)
+    out = [
+        f"({n_seeds} seeds; final simple regret; the last column: median at the largest q over the "
+        "same optimizer's median at q=1)\n",
+        f"| problem | optimizer | {head} | ratio |",
+        "|---|---|" + "---:|" * (len(qs) + 1),
+    ]
+    for p in problems:
+        for o in optimizers:
+            cells, medians = [], {}
+            for q in qs:
+                mine = [r[4] for r in results if r[0] == p and r[1] == o and r[2] == q]
+                if not mine:
+                    cells.append("—")
+                    continue
+                q1, medians[q], q3 = np.percentile(mine, [25, 50, 75])
+                cells.append(f"{medians[q]:.3g} ({q1:.3g} – {q3:.3g})")
+            top = max(medians, default=None)
+            ratio = (
+                f"{medians[top] / medians[1]:.2f}" if 1 in medians and top != 1 and medians[1] > 0 else "—"
+            )
+            out.append(f"| {p} | {o} | {' | '.join(cells)} | {ratio} |")
+    return "\n".join(out)
+
+
+def main() -> None:
+    all_problems = list(load_problems())
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--problems", default=",".join(all_problems))
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--q", default="1,4,16")
+    parser.add_argument("--optimizers", default=",".join(OPTIMIZERS))
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--out", help="also append each run's result to this JSON-lines file (resumes)")
+    parser.add_argument("--tables", nargs="+", metavar="FILE", help="print the tables of saved results")
+    args = parser.parse_args()
+    print("$ python benchmarks/parallel.py " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
+    if args.tables:
+        results = [tuple(json.loads(line)) for p in args.tables for line in Path(p).read_text().splitlines()]
+        problems = [p for p in all_problems if any(r[0] == p for r in results)]
+        print(tables(results, problems, list(dict.fromkeys(r[1] for r in results))))
+        return
+    problems, optimizers = args.problems.split(","), args.optimizers.split(",")
+    qs = [int(x) for x in args.q.split(",")]
+    tasks = [(p, o, q, s) for s in range(args.seeds) for q in qs for p in problems for o in optimizers]
+    if args.out and Path(args.out).exists():
+        done = {tuple(json.loads(line)[:4]) for line in Path(args.out).read_text().splitlines()}
+        tasks = [t for t in tasks if t not in done]
+    tasks.sort(key=lambda t: (t[1] == "optuna_gp", t[3]))  # the slowest last: a short run still compares
+    print(f"# {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, {len(tasks)} runs", flush=True)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+    results = []
+    with multiprocessing.get_context("spawn").Pool(args.processes) as pool:
+        for i, result in enumerate(pool.imap_unordered(run_one, tasks), 1):
+            results.append(result)
+            print(f"# {i}/{len(tasks)} {result}", file=sys.stderr, flush=True)
+            if args.out:
+                with open(args.out, "a") as f:
+                    f.write(json.dumps(result) + "\n")
+    if args.out:
+        saved = (tuple(json.loads(line)) for line in Path(args.out).read_text().splitlines())
+        results = [r for r in saved if r[0] in problems and r[1] in optimizers and r[3] < args.seeds]
+    print(tables(results, problems, optimizers))
+
+
+if __name__ == "__main__":
+    main()
