@@ -16,6 +16,7 @@ from studies.web import (
     study_views,
     token_views,
     transfer_views,
+    trial_compare_views,
     worker_views,
 )
 
@@ -54,6 +55,7 @@ plot_pages = [
 ]
 
 trial_pages = [
+    path("trials/compare/", trial_compare_views.trial_compare_page, name="trial-compare"),
     path(TRIAL, study_views.trial_detail, name="trial-detail"),
     re_path(
         r"^studies/(?P<study_id>\d+)/trials/(?P<number>\d+)/(?P<action>cancel|retry)/$",
