@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from studies.plots.parts import MAX_POINTS, LEGEND_BELOW_AXIS_TITLE, empty_figure, label, lttb, r6_list
+from studies.plots.parts import LEGEND_BELOW_AXIS_TITLE, MAX_POINTS, empty_figure, label, lttb, r6_list
 
 
 def _trace(name: str, points: list[tuple[int, float]]) -> dict:
