@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from studies.plots.figures import integer_ticks
 from studies.plots.parts import LEGEND_BELOW_AXIS_TITLE, MAX_POINTS, empty_figure, label, lttb, r6_list
 
 
@@ -22,9 +23,10 @@ def overlaid_curves_figure(series: list[tuple[str, list[tuple[int, float]]]], me
     traces = [_trace(name, points) for name, points in series if points]
     if not traces:
         return empty_figure("None of these trials reported a learning curve.")
+    steps = [step for trace in traces for step in trace["x"]]
     layout = {
         **LEGEND_BELOW_AXIS_TITLE,
-        "xaxis": {"title": {"text": "step"}, "tickformat": "d"},
+        "xaxis": {"title": {"text": "step"}, **integer_ticks(steps)},
         "yaxis": {"title": {"text": label(metric)}},
     }
     return {"data": traces, "layout": layout}
