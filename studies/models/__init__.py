@@ -1,5 +1,5 @@
-"""The app's models: `studies` (studies, spaces, trials, attempts, analyses, workers) and `teams`
-(projects, members, API tokens, the audit log). Import them from here.
+"""The app's models: `studies` (studies, spaces, trials, attempts, analyses, workers), `teams`
+(projects, members, API tokens, the audit log) and `tags` (labels on studies). Import them from here.
 
 Single-row state transitions live on the models as conditional updates that report whether they won;
 workflows that touch several rows or enqueue work live in `studies.services`.
@@ -21,6 +21,7 @@ from studies.models.studies import (
     TrialQuerySet,
     WorkerStatus,
 )
+from studies.models.tags import StudyTag
 from studies.models.teams import ApiToken, ApiTokenQuerySet, AuditEvent, Membership, Project
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "Study",
     "StudyAnalysis",
     "StudyQuerySet",
+    "StudyTag",
     "Trial",
     "TrialMetric",
     "TrialQuerySet",

@@ -16,28 +16,48 @@ from studies.definition import DefinitionError, check_definition
 from studies.jobs import registry as job_registry
 from studies.models import Trial
 from studies.plots import compare, figures, suggestion
+from studies.study_search import StudySearch
 from studies.web.forms import ParameterFormSet, StudyForm
 
 PAGE_SIZE = 50
 
 
-def _listed_studies(user) -> dict:
-    studies = list(access.visible_studies(user).with_counts().select_related("owner", "project"))
+def _listed_studies(request) -> dict:
+    """One page of the studies the user may see, filtered and ordered by the query string."""
+    search = StudySearch(request.GET)
+    if not search.is_valid():
+        return {"search": search, "studies": [], "any_running": False}
+    visible = access.visible_studies(request.user).with_counts()
+    found = search.filter(visible.select_related("owner", "project").prefetch_related("tags"))
+    page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+    studies = list(page.object_list)
     sparks = compare.sparklines(studies)
     for study in studies:
         study.sparkline = sparks.get(study.pk, "")
-    return {"studies": studies, "any_running": any(study.is_running for study in studies)}
+    return {
+        "search": search,
+        "page": page,
+        "studies": studies,
+        "any_running": any(study.is_running for study in studies),
+    }
+
+
+def _study_list_status(context: dict) -> int:
+    return 400 if context["search"].errors else 200
 
 
 @login_required
 def study_list(request):
-    return render(request, "studies/study_list.html", _listed_studies(request.user))
+    context = _listed_studies(request)
+    context["projects"] = access.visible_projects(request.user).values_list("name", flat=True)
+    return render(request, "studies/study_list.html", context, status=_study_list_status(context))
 
 
 @login_required
 def study_list_rows(request):
     """The study list's table alone, for its poll while a study runs."""
-    return render(request, "studies/_study_rows.html", _listed_studies(request.user))
+    context = _listed_studies(request)
+    return render(request, "studies/_study_rows.html", context, status=_study_list_status(context))
 
 
 @login_required

@@ -14,6 +14,7 @@ from studies.web import (
     plot_views,
     project_views,
     study_views,
+    tag_views,
     token_views,
     transfer_views,
     trial_compare_views,
@@ -40,6 +41,7 @@ study_pages = [
     path(STUDY + "delete/", study_views.study_delete, name="study-delete"),
     path(STUDY + "warm-start/", transfer_views.study_warm_start, name="study-warm-start"),
     path(STUDY + "note/", note_views.study_note, name="study-note"),
+    path(STUDY + "tags/", tag_views.study_tags, name="study-tags"),
     re_path(
         r"^studies/(?P<study_id>\d+)/export\.(?P<kind>csv|json)$",
         export_views.study_export,

@@ -92,8 +92,11 @@ ROUTES = [
     Route("study-action", "change", "post", kwargs=lambda w: {"study_id": w.study.pk, "action": "pause"}),
     Route("study-note", "change"),
     Route("study-note", "change", "post", data=lambda w: {"note": "changed"}),
+    Route("study-tags", "change"),
+    Route("study-tags", "change", "post", data=lambda w: {"tags": "baseline"}),
     Route("study-delete", "change"),
     Route("study-delete", "change", "post"),
+    Route("trial-compare", "read", kwargs=lambda w: {}, data=lambda w: {"ids": str(w.trial.pk)}),
     Route("trial-note", "change", "post", kwargs=_trial, data=lambda w: {"note": "changed"}),
     Route(
         "trial-action",
@@ -142,6 +145,7 @@ ROUTES = [
     Route("api-heartbeat", "change", "post", kwargs=lambda w: {"trial_id": w.trial.pk}, api=True),
     Route("api-tell", "change", "post", kwargs=lambda w: {"trial_id": w.trial.pk}, api=True),
     Route("api-trial", "read", kwargs=lambda w: {"trial_id": w.trial.pk}, api=True),
+    Route("api-trial-list", "read", kwargs=lambda w: {}, data=lambda w: {"ids": str(w.trial.pk)}, api=True),
     Route("api-trial-cancel", "change", "post", kwargs=lambda w: {"trial_id": w.trial.pk}, api=True),
     Route("api-trial-retry", "change", "post", kwargs=lambda w: {"trial_id": w.trial.pk}, api=True),
 ]
