@@ -48,7 +48,7 @@ class Row:
     differs: bool
 
 
-def _row(label: str, values: list) -> Row:
+def make_row(label: str, values: list) -> Row:
     """Differences are judged on the stored values; floats are shown to 6 significant digits."""
     shown = [f"{v:.6g}" if isinstance(v, float) else v for v in values]
     return Row(label, shown, len({repr(v) for v in values}) > 1)
@@ -57,7 +57,7 @@ def _row(label: str, values: list) -> Row:
 def param_rows(trials: list[Trial]) -> list[Row]:
     """Every parameter any of the trials has, in first-seen order; a missing one shows as None."""
     names = list(dict.fromkeys(name for trial in trials for name in trial.params))
-    return [_row(name, [trial.params.get(name) for trial in trials]) for name in names]
+    return [make_row(name, [trial.params.get(name) for trial in trials]) for name in names]
 
 
 def _attempt_summary(trial: Trial) -> str:
@@ -74,13 +74,13 @@ def load_attempts(trials: list[Trial]) -> None:
 def fact_rows(trials: list[Trial]) -> list[Row]:
     """What happened to each trial: its study, state, result, timing and attempts (`load_attempts` first)."""
     return [
-        _row("study", [trial.study.name for trial in trials]),
-        _row("metric", [f"{trial.study.metric} ({trial.study.direction})" for trial in trials]),
-        _row("state", [trial.state for trial in trials]),
-        _row("value", [trial.value for trial in trials]),
-        _row("duration (s)", [_rounded(trial.duration_s) for trial in trials]),
-        _row("attempts", [_attempt_summary(trial) for trial in trials]),
-        _row("note", [trial.note for trial in trials]),
+        make_row("study", [trial.study.name for trial in trials]),
+        make_row("metric", [f"{trial.study.metric} ({trial.study.direction})" for trial in trials]),
+        make_row("state", [trial.state for trial in trials]),
+        make_row("value", [trial.value for trial in trials]),
+        make_row("duration (s)", [_rounded(trial.duration_s) for trial in trials]),
+        make_row("attempts", [_attempt_summary(trial) for trial in trials]),
+        make_row("note", [trial.note for trial in trials]),
     ]
 
 

@@ -21,7 +21,7 @@ def test_compared_studies_overlay_their_best_so_far_and_share_importances(client
     response = client.get(reverse("study-compare"), {"studies": [a.pk, b.pk], "x": "time"})
     assert response.status_code == 200
     names = [t["name"] for t in response.context["curves"]["data"]]
-    assert names == ["a (random)", "b (random)"]
+    assert names == ["a · random, seed 0, max_trials 40", "b · random, seed 3, max_trials 30"]
     rows = {r["name"]: r for r in response.context["rows"]}
     assert rows["a"]["n_trials"] == 40 and rows["b"]["n_trials"] == 30
     assert response.context["shared"] == ["lr", "weight_decay", "dropout", "layers", "units", "optimizer"]
