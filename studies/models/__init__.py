@@ -1,5 +1,6 @@
 """The app's models: `studies` (studies, spaces, trials, attempts, analyses, workers), `teams`
-(projects, members, API tokens, the audit log) and `tags` (labels on studies). Import them from here.
+(projects, members, API tokens, the audit log), `tags` (labels on studies) and `saved` (saved views).
+Import them from here.
 
 Single-row state transitions live on the models as conditional updates that report whether they won;
 workflows that touch several rows or enqueue work live in `studies.services`.
@@ -7,6 +8,7 @@ workflows that touch several rows or enqueue work live in `studies.services`.
 
 from __future__ import annotations
 
+from studies.models.saved import SavedView
 from studies.models.studies import (
     Attempt,
     AttemptLog,
@@ -34,6 +36,7 @@ __all__ = [
     "Membership",
     "ParameterRecord",
     "Project",
+    "SavedView",
     "SpaceRecord",
     "Study",
     "StudyAnalysis",

@@ -27,3 +27,9 @@ def may_create_studies(context) -> bool:
     """Whether the page's user may create (or import) a study in some project."""
     user = context["request"].user
     return user.is_authenticated and access.editable_projects(user).exists()
+
+
+@register.simple_tag(takes_context=True)
+def editable_projects(context) -> list:
+    """The projects the page's user may save a view into."""
+    return list(access.editable_projects(context["request"].user).order_by("name"))

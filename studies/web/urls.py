@@ -13,6 +13,7 @@ from studies.web import (
     note_views,
     plot_views,
     project_views,
+    saved_views_views,
     study_views,
     tag_views,
     token_views,
@@ -76,6 +77,7 @@ team_pages = [
     path("projects/", project_views.project_list, name="project-list"),
     path("projects/<int:project_id>/", project_views.project_detail, name="project-detail"),
     path("projects/<int:project_id>/members/", project_views.member_set, name="member-set"),
+    path("views/save/", saved_views_views.saved_view_create, name="saved-view-create"),
     path(
         "projects/<int:project_id>/members/<int:membership_id>/remove/",
         project_views.member_remove,

@@ -124,6 +124,14 @@ ROUTES = [
         },
     ),
     Route("token-list", "any", kwargs=lambda w: {}),
+    # anyone may post; the form only takes projects the user edits (tests/web/test_saved_views.py)
+    Route(
+        "saved-view-create",
+        "any",
+        "post",
+        kwargs=lambda w: {},
+        data=lambda w: {"project": w.project.pk, "name": "v", "address": w.study.get_absolute_url()},
+    ),
     Route("audit-list", "staff", kwargs=lambda w: {}),
     # the API, with each user's token
     Route("api-studies", "any", kwargs=lambda w: {}, api=True),

@@ -1,4 +1,4 @@
-"""Migration 0010 (study tags) keeps every existing study and gives each an empty set of tags."""
+"""Migration 0010 (study tags, saved views) keeps every existing study and project."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.db.migrations.executor import MigrationExecutor
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = [("studies", "0005_hardening")]
-AFTER = [("studies", "0010_study_tags")]
+AFTER = [("studies", "0010_comparison")]
 
 
 def _migrate(targets: list[tuple[str, str]]):
@@ -28,7 +28,7 @@ def latest_schema_afterwards():
     executor.migrate(executor.loader.graph.leaf_nodes())
 
 
-def test_the_tags_migration_keeps_a_study_and_lets_it_be_tagged():
+def test_the_comparison_migration_keeps_a_study_and_lets_it_be_tagged_and_its_project_save_views():
     old = _migrate(BEFORE)
     owner = get_user_model().objects.create_user("owner")
     project = old.get_model("studies", "Project").objects.create(name="Vision")
@@ -43,3 +43,6 @@ def test_the_tags_migration_keeps_a_study_and_lets_it_be_tagged():
     assert not tags.filter(study=kept).exists()
     tags.create(study=kept, name="baseline")
     assert list(tags.filter(study=kept).values_list("name", flat=True)) == ["baseline"]
+    views = new.get_model("studies", "SavedView").objects
+    views.create(project_id=kept.project_id, name="best", address=f"/studies/{kept.pk}/?filter=value+%3C+1")
+    assert views.get(project_id=kept.project_id).name == "best"
