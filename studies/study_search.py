@@ -12,7 +12,7 @@ from __future__ import annotations
 from django import forms
 from django.db.models import Q
 
-from studies.models import Study, StudyQuerySet
+from studies.models import Study, StudyQuerySet, StudyTag
 from studies.optimizers import OPTIMIZERS
 
 ORDERINGS = {
@@ -60,9 +60,12 @@ class StudySearch(forms.Form):
             "optimizer": data["optimizer"],
             "job": data["job"],
             "owner__username": data["owner"],
-            "tags__name": data["tag"].lower(),
         }
         studies = studies.filter(**{field: value for field, value in exact.items() if value})
+        if data["tag"]:
+            # A subquery, not a join: joined into the counting query, the tags slow it threefold.
+            tagged = StudyTag.objects.filter(name=data["tag"].lower()).values("study_id")
+            studies = studies.filter(pk__in=tagged)
         ordering = data["ordering"] or default_ordering
         field = ORDERINGS[ordering.lstrip("-")]
         return studies.order_by(f"-{field}" if ordering.startswith("-") else field, "-pk")
