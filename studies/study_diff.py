@@ -76,3 +76,14 @@ def labels(studies: list[Study]) -> dict[int, str]:
         parts += [f"{field} {getattr(study, field)}" for field in others]
         out[study.pk] = f"{study.name} · {', '.join(parts)}"
     return out
+
+
+def repeat_groups(studies: list[Study]) -> list[list[Study]]:
+    """Groups of two or more studies whose definitions differ only in seed (and name, description)."""
+    groups: dict[tuple, list[Study]] = {}
+    for study in studies:
+        fields = [f for f in Study.DEFINITION_FIELDS if f not in ("seed", "description")]
+        space = sorted((p.name, repr(p.to_spec())) for p in study.space.parameters.all())
+        key = (*(repr(getattr(study, f)) for f in fields), repr(space))
+        groups.setdefault(key, []).append(study)
+    return [group for group in groups.values() if len(group) > 1]

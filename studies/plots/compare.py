@@ -7,6 +7,7 @@ of studies or trials, and pure functions turn the data into figures and table ro
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Iterable
 
 from studies import study_diff
@@ -192,6 +193,26 @@ def edf_figure(data: dict) -> dict:
             "yaxis": {"title": {"text": "share of complete trials at or below"}, "range": [0, 1.02]},
         },
     }
+
+
+def repeat_rows(data: dict, groups: list[list[int]]) -> list[dict]:
+    """Per group of repeats (study ids): the median of their best values and the spread (lowest and
+    highest), so a difference between optimizers can be read against the spread between seeds."""
+    best = {row["id"]: row["best"] for row in summary_rows(data)}
+    rows = []
+    for ids in groups:
+        values = sorted(best[i] for i in ids if best[i] is not None)
+        names = [s["name"] for s in data["studies"] if s["id"] in ids]
+        rows.append(
+            {
+                "studies": ", ".join(names),
+                "n": len(values),
+                "median": statistics.median(values) if values else None,
+                "low": values[0] if values else None,
+                "high": values[-1] if values else None,
+            }
+        )
+    return rows
 
 
 def shared_parameters(data: dict) -> list[str]:

@@ -47,6 +47,9 @@ def study_compare(request):
             definition=study_diff.definition_rows(studies),
             edf=compare.edf_figure(data),
             reach=compare.time_to_target(data, target) if target is not None else None,
+            repeats=compare.repeat_rows(
+                data, [[s.pk for s in group] for group in study_diff.repeat_groups(studies)]
+            ),
             curves=compare.best_curves_figure(data, options["x"] or "number", options["log"]),
             rows=compare.summary_rows(data),
             importance=compare.importance_figure(data),

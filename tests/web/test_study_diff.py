@@ -73,3 +73,17 @@ def test_comparing_more_studies_costs_no_more_queries(client, cast, three_gps, d
         _compare(client, three_gps[:2], target="1")
     with django_assert_max_num_queries(len(two.captured_queries)):
         _compare(client, three_gps, target="1")
+
+
+def test_repeats_of_one_definition_with_other_seeds_get_their_median_and_spread(client, cast, make_study):
+    runs = [
+        run_trials(make_study(name=f"seed-{seed}", seed=seed, max_trials=2, max_parallel=2), values)
+        for seed, values in ((1, [3.0, 2.0]), (2, [1.0, 4.0]), (3, [5.0, 6.0]))
+    ]
+    other = run_trials(make_study(name="tpe", optimizer="tpe", max_trials=2, max_parallel=2), [0.5, 0.7])
+    client.force_login(cast["viewer"])
+    response = _compare(client, [*runs, other])
+    [group] = response.context["repeats"]
+    assert group == {"studies": "seed-1, seed-2, seed-3", "n": 3, "median": 2.0, "low": 1.0, "high": 5.0}
+    assert 'id="repeats"' in response.content.decode()
+    assert _compare(client, [other]).context["repeats"] == []
