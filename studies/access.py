@@ -65,6 +65,16 @@ def trial_by_id_for_user(user, trial_id, *, edit: bool = False) -> Trial:
     return study_for_user(user, study_id, edit=edit).trials.select_related("study").get(pk=trial_id)
 
 
+def trials_for_user(user, trial_ids: list[int]) -> list[Trial]:
+    """Trials by id, in the order asked, with their studies; Http404 if `user` may not read any one
+    of them (a page of several trials is all or nothing, so it reveals nothing about the others)."""
+    found = Trial.objects.filter(pk__in=trial_ids, study__in=visible_studies(user))
+    by_id = {trial.pk: trial for trial in found.select_related("study__project")}
+    if len(by_id) != len(set(trial_ids)):
+        raise Http404("No such trial.")
+    return [by_id[trial_id] for trial_id in trial_ids]
+
+
 def can_manage(user, project: Project) -> bool:
     """Owners (and staff) manage a project's members."""
     return role_in(user, project) == Membership.Role.OWNER

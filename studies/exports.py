@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from itertools import groupby
 from operator import itemgetter
 
+from django.db.models import QuerySet
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 
@@ -76,8 +77,9 @@ class _Line:
         return text
 
 
-def csv_lines(study: Study) -> Iterator[str]:
-    """One row per trial: number, state, value, each parameter, times, attempts, worker, error."""
+def csv_lines(study: Study, trials: QuerySet | None = None) -> Iterator[str]:
+    """One row per trial (of `trials`, a filtered `study.trials`, when given): number, state, value,
+    each parameter, times, attempts, worker, error."""
     names = list(study.space.parameters.values_list("name", flat=True))
     writer = csv.writer(_Line())
     yield writer.writerow(
@@ -95,17 +97,21 @@ def csv_lines(study: Study) -> Iterator[str]:
             "error",
         ]
     )
-    rows = study.trials.order_by("number").values_list(
-        "number",
-        "state",
-        "value",
-        "params",
-        "created",
-        "started",
-        "finished",
-        "n_attempts",
-        "worker",
-        "error",
+    rows = (
+        (study.trials if trials is None else trials)
+        .order_by("number")
+        .values_list(
+            "number",
+            "state",
+            "value",
+            "params",
+            "created",
+            "started",
+            "finished",
+            "n_attempts",
+            "worker",
+            "error",
+        )
     )
     for number, state, value, params, created, started, finished, n_attempts, worker, error in rows.iterator(
         chunk_size=CHUNK
@@ -198,11 +204,15 @@ def json_chunks(study: Study) -> Iterator[str]:
 _KINDS = {"csv": ("text/csv; charset=utf-8", csv_lines), "json": ("application/json", json_chunks)}
 
 
-def streaming_response(user, study: Study, kind: str) -> StreamingHttpResponse:
-    """The export as a download, recorded in the audit log; `kind` is "csv" or "json"."""
+def streaming_response(
+    user, study: Study, kind: str, trials: QuerySet | None = None
+) -> StreamingHttpResponse:
+    """The export as a download, recorded in the audit log; `kind` is "csv" or "json"; `trials` (a
+    filtered `study.trials`, CSV only) narrows the rows."""
     content_type, chunks = _KINDS[kind]
     audit(user, "export", study, kind)
-    response = StreamingHttpResponse(chunks(study), content_type=content_type)
+    body = csv_lines(study, trials) if kind == "csv" else chunks(study)
+    response = StreamingHttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename(study, kind)}"'
     response["Cache-Control"] = "no-store"
     return response

@@ -36,6 +36,7 @@ class StudySerializer(serializers.ModelSerializer):
     n_complete = serializers.IntegerField(read_only=True)
     n_failed = serializers.IntegerField(read_only=True)
     best = serializers.SerializerMethodField()
+    tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
 
     class Meta:
         model = Study
@@ -54,6 +55,7 @@ class StudySerializer(serializers.ModelSerializer):
             "n_complete",
             "n_failed",
             "best",
+            "tags",
         ]
 
     def get_space(self, study) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from studies.api import asktell, definitions, exports, transfers, trial_controls, views
+from studies.api import asktell, definitions, exports, transfers, trial_compare, trial_controls, views
 
 STUDY = "studies/<int:study_id>/"
 TRIAL = "trials/<int:trial_id>/"
@@ -41,6 +41,7 @@ urlpatterns = [
     path(STUDY + "export/", exports.study_export, name="api-study-export-negotiated"),
     path(STUDY + "warm-start/", transfers.study_warm_start, name="api-study-warm-start"),
     path(STUDY + "ask/", asktell.ask, name="api-ask"),
+    path("trials/", trial_compare.trial_list, name="api-trial-list"),
     path(TRIAL, trial_controls.trial_detail, name="api-trial"),
     _trial_control("cancel"),
     _trial_control("retry"),

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.decorators import api_view
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -19,13 +20,26 @@ from studies.api.serializers import (
 )
 from studies.definition import check_definition, describe_definition
 from studies.models import Study
+from studies.study_search import StudySearch
+
+SEARCH_PARAMETERS = [OpenApiParameter(name, str) for name in StudySearch.base_fields]
 
 
 class StudyListCreate(generics.ListCreateAPIView):
+    """Studies the caller may see, filtered like the study list (`studies.study_search`)."""
+
     serializer_class = StudySerializer
 
+    @extend_schema(parameters=SEARCH_PARAMETERS)
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
     def get_queryset(self):
-        return access.visible_studies(self.request.user).with_summary().order_by("pk")
+        search = StudySearch(self.request.query_params)
+        if not search.is_valid():
+            raise ValidationError(search.errors)
+        visible = access.visible_studies(self.request.user).with_summary().prefetch_related("tags")
+        return search.filter(visible, default_ordering="id")
 
     @extend_schema(request=StudyCreateSerializer, responses={201: StudySerializer})
     def post(self, request: Request, *args, **kwargs) -> Response:

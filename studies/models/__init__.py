@@ -1,5 +1,6 @@
-"""The app's models: `studies` (studies, spaces, trials, attempts, analyses, workers) and `teams`
-(projects, members, API tokens, the audit log). Import them from here.
+"""The app's models: `studies` (studies, spaces, trials, attempts, analyses, workers), `teams`
+(projects, members, API tokens, the audit log), `tags` (labels on studies) and `saved` (saved views).
+Import them from here.
 
 Single-row state transitions live on the models as conditional updates that report whether they won;
 workflows that touch several rows or enqueue work live in `studies.services`.
@@ -7,6 +8,7 @@ workflows that touch several rows or enqueue work live in `studies.services`.
 
 from __future__ import annotations
 
+from studies.models.saved import SavedView
 from studies.models.studies import (
     Attempt,
     AttemptLog,
@@ -21,6 +23,7 @@ from studies.models.studies import (
     TrialQuerySet,
     WorkerStatus,
 )
+from studies.models.tags import StudyTag
 from studies.models.teams import ApiToken, ApiTokenQuerySet, AuditEvent, Membership, Project
 
 __all__ = [
@@ -33,10 +36,12 @@ __all__ = [
     "Membership",
     "ParameterRecord",
     "Project",
+    "SavedView",
     "SpaceRecord",
     "Study",
     "StudyAnalysis",
     "StudyQuerySet",
+    "StudyTag",
     "Trial",
     "TrialMetric",
     "TrialQuerySet",

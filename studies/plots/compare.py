@@ -7,13 +7,16 @@ of studies or trials, and pure functions turn the data into figures and table ro
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Iterable
 
+from studies import study_diff
 from studies.models import ParameterRecord, Study, StudyAnalysis, Trial
 from studies.plots.data import EpochMs
 from studies.plots.parts import MARGIN, best_so_far, label, r6_list
 
 SPARK_POINTS = 40
+EDF_POINTS = 500  # per study
 WITHIN = 0.01  # "time to reach within 1 % of the best"
 
 
@@ -52,6 +55,7 @@ def compare_data(studies: list[Study]) -> dict:
             "study_id", "data"
         )
     }
+    labels = study_diff.labels(studies)
     names: dict[int, list[str]] = {s.pk: [] for s in studies}
     params = ParameterRecord.objects.filter(space__study__in=studies).order_by("space_id", "position")
     for study_id, name in params.values_list("space__study", "name"):
@@ -65,8 +69,10 @@ def compare_data(studies: list[Study]) -> dict:
             {
                 "id": s.pk,
                 "name": s.name,
+                "label": labels[s.pk],
                 "optimizer": s.optimizer,
                 "direction": s.direction,
+                "values": [v for v, st in zip(run["value"], run["state"], strict=True) if st == "complete"],
                 "number": run["number"],
                 "elapsed": run["elapsed"],
                 "best": best,
@@ -97,7 +103,7 @@ def best_curves_figure(data: dict, x_axis: str = "number", log_y: bool = False) 
                 "type": "scatter",
                 "mode": "lines",
                 "line": {"shape": "hv"},
-                "name": label(f"{s['name']} ({s['optimizer']})"),
+                "name": label(s.get("label") or s["name"]),
                 "x": x,
                 "y": r6_list(y),
             }
@@ -128,11 +134,82 @@ def summary_rows(data: dict) -> list[dict]:
             {
                 "id": s["id"],
                 "name": s["name"],
+                "label": s.get("label") or s["name"],
                 "optimizer": s["optimizer"],
                 "best": final,
                 "n_trials": s["n_trials"],
                 "reach_trial": s["number"][reach] if reach is not None else None,
                 "reach_time": fmt_seconds(s["elapsed"][reach] if reach is not None else None),
+            }
+        )
+    return rows
+
+
+def time_to_target(data: dict, target: float) -> list[dict]:
+    """Per study: the first trial whose best so far reaches `target` (at or below it when minimizing,
+    at or above when maximizing) and the time since its first trial started; None when never."""
+    rows = []
+    for s in data["studies"]:
+        reached = (lambda b: b <= target) if s["direction"] == "minimize" else (lambda b: b >= target)
+        hit = next((i for i, b in enumerate(s["best"]) if b is not None and reached(b)), None)
+        rows.append(
+            {
+                "id": s["id"],
+                "label": s.get("label") or s["name"],
+                "trial": s["number"][hit] if hit is not None else None,
+                "time": fmt_seconds(s["elapsed"][hit] if hit is not None else None),
+            }
+        )
+    return rows
+
+
+def edf_figure(data: dict) -> dict:
+    """The empirical distribution of each study's complete values: the share of trials at or below x."""
+    traces = []
+    for s in data["studies"]:
+        values = sorted(s["values"])
+        n = len(values)
+        keep = (
+            sorted({round(i * (n - 1) / (EDF_POINTS - 1)) for i in range(EDF_POINTS)})
+            if n > EDF_POINTS
+            else range(n)
+        )
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "line": {"shape": "hv"},
+                "name": label(s.get("label") or s["name"]),
+                "x": r6_list([values[i] for i in keep]),
+                "y": [round((i + 1) / n, 4) for i in keep],
+            }
+        )
+    return {
+        "data": traces,
+        "layout": {
+            "margin": MARGIN,
+            "legend": {"orientation": "h"},
+            "xaxis": {"title": {"text": "value"}},
+            "yaxis": {"title": {"text": "share of complete trials at or below"}, "range": [0, 1.02]},
+        },
+    }
+
+
+def repeat_rows(data: dict, groups: list[list[int]]) -> list[dict]:
+    """Per group of repeats (study ids): the median of their best values and the spread (lowest and
+    highest), so a difference between optimizers can be read against the spread between seeds."""
+    best = {row["id"]: row["best"] for row in summary_rows(data)}
+    rows = []
+    for ids in groups:
+        values = sorted(best[i] for i in ids if best[i] is not None)
+        names = [s["name"] for s in data["studies"] if s["id"] in ids]
+        rows.append(
+            {
+                "studies": ", ".join(names),
+                "n": len(values),
+                "median": statistics.median(values) if values else None,
+                "low": values[0] if values else None,
+                "high": values[-1] if values else None,
             }
         )
     return rows
@@ -155,7 +232,7 @@ def importance_figure(data: dict) -> dict | None:
     traces = [
         {
             "type": "bar",
-            "name": label(s["name"]),
+            "name": label(s.get("label") or s["name"]),
             "x": [label(n) for n in shared],
             "y": r6_list([s["importance"].get(n, {}).get("importance") for n in shared]),
         }

@@ -25,5 +25,17 @@ def progress_total(study) -> int:
 @register.simple_tag(takes_context=True)
 def may_create_studies(context) -> bool:
     """Whether the page's user may create (or import) a study in some project."""
-    user = context["request"].user
-    return user.is_authenticated and access.editable_projects(user).exists()
+    return context["request"].user.is_authenticated and bool(_editable(context["request"]))
+
+
+@register.simple_tag(takes_context=True)
+def editable_projects(context) -> list:
+    """The projects the page's user may save a view into."""
+    return _editable(context["request"])
+
+
+def _editable(request) -> list:
+    """The user's editable projects, read once per request: the menu and "Save this view" both ask."""
+    if not hasattr(request, "_editable_projects"):
+        request._editable_projects = list(access.editable_projects(request.user).order_by("name"))
+    return request._editable_projects

@@ -6,7 +6,7 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from studies import access
+from studies import access, study_diff
 from studies.plots import compare
 
 MAX_COMPARED = 8
@@ -18,6 +18,7 @@ class CompareQuery(forms.Form):
     )
     x = forms.ChoiceField(required=False, choices=[("number", "by trial"), ("time", "by time")])
     log = forms.BooleanField(required=False)
+    target = forms.FloatField(required=False, help_text="A value to reach: trials and time each study took.")
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -32,13 +33,23 @@ class CompareQuery(forms.Form):
 
 @login_required
 def study_compare(request):
-    """Pick studies; with some picked, their best-so-far curves, summary and shared importances."""
+    """Pick studies; with some picked, their definitions side by side, best-so-far curves, EDF,
+    summary, time to a typed target and shared importances."""
     query = CompareQuery(request.GET or None, user=request.user)
     context = {"query": query}
     if query.is_valid() and query.cleaned_data["studies"]:
         options = query.cleaned_data
-        data = compare.compare_data(list(options["studies"].select_related("space")))
+        studies = list(options["studies"].select_related("space").prefetch_related("space__parameters"))
+        data = compare.compare_data(studies)
+        target = options["target"]
         context.update(
+            studies=studies,
+            definition=study_diff.definition_rows(studies),
+            edf=compare.edf_figure(data),
+            reach=compare.time_to_target(data, target) if target is not None else None,
+            repeats=compare.repeat_rows(
+                data, [[s.pk for s in group] for group in study_diff.repeat_groups(studies)]
+            ),
             curves=compare.best_curves_figure(data, options["x"] or "number", options["log"]),
             rows=compare.summary_rows(data),
             importance=compare.importance_figure(data),

@@ -45,6 +45,7 @@ def project_detail(request, project_id):
             "project": project,
             "studies": studies.select_related("owner"),
             "members": project.memberships.select_related("user").order_by("user__username"),
+            "saved_views": project.saved_views.select_related("created_by"),
             "role": access.role_in(request.user, project),
             "can_manage": can_manage,
             "member_form": MemberForm() if can_manage else None,

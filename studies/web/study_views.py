@@ -11,33 +11,53 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from studies import access, recommendation, services
+from studies import access, recommendation, services, trial_filter
 from studies.definition import DefinitionError, check_definition
 from studies.jobs import registry as job_registry
 from studies.models import Trial
 from studies.plots import compare, figures, suggestion
+from studies.study_search import StudySearch
 from studies.web.forms import ParameterFormSet, StudyForm
 
 PAGE_SIZE = 50
 
 
-def _listed_studies(user) -> dict:
-    studies = list(access.visible_studies(user).with_counts().select_related("owner", "project"))
+def _listed_studies(request) -> dict:
+    """One page of the studies the user may see, filtered and ordered by the query string."""
+    search = StudySearch(request.GET)
+    if not search.is_valid():
+        return {"search": search, "studies": [], "any_running": False}
+    visible = access.visible_studies(request.user).with_counts()
+    found = search.filter(visible.select_related("owner", "project").prefetch_related("tags"))
+    page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+    studies = list(page.object_list)
     sparks = compare.sparklines(studies)
     for study in studies:
         study.sparkline = sparks.get(study.pk, "")
-    return {"studies": studies, "any_running": any(study.is_running for study in studies)}
+    return {
+        "search": search,
+        "page": page,
+        "studies": studies,
+        "any_running": any(study.is_running for study in studies),
+    }
+
+
+def _study_list_status(context: dict) -> int:
+    return 400 if context["search"].errors else 200
 
 
 @login_required
 def study_list(request):
-    return render(request, "studies/study_list.html", _listed_studies(request.user))
+    context = _listed_studies(request)
+    context["projects"] = access.visible_projects(request.user).values_list("name", flat=True)
+    return render(request, "studies/study_list.html", context, status=_study_list_status(context))
 
 
 @login_required
 def study_list_rows(request):
     """The study list's table alone, for its poll while a study runs."""
-    return render(request, "studies/_study_rows.html", _listed_studies(request.user))
+    context = _listed_studies(request)
+    return render(request, "studies/_study_rows.html", context, status=_study_list_status(context))
 
 
 @login_required
@@ -75,6 +95,7 @@ class LeaderboardQuery(forms.Form):
     sort = forms.CharField(required=False, max_length=80)
     state = forms.ChoiceField(required=False, choices=[("", "all"), *Trial.State.choices])
     page = forms.IntegerField(required=False, min_value=1)
+    filter = forms.CharField(required=False)  # checked by `trial_filter`, which says what is wrong
 
 
 def _short(value):
@@ -87,7 +108,7 @@ def _leaderboard(request, study) -> dict:
     if not query.is_valid():
         raise Http404("Bad leaderboard query.")
     sort, state = query.cleaned_data["sort"] or "best", query.cleaned_data["state"]
-    trials = study.trials.all()
+    trials, expression, filter_error = _filtered(study, query.cleaned_data["filter"])
     if state:
         trials = trials.filter(state=state)
     names = list(study.space.parameters.values_list("name", flat=True))
@@ -107,7 +128,28 @@ def _leaderboard(request, study) -> dict:
         raise Http404("Unknown sort.")
     page = Paginator(trials, PAGE_SIZE).get_page(query.cleaned_data["page"] or 1)
     rows = [(t, [_short(t.params.get(n)) for n in names]) for t in page.object_list]
-    return {"study": study, "page": page, "rows": rows, "names": names, "sort": sort, "state": state}
+    return {
+        "study": study,
+        "page": page,
+        "rows": rows,
+        "names": names,
+        "sort": sort,
+        "state": state,
+        "filter": expression,
+        "filter_error": filter_error,
+    }
+
+
+def _filtered(study, expression: str) -> tuple:
+    """The study's trials that match the filter expression, or none and the message when it is bad."""
+    try:
+        return study.trials.filter(trial_filter.parse(expression, study)), expression, ""
+    except trial_filter.FilterError as error:
+        return study.trials.none(), expression, str(error)
+
+
+def _status(context: dict) -> int:
+    return 400 if context.get("filter_error") else 200
 
 
 def _header(request, study) -> dict:
@@ -126,7 +168,7 @@ def _header(request, study) -> dict:
 def study_detail(request, study_id):
     study = access.study_for_user(request.user, study_id)
     context = {**_leaderboard(request, study), **_header(request, study)}
-    return render(request, "studies/study_detail.html", context)
+    return render(request, "studies/study_detail.html", context, status=_status(context))
 
 
 @login_required
@@ -138,7 +180,8 @@ def study_header(request, study_id):
 @login_required
 def study_leaderboard(request, study_id):
     study = access.study_for_user(request.user, study_id)
-    return render(request, "studies/_leaderboard.html", _leaderboard(request, study))
+    context = _leaderboard(request, study)
+    return render(request, "studies/_leaderboard.html", context, status=_status(context))
 
 
 @login_required

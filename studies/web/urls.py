@@ -16,9 +16,12 @@ from studies.web import (
     optuna_views,
     plot_views,
     project_views,
+    saved_views_views,
     study_views,
+    tag_views,
     token_views,
     transfer_views,
+    trial_compare_views,
     worker_views,
 )
 
@@ -44,6 +47,7 @@ study_pages = [
     path(STUDY + "delete/", study_views.study_delete, name="study-delete"),
     path(STUDY + "warm-start/", transfer_views.study_warm_start, name="study-warm-start"),
     path(STUDY + "note/", note_views.study_note, name="study-note"),
+    path(STUDY + "tags/", tag_views.study_tags, name="study-tags"),
     re_path(
         r"^studies/(?P<study_id>\d+)/export\.(?P<kind>csv|json)$",
         export_views.study_export,
@@ -65,6 +69,7 @@ plot_pages = [
 
 trial_pages = [
     path(STUDY + "trials/new/", added_trial_views.trial_enqueue, name="trial-enqueue"),
+    path("trials/compare/", trial_compare_views.trial_compare_page, name="trial-compare"),
     path(TRIAL, study_views.trial_detail, name="trial-detail"),
     re_path(
         r"^studies/(?P<study_id>\d+)/trials/(?P<number>\d+)/(?P<action>cancel|retry)/$",
@@ -83,6 +88,7 @@ team_pages = [
     path("projects/", project_views.project_list, name="project-list"),
     path("projects/<int:project_id>/", project_views.project_detail, name="project-detail"),
     path("projects/<int:project_id>/members/", project_views.member_set, name="member-set"),
+    path("views/save/", saved_views_views.saved_view_create, name="saved-view-create"),
     path(
         "projects/<int:project_id>/members/<int:membership_id>/remove/",
         project_views.member_remove,

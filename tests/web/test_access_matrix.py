@@ -97,8 +97,11 @@ ROUTES = [
     Route("trial-enqueue", "change"),
     Route("trial-enqueue", "change", "post", data=lambda w: {"x1": "1", "x2": "1"}),
     Route("study-note", "change", "post", data=lambda w: {"note": "changed"}),
+    Route("study-tags", "change"),
+    Route("study-tags", "change", "post", data=lambda w: {"tags": "baseline"}),
     Route("study-delete", "change"),
     Route("study-delete", "change", "post"),
+    Route("trial-compare", "read", kwargs=lambda w: {}, data=lambda w: {"ids": str(w.trial.pk)}),
     Route("trial-note", "change", "post", kwargs=_trial, data=lambda w: {"note": "changed"}),
     Route(
         "trial-action",
@@ -126,6 +129,14 @@ ROUTES = [
         },
     ),
     Route("token-list", "any", kwargs=lambda w: {}),
+    # anyone may post; the form only takes projects the user edits (tests/web/test_saved_views.py)
+    Route(
+        "saved-view-create",
+        "any",
+        "post",
+        kwargs=lambda w: {},
+        data=lambda w: {"project": w.project.pk, "name": "v", "address": w.study.get_absolute_url()},
+    ),
     Route("audit-list", "staff", kwargs=lambda w: {}),
     # the API, with each user's token
     Route("api-studies", "any", kwargs=lambda w: {}, api=True),
@@ -154,6 +165,7 @@ ROUTES = [
     Route("api-heartbeat", "change", "post", kwargs=lambda w: {"trial_id": w.trial.pk}, api=True),
     Route("api-tell", "change", "post", kwargs=lambda w: {"trial_id": w.trial.pk}, api=True),
     Route("api-trial", "read", kwargs=lambda w: {"trial_id": w.trial.pk}, api=True),
+    Route("api-trial-list", "read", kwargs=lambda w: {}, data=lambda w: {"ids": str(w.trial.pk)}, api=True),
     Route("api-trial-cancel", "change", "post", kwargs=lambda w: {"trial_id": w.trial.pk}, api=True),
     Route("api-trial-retry", "change", "post", kwargs=lambda w: {"trial_id": w.trial.pk}, api=True),
 ]
