@@ -357,6 +357,7 @@ class SearchSpace:
         self.parameters: tuple[Parameter, ...] = tuple(parameters)
         self.names: list[str] = [p.name for p in self.parameters]
         self._order = check_forest(self.parameters, SpaceError)
+        self._unit_conditions = self._build_unit_conditions()
         self._onehot_slices = self._build_onehot_slices()
 
     @classmethod
@@ -449,11 +450,43 @@ class SearchSpace:
         return out
 
     def snap_unit(self, X: np.ndarray) -> np.ndarray:
-        """Vectorized `encode(decode(X))`: each index-form row moved onto the encoding of its value."""
+        """Vectorized `encode(decode(X))`: each index-form row moved onto the encoding of its value,
+        an inactive column onto `INACTIVE_UNIT`."""
         out = np.clip(np.atleast_2d(np.asarray(X, dtype=float)), 0.0, 1.0)
         for j, p in enumerate(self.parameters):
             if p.n_levels:
                 out[:, j] = p.level_units(p.unit_levels(out[:, j]))
+        return self.impute_inactive(out)
+
+    def impute_inactive(self, X: np.ndarray) -> np.ndarray:
+        """A copy of index-form rows with each inactive column at `INACTIVE_UNIT`, so rows that decode
+        to the same point encode the same."""
+        X = np.array(X, dtype=float, ndmin=2)
+        if self._unit_conditions:
+            X[~self.unit_active(X)] = INACTIVE_UNIT
+        return X
+
+    def unit_active(self, X: np.ndarray) -> np.ndarray:
+        """(n, d) booleans: which parameters each index-form row makes active (vectorized `active_mask`)."""
+        X = np.atleast_2d(X)
+        active = np.ones(X.shape, dtype=bool)
+        for j, needs in self._unit_conditions:
+            for parent, levels in needs:
+                q = self.parameters[parent]
+                active[:, j] &= active[:, parent] & np.isin(q.unit_levels(X[:, parent]), levels)
+        return active
+
+    def _build_unit_conditions(self) -> list[tuple[int, list[tuple[int, np.ndarray]]]]:
+        """Per conditional parameter, parents first: (column, [(parent column, allowed level indices)])."""
+        out = []
+        for j in self._order:
+            p = self.parameters[j]
+            needs = []
+            for parent, values in p.when:
+                q = self.parameters[self.names.index(parent)]
+                needs.append((self.names.index(parent), np.array(q.point_keys(list(values)), dtype=float)))
+            if needs:
+                out.append((j, needs))
         return out
 
     @property

@@ -135,3 +135,13 @@ def test_points_that_differ_only_in_an_inactive_column_are_the_same_point():
     a, b = space.decode(X)
     assert a == b
     assert len(set(space.point_keys([a, b]))) == 1
+
+
+def test_the_vectorized_activity_agrees_with_the_decoded_points():
+    space = SearchSpace.from_dict(
+        tree(nesterov={"type": "categorical", "choices": [True, False], "when": {"width2": [8, 9, 10]}})
+    )
+    X = np.random.default_rng(1).random((300, len(space)))
+    points = space.decode(X)
+    assert (space.unit_active(X) == space.active_mask(points)).all()
+    assert np.allclose(space.snap_unit(X), space.encode(points), atol=1e-12)
