@@ -418,12 +418,14 @@ class SearchSpace:
             raise ValueError(f"params have parameter(s) {inactive} that their conditions make inactive")
 
     def encode(self, params_list: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        """(n, d) array in [0, 1], one column per parameter (categoricals by index); a conditional
-        parameter the point does not hold gets `INACTIVE_UNIT`."""
+        """(n, d) array in [0, 1], one column per parameter (categoricals by index); a parameter the
+        point's conditions make inactive, or that it lacks, gets `INACTIVE_UNIT`."""
         out = np.empty((len(params_list), len(self.parameters)))
+        conditional = self.is_conditional
         for i, params in enumerate(params_list):
+            active = active_flags(self.parameters, self._order, params) if conditional else None
             for j, p in enumerate(self.parameters):
-                held = p.name in params or not p.when
+                held = active is None or (active[j] and p.name in params)
                 out[i, j] = p.to_unit(params[p.name]) if held else INACTIVE_UNIT
         return out
 
