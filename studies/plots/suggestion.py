@@ -22,6 +22,7 @@ _KNOWN = {
     "incumbent",
     "n_pending",
     "n_observations",
+    "branch",
 }
 
 
@@ -71,6 +72,9 @@ def explain(info: dict, direction: str, value: float | None, optimizer: str) -> 
             if optimizer in ("random", "grid")
             else "."
         )
+    if info.get("branch"):
+        path = " → ".join(f"{name} = {value}" for name, value in info["branch"].items())
+        facts.append(("Branch", f"{path} (the values that decide which parameters this trial has)"))
     other = [(k, v) for k, v in sorted(info.items()) if k not in _KNOWN]
     return {"summary": summary, "facts": facts, "outcome": outcome, "other": other}
 

@@ -98,3 +98,9 @@ def test_each_leaf_of_a_discrete_tree_is_proposed_once_until_the_tree_is_used_up
 
 def test_the_grid_counts_the_leaves_of_a_tree():
     assert grid_size(SMALL_TREE) == SMALL_LEAVES
+
+
+def test_the_info_of_a_suggestion_names_its_branch(name):
+    [(params, info)] = get_optimizer(name, SMALL_TREE, seed=0).suggest_with_info(n=1)
+    parents = [n for n in ("model", "kernel") if n in params]
+    assert info["branch"] == {n: params[n] for n in parents}
