@@ -43,3 +43,23 @@ def test_the_page_and_every_plot_answer_for_trials_of_different_branches(client,
     assert (
         client.get(reverse("study-plot", args=[tree_study.pk, "posterior"]) + "?param=x6").status_code == 200
     )
+
+
+def test_the_study_page_shows_the_tree_with_counts_and_best_per_branch(client, cast, tree_study):
+    client.force_login(cast["viewer"])
+    page = client.get(tree_study.get_absolute_url())
+    rows = page.context["space_tree"]
+    branches = {(r["parent"], r["value"]): r for r in rows if r["kind"] == "branch"}
+    assert set(branches) == {("x1", 0), ("x1", 1), ("x2", 0), ("x2", 1), ("x3", 0), ("x3", 1)}
+    trials = list(tree_study.trials.all())
+    for (parent, value), row in branches.items():
+        taken = [t.value for t in trials if t.params.get(parent) == value]
+        assert row["n"] == len(taken) and row["best"] == (min(taken) if taken else None)
+    assert [r["name"] for r in rows if r["kind"] == "param" and r["depth"] == 4] == ["x4", "x5", "x6", "x7"]
+    assert b'id="space-tree"' in page.content
+
+
+def test_a_flat_study_has_no_tree(client, cast, make_study):
+    client.force_login(cast["viewer"])
+    page = client.get(make_study(name="flat").get_absolute_url())
+    assert page.context["space_tree"] == [] and b'id="space-tree"' not in page.content
