@@ -9,6 +9,7 @@ The peers come from the `bench` extra plus hyperopt: `pip install -e '.[bench]' 
 
     python benchmarks/conditional.py [--problems jenatton,digits_models] [--seeds 10]
         [--optimizers tpe,gp,optuna_tpe,optuna_gp,hyperopt_tpe] [--out results.jsonl]
+    python benchmarks/conditional.py --tables results.jsonl more.jsonl   # tables from saved runs only
 """
 
 from __future__ import annotations
@@ -208,7 +209,11 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--optimizers", default=",".join(OPTIMIZERS))
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--tables", type=Path, nargs="+", help="print the tables of saved runs and stop")
     args = parser.parse_args()
+    if args.tables:
+        print(table([json.loads(line) for path in args.tables for line in path.read_text().splitlines()]))
+        return
     problems = load_problems()
     rows = []
     for problem in args.problems.split(","):
