@@ -230,10 +230,13 @@ def _store_attempts(trials: list[Trial], docs: list[dict]) -> None:
 
 
 def compatible_trials(source: Study, space: SearchSpace) -> list[Trial]:
-    """The source's complete trials whose parameters, restricted to the new space's names, fit it."""
+    """The source's complete trials whose parameters, restricted to those the new space makes active
+    for them (a value its conditions switch off is dropped), fit it."""
     fitting = []
     for trial in source.trials.completed().order_by("number"):
-        params = {name: trial.params[name] for name in space.names if name in trial.params}
+        params = {
+            name: trial.params[name] for name in space.active_names(trial.params) if name in trial.params
+        }
         try:
             space.validate_params(params)
         except ValueError:

@@ -82,9 +82,36 @@
         set("name", spec.name); set("type", spec.type); set("low", spec.low); set("high", spec.high);
         set("log", spec.log); set("step", spec.step);
         set("choices", spec.choices ? spec.choices.join(", ") : "");
+        const when = spec.when ? Object.entries(spec.when)[0] : null;
+        set("parent", when ? when[0] : "");
+        set("parent_values", when ? when[1].join(", ") : "");
       }
+      showTree();
       return row;
     }
+
+    // The tree: each row indented under its parent; the parent field offers the categorical and int rows.
+    function showTree() {
+      const rows = Array.from(body.querySelectorAll("tr.param-row:not(.hidden)"));
+      const field = (row, name) => row.querySelector(`[name$="-${name}"]`);
+      const parentOf = {};
+      const options = [];
+      rows.forEach((row) => {
+        const name = field(row, "name").value.trim();
+        parentOf[name] = field(row, "parent") ? field(row, "parent").value.trim() : "";
+        if (["categorical", "int"].includes(field(row, "type").value) && name) options.push(name);
+      });
+      rows.forEach((row) => {
+        let depth = 0;
+        for (let at = field(row, "name").value.trim(); parentOf[at] && depth < 10; at = parentOf[at]) depth += 1;
+        row.dataset.depth = String(depth);
+        field(row, "name").style.marginLeft = `${depth * 1.5}em`;
+      });
+      const list = document.getElementById("param-parents");
+      list.replaceChildren(...options.map((name) => Object.assign(document.createElement("option"), { value: name })));
+    }
+    body.addEventListener("input", showTree);
+    body.addEventListener("change", showTree);
 
     document.getElementById("add-param").addEventListener("click", () => addRow());
     body.addEventListener("click", (event) => {
@@ -93,6 +120,7 @@
       const del = row.querySelector('input[name$="-DELETE"]');
       if (del) del.checked = true;
       row.classList.add("hidden");
+      showTree();
     });
 
     const jobSpaces = JSON.parse(document.getElementById("job-spaces").textContent);
@@ -110,6 +138,7 @@
       Object.entries(space).forEach(([name, spec]) => addRow(Object.assign({ name: name }, spec)));
     });
     if (!body.querySelector("tr")) addRow();
+    showTree();
 
     function showSettings() {
       const chosen = { opt: document.getElementById("id_optimizer").value, pruner: document.getElementById("id_pruner").value };

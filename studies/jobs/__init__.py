@@ -40,9 +40,9 @@ class Job:
 
 @cache
 def registry() -> dict[str, Job]:
-    from studies.jobs import builtins, digits, tabular
+    from studies.jobs import builtins, digits, model_selection, tabular
 
-    jobs = {job.name: job for job in (*builtins.JOBS, digits.JOB, tabular.JOB)}
+    jobs = {job.name: job for job in (*builtins.JOBS, digits.JOB, model_selection.JOB, tabular.JOB)}
     for ep in entry_points(group="hpoweb.jobs"):
         job = ep.load()
         jobs.setdefault(job.name, job)

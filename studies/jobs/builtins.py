@@ -77,6 +77,30 @@ def mlp_surrogate(p: dict) -> float:
     )
 
 
+def jenatton(p: dict) -> float:
+    """Jenatton et al. (2017): x1, then x2 or x3, choose which leaf is active; minimum 0.1."""
+    if p["x1"] == 0:
+        return (p["x4"] ** 2 + 0.1 if p["x2"] == 0 else p["x5"] ** 2 + 0.2) + p["r8"]
+    return (p["x6"] ** 2 + 0.3 if p["x3"] == 0 else p["x7"] ** 2 + 0.4) + p["r9"]
+
+
+def _jenatton_space() -> dict:
+    def leaf(**when: list) -> dict:
+        return {"type": "float", "low": -1.0, "high": 1.0, "log": False, "when": when}
+
+    return {
+        "x1": {"type": "categorical", "choices": [0, 1]},
+        "x2": {"type": "categorical", "choices": [0, 1], "when": {"x1": [0]}},
+        "x3": {"type": "categorical", "choices": [0, 1], "when": {"x1": [1]}},
+        "x4": leaf(x2=[0]),
+        "x5": leaf(x2=[1]),
+        "x6": leaf(x3=[0]),
+        "x7": leaf(x3=[1]),
+        "r8": {"type": "float", "low": 0.0, "high": 1.0, "log": False, "when": {"x1": [0]}},
+        "r9": {"type": "float", "low": 0.0, "high": 1.0, "log": False, "when": {"x1": [1]}},
+    }
+
+
 def _floats(names: list[str], low: float, high: float) -> dict:
     return {n: {"type": "float", "low": low, "high": high, "log": False} for n in names}
 
@@ -101,6 +125,7 @@ SPACES = {
         "units": {"type": "int", "low": 16, "high": 1024, "log": True},
         "optimizer": {"type": "categorical", "choices": ["sgd", "adam", "rmsprop"]},
     },
+    "jenatton": _jenatton_space(),
 }
 
 SETTINGS = (
@@ -159,5 +184,6 @@ JOBS = [
             mlp_surrogate,
             "A neural-net-shaped surrogate: log floats, ints and a categorical.",
         ),
+        ("jenatton", jenatton, "Jenatton et al. (2017), a conditional (tree) space, minimum 0.1."),
     ]
 ]

@@ -4,7 +4,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     """The last trials to finish through an index: a failure no longer sorts every finished trial."""
 
-    dependencies = [("studies", "0005_hardening")]
+    dependencies = [("studies", "0007_conditions")]
 
     operations = [
         migrations.AddIndex(

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("studies", "0005_hardening"),
+        ("studies", "0008_trial_study_finished"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

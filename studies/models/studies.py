@@ -68,6 +68,9 @@ class ParameterRecord(models.Model):
     log = models.BooleanField(default=False)
     step = models.FloatField(null=True, blank=True)
     choices = models.JSONField(null=True, blank=True)
+    when = models.JSONField(
+        null=True, blank=True, help_text="Parent -> values: the parameter exists only while they hold."
+    )
 
     class Meta:
         ordering = ["space", "position"]
@@ -88,15 +91,19 @@ class ParameterRecord(models.Model):
             log=bool(spec.get("log", False)),
             step=spec.get("step"),
             choices=spec.get("choices"),
+            when=spec.get("when"),
         )
 
     def to_spec(self) -> dict:
         if self.kind == self.Kind.CATEGORICAL:
-            return {"type": "categorical", "choices": self.choices}
-        cast = int if self.kind == self.Kind.INT else float
-        spec = {"type": self.kind, "low": cast(self.low), "high": cast(self.high), "log": self.log}
-        if self.step is not None:
-            spec["step"] = cast(self.step)
+            spec = {"type": "categorical", "choices": self.choices}
+        else:
+            cast = int if self.kind == self.Kind.INT else float
+            spec = {"type": self.kind, "low": cast(self.low), "high": cast(self.high), "log": self.log}
+            if self.step is not None:
+                spec["step"] = cast(self.step)
+        if self.when:
+            spec["when"] = self.when
         return spec
 
 

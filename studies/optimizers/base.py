@@ -84,7 +84,17 @@ class Optimizer:
             out += [(params, {"phase": "fallback"}) for params in more]
         if not out:
             raise exhausted or SearchExhausted("every point of the space is already evaluated or pending")
-        return out
+        return [(params, self._with_branch(params, info)) for params, info in out]
+
+    def _with_branch(self, params: Mapping[str, Any], info: dict[str, Any]) -> dict[str, Any]:
+        """In a conditional space, the info names the branch: the values of the point's parents."""
+        parents = {parent for p in self.space.parameters for parent, _ in p.when}
+        if not parents:
+            return info
+        return {
+            **info,
+            "branch": {name: params[name] for name in self.space.names if name in parents & set(params)},
+        }
 
     def _new_only(
         self, proposed: list[tuple[dict[str, Any], dict[str, Any]]], taken: set[tuple]

@@ -4,11 +4,16 @@ A cell is a number in [0, total) read as mixed-radix digits (one per parameter, 
 and the shuffled order is a seeded bijection of [0, total) that is computed, and inverted, one
 number at a time. The used points are mapped back to their positions in that order and the free
 cells are the first positions not among them, so finding them costs O(used) whatever the grid's size.
+
+In a conditional space a point is the cell whose inactive parameters are at level 0 (its canonical
+cell); the other cells of the product repeat it and are skipped, so every leaf of the tree comes once.
+That walk costs O(cells of the product) in the worst case, not O(used).
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -128,14 +133,36 @@ def free_points(
     order = _ShuffledOrder(total, seed)
     cells = (_cell_of(params, axes) for params in used)
     positions = sorted({order.position(cell) for cell in cells if cell is not None})
+    if space.is_conditional:
+        return _free_leaves(space, axes, order, set(positions), n)
     return [_point(order.at(k), axes) for k in _first_free(positions, n, total)]
 
 
+def _free_leaves(
+    space: SearchSpace, axes: list[_Axis], order: _ShuffledOrder, used: set[int], n: int
+) -> list[dict[str, Any]]:
+    """The first n canonical cells of the order not in `used`, as points holding their active parameters."""
+    free = []
+    for k in range(order.n):
+        if len(free) == n:
+            break
+        if k in used:
+            continue
+        cell = order.at(k)
+        full = _point(cell, axes)
+        point = {name: full[name] for name in space.active_names(full)}
+        if _cell_of(point, axes) == cell:
+            free.append(point)
+    return free
+
+
 def _cell_of(params: Mapping[str, Any], axes: list[_Axis]) -> int | None:
-    """The cell number of a point, or None when it is off the grid."""
+    """The cell number of a point (a conditional parameter it lacks at level 0), or None when it is
+    off the grid."""
     cell = 0
     for axis in axes:
-        i = axis.index(params[axis.p.name]) if axis.p.name in params else None
+        name = axis.p.name
+        i = axis.index(params[name]) if name in params else (0 if axis.p.when else None)
         if i is None:
             return None
         cell = cell * axis.size + i
@@ -151,5 +178,18 @@ def _point(cell: int, axes: list[_Axis]) -> dict[str, Any]:
 
 
 def grid_size(space: SearchSpace, grid_points: int | None = None) -> int:
-    """The number of cells of the grid that `free_points` walks."""
-    return math.prod(_Axis(p, grid_points).size for p in space.parameters)
+    """The number of points of the grid that `free_points` walks (the leaves of a conditional space)."""
+    axes = [_Axis(p, grid_points) for p in space.parameters]
+    if not space.is_conditional:
+        return math.prod(axis.size for axis in axes)
+    parents = {parent for p in space.parameters for parent, _ in p.when}
+    branching = [axis for axis in axes if axis.p.name in parents]
+    count = 0
+    for levels in itertools.product(*(range(axis.size) for axis in branching)):
+        choice = {axis.p.name: axis.value(i) for axis, i in zip(branching, levels, strict=True)}
+        active = set(space.active_names(choice))
+        if all(i == 0 or axis.p.name in active for axis, i in zip(branching, levels, strict=True)):
+            count += math.prod(
+                axis.size for axis in axes if axis.p.name in active and axis.p.name not in parents
+            )
+    return count

@@ -17,6 +17,12 @@ Integers, stepped floats and categoricals (by their index cells) are handled by 
 sampling standard deviation of a discrete coordinate never drops below the width that keeps a
 probability of at least 1 / (d lambda) of leaving the mean's cell on each side, so those
 coordinates keep moving instead of freezing on one value.
+
+Conditional spaces: a stated fallback, not a per-branch search. CMA-ES runs on the whole cube; a
+sample decodes to the parameters its branch makes active, and an evaluated point is replayed with
+its inactive coordinates at the centre (`INACTIVE_UNIT`), which the update then treats as sampled
+there. Valid and complete points, but the covariance learns little from the parameters of branches
+it rarely visits; use tpe or gp on tree-shaped spaces.
 """
 
 from __future__ import annotations

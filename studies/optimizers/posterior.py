@@ -111,7 +111,8 @@ def posterior_slices(
     n_grid: int = 100,
     seed: int = 0,
 ) -> dict[str, dict[str, Any]]:
-    """For each parameter, a 1-D slice through the incumbent (the best trial so far).
+    """For each parameter, a 1-D slice through the incumbent (the best trial so far; in a conditional
+    space the best trial that holds the parameter, and only the trials that hold it as observations).
 
     name -> {"x", "mean", "lower", "upper", "acquisition": lists over the slice,
              "observations": {"x", "value"} (every finished trial projected on the parameter),
@@ -125,7 +126,9 @@ def posterior_slices(
     out = {}
     for p in space.parameters:
         xs = _slice_values(p, n_grid)
-        points = [{**surrogate.incumbent["params"], p.name: x} for x in xs]
+        held = [(q, v) for q, v in finished if p.name in q]
+        base = min(held, key=lambda qv: qv[1] * (-1 if direction == "maximize" else 1))[0] if held else None
+        points = [{**(base or surrogate.incumbent["params"]), p.name: x} for x in xs]
         mean, _ = surrogate.predict(points)
         lower, upper = surrogate.interval(points)
         out[p.name] = {
@@ -134,8 +137,8 @@ def posterior_slices(
             "lower": lower.tolist(),
             "upper": upper.tolist(),
             "acquisition": surrogate.acquisition(points, kind=acquisition).tolist(),
-            "observations": {"x": [q[p.name] for q, _ in finished], "value": [v for _, v in finished]},
-            "suggestion": suggestion[p.name],
+            "observations": {"x": [q[p.name] for q, _ in held], "value": [v for _, v in held]},
+            "suggestion": suggestion.get(p.name),
         }
     return out
 

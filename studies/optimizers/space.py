@@ -5,17 +5,24 @@ floats are scaled linearly (in log space where `log`); integers and stepped floa
 padded by half a step on each side, so every level owns an equal-width cell and decoding rounds;
 a categorical with k choices is its index mapped to the centre of cell i of k equal cells. The GP
 uses `encode_onehot` instead, where a categorical becomes k columns of 0/1.
+
+In a conditional space (parameters with `when`, see `conditions`) a point holds exactly its active
+parameters. `encode` gives an inactive parameter's column `INACTIVE_UNIT` and `active_mask` says which
+cells are real; `decode` reads every column and keeps only the parameters its row makes active, so
+whatever an optimizer proposes decodes to a valid, complete point.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
 import numpy as np
+
+from .conditions import When, active_flags, check_forest, choice_key, parse_when
 
 MAX_PARAMETERS = 64
 MAX_NAME_LENGTH = 100
@@ -24,9 +31,10 @@ MAX_CHOICE_LENGTH = 200  # characters of a string choice
 MAX_INT_BOUND = 2**52  # int bounds, choices and ranges (high - low) stay exact in a float
 MAX_FLOAT_BOUND = 1e300  # so a range (high - low) never overflows
 MAX_LEVELS = 2**53  # levels of a stepped parameter, so level indices stay exact in a float
-_NUMERIC_KEYS = {"type", "low", "high", "log", "step"}
-_CATEGORICAL_KEYS = {"type", "choices"}
+_NUMERIC_KEYS = {"type", "low", "high", "log", "step", "when"}
+_CATEGORICAL_KEYS = {"type", "choices", "when"}
 _STEP_TOLERANCE = 1e-9
+INACTIVE_UNIT = 0.5  # the encoded column of a parameter a point does not hold
 
 
 def unit_keys(X: np.ndarray) -> list[tuple[float, ...]]:
@@ -36,15 +44,6 @@ def unit_keys(X: np.ndarray) -> list[tuple[float, ...]]:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _choice_key(value: Any) -> tuple[str, Any]:
-    """A dict key equal for choices that are the same in JSON: True, 1 and "1" stay apart, 1 == 1.0."""
-    if isinstance(value, bool):
-        return ("bool", value)
-    if _is_number(value):
-        return ("number", value)
-    return (type(value).__name__, value)
 
 
 @dataclass(frozen=True)
@@ -58,6 +57,7 @@ class Parameter:
     log: bool = False
     step: float | None = None
     choices: tuple[Any, ...] = ()
+    when: When = ()
 
     @property
     def is_categorical(self) -> bool:
@@ -151,7 +151,7 @@ class Parameter:
 
     @cached_property
     def _choice_indices(self) -> dict[tuple[str, Any], int]:
-        return {_choice_key(choice): i for i, choice in enumerate(self.choices)}
+        return {choice_key(choice): i for i, choice in enumerate(self.choices)}
 
     def level_edges(self, levels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Unit-cube [lo, hi) of each level's cell (discrete parameters only); a log integer's cells
@@ -167,8 +167,8 @@ class Parameter:
         return (lo - low) / (high - low), (hi - low) / (high - low)
 
     def choice_index(self, value: Any) -> int:
-        if isinstance(value, str | int | float | bool) and _choice_key(value) in self._choice_indices:
-            return self._choice_indices[_choice_key(value)]
+        if isinstance(value, str | int | float | bool) and choice_key(value) in self._choice_indices:
+            return self._choice_indices[choice_key(value)]
         raise ValueError(f"parameter {self.name!r}: {value!r} is not one of the choices {list(self.choices)}")
 
     def validate_value(self, value: Any) -> None:
@@ -192,10 +192,13 @@ class Parameter:
 
     def to_dict(self) -> dict[str, Any]:
         if self.is_categorical:
-            return {"type": "categorical", "choices": list(self.choices)}
-        out: dict[str, Any] = {"type": self.type, "low": self.low, "high": self.high, "log": self.log}
-        if self.step is not None:
-            out["step"] = self.step
+            out: dict[str, Any] = {"type": "categorical", "choices": list(self.choices)}
+        else:
+            out = {"type": self.type, "low": self.low, "high": self.high, "log": self.log}
+            if self.step is not None:
+                out["step"] = self.step
+        if self.when:
+            out["when"] = {parent: list(values) for parent, values in self.when}
         return out
 
 
@@ -203,8 +206,8 @@ class SpaceError(ValueError):
     """A search space that cannot be parsed; `.parameter` and `.key` say where.
 
     `.parameter` is the parameter's name, or None when the space as a whole is wrong; `.key` is the
-    key of its definition at fault ("name", "type", "low", "high", "log", "step", "choices", or an
-    unknown key), or None when the definition as a whole is.
+    key of its definition at fault ("name", "type", "low", "high", "log", "step", "choices", "when",
+    or an unknown key), or None when the definition as a whole is.
     """
 
     def __init__(self, parameter: str | None, key: str | None, message: str) -> None:
@@ -219,12 +222,14 @@ def _parse_parameter(name: Any, spec: Any) -> Parameter:
         raise SpaceError(name, None, f"parameter {name!r}: expected an object with a 'type', got {spec!r}")
     kind = spec.get("type")
     if kind == "categorical":
-        return _parse_categorical(name, spec)
-    if kind in ("float", "int"):
-        return _parse_numeric(name, kind, spec)
-    raise SpaceError(
-        name, "type", f"parameter {name!r}: unknown type {kind!r} (expected float, int or categorical)"
-    )
+        p = _parse_categorical(name, spec)
+    elif kind in ("float", "int"):
+        p = _parse_numeric(name, kind, spec)
+    else:
+        raise SpaceError(
+            name, "type", f"parameter {name!r}: unknown type {kind!r} (expected float, int or categorical)"
+        )
+    return replace(p, when=parse_when(name, spec["when"], SpaceError)) if "when" in spec else p
 
 
 def _check_name(name: Any) -> None:
@@ -256,7 +261,7 @@ def _parse_categorical(name: str, spec: Mapping[str, Any]) -> Parameter:
     seen = set()
     for choice in choices:
         _check_choice(name, choice)
-        key = _choice_key(choice)
+        key = choice_key(choice)
         if key in seen:
             raise SpaceError(name, "choices", f"parameter {name!r}: choice {choice!r} appears more than once")
         seen.add(key)
@@ -351,6 +356,8 @@ class SearchSpace:
     def __init__(self, parameters: Sequence[Parameter]) -> None:
         self.parameters: tuple[Parameter, ...] = tuple(parameters)
         self.names: list[str] = [p.name for p in self.parameters]
+        self._order = check_forest(self.parameters, SpaceError)
+        self._unit_conditions = self._build_unit_conditions()
         self._onehot_slices = self._build_onehot_slices()
 
     @classmethod
@@ -379,43 +386,109 @@ class SearchSpace:
     def __repr__(self) -> str:
         return f"SearchSpace({self.to_dict()!r})"
 
+    @property
+    def is_conditional(self) -> bool:
+        return any(p.when for p in self.parameters)
+
+    def active_names(self, params: Mapping[str, Any]) -> list[str]:
+        """The parameters (in space order) that `params` makes active; extra keys are ignored."""
+        flags = active_flags(self.parameters, self._order, params)
+        return [name for name, active in zip(self.names, flags, strict=True) if active]
+
+    def active_mask(self, params_list: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """(n, d) booleans: True where the point holds the parameter."""
+        rows = [active_flags(self.parameters, self._order, params) for params in params_list]
+        return np.array(rows, dtype=bool).reshape(len(params_list), len(self.parameters))
+
     def validate_params(self, params: Mapping[str, Any]) -> None:
-        """Raise ValueError unless `params` has exactly the space's names with values inside it."""
+        """Raise ValueError unless `params` holds exactly the active parameters, each inside the space."""
         if not isinstance(params, Mapping):
             raise ValueError(f"params must be an object, got {params!r}")
-        missing = [n for n in self.names if n not in params]
+        active = self.active_names(params)
+        missing = [n for n in active if n not in params]
         extra = sorted(set(params) - set(self.names))
+        inactive = [n for n in self.names if n in params and n not in active]
         if missing:
             raise ValueError(f"params lack parameter(s) {missing}")
         if extra:
             raise ValueError(f"params have unknown parameter(s) {extra}")
-        for p in self.parameters:
-            p.validate_value(params[p.name])
+        for name in active:
+            self.parameters[self.names.index(name)].validate_value(params[name])
+        if inactive:
+            raise ValueError(f"params have parameter(s) {inactive} that their conditions make inactive")
 
     def encode(self, params_list: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        """(n, d) array in [0, 1], one column per parameter (categoricals by index)."""
+        """(n, d) array in [0, 1], one column per parameter (categoricals by index); a parameter the
+        point's conditions make inactive, or that it lacks, gets `INACTIVE_UNIT`."""
         out = np.empty((len(params_list), len(self.parameters)))
+        conditional = self.is_conditional
         for i, params in enumerate(params_list):
+            active = active_flags(self.parameters, self._order, params) if conditional else None
             for j, p in enumerate(self.parameters):
-                out[i, j] = p.to_unit(params[p.name])
+                held = active is None or (active[j] and p.name in params)
+                out[i, j] = p.to_unit(params[p.name]) if held else INACTIVE_UNIT
         return out
 
     def decode(self, X: np.ndarray) -> list[dict[str, Any]]:
-        """Params dicts (plain Python values, inside the space) for the rows of an (n, d) array."""
+        """Params dicts (plain Python values, inside the space) for the rows of an (n, d) array,
+        each holding only the parameters it makes active."""
         X = np.atleast_2d(np.asarray(X, dtype=float))
-        return [{p.name: p.from_unit(x[j]) for j, p in enumerate(self.parameters)} for x in X]
+        full = [{p.name: p.from_unit(x[j]) for j, p in enumerate(self.parameters)} for x in X]
+        if not self.is_conditional:
+            return full
+        return [{name: params[name] for name in self.active_names(params)} for params in full]
 
-    def point_keys(self, params_list: Sequence[Mapping[str, Any]]) -> list[tuple[float, ...]]:
-        """Hashable keys that are equal for equal points (continuous values compared to about 1e-9)."""
-        columns = [p.point_keys([params[p.name] for params in params_list]) for p in self.parameters]
+    def point_keys(self, params_list: Sequence[Mapping[str, Any]]) -> list[tuple[float | None, ...]]:
+        """Hashable keys that are equal for equal points (continuous values compared to about 1e-9);
+        a parameter the point does not hold is None."""
+        columns = [self._column_keys(p, params_list) for p in self.parameters]
         return list(zip(*columns, strict=True))
 
+    def _column_keys(self, p: Parameter, params_list: Sequence[Mapping[str, Any]]) -> list:
+        held = [i for i, params in enumerate(params_list) if p.name in params]
+        out: list = [None] * len(params_list)
+        for i, key in zip(held, p.point_keys([params_list[i][p.name] for i in held]), strict=True):
+            out[i] = key
+        return out
+
     def snap_unit(self, X: np.ndarray) -> np.ndarray:
-        """Vectorized `encode(decode(X))`: each index-form row moved onto the encoding of its value."""
+        """Vectorized `encode(decode(X))`: each index-form row moved onto the encoding of its value,
+        an inactive column onto `INACTIVE_UNIT`."""
         out = np.clip(np.atleast_2d(np.asarray(X, dtype=float)), 0.0, 1.0)
         for j, p in enumerate(self.parameters):
             if p.n_levels:
                 out[:, j] = p.level_units(p.unit_levels(out[:, j]))
+        return self.impute_inactive(out)
+
+    def impute_inactive(self, X: np.ndarray) -> np.ndarray:
+        """A copy of index-form rows with each inactive column at `INACTIVE_UNIT`, so rows that decode
+        to the same point encode the same."""
+        X = np.array(X, dtype=float, ndmin=2)
+        if self._unit_conditions:
+            X[~self.unit_active(X)] = INACTIVE_UNIT
+        return X
+
+    def unit_active(self, X: np.ndarray) -> np.ndarray:
+        """(n, d) booleans: which parameters each index-form row makes active (vectorized `active_mask`)."""
+        X = np.atleast_2d(X)
+        active = np.ones(X.shape, dtype=bool)
+        for j, needs in self._unit_conditions:
+            for parent, levels in needs:
+                q = self.parameters[parent]
+                active[:, j] &= active[:, parent] & np.isin(q.unit_levels(X[:, parent]), levels)
+        return active
+
+    def _build_unit_conditions(self) -> list[tuple[int, list[tuple[int, np.ndarray]]]]:
+        """Per conditional parameter, parents first: (column, [(parent column, allowed level indices)])."""
+        out = []
+        for j in self._order:
+            p = self.parameters[j]
+            needs = []
+            for parent, values in p.when:
+                q = self.parameters[self.names.index(parent)]
+                needs.append((self.names.index(parent), np.array(q.point_keys(list(values)), dtype=float)))
+            if needs:
+                out.append((j, needs))
         return out
 
     @property

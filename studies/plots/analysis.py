@@ -99,7 +99,7 @@ def compute_contour(space: SearchSpace, history: list, direction: str, ranked: l
         "direction": direction,
         "grids": {n: g for n, (_, g) in grids.items()},
         "mean": mean,
-        "points": {n: [p[n] for p, _ in shown] for n in names},
+        "points": {n: [p.get(n) for p, _ in shown] for n in names},  # None where inactive
     }
 
 

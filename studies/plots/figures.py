@@ -116,8 +116,34 @@ def history_table(data: dict) -> tuple[list[str], list[list]]:
 # --- parameters: parallel coordinates and slices --------------------------------------------------
 
 
+INACTIVE = "inactive"
+
+
 def _axis_values(spec: dict, values: list) -> tuple[list, dict]:
-    """Plot coordinates for one parameter and the axis settings that label them."""
+    """Plot coordinates for one parameter and the axis settings that label them; a conditional
+    parameter's trials without it go on an "inactive" lane below the axis."""
+    coords, axis = _own_axis_values(spec, values)
+    if "when" not in spec:
+        return coords, axis
+    if spec["type"] == "categorical":
+        return [-1 if v is None else c for v, c in zip(values, coords, strict=True)], {
+            "tickvals": [-1, *axis["tickvals"]],
+            "ticktext": [INACTIVE, *axis["ticktext"]],
+        }
+    held = [c for v, c in zip(values, coords, strict=True) if v is not None and c is not None]
+    low, high = (min(held), max(held)) if held else (0.0, 1.0)
+    lane = low - 0.15 * ((high - low) or 1.0)
+    ticks = [r6(float(t)) for t in np.linspace(low, high, 5)] if high > low else [r6(low)]
+    text = [f"{10**t:.3g}" if axis.get("log") else f"{t:.4g}" for t in ticks]
+    coords = [lane if v is None else c for v, c in zip(values, coords, strict=True)]
+    return coords, {
+        "log": axis.get("log", False),
+        "tickvals": [r6(lane), *ticks],
+        "ticktext": [INACTIVE, *text],
+    }
+
+
+def _own_axis_values(spec: dict, values: list) -> tuple[list, dict]:
     if spec["type"] == "categorical":
         choices = [str(c) for c in spec["choices"]]
         index = {c: i for i, c in enumerate(choices)}
@@ -205,19 +231,22 @@ def slice_figure(data: dict) -> dict:
         suffix = "" if k == 0 else str(k + 1)
         x_dom = [col / cols + gap / 2, (col + 1) / cols - gap / 2]
         y_dom = [1 - (row + 1) / rows + gap, 1 - row / rows - gap / 4]
-        xs = [data["params"][name][i] for i in chosen]
+        held = [
+            i for i in chosen if data["params"][name][i] is not None
+        ]  # trials without it: not on its panel
+        xs = [data["params"][name][i] for i in held]
         traces.append(
             {
                 "type": "scattergl",
                 "mode": "markers",
                 "name": label(name),
                 "x": [label(v) for v in xs] if spec["type"] == "categorical" else r6_list(xs),
-                "y": r6_list([data["value"][i] for i in chosen]),
+                "y": r6_list([data["value"][i] for i in held]),
                 "xaxis": f"x{suffix}",
                 "yaxis": f"y{suffix}",
                 "marker": {
                     "size": 4,
-                    "color": [data["number"][i] for i in chosen],
+                    "color": [data["number"][i] for i in held],
                     "colorscale": "Blues",
                     "opacity": 0.7,
                 },

@@ -26,6 +26,7 @@ _KNOWN = {
     "n_observations",
     "by",
     "optuna_number",
+    "branch",
 }
 _ADDED = {
     HAND_PICKED: "Hand-picked by {by} and queued; the optimizer did not propose it.",
@@ -82,6 +83,9 @@ def explain(info: dict, direction: str, value: float | None, optimizer: str) -> 
             if optimizer in ("random", "grid")
             else "."
         )
+    if info.get("branch"):
+        path = " → ".join(f"{name} = {value}" for name, value in info["branch"].items())
+        facts.append(("Branch", f"{path} (the values that decide which parameters this trial has)"))
     other = [(k, v) for k, v in sorted(info.items()) if k not in _KNOWN]
     return {"summary": summary, "facts": facts, "outcome": outcome, "other": other}
 

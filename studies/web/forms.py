@@ -146,6 +146,11 @@ def _parse_choice(text: str):
     return value if isinstance(value, int | float | bool) else text
 
 
+def _parse_list(text: str) -> list:
+    text = text.strip()
+    return [_parse_choice(c.strip()) for c in text.split(",")] if text else []
+
+
 class ParameterForm(forms.Form):
     """One row of the space editor; it only types what was entered (the definition checks it)."""
 
@@ -156,15 +161,32 @@ class ParameterForm(forms.Form):
     log = forms.BooleanField(required=False)
     step = forms.FloatField(required=False)
     choices = forms.CharField(required=False, help_text="Comma-separated, for categorical parameters.")
+    parent = forms.CharField(
+        required=False,
+        widget=forms.TextInput(attrs={"list": "param-parents"}),
+        help_text="A categorical or int parameter this one depends on (empty: always active).",
+    )
+    parent_values = forms.CharField(
+        required=False, help_text="Comma-separated values of the parent for which this parameter exists."
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("parent", "").strip() and not data.get("parent_values", "").strip():
+            self.add_error("parent_values", "List the values of the parent for which this parameter exists.")
+        return data
 
     def to_spec(self) -> dict:
+        spec = self._own_spec()
+        parent = self.cleaned_data["parent"].strip()
+        if parent:
+            spec["when"] = {parent: _parse_list(self.cleaned_data["parent_values"])}
+        return spec
+
+    def _own_spec(self) -> dict:
         data = self.cleaned_data
         if data["type"] == "categorical":
-            text = data["choices"].strip()
-            return {
-                "type": "categorical",
-                "choices": [_parse_choice(c.strip()) for c in text.split(",")] if text else [],
-            }
+            return {"type": "categorical", "choices": _parse_list(data["choices"])}
         numbers = {key: data[key] for key in ("low", "high", "step") if data.get(key) is not None}
         if data["type"] == "int":
             numbers = {key: int(v) if float(v).is_integer() else v for key, v in numbers.items()}
@@ -189,6 +211,7 @@ class BaseParameterFormSet(forms.BaseFormSet):
     def show(self, path: str, messages: list[str]) -> None:
         """Put the problems of `space.<path>` on the row (and field) it names, else above the rows."""
         name, _, key = path.partition(".")
+        key = "parent" if key == "when" else key
         for form in self._rows():
             if form.cleaned_data["name"] == name:
                 form.add_error(key if key in form.fields else "name", messages)

@@ -16,6 +16,7 @@ from studies.definition import DefinitionError, check_definition
 from studies.jobs import registry as job_registry
 from studies.models import Trial
 from studies.plots import compare, figures, suggestion
+from studies.plots.space_tree import space_tree
 from studies.study_search import StudySearch
 from studies.web.forms import ParameterFormSet, StudyForm
 
@@ -167,7 +168,7 @@ def _header(request, study) -> dict:
 @login_required
 def study_detail(request, study_id):
     study = access.study_for_user(request.user, study_id)
-    context = {**_leaderboard(request, study), **_header(request, study)}
+    context = {**_leaderboard(request, study), **_header(request, study), "space_tree": space_tree(study)}
     return render(request, "studies/study_detail.html", context, status=_status(context))
 
 

@@ -30,11 +30,13 @@ def _shared_problems():
     spec = importlib.util.spec_from_file_location("shared_problems", SHARED)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.problems()
+    return {**module.problems(), **module.conditional_problems()}
 
 
 @pytest.mark.skipif(not SHARED.exists(), reason="needs ../shared/bench/problems.py beside the checkout")
-@pytest.mark.parametrize("name", ["branin", "hartmann6", "rosenbrock4", "ackley5", "mlp_surrogate"])
+@pytest.mark.parametrize(
+    "name", ["branin", "hartmann6", "rosenbrock4", "ackley5", "mlp_surrogate", "jenatton"]
+)
 def test_builtin_jobs_give_the_benchmark_problems_values(name):
     space_spec, objective, _optimum, _budget = _shared_problems()[name]
     job = get_job(name)

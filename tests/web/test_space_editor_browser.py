@@ -1,0 +1,58 @@
+"""The space editor in Chromium: a child row under a categorical row, shown as a tree, stored with its
+condition; a job's conditional example space loads with its conditions."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from studies.models import Study
+from tests.web.browser import log_in
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _row(page, name: str):
+    return page.locator("#param-table tbody tr.param-row:not(.hidden)").filter(
+        has=page.locator(f"input[name$='-name'][value='{name}']")
+    )
+
+
+def test_a_child_row_set_under_its_parent_is_indented_and_stored_with_its_condition(page, live_server, cast):
+    base = live_server.url
+    log_in(page, base, "editor", "pw-editor")
+    page.goto(f"{base}/studies/new/")
+    page.fill("#id_name", "tree-in-browser")
+    page.select_option("#id_job", "jenatton")
+    page.click("#load-job-space")
+    rows = page.locator("#param-table tbody tr.param-row:not(.hidden)")
+    depths = {
+        rows.nth(i).locator("input[name$='-name']").input_value(): rows.nth(i).get_attribute("data-depth")
+        for i in range(rows.count())
+    }
+    assert depths == {
+        "x1": "0",
+        "x2": "1",
+        "x3": "1",
+        "x4": "2",
+        "x5": "2",
+        "x6": "2",
+        "x7": "2",
+        "r8": "1",
+        "r9": "1",
+    }
+
+    page.click("#add-param")
+    child = rows.last
+    child.locator("input[name$='-name']").fill("x8")
+    child.locator("input[name$='-low']").fill("0")
+    child.locator("input[name$='-high']").fill("1")
+    child.locator("input[name$='-parent']").fill("x3")
+    child.locator("input[name$='-parent_values']").fill("1")
+    assert child.get_attribute("data-depth") == "2"
+    page.click("button[type=submit].primary")
+    page.wait_for_url(re.compile(r".*/studies/\d+/$"))
+    space = Study.objects.get(name="tree-in-browser").space.to_dict()
+    assert space["x8"]["when"] == {"x3": [1]} and space["x4"]["when"] == {"x2": [0]}
+    assert page.errors == []
