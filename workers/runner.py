@@ -105,7 +105,7 @@ def supervise(proc: JobProcess, attempt_id: int, time_limit_s: float | None) -> 
                 proc.answer(prune)
                 if prune and not proc.takes_answers:
                     proc.kill()
-            elif "value" in message or "error" in message or "stopped" in message:
+            elif message.keys() & {"value", "values", "error", "stopped"}:
                 result = message
         if proc.status is None and time.monotonic() >= next_beat:
             _heartbeat(attempt_id)

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..base import Optimizer, SearchExhausted
 from ..random_search import sobol_points
+from ..scalarize import chebyshev_losses, random_weights
 from ..settings import Setting
 from ..space import unit_keys
 from .acq_optimizer import AcquisitionMaximizer
@@ -44,6 +45,7 @@ def acquisition_functions(gp: GaussianProcess, best: float, kind: str, xi: float
 
 class GPOptimizer(Optimizer):
     name = "gp"
+    MULTI_OBJECTIVE = True  # with objectives: one random Chebyshev scalarisation per call (ParEGO)
     SETTINGS = (
         Setting(
             "acquisition",
@@ -113,14 +115,19 @@ class GPOptimizer(Optimizer):
         excluded = set(unit_keys(np.vstack([X_history, X_pending])))
         batch_X: list[np.ndarray] = []
         out: list[tuple[dict[str, Any], dict[str, Any]]] = []
-        model = None
+        model, weights = None, None
         if done + n > self.n_startup:
-            model = build_surrogate(space, history, self.direction, rng, X_history)
+            history, weights = self._scalarised(history, rng)
+            model = build_surrogate(space, history, self._model_direction, rng, X_history)
         for b in range(n):
             if model is None or done + b < self.n_startup:
                 x, info = self._startup_point(done + b, excluded), {"phase": "startup"}
             else:
                 x, info = self._model_point(model, X_pending, batch_X, excluded, rng)
+                if weights is not None:
+                    info["weights"] = {
+                        o["metric"]: round(float(w), 4) for o, w in zip(self.objectives, weights, strict=True)
+                    }
             if x is None:
                 break
             excluded.add(unit_keys(x[None, :])[0])
@@ -129,6 +136,21 @@ class GPOptimizer(Optimizer):
         if not out:
             raise SearchExhausted("every point of the space is already evaluated or running")
         return out
+
+    @property
+    def _model_direction(self) -> str:
+        """The model's target is a scalarisation (lower is better) when the study has objectives."""
+        return "minimize" if self.objectives else self.direction
+
+    def _scalarised(
+        self, history: list[tuple[Mapping[str, Any], Any]], rng: np.random.Generator
+    ) -> tuple[list[tuple[Mapping[str, Any], Any]], np.ndarray | None]:
+        """The history with one loss per trial, and the weights drawn (None without objectives)."""
+        if not self.objectives:
+            return history, None
+        weights = random_weights(len(self.objectives), rng)
+        losses = chebyshev_losses(self.objectives, self.constraints, [v for _, v in history], weights)
+        return [(params, loss) for (params, _), loss in zip(history, losses, strict=True)], weights
 
     def _startup_point(self, index: int, excluded: set) -> np.ndarray | None:
         """The centre for the first trial, Sobol point index - 1 after, skipping excluded points."""
@@ -166,7 +188,7 @@ class GPOptimizer(Optimizer):
         x, acq_value = found
         mean, var = gp.predict(x[None, :])
         loss_mean, loss_std = model.to_loss(mean, np.sqrt(var))
-        sign = -1.0 if self.direction == "maximize" else 1.0
+        sign = -1.0 if self._model_direction == "maximize" else 1.0
         finite = model.losses[np.isfinite(model.losses)]
         return x, {
             "phase": "model",
