@@ -62,13 +62,16 @@ def _sbx(a: np.ndarray, b: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def _mutate(x: np.ndarray, rate: float, rng: np.random.Generator) -> np.ndarray:
-    """Polynomial mutation on [0, 1], each coordinate with probability `rate`."""
+    """Polynomial mutation on [0, 1], each coordinate with probability `rate` and at least one, so
+    a child never repeats its parent (a repeat would be replaced by a random point)."""
     u = rng.random(x.shape)
     delta = np.where(
         u < 0.5, (2 * u) ** (1 / (_ETA_MUTATION + 1)) - 1, 1 - (2 * (1 - u)) ** (1 / (_ETA_MUTATION + 1))
     )
-    mutated = np.clip(x + delta * np.where(delta < 0, x, 1 - x), 0.0, 1.0)
-    return np.where(rng.random(x.shape) < rate, mutated, x)
+    mutated = np.clip(x + delta, 0.0, 1.0)
+    chosen = rng.random(x.shape) < rate
+    chosen[rng.integers(len(x))] = True
+    return np.where(chosen, mutated, x)
 
 
 class NSGA2(Optimizer):
