@@ -40,8 +40,8 @@ def check_objectives(data: Mapping[str, Any], add) -> tuple[list[dict], list[dic
     out = _objectives(objectives, add)
     bounds = _constraints(constraints if constraints is not None else [], add)
     names = [o["metric"] for o in out] + [c["metric"] for c in bounds]
-    for path, name in zip(_paths(out, bounds), names, strict=True):
-        if names.count(name) > 1:
+    for i, (path, name) in enumerate(zip(_paths(out, bounds), names, strict=True)):
+        if name in names[:i]:
             add(path, f"metric {name!r} is named more than once")
     return out, bounds
 
