@@ -2,8 +2,7 @@
 
 Knowles (2006): each suggestion draws random weights on the simplex and scalarises the normalised
 objectives with the augmented Chebyshev function, so successive suggestions aim at different parts
-of the front. Constraints: an infeasible trial scores worse than every feasible one, and the
-smaller its violation the better, so a model is led towards the feasible region and kept inside it.
+of the front. Constraints are modelled apart (gp/feasibility.py).
 """
 
 from __future__ import annotations
@@ -24,16 +23,11 @@ def random_weights(k: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def chebyshev_losses(
-    objectives: Sequence[Mapping[str, Any]],
-    constraints: Sequence[Mapping[str, Any]],
-    results: Sequence[Any],
-    weights: np.ndarray,
+    objectives: Sequence[Mapping[str, Any]], results: Sequence[Any], weights: np.ndarray
 ) -> np.ndarray:
     """(n,) scalar losses: augmented Chebyshev of the objectives normalised to [0, 1] over the
-    finite results (at most 1 + rho for a feasible trial), 1 + rho + normalised violation for an
-    infeasible one, NaN for a failed one."""
+    finite results, NaN for a failed trial."""
     losses = pareto.objective_losses(objectives, results)
-    violation = pareto.violations(constraints, results)
     finite = np.all(np.isfinite(losses), axis=1)
     out = np.full(len(results), np.nan)
     if not finite.any():
@@ -41,8 +35,4 @@ def chebyshev_losses(
     low, high = losses[finite].min(axis=0), losses[finite].max(axis=0)
     scaled = (losses[finite] - low) / np.where(high > low, high - low, 1.0)
     out[finite] = np.max(weights * scaled, axis=1) + _RHO * scaled @ weights
-    infeasible = finite & (violation > 0)
-    if infeasible.any():
-        worst = violation[infeasible].max()
-        out[infeasible] = 1.0 + _RHO + violation[infeasible] / worst
     return out

@@ -96,3 +96,32 @@ def test_model_and_evolution_find_a_better_front_than_random_search(name, budget
     ours = np.median([front_hypervolume(name, s, budget) for s in seeds])
     random = np.median([front_hypervolume("random", s, budget) for s in seeds])
     assert ours > random + 1.0, (ours, random)
+
+
+SQUARE = SearchSpace.from_dict({n: {"type": "float", "low": 0.0, "high": 1.0} for n in ("x1", "x2")})
+
+
+def gramacy(p: dict) -> dict:
+    x1, x2 = p["x1"], p["x2"]
+    return {
+        "f": x1 + x2,
+        "c1": 1.5 - x1 - 2 * x2 - 0.5 * math.sin(2 * math.pi * (x1**2 - 2 * x2)),
+        "c2": x1**2 + x2**2 - 1.5,
+    }
+
+
+def best_feasible(name: str, seed: int, budget: int = 30) -> float:
+    constraints = [{"metric": "c1", "max": 0.0}, {"metric": "c2", "max": 0.0}]
+    optimizer = make(name, seed, SQUARE, [{"metric": "f", "direction": "minimize"}], constraints)
+    history: list = []
+    while len(history) < budget:
+        history += [(p, gramacy(p)) for p in optimizer.suggest(history=history, n=2)]
+    return min(v["f"] for _, v in history if v["c1"] <= 0 and v["c2"] <= 0)
+
+
+def test_gp_models_feasibility_and_closes_in_on_the_constrained_optimum():
+    # Gramacy's optimum is 0.5998; random search stays about 0.1 above it after 30 trials, the GP
+    # with a probability of feasibility per constraint within 0.02 (measured: under 1e-3)
+    gp = np.median([best_feasible("gp", s) for s in range(3)])
+    random = np.median([best_feasible("random", s) for s in range(3)])
+    assert gp < 0.5998 + 0.02 < random, (gp, random)

@@ -21,6 +21,7 @@ from ..settings import Setting
 from ..space import unit_keys
 from .acq_optimizer import AcquisitionMaximizer
 from .acquisition import ACQUISITIONS, acquisition
+from .feasibility import FeasibilityModel
 from .model import SurrogateModel, build_surrogate, single_threaded_blas
 from .regressor import GaussianProcess
 
@@ -115,15 +116,18 @@ class GPOptimizer(Optimizer):
         excluded = set(unit_keys(np.vstack([X_history, X_pending])))
         batch_X: list[np.ndarray] = []
         out: list[tuple[dict[str, Any], dict[str, Any]]] = []
-        model, weights = None, None
+        model, weights, feasibility = None, None, None
         if done + n > self.n_startup:
+            results = [v for _, v in history]
             history, weights = self._scalarised(history, rng)
             model = build_surrogate(space, history, self._model_direction, rng, X_history)
+            if model is not None and self.constraints:
+                feasibility = FeasibilityModel(space, X_history, results, self.constraints, rng)
         for b in range(n):
             if model is None or done + b < self.n_startup:
                 x, info = self._startup_point(done + b, excluded), {"phase": "startup"}
             else:
-                x, info = self._model_point(model, X_pending, batch_X, excluded, rng)
+                x, info = self._model_point(model, X_pending, batch_X, excluded, rng, feasibility)
                 if weights is not None:
                     info["weights"] = {
                         o["metric"]: round(float(w), 4) for o, w in zip(self.objectives, weights, strict=True)
@@ -149,7 +153,7 @@ class GPOptimizer(Optimizer):
         if not self.objectives:
             return history, None
         weights = random_weights(len(self.objectives), rng)
-        losses = chebyshev_losses(self.objectives, self.constraints, [v for _, v in history], weights)
+        losses = chebyshev_losses(self.objectives, [v for _, v in history], weights)
         return [(params, loss) for (params, _), loss in zip(history, losses, strict=True)], weights
 
     def _startup_point(self, index: int, excluded: set) -> np.ndarray | None:
@@ -172,13 +176,20 @@ class GPOptimizer(Optimizer):
         batch_X: list[np.ndarray],
         excluded: set,
         rng: np.random.Generator,
+        feasibility: FeasibilityModel | None = None,
     ) -> tuple[np.ndarray | None, dict[str, Any]]:
         fantasies = np.vstack([X_pending, *batch_X])
         gp = model.gp.with_pseudo_observations(fantasies)
         # a believed outcome better than the incumbent becomes the incumbent, or EI piles the batch up there
         best = min([model.incumbent_target(), *model.gp.predict_mean(fantasies)])
         kind = self.acquisition_kind
+        if feasibility is not None:
+            best = _feasible_incumbent(model, feasibility.feasible)
         value, value_and_grad = acquisition_functions(gp, best, kind, self.xi, self.settings["kappa"])
+        if feasibility is not None:
+            value, value_and_grad = _times_feasibility(
+                value, value_and_grad, feasibility, math.isfinite(best)
+            )
         order = np.argsort(np.where(np.isfinite(model.losses), model.losses, np.inf), kind="stable")
         found = AcquisitionMaximizer(self.space, value, value_and_grad, len(model.losses)).maximize(
             model.X_obs[order], excluded, rng
@@ -200,6 +211,29 @@ class GPOptimizer(Optimizer):
             "n_pending": len(X_pending) + len(batch_X),
             "n_observations": len(model.losses),
         }
+
+
+def _feasible_incumbent(model: SurrogateModel, feasible: np.ndarray) -> float:
+    """The best feasible target (warped units), +inf while no trial is feasible."""
+    ok = feasible & np.isfinite(model.losses)
+    return float(np.min(model.warp.forward(model.losses[ok]))) if ok.any() else math.inf
+
+
+def _times_feasibility(value, value_and_grad, feasibility: FeasibilityModel, has_incumbent: bool):
+    """The acquisition plus log P(feasible); only the latter while nothing feasible is known."""
+
+    def constrained(X: np.ndarray) -> np.ndarray:
+        log_pof = feasibility.log_probability(X)
+        return value(X) + log_pof if has_incumbent else log_pof
+
+    def constrained_with_grad(X: np.ndarray, dims: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        log_pof, grad = feasibility.log_probability_with_grad(X, dims)
+        if not has_incumbent:
+            return log_pof, grad
+        v, g = value_and_grad(X, dims)
+        return v + log_pof, g + grad
+
+    return constrained, constrained_with_grad
 
 
 def _json_float(value: float) -> float | None:
