@@ -125,3 +125,11 @@ def test_gp_models_feasibility_and_closes_in_on_the_constrained_optimum():
     gp = np.median([best_feasible("gp", s) for s in range(3)])
     random = np.median([best_feasible("random", s) for s in range(3)])
     assert gp < 0.5998 + 0.02 < random, (gp, random)
+
+
+def test_a_scalarised_gp_suggestion_says_its_weights_and_keeps_its_prediction_apart():
+    history = mo_history(25)
+    [(_params, info)] = make("gp", seed=1).suggest_with_info(history=history, n=1)
+    assert info["phase"] == "model" and set(info["weights"]) == {"error", "accuracy"}
+    assert sum(info["weights"].values()) == pytest.approx(1.0, abs=1e-3)
+    assert "mean" not in info and "mean" in info["scalarised"]

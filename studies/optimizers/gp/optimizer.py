@@ -129,9 +129,7 @@ class GPOptimizer(Optimizer):
             else:
                 x, info = self._model_point(model, X_pending, batch_X, excluded, rng, feasibility)
                 if weights is not None:
-                    info["weights"] = {
-                        o["metric"]: round(float(w), 4) for o, w in zip(self.objectives, weights, strict=True)
-                    }
+                    info = _scalarised_info(info, self.objectives, weights)
             if x is None:
                 break
             excluded.add(unit_keys(x[None, :])[0])
@@ -211,6 +209,14 @@ class GPOptimizer(Optimizer):
             "n_pending": len(X_pending) + len(batch_X),
             "n_observations": len(model.losses),
         }
+
+
+def _scalarised_info(info: dict[str, Any], objectives: list[dict], weights: np.ndarray) -> dict[str, Any]:
+    """What a scalarised suggestion valued: the weights per objective, and the prediction kept apart
+    (in scalarisation units, not comparable with the first objective's value the trial shows)."""
+    scalarised = {key: info.pop(key) for key in ("mean", "std", "incumbent") if key in info}
+    weights_by_metric = {o["metric"]: round(float(w), 4) for o, w in zip(objectives, weights, strict=True)}
+    return {**info, "weights": weights_by_metric, "scalarised": scalarised}
 
 
 def _feasible_incumbent(model: SurrogateModel, feasible: np.ndarray) -> float:
