@@ -131,7 +131,5 @@ def pareto_numbers(study) -> list[int]:
     """The numbers of a study's complete, feasible, non-dominated trials, in number order."""
     rows = list(study.trials.completed().order_by("number").values_list("number", "values"))
     results = [values for _, values in rows]
-    front = pareto_mask(
-        objective_losses(study.objectives, results), violations(study.constraints, results)
-    )
+    front = pareto_mask(objective_losses(study.objectives, results), violations(study.constraints, results))
     return [number for (number, _), on_front in zip(rows, front, strict=True) if on_front]

@@ -4,30 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('studies', '0005_hardening'),
+        ("studies", "0005_hardening"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='study',
-            name='constraints',
+            model_name="study",
+            name="constraints",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='study',
-            name='objectives',
+            model_name="study",
+            name="objectives",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='trial',
-            name='feasible',
+            model_name="trial",
+            name="feasible",
             field=models.BooleanField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='trial',
-            name='values',
+            model_name="trial",
+            name="values",
             field=models.JSONField(blank=True, null=True),
         ),
     ]
