@@ -104,7 +104,9 @@ def _scatter(data: dict) -> dict:
             }
         )
     layout = base_layout(
-        "Pareto front", xaxis={"title": _axis_title(x_obj)}, yaxis={"title": _axis_title(y_obj)}
+        "Pareto front",
+        xaxis={"title": {"text": _axis_title(x_obj)}},
+        yaxis={"title": {"text": _axis_title(y_obj)}},
     )
     return {"data": traces, "layout": layout}
 

@@ -37,7 +37,10 @@ def test_two_objectives_draw_the_front_joined_in_order_and_infeasible_trials_apa
 
 def test_user_strings_in_labels_and_hover_are_escaped():
     figure = pareto_figure(_data())
-    assert "<b>" not in str(figure["layout"]) and "&lt;b&gt;latency" in figure["layout"]["yaxis"]["title"]
+    assert (
+        "<b>" not in str(figure["layout"])
+        and "&lt;b&gt;latency" in figure["layout"]["yaxis"]["title"]["text"]
+    )
     assert "<script>" not in figure["data"][0]["text"][0]
 
 
