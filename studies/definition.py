@@ -23,6 +23,7 @@ from studies import access
 from studies.job_catalog import check_job_params, resolve_job, validate_job_settings
 from studies.jobs import registry
 from studies.models import Project, Study
+from studies.objectives import check_objectives
 from studies.optimizers import OPTIMIZERS, SearchSpace, get_optimizer
 from studies.optimizers import space as codec
 from studies.optimizers.pruners import PRUNERS, get_pruner
@@ -100,6 +101,8 @@ DEFAULTS: dict[str, Any] = {
     "max_retries": 1,
     "max_consecutive_failures": 5,
     "trial_timeout_s": None,
+    "objectives": None,
+    "constraints": None,
 }
 KEYS = ("name", "project", "job", "space", *DEFAULTS)
 
@@ -140,6 +143,7 @@ def check_definition(user, data: Any) -> Definition:
     values = {**DEFAULTS, **{k: v for k, v in data.items() if k in DEFAULTS and v is not None}}
     values["name"] = data.get("name")
     _check_scalars(values, errors)
+    _check_objectives(data, values, errors)
     if "name" not in errors and Study.objects.filter(project=project, name=values["name"]).exists():
         errors.add("name", f"a study named {values['name']!r} exists in project {project.name!r}")
     space = _space(data.get("space"), errors)
@@ -197,6 +201,17 @@ def _check_scalars(values: dict, errors: _Errors) -> None:
             errors.add(key, "must be a JSON object")
 
 
+def _check_objectives(data: Mapping, values: dict, errors: _Errors) -> None:
+    """Objectives in place of `metric`/`direction`: the first one fills those in, and a pruner, which
+    judges one curve, is refused when there are several."""
+    values["objectives"], values["constraints"] = check_objectives(data, errors.add)
+    if values["objectives"]:
+        values["metric"] = values["objectives"][0]["metric"]
+        values["direction"] = values["objectives"][0]["direction"]
+    if len(values["objectives"]) > 1 and values["pruner"] != "none":
+        errors.add("pruner", "a study with several objectives cannot use a pruner (it judges one curve)")
+
+
 def _space(spec: Any, errors: _Errors) -> SearchSpace | None:
     if spec is None:
         errors.add("space", "a search space is required")
@@ -235,7 +250,13 @@ def _check_optimizer(values: dict, space: SearchSpace, errors: _Errors) -> None:
         values,
         errors,
         lambda s: get_optimizer(
-            values["optimizer"], space, direction=values["direction"], seed=values["seed"], **s
+            values["optimizer"],
+            space,
+            direction=values["direction"],
+            seed=values["seed"],
+            objectives=values["objectives"],
+            constraints=values["constraints"],
+            **s,
         ),
     )
 
@@ -260,6 +281,8 @@ def _check_settings(owner: str, values: dict, errors: _Errors, parse) -> None:
 def definition_of(study: Study) -> dict:
     """An existing study's definition in the shape `check_definition` takes (for warm starts)."""
     values = {key: getattr(study, key) for key in DEFAULTS}
+    for key in ("metric", "direction") if study.objectives else Study.OBJECTIVE_FIELDS:
+        del values[key]
     return {
         **values,
         "name": study.name,

@@ -140,6 +140,7 @@ def study_header(study: Study) -> dict:
             "created": iso(study.created),
             "note": study.note,
             **{field: getattr(study, field) for field in Study.DEFINITION_FIELDS},
+            **{field: getattr(study, field) for field in Study.OBJECTIVE_FIELDS if study.objectives},
         },
         "space": study.space.to_dict(),
     }
@@ -152,7 +153,8 @@ def _by_trial(rows: Iterable[dict]) -> Iterator[tuple[int, list[dict]]]:
 
 def trial_documents(study: Study) -> Iterator[dict]:
     """Each trial with its attempts and each attempt's learning curve, in number order."""
-    trials = study.trials.order_by("number").values("id", "attempt__number", *TRIAL_FIELDS)
+    fields = (*TRIAL_FIELDS, "values", "feasible") if study.objectives else TRIAL_FIELDS
+    trials = study.trials.order_by("number").values("id", "attempt__number", *fields)
     attempts = (
         Attempt.objects.filter(trial__study=study)
         .order_by("trial__number", "number")

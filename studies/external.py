@@ -96,6 +96,10 @@ def tell(trial: Trial, attempt_id: int, outcome: Outcome) -> None:
         return
     attempt.refresh_from_db()
     trial.refresh_from_db()
-    counted = trial.attempt_id == attempt.pk and trial.value == outcome.value
+    counted = (
+        trial.attempt_id == attempt.pk
+        and trial.value == outcome.value
+        and (outcome.values is None or trial.values == outcome.values)
+    )
     if attempt.state != outcome.state or (outcome.state == Attempt.State.COMPLETE and not counted):
         raise Conflict(f"attempt {attempt_id} already ended as {attempt.state}: {attempt.reason}")

@@ -34,6 +34,7 @@ from studies.definition import (
     definition_of,
 )
 from studies.models import Attempt, Project, Study, Trial, TrialMetric
+from studies.objectives import ResultError, result_fields
 from studies.optimizers import SearchSpace
 from studies.services import audit, create_study, start_study
 
@@ -91,6 +92,8 @@ def _definition(user, project: Project, document: dict, name: str) -> Definition
     """The exported definition, checked like any new study's (paths as in the API)."""
     source = document["study"]
     data = {key: source[key] for key in DEFAULTS if key in source}
+    if source.get("objectives"):  # `metric`/`direction` only mirror the first objective
+        data.pop("metric", None), data.pop("direction", None)
     data.update(name=name, project=project, job=source.get("job"), space=document["space"])
     try:
         return check_definition(user, data)
@@ -111,6 +114,7 @@ def _trial(study: Study, space: SearchSpace, doc: dict, seen: set[int]) -> Trial
         raise ImportFailed(f"trial {number}: {error}") from None
     value = doc.get("value")
     _check(value is None or _finite(value), f"trial {number}: value {value!r} is not a finite number")
+    results = _results(study, number, state, doc)
     n_attempts = doc.get("n_attempts") or 0
     _check(_count(n_attempts, 0), f"trial {number}: bad n_attempts {n_attempts!r}")
     _check(len(str(doc.get("note") or "")) <= LIMITS["note"].high, f"trial {number}: {_NOTE_TOO_LONG}")
@@ -120,6 +124,7 @@ def _trial(study: Study, space: SearchSpace, doc: dict, seen: set[int]) -> Trial
         params=doc["params"],
         state=Trial.State.QUEUED if state in Trial.QUEUED_OR_RUNNING else state,
         value=value,
+        **results,
         started=_when(doc.get("started")),
         finished=_when(doc.get("finished")),
         worker=str(doc.get("worker") or "")[:200],
@@ -128,6 +133,17 @@ def _trial(study: Study, space: SearchSpace, doc: dict, seen: set[int]) -> Trial
         suggestion=doc.get("suggestion") if isinstance(doc.get("suggestion"), dict) else {},
         note=str(doc.get("note") or ""),
     )
+
+
+def _results(study: Study, number: int, state: str, doc: dict) -> dict:
+    """A complete trial of a study with objectives brings every metric, checked like a new result."""
+    if not study.objectives or state != Trial.State.COMPLETE:
+        return {}
+    try:
+        fields = result_fields(study.objectives, study.constraints, doc.get("values"))
+    except ResultError as error:
+        raise ImportFailed(f"trial {number}: {error}") from None
+    return {"values": fields["values"], "feasible": fields["feasible"]}
 
 
 def _count(value, low: int) -> bool:
@@ -271,6 +287,8 @@ def warm_start(user, source: Study, overrides: dict, *, start: bool = False) -> 
             params=trial.params,
             state=Trial.State.COMPLETE,
             value=trial.value,
+            values=trial.values,
+            feasible=trial.feasible,
             started=trial.started,
             finished=trial.finished,
             worker=trial.worker,

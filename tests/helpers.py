@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import importlib.util
+from types import ModuleType
+
 from rest_framework.test import APIClient
 
 from studies import services
 from studies.models import ApiToken, Study
 from studies.services import Outcome, WorkerIdentity
+from tests.harness import ROOT
+
+SHARED_BENCH = ROOT.parent / "shared" / "bench" / "problems.py"
+
+
+def shared_bench() -> ModuleType:
+    """../shared/bench/problems.py (the public benchmark problems), loaded by path."""
+    spec = importlib.util.spec_from_file_location("shared_problems", SHARED_BENCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
 
 # The smallest valid POST /api/studies/ body (branin's space, random search).
 STUDY_BODY = {

@@ -86,3 +86,22 @@ def test_the_finished_index_migration_keeps_every_trial():
     new = _migrate([("studies", "0008_trial_study_finished")])
     kept = new.get_model("studies", "Trial").objects.get(study__name="kept")
     assert (kept.number, kept.params, kept.state) == (1, {"x": 1}, "complete")
+
+
+def test_the_objectives_migration_keeps_single_metric_studies_and_their_values_as_they_were():
+    old = _migrate([("studies", "0005_hardening")])
+    owner = get_user_model().objects.create_user("owner")
+    project = old.get_model("studies", "Project").objects.create(name="Vision")
+    space = old.get_model("studies", "SpaceRecord").objects.create()
+    study = old.get_model("studies", "Study").objects.create(
+        name="kept", project=project, owner_id=owner.pk, space=space, job="branin", metric="acc"
+    )
+    old.get_model("studies", "Trial").objects.create(
+        study=study, number=1, params={}, state="complete", value=0.5
+    )
+
+    new = _migrate([("studies", "0006_objectives")])
+    kept = new.get_model("studies", "Study").objects.get(name="kept")
+    assert (kept.metric, kept.objectives, kept.constraints) == ("acc", [], [])
+    trial = new.get_model("studies", "Trial").objects.get(study=kept)
+    assert (trial.value, trial.values, trial.feasible) == (0.5, None, None)

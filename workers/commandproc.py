@@ -195,6 +195,8 @@ class CommandProcess(JobProcess):
             value = json.loads(text)
         except ValueError:
             return {"error": f"the result file does not hold JSON: {text[:200]!r}"}
+        if isinstance(value, dict) and isinstance(value.get("values"), dict):
+            return {"values": value["values"]}
         return {"value": value.get("value") if isinstance(value, dict) else value}
 
     def _reap(self, block: bool) -> None:
@@ -232,11 +234,14 @@ class CommandProcess(JobProcess):
 
 
 def _report(line: bytes) -> dict | None:
-    """A JSON line with a finite numeric "value" (and an integer "step" for a curve point), else None."""
+    """A JSON line with a finite numeric "value" (and an integer "step" for a curve point), or the
+    result of a study with objectives, `{"values": {metric: value, ...}}` (checked when stored)."""
     try:
         message = json.loads(line)
     except ValueError:
         return None
+    if isinstance(message, dict) and isinstance(message.get("values"), dict) and "step" not in message:
+        return {"values": message["values"]}
     if not isinstance(message, dict) or "value" not in message:
         return None
     value, step = message["value"], message.get("step")

@@ -13,7 +13,7 @@ import os
 import select
 import signal
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from studies.jobs import run_job
 
@@ -53,12 +53,19 @@ def run_forked(job: str, params: dict, settings: dict, messages: int, answers: i
         with os.fdopen(messages, "w") as out, os.fdopen(answers, "r") as answers_in:
             try:
                 value = run_job(job, params, settings, _PipeReporter(out, answers_in))
-                message = {"value": value} if value is not None else {"stopped": True}
+                message = _result_message(value)
             except BaseException:
                 message = {"error": traceback.format_exc()}
             out.write(json.dumps(message) + "\n")
     finally:
         os._exit(0)
+
+
+def _result_message(value) -> dict:
+    """A job returns its metric, or a mapping of every metric by name (a study with objectives)."""
+    if value is None:
+        return {"stopped": True}
+    return {"values": dict(value)} if isinstance(value, Mapping) else {"value": value}
 
 
 class JobProcess:

@@ -105,7 +105,7 @@ def supervise(proc: JobProcess, attempt_id: int, time_limit_s: float | None) -> 
                 proc.answer(prune)
                 if prune and not proc.takes_answers:
                     proc.kill()
-            elif "value" in message or "error" in message or "stopped" in message:
+            elif message.keys() & {"value", "values", "error", "stopped"}:
                 result = message
         if proc.status is None and time.monotonic() >= next_beat:
             _heartbeat(attempt_id)
@@ -150,8 +150,10 @@ def _outcome(proc: JobProcess, result: dict, pruned_reason: str) -> Outcome:
     """A job that delivers its result is complete even if told to stop at its last step."""
     if "error" in result:
         return Outcome(Attempt.State.FAILED, reason=result["error"])
-    if pruned_reason and "value" not in result:
+    if pruned_reason and "value" not in result and "values" not in result:
         return Outcome(Attempt.State.PRUNED, reason=pruned_reason)
+    if "values" in result:  # checked against the study's objectives when stored
+        return Outcome(Attempt.State.COMPLETE, values=result["values"])
     if "value" in result:
         try:
             return Outcome(Attempt.State.COMPLETE, value=float(result["value"]))

@@ -4,6 +4,7 @@
     POST /api/trials/{id}/report/        {"attempt_id", "step", "value"} -> {"prune", "reason"}
     POST /api/trials/{id}/heartbeat/     {"attempt_id"}
     POST /api/trials/{id}/tell/          {"attempt_id", "value"} or {"attempt_id", "state", "error"}
+                                         or, for a study with objectives, {"attempt_id", "values"}
 
 A repeated call answers 200 and changes nothing; one that contradicts what is stored answers 409.
 """
@@ -20,6 +21,7 @@ from rest_framework.response import Response
 from studies import access, external
 from studies.api.serializers import OUTCOME_STATES, FiniteFloat
 from studies.models import Attempt
+from studies.objectives import ResultError, result_fields
 from studies.services import Outcome, WorkerIdentity
 
 
@@ -50,17 +52,33 @@ class ReportSerializer(AttemptSerializer):
 
 
 class TellSerializer(AttemptSerializer):
+    """`value` for a study defined by one metric; `values` (every objective and constraint metric)
+    for one defined with objectives (the `study` in the context)."""
+
     value = FiniteFloat(required=False)
+    values = serializers.DictField(child=FiniteFloat(), required=False)
     state = serializers.ChoiceField(choices=OUTCOME_STATES, default="complete")
     error = serializers.CharField(required=False, allow_blank=True, default="", max_length=20000)
 
     def validate(self, data: dict) -> dict:
-        if data["state"] == "complete" and "value" not in data:
-            raise serializers.ValidationError({"value": "a complete trial needs its value"})
+        if data["state"] != "complete":
+            return data
+        study = self.context["study"]
+        key = "values" if study.objectives else "value"
+        if key not in data:
+            raise serializers.ValidationError({key: f"a complete trial needs its {key}"})
+        if study.objectives:
+            try:
+                data["result"] = result_fields(study.objectives, study.constraints, data["values"])
+            except ResultError as error:
+                raise serializers.ValidationError({"values": str(error)}) from None
         return data
 
     def outcome(self) -> Outcome:
         data = self.validated_data
+        if "result" in data:
+            result = data["result"]
+            return Outcome(Attempt.State.COMPLETE, value=result["value"], values=result["values"])
         if data["state"] == "complete":
             return Outcome(Attempt.State.COMPLETE, value=data["value"])
         default = {"failed": "the external worker reported a failure", "pruned": "pruned"}[data["state"]]
@@ -119,7 +137,7 @@ def heartbeat(request: Request, trial_id: int) -> Response:
 @api_view(["POST"])
 def tell(request: Request, trial_id: int) -> Response:
     trial = access.trial_by_id_for_user(request.user, trial_id, edit=True)
-    body = TellSerializer(data=request.data)
+    body = TellSerializer(data=request.data, context={"study": trial.study})
     body.is_valid(raise_exception=True)
     try:
         external.tell(trial, body.validated_data["attempt_id"], body.outcome())

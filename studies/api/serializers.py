@@ -11,6 +11,7 @@ from rest_framework import serializers
 from studies import recommendation
 from studies.definition import LIMITS, QUEUE_PATTERN, DefinitionError
 from studies.models import Study, Trial
+from studies.objectives import pareto_numbers
 from studies.optimizers import OPTIMIZERS
 from studies.optimizers.pruners import PRUNERS
 
@@ -62,9 +63,19 @@ class StudySerializer(serializers.ModelSerializer):
         return study.space.to_dict()
 
     def get_best(self, study) -> dict | None:
-        if study.best_number is None:
+        if study.best_number is None or study.is_multi_objective:
             return None
         return {"number": study.best_number, "value": study.best_value, "params": study.best_params}
+
+    def to_representation(self, study) -> dict:
+        """A study defined with objectives also carries them, its constraints and, with several
+        objectives, `pareto`: the numbers of its feasible non-dominated trials."""
+        data = super().to_representation(study)
+        if study.objectives:
+            data.update(objectives=study.objectives, constraints=study.constraints)
+        if study.is_multi_objective:
+            data["pareto"] = pareto_numbers(study)
+        return data
 
 
 class StudyDetailSerializer(StudySerializer):
@@ -158,3 +169,10 @@ class TrialSerializer(serializers.ModelSerializer):
         model = Trial
         # `id` addresses the trial under /api/trials/{id}/ (attempts, cancel, retry)
         fields = ["id", "number", "state", "params", "value", "started", "finished", "n_attempts", "error"]
+
+    def to_representation(self, trial) -> dict:
+        """A trial of a study with objectives also carries `values` (every metric) and `feasible`."""
+        data = super().to_representation(trial)
+        if trial.study.objectives:
+            data.update(values=trial.values, feasible=trial.feasible)
+        return data

@@ -2,7 +2,8 @@
 
 A job is a callable `fn(params, settings, reporter) -> float`: it gets the trial's params, the
 study's fixed job settings and a reporter whose `report(step, value)` records a learning-curve point;
-it returns the metric. Built-ins are registered here; installed packages add theirs through the
+it returns the metric (for a study with objectives, a mapping of every metric by name). Built-ins
+are registered here; installed packages add theirs through the
 `hpoweb.jobs` entry-point group (each entry point names a `Job`).
 """
 
@@ -40,9 +41,12 @@ class Job:
 
 @cache
 def registry() -> dict[str, Job]:
-    from studies.jobs import builtins, digits, model_selection, tabular
+    from studies.jobs import builtins, digits, model_selection, multi_objective, tabular
 
-    jobs = {job.name: job for job in (*builtins.JOBS, digits.JOB, model_selection.JOB, tabular.JOB)}
+    jobs = {
+        job.name: job
+        for job in (*builtins.JOBS, *multi_objective.JOBS, digits.JOB, model_selection.JOB, tabular.JOB)
+    }
     for ep in entry_points(group="hpoweb.jobs"):
         job = ep.load()
         jobs.setdefault(job.name, job)

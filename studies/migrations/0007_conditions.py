@@ -4,7 +4,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("studies", "0005_hardening")]
+    dependencies = [("studies", "0006_objectives")]
 
     operations = [
         migrations.AddField(

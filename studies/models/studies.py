@@ -121,7 +121,10 @@ class StudyQuerySet(models.QuerySet):
 
     def with_summary(self) -> StudyQuerySet:
         """Counts and the best trial's number, value and params, in the query that lists the studies."""
-        complete = Trial.objects.filter(study=models.OuterRef("pk"), state=Trial.State.COMPLETE)
+        # Under constraints the best trial is the best feasible one (`feasible` is empty without).
+        complete = Trial.objects.filter(study=models.OuterRef("pk"), state=Trial.State.COMPLETE).exclude(
+            feasible=False
+        )
         lowest = complete.order_by(models.F("value").asc(nulls_last=True), "number")
         highest = complete.order_by(models.F("value").desc(nulls_last=True), "number")
 
@@ -166,6 +169,10 @@ class Study(models.Model):
     updated = models.DateTimeField(auto_now=True)
     direction = models.CharField(max_length=8, choices=Direction.choices, default=Direction.MINIMIZE)
     metric = models.CharField(max_length=64, default="loss")
+    # Empty for a study defined by `metric`/`direction`; else its objectives (the first mirrored in
+    # `metric`/`direction`) and constraints, as `studies.objectives` checks them.
+    objectives = models.JSONField(default=list, blank=True)
+    constraints = models.JSONField(default=list, blank=True)
     space = models.OneToOneField(SpaceRecord, on_delete=models.PROTECT, related_name="study")
     optimizer = models.CharField(max_length=32, default="random")
     optimizer_settings = models.JSONField(default=dict, blank=True)
@@ -213,6 +220,9 @@ class Study(models.Model):
         "trial_timeout_s",
     )
 
+    # Stored only when a study was defined with objectives (see `studies.objectives`).
+    OBJECTIVE_FIELDS = ("objectives", "constraints")
+
     objects = StudyQuerySet.as_manager()
 
     class Meta:
@@ -232,6 +242,10 @@ class Study(models.Model):
     @property
     def is_running(self) -> bool:
         return self.state == self.State.RUNNING
+
+    @property
+    def is_multi_objective(self) -> bool:
+        return len(self.objectives) > 1
 
     def set_state(self, state: str, reason: str = "", only_from: tuple[str, ...] | None = None) -> bool:
         """Move to `state` with one conditional update; False when the study was not in `only_from`."""
@@ -279,6 +293,9 @@ class Trial(models.Model):
     params = models.JSONField()
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
     value = models.FloatField(null=True, blank=True)
+    # A study with objectives: every metric the result carried, and whether its constraints held.
+    values = models.JSONField(null=True, blank=True)
+    feasible = models.BooleanField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     enqueued = models.DateTimeField(
         default=timezone.now,

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from . import pareto
 from .cells import free_points
 from .settings import Setting, parse_settings
 from .space import SearchSpace
@@ -16,7 +17,7 @@ from .space import SearchSpace
 _FALLBACK_DRAWS = 64  # uniform draws per missing point before enumerating a discrete space
 _FALLBACK_STREAM = 7  # keeps the fallback's random stream apart from the optimizers' own
 
-History = Sequence[tuple[Mapping[str, Any], float | None]]
+History = Sequence[tuple[Mapping[str, Any], Any]]  # (params, value or {metric: value} or None)
 Pending = Sequence[Mapping[str, Any]]
 
 
@@ -45,9 +46,17 @@ class Optimizer:
 
     name: ClassVar[str]
     SETTINGS: ClassVar[tuple[Setting, ...]] = ()
+    MULTI_OBJECTIVE: ClassVar[bool] = False  # whether it optimizes several objectives at once
 
     def __init__(
-        self, space: SearchSpace, direction: str = "minimize", seed: int = 0, **settings: Any
+        self,
+        space: SearchSpace,
+        direction: str = "minimize",
+        seed: int = 0,
+        *,
+        objectives: Sequence[Mapping[str, Any]] = (),
+        constraints: Sequence[Mapping[str, Any]] = (),
+        **settings: Any,
     ) -> None:
         if direction not in ("minimize", "maximize"):
             raise ValueError(f"direction must be 'minimize' or 'maximize', got {direction!r}")
@@ -57,6 +66,11 @@ class Optimizer:
         self.direction = direction
         self.seed = int(seed)
         self.settings = parse_settings(f"optimizer {self.name!r}", self.SETTINGS, settings)
+        # With objectives, history values are `{metric: value}` mappings (see `pareto.objective_losses`).
+        self.objectives = [dict(o) for o in objectives]
+        self.constraints = [dict(c) for c in constraints]
+        if len(self.objectives) > 1 and not self.MULTI_OBJECTIVE:
+            raise ValueError(f"optimizer {self.name!r} optimizes one objective; this study has several")
 
     def suggest(self, history: History = (), pending: Pending = (), n: int = 1) -> list[dict[str, Any]]:
         """At most n new points; raises SearchExhausted when there is none at all."""
@@ -136,6 +150,11 @@ class Optimizer:
         return Recommendation(int(np.nanargmin(losses)), "the best observed value")
 
     def losses(self, history: History) -> np.ndarray:
-        """History values as losses (lower is better), NaN where the trial failed."""
+        """History values as losses (lower is better), NaN where the trial failed or, under
+        constraints, was infeasible (treated as bad as a failure)."""
+        if self.objectives:
+            results = [v for _, v in history]
+            losses = pareto.objective_losses(self.objectives[:1], results)[:, 0]
+            return np.where(pareto.violations(self.constraints, results) > 0, np.nan, losses)
         sign = -1.0 if self.direction == "maximize" else 1.0
         return np.array([sign * clean_value(v) for _, v in history], dtype=float)

@@ -17,6 +17,7 @@ class GridSearch(Optimizer):
     """Deterministic for a seed: the same shuffled cell order every call, skipping used cells."""
 
     name = "grid"
+    MULTI_OBJECTIVE = True  # it reads no results
     SETTINGS = (
         Setting(
             "grid_points",

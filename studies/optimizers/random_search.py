@@ -29,6 +29,7 @@ class RandomSearch(Optimizer):
     """Uniform on the encoding: log-uniform where `log`, every integer and choice equally likely."""
 
     name = "random"
+    MULTI_OBJECTIVE = True  # it reads no results
     SETTINGS = (
         Setting(
             "sobol",

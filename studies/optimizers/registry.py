@@ -8,6 +8,7 @@ from .base import Optimizer
 from .cmaes import CMAES
 from .gp import GPOptimizer
 from .grid import GridSearch
+from .nsga2 import NSGA2
 from .random_search import RandomSearch
 from .settings import Setting
 from .space import SearchSpace
@@ -19,6 +20,7 @@ _CLASSES: dict[str, type[Optimizer]] = {
     "gp": GPOptimizer,
     "tpe": TPE,
     "cmaes": CMAES,
+    "nsga2": NSGA2,
 }
 
 # name -> settings schema; the web form and the API build their setting fields from it.

@@ -131,6 +131,9 @@ def analyze(study: Study) -> int:
     started = time.monotonic()
     space = study.space.spec()
     history, _pending = optimizer_inputs(study)
+    if study.objectives:  # the surfaces are drawn for the first objective (mirrored in `value`)
+        metric = study.objectives[0]["metric"]
+        history = [(params, v.get(metric) if isinstance(v, dict) else None) for params, v in history]
     n_trials = study.trials.filter(state__in=Trial.FINISHED).count()
     complete = list(study.trials.completed().filter(value__isnull=False).values_list("params", "value"))
     imp = compute_importance(space, complete, study.direction, study.seed)

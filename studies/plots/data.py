@@ -17,7 +17,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from studies.models import Study, StudyAnalysis, Trial, TrialMetric
-from studies.plots import analysis_figures, figures, parts
+from studies.plots import analysis_figures, figures, pareto, parts
 
 
 class EpochMs(Func):
@@ -194,4 +194,5 @@ PLOTS: dict[str, Plot] = {
     "contour": Plot(
         lambda s: analysis_data(s, "contour"), analysis_figures.contour_figure, analysis_figures.contour_table
     ),
+    "pareto": Plot(pareto.pareto_data, pareto.pareto_figure, pareto.pareto_table),
 }

@@ -12,7 +12,7 @@ from django.utils import timezone
 from studies.models import AuditEvent, SpaceRecord, Study, Trial
 from studies.services.lifecycle import cancel_trials, enqueue_run, enqueue_schedule, release_waiting
 
-STUDY_FIELDS = ("name", "project", *Study.DEFINITION_FIELDS)
+STUDY_FIELDS = ("name", "project", *Study.DEFINITION_FIELDS, *Study.OBJECTIVE_FIELDS)
 
 
 def audit(user, action: str, study: Study | None = None, detail: str = "") -> None:

@@ -34,6 +34,7 @@ BEST = 400
 RECENT = 1000
 FULL_CELLS = 20_000
 _HISTORY_STATES = (Trial.State.COMPLETE, Trial.State.PRUNED, Trial.State.FAILED)
+_FIELDS = ("number", "params", "state", "value", "values")
 
 
 @dataclass(frozen=True)
@@ -71,10 +72,10 @@ def scheduling_inputs(study: Study, space: SearchSpace) -> Inputs:
     trials = study.trials.all()
     last_number = trials.aggregate(last=Max("number"))["last"] or 0
     if _needs_full_history(study, space):
-        rows = list(trials.order_by("number").values_list("number", "params", "state", "value"))
+        rows = list(trials.order_by("number").values_list(*_FIELDS))
     else:
         rows = _bounded_rows(trials, study.direction)
-    history, pending, active = split_rows(rows)
+    history, pending, active = split_rows(rows, by_values=bool(study.objectives))
     return Inputs(history, pending, active, last_number, last_number > len(rows))
 
 
@@ -87,10 +88,10 @@ def _needs_full_history(study: Study, space: SearchSpace) -> bool:
     )
 
 
-def _bounded_rows(trials, direction: str) -> list[tuple[int, dict, str, float | None]]:
+def _bounded_rows(trials, direction: str) -> list[tuple]:
     """The best complete, the most recent finished, the open and the most recent cancelled trials,
-    each through an index, in number order without duplicates."""
-    fields = ("number", "params", "state", "value")
+    each through an index, in number order without duplicates. With several objectives "best" is by
+    the first one (its value mirrors it); the recent trials carry the rest of the front."""
     value = F("value").desc() if direction == Study.Direction.MAXIMIZE else F("value").asc()
     complete = trials.filter(state=Trial.State.COMPLETE, value__isnull=False)
     parts = (
@@ -99,19 +100,20 @@ def _bounded_rows(trials, direction: str) -> list[tuple[int, dict, str, float | 
         trials.filter(state__in=Trial.QUEUED_OR_RUNNING),
         trials.filter(state=Trial.State.CANCELLED).order_by("-number")[:RECENT],
     )
-    rows = {row[0]: row for part in parts for row in part.values_list(*fields)}
+    rows = {row[0]: row for part in parts for row in part.values_list(*_FIELDS)}
     return [rows[number] for number in sorted(rows)]
 
 
-def split_rows(rows) -> tuple[list[tuple[dict, float | None]], list[dict], int]:
+def split_rows(rows, by_values: bool = False) -> tuple[list[tuple[dict, float | dict | None]], list[dict], int]:
     """History, pending points and how many trials are queued or running, from (number, params,
-    state, value) rows.
+    state, value, values) rows. A study defined by objectives gives a complete trial's `values`
+    (every objective and constraint metric) as its outcome, and any other finished trial None.
 
     Cancelled trials are not history (they never ran to tell anything) but stay pending, so no
     optimizer proposes their point again (a retry runs it, not a new trial beside it).
     """
     history, pending, active = [], [], 0
-    for _number, params, state, value in rows:
+    for _number, params, state, value, values in rows:
         if state in Trial.QUEUED_OR_RUNNING:
             pending.append(params)
             active += 1
@@ -119,6 +121,8 @@ def split_rows(rows) -> tuple[list[tuple[dict, float | None]], list[dict], int]:
             pending.append(params)
         elif state == Trial.State.FAILED:
             history.append((params, None))
+        elif by_values:
+            history.append((params, values if state == Trial.State.COMPLETE else None))
         else:
             history.append((params, value))
     return history, pending, active

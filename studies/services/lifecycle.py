@@ -28,6 +28,7 @@ from studies.models import (
     TrialMetric,
     WorkerStatus,
 )
+from studies.objectives import ResultError, result_fields
 from studies.optimizers import SearchExhausted, get_optimizer
 from studies.optimizers.pruners import get_pruner
 from studies.services.history import scheduling_inputs
@@ -158,6 +159,8 @@ def _fill_slots(study: Study, keep: int) -> list[Trial]:
         space,
         direction=study.direction,
         seed=inputs.seed(study.seed),
+        objectives=study.objectives,
+        constraints=study.constraints,
         **study.optimizer_settings,
     )
     try:
@@ -316,11 +319,13 @@ def _first_points_at_or_after(trial: Trial, step: int):
 
 @dataclass(frozen=True)
 class Outcome:
-    """How an attempt ended. `state` is an Attempt.State; `value` only for complete."""
+    """How an attempt ended. `state` is an Attempt.State; `value` (or, for a study with objectives,
+    `values`: every metric by name) only for complete."""
 
     state: str
     value: float | None = None
     reason: str = ""
+    values: dict | None = None
 
 
 def finish_attempt(attempt_id: int, outcome: Outcome, *, schedule: bool = True) -> bool:
@@ -373,17 +378,12 @@ def finish_and_continue(attempt_id: int, outcome: Outcome, worker: WorkerIdentit
 def _finish_locked(attempt_id: int, outcome: Outcome) -> tuple[datetime, Study] | None:
     """finish_attempt's writes, in the caller's transaction: the time and the (locked) study, or None
     when the attempt had been superseded."""
-    if outcome.state == Attempt.State.COMPLETE and (
-        outcome.value is None or not math.isfinite(outcome.value)
-    ):
-        outcome = Outcome(
-            Attempt.State.FAILED, reason=f"the job returned {outcome.value!r}, not a finite number"
-        )
     trial = _fenced_trial(attempt_id)
     if trial is None:
         return None
     now = db_now()
     study = trial.study
+    outcome = _checked(study, outcome)
     Attempt.objects.filter(pk=attempt_id).update(state=outcome.state, ended=now, reason=outcome.reason)
     update = _trial_update(trial, study, outcome, now)
     Trial.objects.filter(pk=trial.pk).update(**update)
@@ -396,9 +396,27 @@ def _finish_locked(attempt_id: int, outcome: Outcome) -> tuple[datetime, Study] 
     return now, study
 
 
+def _checked(study: Study, outcome: Outcome) -> Outcome:
+    """A complete outcome whose result the study cannot use becomes a failure that says why."""
+    if outcome.state != Attempt.State.COMPLETE:
+        return outcome
+    if study.objectives:
+        try:
+            result_fields(study.objectives, study.constraints, outcome.values)
+        except ResultError as error:
+            return Outcome(Attempt.State.FAILED, reason=str(error))
+    elif outcome.value is None or not math.isfinite(outcome.value):
+        reason = f"the job returned {outcome.value!r}, not a finite number"
+        return Outcome(Attempt.State.FAILED, reason=reason)
+    return outcome
+
+
 def _trial_update(trial: Trial, study: Study, outcome: Outcome, now: datetime) -> dict:
     if outcome.state == Attempt.State.COMPLETE:
-        return {"state": Trial.State.COMPLETE, "value": outcome.value, "finished": now, "error": ""}
+        done = {"state": Trial.State.COMPLETE, "finished": now, "error": ""}
+        if study.objectives:
+            return {**done, **result_fields(study.objectives, study.constraints, outcome.values)}
+        return {**done, "value": outcome.value}
     if outcome.state == Attempt.State.PRUNED:
         last = TrialMetric.objects.filter(attempt_id=trial.attempt_id).order_by("-step").first()
         return {

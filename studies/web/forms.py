@@ -74,6 +74,15 @@ class StudyForm(forms.Form):
     )
     direction = forms.ChoiceField(choices=Study.Direction.choices)
     metric = _text("metric", initial="loss")
+    objectives = forms.JSONField(
+        required=False,
+        help_text="Several objectives in place of metric and direction, e.g. "
+        '[{"metric": "error", "direction": "minimize"}, {"metric": "latency_ms", "direction": "minimize"}].',
+    )
+    constraints = forms.JSONField(
+        required=False,
+        help_text='With objectives: limits a feasible trial keeps, e.g. [{"metric": "memory_gb", "max": 8}].',
+    )
     optimizer = forms.ChoiceField(choices=[(n, n) for n in OPTIMIZERS], initial="random")
     seed = _number("seed", required=False, initial=0)
     pruner = forms.ChoiceField(choices=[(n, n) for n in PRUNERS], initial="none")
@@ -113,6 +122,9 @@ class StudyForm(forms.Form):
         data = {key: value for key, value in self.cleaned_data.items() if "__" not in key and key != "start"}
         data["queue"] = data["queue"] or None
         data["job_settings"] = data["job_settings"] or {}
+        data["objectives"], data["constraints"] = data["objectives"] or None, data["constraints"] or None
+        if data["objectives"] is not None:  # they replace metric and direction
+            del data["metric"], data["direction"]
         for group, key, table in _GROUPS:
             owner = data[key]
             values = {

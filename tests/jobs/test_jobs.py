@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 import pytest
 
 from studies.jobs import get_job, registry, run_job
 from studies.optimizers import SearchSpace, get_optimizer
 from studies.optimizers.settings import SettingError
-from tests.harness import ROOT
-
-SHARED = ROOT.parent / "shared" / "bench" / "problems.py"
+from tests.helpers import SHARED_BENCH, shared_bench
 
 
 class Recorder:
@@ -26,19 +22,13 @@ class Recorder:
         return False
 
 
-def _shared_problems():
-    spec = importlib.util.spec_from_file_location("shared_problems", SHARED)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return {**module.problems(), **module.conditional_problems()}
-
-
-@pytest.mark.skipif(not SHARED.exists(), reason="needs ../shared/bench/problems.py beside the checkout")
+@pytest.mark.skipif(not SHARED_BENCH.exists(), reason="needs ../shared/bench/problems.py beside the checkout")
 @pytest.mark.parametrize(
     "name", ["branin", "hartmann6", "rosenbrock4", "ackley5", "mlp_surrogate", "jenatton"]
 )
 def test_builtin_jobs_give_the_benchmark_problems_values(name):
-    space_spec, objective, _optimum, _budget = _shared_problems()[name]
+    bench = shared_bench()
+    space_spec, objective, _optimum, _budget = {**bench.problems(), **bench.conditional_problems()}[name]
     job = get_job(name)
     assert SearchSpace.from_dict(job.space) == SearchSpace.from_dict(space_spec)
     points = get_optimizer("random", SearchSpace.from_dict(space_spec), seed=3).suggest(n=20)

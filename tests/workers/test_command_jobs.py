@@ -264,3 +264,25 @@ def test_the_output_log_keeps_head_and_tail_of_a_huge_output():
         log.write(b"0123456789")
     assert log.n_bytes == 1000 and log.omitted == 985
     assert log.text() == "0123456789\n[... 985 bytes omitted ...]\n56789"
+
+
+def test_a_program_printing_values_completes_a_study_with_objectives(run_command_trial):
+    objectives = [{"metric": "loss", "direction": "minimize"}, {"metric": "size", "direction": "minimize"}]
+    trial = run_command_trial(
+        "values", max_parallel=1, objectives=objectives, constraints=[{"metric": "memory_gb", "max": 100.0}]
+    )
+
+    assert trial.state == Trial.State.COMPLETE, trial.error
+    assert trial.values == pytest.approx(
+        {"loss": _expected(trial), "size": trial.params["x2"], "memory_gb": trial.params["x1"]}
+    )
+    assert trial.value == pytest.approx(_expected(trial)) and trial.feasible is True
+
+
+def test_a_program_missing_a_constrained_metric_fails_with_the_metric_named(run_command_trial):
+    objectives = [{"metric": "loss", "direction": "minimize"}]
+    trial = run_command_trial(
+        "values", max_parallel=1, objectives=objectives, constraints=[{"metric": "vram", "max": 1}]
+    )
+
+    assert trial.state == Trial.State.FAILED and "'vram'" in trial.error

@@ -28,11 +28,13 @@ import numpy as np
 
 from ..base import History, Optimizer, Recommendation, SearchExhausted
 from ..random_search import sobol_points
+from ..scalarize import chebyshev_losses, random_weights
 from ..settings import Setting
 from ..space import SearchSpace, unit_keys
 from .acq_optimizer import AcquisitionMaximizer
 from .acquisition import ACQUISITIONS, acquisition
 from .incumbent import posterior_best
+from .feasibility import FeasibilityModel
 from .model import SurrogateModel, build_surrogate, single_threaded_blas
 from .regressor import GaussianProcess
 
@@ -73,6 +75,7 @@ def on_active_dimensions(space: SearchSpace, value, value_and_grad):
 
 class GPOptimizer(Optimizer):
     name = "gp"
+    MULTI_OBJECTIVE = True  # with objectives: one random Chebyshev scalarisation per call (ParEGO)
     SETTINGS = (
         Setting(
             "acquisition",
@@ -153,14 +156,20 @@ class GPOptimizer(Optimizer):
         excluded = set(unit_keys(np.vstack([X_history, X_pending])))
         batch_X: list[np.ndarray] = []
         out: list[tuple[dict[str, Any], dict[str, Any]]] = []
-        model = None
+        model, weights, feasibility = None, None, None
         if done + n > self.n_startup:
-            model = build_surrogate(space, history, self.direction, rng, X_history)
+            results = [v for _, v in history]
+            history, weights = self._scalarised(history, rng)
+            model = build_surrogate(space, history, self._model_direction, rng, X_history)
+            if model is not None and self.constraints:
+                feasibility = FeasibilityModel(space, X_history, results, self.constraints, rng)
         for b in range(n):
             if model is None or done + b < self.n_startup:
                 x, info = self._startup_point(done + b, excluded), {"phase": "startup"}
             else:
-                x, info = self._model_point(model, X_pending, batch_X, excluded, rng)
+                x, info = self._model_point(model, X_pending, batch_X, excluded, rng, feasibility)
+                if weights is not None:
+                    info = _scalarised_info(info, self.objectives, weights)
             if x is None:
                 break
             excluded.add(unit_keys(x[None, :])[0])
@@ -169,6 +178,21 @@ class GPOptimizer(Optimizer):
         if not out:
             raise SearchExhausted("every point of the space is already evaluated or running")
         return out
+
+    @property
+    def _model_direction(self) -> str:
+        """The model's target is a scalarisation (lower is better) when the study has objectives."""
+        return "minimize" if self.objectives else self.direction
+
+    def _scalarised(
+        self, history: list[tuple[Mapping[str, Any], Any]], rng: np.random.Generator
+    ) -> tuple[list[tuple[Mapping[str, Any], Any]], np.ndarray | None]:
+        """The history with one loss per trial, and the weights drawn (None without objectives)."""
+        if not self.objectives:
+            return history, None
+        weights = random_weights(len(self.objectives), rng)
+        losses = chebyshev_losses(self.objectives, [v for _, v in history], weights)
+        return [(params, loss) for (params, _), loss in zip(history, losses, strict=True)], weights
 
     def _startup_point(self, index: int, excluded: set) -> np.ndarray | None:
         """The centre for the first trial, Sobol point index - 1 after, skipping excluded points."""
@@ -190,6 +214,7 @@ class GPOptimizer(Optimizer):
         batch_X: list[np.ndarray],
         excluded: set,
         rng: np.random.Generator,
+        feasibility: FeasibilityModel | None = None,
     ) -> tuple[np.ndarray | None, dict[str, Any]]:
         # a running point is believed no better than the incumbent: believed at a posterior mean below
         # it (an extrapolated trend at the box's edge), each next point slid a little further along the
@@ -197,9 +222,14 @@ class GPOptimizer(Optimizer):
         best = model.incumbent_target()
         gp = model.gp.with_pseudo_observations(np.vstack([X_pending, *batch_X]), floor=best)
         kind = self.acquisition_kind
-        value, value_and_grad = on_active_dimensions(
-            self.space, *acquisition_functions(gp, best, kind, self.xi, self.settings["kappa"])
-        )
+        if feasibility is not None:
+            best = _feasible_incumbent(model, feasibility.feasible)
+        value, value_and_grad = acquisition_functions(gp, best, kind, self.xi, self.settings["kappa"])
+        if feasibility is not None:
+            value, value_and_grad = _times_feasibility(
+                value, value_and_grad, feasibility, math.isfinite(best)
+            )
+        value, value_and_grad = on_active_dimensions(self.space, value, value_and_grad)
         order = np.argsort(np.where(np.isfinite(model.losses), model.losses, np.inf), kind="stable")
         found = AcquisitionMaximizer(self.space, value, value_and_grad, len(model.losses)).maximize(
             model.X_obs[order], excluded, rng
@@ -209,7 +239,7 @@ class GPOptimizer(Optimizer):
         x, acq_value = found
         mean, var = gp.predict(x[None, :])
         loss_mean, loss_std = model.to_loss(mean, np.sqrt(var))
-        sign = -1.0 if self.direction == "maximize" else 1.0
+        sign = -1.0 if self._model_direction == "maximize" else 1.0
         finite = model.losses[np.isfinite(model.losses)]
         return x, {
             "phase": "model",
@@ -221,6 +251,37 @@ class GPOptimizer(Optimizer):
             "n_pending": len(X_pending) + len(batch_X),
             "n_observations": len(model.losses),
         }
+
+
+def _scalarised_info(info: dict[str, Any], objectives: list[dict], weights: np.ndarray) -> dict[str, Any]:
+    """What a scalarised suggestion valued: the weights per objective, and the prediction kept apart
+    (in scalarisation units, not comparable with the first objective's value the trial shows)."""
+    scalarised = {key: info.pop(key) for key in ("mean", "std", "incumbent") if key in info}
+    weights_by_metric = {o["metric"]: round(float(w), 4) for o, w in zip(objectives, weights, strict=True)}
+    return {**info, "weights": weights_by_metric, "scalarised": scalarised}
+
+
+def _feasible_incumbent(model: SurrogateModel, feasible: np.ndarray) -> float:
+    """The best feasible target (warped units), +inf while no trial is feasible."""
+    ok = feasible & np.isfinite(model.losses)
+    return float(np.min(model.warp.forward(model.losses[ok]))) if ok.any() else math.inf
+
+
+def _times_feasibility(value, value_and_grad, feasibility: FeasibilityModel, has_incumbent: bool):
+    """The acquisition plus log P(feasible); only the latter while nothing feasible is known."""
+
+    def constrained(X: np.ndarray) -> np.ndarray:
+        log_pof = feasibility.log_probability(X)
+        return value(X) + log_pof if has_incumbent else log_pof
+
+    def constrained_with_grad(X: np.ndarray, dims: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        log_pof, grad = feasibility.log_probability_with_grad(X, dims)
+        if not has_incumbent:
+            return log_pof, grad
+        v, g = value_and_grad(X, dims)
+        return v + log_pof, g + grad
+
+    return constrained, constrained_with_grad
 
 
 def _json_float(value: float) -> float | None:

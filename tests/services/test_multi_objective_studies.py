@@ -1,0 +1,111 @@
+"""A study with objectives through the real services: results, failures, analysis, export/import."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from studies import services
+from studies.definition import check_definition
+from studies.exports import json_chunks
+from studies.imports import import_study, read_document, warm_start
+from studies.jobs import run_job
+from studies.jobs.multi_objective import SPACES
+from studies.models import Study, StudyAnalysis, Trial
+from studies.objectives import pareto_numbers
+from studies.plots.analysis import analyze
+from studies.services import Outcome, WorkerIdentity
+
+pytestmark = pytest.mark.django_db
+
+WORKER = WorkerIdentity.current("w1")
+
+
+class Silent:
+    def report(self, step, value):
+        pass
+
+    def should_prune(self):
+        return False
+
+
+def _study(cast, **change) -> Study:
+    data = {
+        "name": "zdt",
+        "job": "zdt1",
+        "optimizer": "nsga2",
+        "objectives": [{"metric": "f1", "direction": "minimize"}, {"metric": "f2", "direction": "minimize"}],
+        "constraints": [{"metric": "memory", "max": 8.0}],
+        "space": SPACES["zdt1"],
+        "max_trials": 12,
+        "max_parallel": 3,
+        **change,
+    }
+    definition = check_definition(cast["owner"], data)
+    return services.create_study(cast["owner"], definition.space, definition.study_fields(), start=True)
+
+
+def measure(params: dict) -> dict:
+    """ZDT1's objectives and a memory use the constraint caps at 8."""
+    return {**run_job("zdt1", params, {}, Silent()), "memory": 10 * params["x2"]}
+
+
+def _run_all(study: Study, result=measure) -> Study:
+    """Claim and finish every trial the study schedules, as a worker would, until none is left."""
+    while trial_ids := services.schedule_trials(study.pk):
+        for trial_id in trial_ids:
+            attempt = services.claim_trial(trial_id, WORKER)
+            outcome = Outcome("complete", values=result(attempt.trial.params))
+            services.finish_attempt(attempt.pk, outcome, schedule=False)
+    study.refresh_from_db()
+    return study
+
+
+def test_a_constrained_two_objective_study_runs_its_budget_with_values_and_feasibility(cast):
+    study = _run_all(_study(cast))
+
+    assert study.state == Study.State.COMPLETED
+    trials = list(study.trials.order_by("number"))
+    assert len(trials) == 12 and all(t.state == Trial.State.COMPLETE for t in trials)
+    for trial in trials:
+        assert trial.values == pytest.approx(measure(trial.params))
+        assert trial.value == trial.values["f1"] and trial.feasible == (trial.values["memory"] <= 8.0)
+    front = pareto_numbers(study)
+    assert front and all(trials[n - 1].feasible for n in front)
+
+
+def test_a_result_missing_an_objective_fails_the_trial_and_names_the_metric(cast):
+    study = _run_all(_study(cast, max_retries=0, max_trials=3), result=lambda p: {"f1": 0.5})
+
+    trial = study.trials.first()
+    assert trial.state == Trial.State.FAILED and "'f2'" in trial.error
+    assert trial.values is None
+
+
+def test_the_analysis_of_a_study_with_objectives_is_drawn_for_its_first_objective(cast):
+    study = _run_all(_study(cast))
+    assert analyze(study) == 12
+    assert StudyAnalysis.objects.filter(study=study, kind="importance").exists()
+
+
+def test_export_then_import_keeps_objectives_constraints_and_every_value(cast, project):
+    study = _run_all(_study(cast))
+    document = read_document("".join(json_chunks(study)))
+    copy = import_study(cast["owner"], project, document, name="copy")
+
+    assert (copy.objectives, copy.constraints) == (study.objectives, study.constraints)
+    assert list(copy.trials.order_by("number").values_list("values", "feasible")) == list(
+        study.trials.order_by("number").values_list("values", "feasible")
+    )
+    assert pareto_numbers(copy) == pareto_numbers(study)
+    assert json.loads(json.dumps(document["study"]["objectives"])) == study.objectives
+
+
+def test_a_warm_start_keeps_the_objectives_and_the_values_of_the_copied_trials(cast):
+    study = _run_all(_study(cast))
+    copy = warm_start(cast["owner"], study, {"name": "again", "max_trials": 4})
+
+    assert copy.objectives == study.objectives
+    assert copy.trials.filter(values__isnull=True).count() == 0
+    assert pareto_numbers(copy) == pareto_numbers(study)
