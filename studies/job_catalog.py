@@ -65,7 +65,7 @@ def check_job_params(job_name: str, param_names) -> None:
             refused[0],
             None,
             f"the command job {command.name!r} does not accept the parameter {refused[0]!r} "
-            f"(it accepts: {accepted}; staff declare them in the admin)"
+            f"(it accepts: {accepted}; staff declare them in the admin)",
         )
 
 
@@ -77,4 +77,3 @@ def validate_job_settings(name: str, settings: dict) -> dict:
     if settings:
         raise ValueError(f"{name} takes no job settings (staff set a command job's arguments in the admin)")
     return {}
-

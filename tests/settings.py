@@ -3,6 +3,7 @@
 Worker processes that end-to-end tests start get the same folder (broker, SQLite file) through
 HPOWEB_DATA_DIR and DATABASE_URL (see tests/harness.py).
 """
+
 import os
 import tempfile
 

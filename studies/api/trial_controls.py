@@ -75,4 +75,3 @@ def _trial_control_view(action: str):
 
 
 trial_controls = {action: _trial_control_view(action) for action in services.TRIAL_CONTROLS}
-

@@ -104,7 +104,9 @@ def _bounded_rows(trials, direction: str) -> list[tuple]:
     return [rows[number] for number in sorted(rows)]
 
 
-def split_rows(rows, by_values: bool = False) -> tuple[list[tuple[dict, float | dict | None]], list[dict], int]:
+def split_rows(
+    rows, by_values: bool = False
+) -> tuple[list[tuple[dict, float | dict | None]], list[dict], int]:
     """History, pending points and how many trials are queued or running, from (number, params,
     state, value, values) rows. A study defined by objectives gives a complete trial's `values`
     (every objective and constraint metric) as its outcome, and any other finished trial None.

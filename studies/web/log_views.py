@@ -20,4 +20,3 @@ def attempt_log(request, study_id: int, number: int, attempt_number: int) -> Htt
     name = f"study{trial.study_id}-trial{trial.number}-attempt{attempt_number}.log"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
-

@@ -1,4 +1,5 @@
 """The ask/tell API for external workers: claims, idempotent repeats, conflicts and fencing (HTTP)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -12,12 +13,6 @@ from studies.models import Attempt, Study, Trial
 from tests.helpers import token_client
 
 pytestmark = pytest.mark.django_db
-
-
-
-
-
-
 
 
 @pytest.fixture
@@ -138,6 +133,10 @@ def test_viewers_and_strangers_cannot_ask_or_tell(cast, external_study, api):
 
 def test_the_routes_are_in_the_openapi_schema(api):
     schema = api.get("/api/schema/").content.decode()
-    for route in ("studies/{study_id}/ask/", "trials/{trial_id}/report/", "trials/{trial_id}/heartbeat/",
-                  "trials/{trial_id}/tell/"):
+    for route in (
+        "studies/{study_id}/ask/",
+        "trials/{trial_id}/report/",
+        "trials/{trial_id}/heartbeat/",
+        "trials/{trial_id}/tell/",
+    ):
         assert f"/api/{route}" in schema

@@ -1,4 +1,5 @@
 """The Python client, in a process of its own, against a running hpoweb (pytest-django's live server)."""
+
 from __future__ import annotations
 
 import os
@@ -29,9 +30,13 @@ def start_client(live_server, cast, tmp_path):
 
     def start(study: Study, *args: str) -> subprocess.Popen:
         out = open(tmp_path / f"client-{len(procs)}.log", "w")
-        proc = subprocess.Popen([sys.executable, str(WORKER), live_server.url, str(study.pk), *args],
-                                env={**os.environ, "HPOWEB_TOKEN": key}, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, str(WORKER), live_server.url, str(study.pk), *args],
+            env={**os.environ, "HPOWEB_TOKEN": key},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         proc.log_path = out.name
         procs.append(proc)
         return proc
@@ -130,9 +135,13 @@ def test_the_documented_example_training_script_completes_a_study(live_server, c
     services.start_study(study)
     example = ROOT / "examples" / "train_external.py"
 
-    run = subprocess.run([sys.executable, str(example), "--url", live_server.url, "--study", str(study.pk),
-                          "--epochs", "2"], env={**os.environ, "HPOWEB_TOKEN": key}, capture_output=True,
-                         text=True, timeout=180)
+    run = subprocess.run(
+        [sys.executable, str(example), "--url", live_server.url, "--study", str(study.pk), "--epochs", "2"],
+        env={**os.environ, "HPOWEB_TOKEN": key},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
 
     assert run.returncode == 0, run.stdout + run.stderr
     study.refresh_from_db()
@@ -149,8 +158,22 @@ def test_the_hpoweb_client_command_runs_a_program_for_each_trial(live_server, ca
     env.update(HPOWEB_TOKEN=key, TRAIN_MODE="lines")
 
     program = [sys.executable, str(root / "tests" / "fixtures" / "train_cli.py")]
-    run = subprocess.run([sys.executable, str(root / "hpoweb_client.py"), "--url", live_server.url, "--study",
-                          str(study.pk), "--", *program], env=env, capture_output=True, text=True, timeout=99)
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(root / "hpoweb_client.py"),
+            "--url",
+            live_server.url,
+            "--study",
+            str(study.pk),
+            "--",
+            *program,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=99,
+    )
 
     assert run.returncode == 0, run.stdout + run.stderr
     study.refresh_from_db()

@@ -1,4 +1,5 @@
 """The three kinds of job a study names: choices in the form and the API, staff-only command jobs, logs."""
+
 from __future__ import annotations
 
 import pytest
@@ -16,8 +17,12 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def train_job(cast):
-    return CommandJob.objects.create(name="train", argv=["python", "train.py", "{params_args}"],
-                                     params=["x1", "x2"], created_by=cast["staff"])
+    return CommandJob.objects.create(
+        name="train",
+        argv=["python", "train.py", "{params_args}"],
+        params=["x1", "x2"],
+        created_by=cast["staff"],
+    )
 
 
 def test_the_study_form_offers_callables_command_jobs_and_external_workers(client, cast, train_job):
@@ -30,9 +35,15 @@ def test_the_study_form_offers_callables_command_jobs_and_external_workers(clien
 
 def test_an_editor_creates_a_command_job_study_with_a_pruner_in_the_browser(client, cast, project, train_job):
     client.force_login(cast["editor"])
-    response = client.post(reverse("study-create"), study_form(
-        project=str(project.pk), job="command:train", pruner="asha",
-        **{"pruner__asha__min_resource": "2", "pruner__asha__reduction_factor": "4"}))
+    response = client.post(
+        reverse("study-create"),
+        study_form(
+            project=str(project.pk),
+            job="command:train",
+            pruner="asha",
+            **{"pruner__asha__min_resource": "2", "pruner__asha__reduction_factor": "4"},
+        ),
+    )
     study = Study.objects.get(name="digits-random")
     assert response.status_code == 302
     assert study.job == "command:train" and study.job_settings == {}
@@ -70,9 +81,17 @@ def test_a_non_staff_user_cannot_create_or_edit_a_command_job(client, cast, trai
 
 def test_staff_define_a_command_job_in_the_admin(client, cast):
     client.force_login(cast["staff"])
-    response = client.post(reverse("admin:studies_commandjob_add"), {
-        "name": "resnet", "description": "", "argv": '["python", "train.py", "{params_args}"]', "workdir": "",
-        "env": '{"EPOCHS": "10"}', "time_limit_s": "3600"})
+    response = client.post(
+        reverse("admin:studies_commandjob_add"),
+        {
+            "name": "resnet",
+            "description": "",
+            "argv": '["python", "train.py", "{params_args}"]',
+            "workdir": "",
+            "env": '{"EPOCHS": "10"}',
+            "time_limit_s": "3600",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     job = CommandJob.objects.get(name="resnet")
     assert job.created_by == cast["staff"] and job.env == {"EPOCHS": "10"}
@@ -121,9 +140,17 @@ def test_every_attempt_with_a_log_links_it_on_the_trial_page(client, cast, make_
 
 def test_the_admin_rejects_a_command_job_whose_argv_is_not_a_list_of_strings(client, cast):
     client.force_login(cast["staff"])
-    response = client.post(reverse("admin:studies_commandjob_add"), {
-        "name": "bad", "description": "", "argv": '"python train.py"', "workdir": "", "env": '{"N": 3}',
-        "time_limit_s": ""})
+    response = client.post(
+        reverse("admin:studies_commandjob_add"),
+        {
+            "name": "bad",
+            "description": "",
+            "argv": '"python train.py"',
+            "workdir": "",
+            "env": '{"N": 3}',
+            "time_limit_s": "",
+        },
+    )
     assert response.status_code == 200 and not CommandJob.objects.exists()
     errors = response.context["adminform"].form.errors
     assert "JSON list of non-empty strings" in errors["argv"][0]

@@ -1,4 +1,5 @@
 """services.prune_decision: the study's pruner on the stored curves, at a cost that does not grow."""
+
 from __future__ import annotations
 
 import pytest
@@ -19,8 +20,15 @@ def running_study(make_study):
     """A study whose `n` trials are all running, one attempt each, and report(i, step, value)."""
 
     def start(pruner: str, settings: dict, n: int):
-        study = make_study(name=pruner, job="external", space=SPACES["branin"], max_trials=n,
-                           max_parallel=n, pruner=pruner, pruner_settings=settings)
+        study = make_study(
+            name=pruner,
+            job="external",
+            space=SPACES["branin"],
+            max_trials=n,
+            max_parallel=n,
+            pruner=pruner,
+            pruner_settings=settings,
+        )
         services.start_study(study)
         handouts = [external.ask(study, WorkerIdentity("gpu")) for _ in range(n)]
         return study, [(h.trial.number, h.attempt.pk) for h in handouts]
@@ -28,11 +36,14 @@ def running_study(make_study):
     return start
 
 
-@pytest.mark.parametrize(("pruner", "settings"), [
-    ("asha", {"min_resource": 1, "reduction_factor": 3}),
-    ("median", {"n_startup_trials": 2}),
-    ("hyperband", {"min_resource": 1, "max_resource": 27}),
-])
+@pytest.mark.parametrize(
+    ("pruner", "settings"),
+    [
+        ("asha", {"min_resource": 1, "reduction_factor": 3}),
+        ("median", {"n_startup_trials": 2}),
+        ("hyperband", {"min_resource": 1, "max_resource": 27}),
+    ],
+)
 def test_each_report_gets_the_decision_the_pruner_gives_on_every_full_curve(running_study, pruner, settings):
     study, trials = running_study(pruner, settings, 16)
     curves = {}

@@ -1,5 +1,6 @@
 """In Chromium: a command-job study and an external-workers study with ASHA, created in the form, run to
 completion (real worker processes; the external one from the Python client in another process)."""
+
 from __future__ import annotations
 
 import os
@@ -46,8 +47,9 @@ def test_a_command_job_study_and_an_external_study_with_asha_run_from_the_browse
     page, live_server, cast, workers, tmp_path
 ):
     argv = [sys.executable, str(FIXTURES / "train_cli.py"), "{params_args}"]
-    CommandJob.objects.create(name="train", argv=argv, params=["x1", "x2"], env={"TRAIN_MODE": "lines"},
-                              created_by=cast["staff"])
+    CommandJob.objects.create(
+        name="train", argv=argv, params=["x1", "x2"], env={"TRAIN_MODE": "lines"}, created_by=cast["staff"]
+    )
     base = live_server.url
     pool = [workers.start("w1"), workers.start("w2")]
     log_in(page, base, "editor", "pw-editor")
@@ -57,16 +59,23 @@ def test_a_command_job_study_and_an_external_study_with_asha_run_from_the_browse
     assert external_study.pruner == "asha" and external_study.pruner_settings["reduction_factor"] == 3
     _token, key = ApiToken.issue(cast["editor"])
     with open(tmp_path / "client.log", "w") as out:
-        client = subprocess.Popen([sys.executable, str(FIXTURES / "external_worker.py"), base,
-                                   str(external_study.pk)], env={**os.environ, "HPOWEB_TOKEN": key},
-                                  stdout=out, stderr=subprocess.STDOUT)
+        client = subprocess.Popen(
+            [sys.executable, str(FIXTURES / "external_worker.py"), base, str(external_study.pk)],
+            env={**os.environ, "HPOWEB_TOKEN": key},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
         try:
             assert client.wait(timeout=180) == 0, (tmp_path / "client.log").read_text()
         finally:
             if client.poll() is None:
                 client.kill()
-    wait_for(lambda: Study.objects.get(pk=command_study.pk).state == Study.State.COMPLETED, 180,
-             "the command-job study to complete", workers=pool)
+    wait_for(
+        lambda: Study.objects.get(pk=command_study.pk).state == Study.State.COMPLETED,
+        180,
+        "the command-job study to complete",
+        workers=pool,
+    )
 
     external_study.refresh_from_db()
     assert external_study.state == Study.State.COMPLETED

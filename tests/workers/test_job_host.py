@@ -29,17 +29,8 @@ def host():
     host.close()
 
 
-
-
-
-
-
-
 def _parent(pid: int) -> int:
     return int(process_stat(pid)[1])
-
-
-
 
 
 def _follow(proc, timeout: float = 30.0) -> list[dict]:

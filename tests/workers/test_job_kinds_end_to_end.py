@@ -1,4 +1,5 @@
 """A command-job study and a pruned study run to completion on real `celery worker` processes."""
+
 from __future__ import annotations
 
 import sys
@@ -21,9 +22,13 @@ def _done(study) -> bool:
 
 
 def test_a_command_job_study_runs_to_completion_on_real_workers(make_study, workers, cast):
-    CommandJob.objects.create(name="train", argv=[sys.executable, str(SCRIPT), "{params_args}"],
-                              params=["x1", "x2"],
-                              env={"TRAIN_MODE": "lines"}, created_by=cast["staff"])
+    CommandJob.objects.create(
+        name="train",
+        argv=[sys.executable, str(SCRIPT), "{params_args}"],
+        params=["x1", "x2"],
+        env={"TRAIN_MODE": "lines"},
+        created_by=cast["staff"],
+    )
     study = make_study(job="command:train", space=SPACES["branin"], max_trials=4, max_parallel=2)
     pool = [workers.start("w1"), workers.start("w2")]
     services.start_study(study)
@@ -41,9 +46,14 @@ def test_a_command_job_study_runs_to_completion_on_real_workers(make_study, work
 def test_an_asha_study_prunes_hopeless_trials_keeping_their_curves_and_the_rung_as_the_reason(
     make_study, workers
 ):
-    study = make_study(job="branin", max_trials=10, max_parallel=2, pruner="asha",
-                       pruner_settings={"min_resource": 1, "reduction_factor": 3},
-                       job_settings={"steps": 9, "duration_s": 0.9})
+    study = make_study(
+        job="branin",
+        max_trials=10,
+        max_parallel=2,
+        pruner="asha",
+        pruner_settings={"min_resource": 1, "reduction_factor": 3},
+        job_settings={"steps": 9, "duration_s": 0.9},
+    )
     pool = [workers.start("w1"), workers.start("w2")]
     services.start_study(study)
 
@@ -69,11 +79,15 @@ def test_an_asha_study_prunes_hopeless_trials_keeping_their_curves_and_the_rung_
 def hanging_study(make_study, tmp_path):
     """A running study of a command job that starts a child and hangs; the child's pid is written to
     `tmp_path / "child.pid"`."""
-    CommandJob.objects.create(name="hang", argv=[sys.executable, str(SCRIPT), "{params_args}"],
-                              params=["x1", "x2"],
-                              env={"TRAIN_MODE": "hang", "TRAIN_PID_FILE": str(tmp_path / "child.pid")})
-    study = make_study(job="command:hang", space=SPACES["branin"], max_trials=1, max_parallel=1,
-                       max_retries=0)
+    CommandJob.objects.create(
+        name="hang",
+        argv=[sys.executable, str(SCRIPT), "{params_args}"],
+        params=["x1", "x2"],
+        env={"TRAIN_MODE": "hang", "TRAIN_PID_FILE": str(tmp_path / "child.pid")},
+    )
+    study = make_study(
+        job="command:hang", space=SPACES["branin"], max_trials=1, max_parallel=1, max_retries=0
+    )
     services.start_study(study)
     return study
 

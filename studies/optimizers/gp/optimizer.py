@@ -33,8 +33,8 @@ from ..settings import Setting
 from ..space import SearchSpace, unit_keys
 from .acq_optimizer import AcquisitionMaximizer
 from .acquisition import ACQUISITIONS, acquisition
-from .incumbent import posterior_best
 from .feasibility import FeasibilityModel
+from .incumbent import posterior_best
 from .model import SurrogateModel, build_surrogate, single_threaded_blas
 from .regressor import GaussianProcess
 
