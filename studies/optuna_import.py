@@ -3,7 +3,11 @@ export and stored by `imports.import_study` (so one transaction and the one defi
 a study that cannot be imported stores nothing).
 
 Distributions become the space (float and int with log and step, categorical); a parameter whose
-range differs between trials gets the union of its ranges. States map: COMPLETE and PRUNED keep their
+range differs between trials gets the union of its ranges. A define-by-run study, whose finished
+trials set different parameters, gets a conditional space when the data say when each parameter is
+set (present exactly when one categorical parameter takes some values), and is refused otherwise. A
+study with several directions keeps them as `objectives`, named by Optuna's metric names or
+`value_0`, `value_1`, ... States map: COMPLETE and PRUNED keep their
 value (a pruned trial without one takes its last intermediate value), FAIL is failed, RUNNING becomes
 failed with a reason, WAITING becomes queued (its fixed parameters). Intermediate values become the
 learning curve; user and system attributes are kept (the study's in its note, a trial's beside the
@@ -22,9 +26,13 @@ from pathlib import Path
 from studies import exports
 from studies.imports import ImportFailed, import_study
 from studies.models import Attempt, Project, Study, Trial
+from studies.optimizers import SearchSpace
+from studies.optimizers.conditions import choice_key
+from studies.optimizers.space import SpaceError
 
 OPTUNA = "optuna"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+_FINISHED = ("COMPLETE", "PRUNED")
 _STATES = {
     "COMPLETE": "complete",
     "PRUNED": "pruned",
@@ -93,20 +101,17 @@ def import_optuna(user, project: Project, location: str, study_name: str = "", n
 def document_of(source, system_attrs: dict) -> dict:
     """The Optuna study as an hpoweb export (`studies.exports`), ready for `imports.import_study`;
     `system_attrs` are the study's (Optuna 5 reads them from the storage only)."""
-    if len(source.directions) > 1:
-        raise ImportFailed(
-            f"the Optuna study has {len(source.directions)} objectives; hpoweb studies have one for now"
-        )
     trials = source.get_trials(deepcopy=False)
     space = _space(trials)
+    fitting = _search_space(space)
+    metrics = [o["metric"] for o in _objectives(source)]
     kept, skipped = [], []
     for trial in trials:
         params = _params(trial)
-        if set(params) == set(space):
-            kept.append(_trial(trial, params, len(kept) + 1))
+        if _fits(fitting, params):
+            kept.append(_trial(trial, params, len(kept) + 1, metrics))
         else:
             skipped.append(trial)
-    _check_define_by_run(skipped)
     return {
         "format": exports.FORMAT,
         "version": exports.VERSION,
@@ -116,20 +121,29 @@ def document_of(source, system_attrs: dict) -> dict:
     }
 
 
+def _objectives(source) -> list[dict]:
+    names = source.metric_names or [f"value_{i}" for i in range(len(source.directions))]
+    return [
+        {"metric": str(n), "direction": d.name.lower()} for n, d in zip(names, source.directions, strict=True)
+    ]
+
+
 def _study(source, kept: list[dict], skipped: list) -> dict:
     waiting = any(t["state"] == Trial.State.QUEUED for t in kept)
     reason = f"imported from Optuna study {source.study_name!r}"
     if skipped:
         numbers = ", ".join(str(t.number) for t in skipped[:20])
         reason += (
-            f"; left out {len(skipped)} Optuna trial(s) that do not set every parameter (failed early, or "
+            f"; left out {len(skipped)} Optuna trial(s) that do not fit the space (failed early, or "
             f"waiting with only some fixed): {numbers}"
         )
-    metric = (source.metric_names or ["value"])[0]
+    objectives = _objectives(source)
+    if len(objectives) > 1:
+        objective = {"objectives": objectives, "optimizer": "nsga2"}
+    else:
+        objective = {**objectives[0], "metric": objectives[0]["metric"][:64], "optimizer": "tpe"}
     return {
-        "direction": source.direction.name.lower(),
-        "metric": str(metric)[:64],
-        "optimizer": "tpe",
+        **objective,
         "max_trials": max(len(kept), 1),
         "max_parallel": 1,
         "job": "external",
@@ -145,16 +159,22 @@ def _attributes_note(user_attrs: dict, system_attrs: dict) -> str:
     return f"Attributes of the Optuna study:\n\n```json\n{attrs}\n```\n"
 
 
-# --- the space: the union of every trial's distributions --------------------------------------------
+# --- the space: the union of every trial's distributions, conditional where trials differ ----------
 
 
 def _space(trials) -> dict:
+    """Parameters that no finished trial sets are left out (only failed or waiting trials hold them:
+    nothing says when they apply); with no finished trial, every parameter is kept unconditionally."""
     space: dict[str, dict] = {}
     for trial in trials:
         for name, distribution in trial.distributions.items():
             spec = _parameter(name, distribution)
             space[name] = _union(name, space[name], spec, trial.number) if name in space else spec
-    return space
+    finished = [dict(t.params) for t in trials if t.state.name in _FINISHED]
+    if not finished:
+        return space
+    space = {name: spec for name, spec in space.items() if any(name in p for p in finished)}
+    return _conditional(space, finished)
 
 
 def _parameter(name: str, distribution) -> dict:
@@ -185,15 +205,59 @@ def _shape(spec: dict) -> dict:
     return {key: value for key, value in spec.items() if key not in ("low", "high")}
 
 
-def _check_define_by_run(skipped: list) -> None:
-    """Failed trials may stop before setting every parameter; any other trial without them is a
-    define-by-run study, which needs a conditional space."""
-    finished = [t for t in skipped if t.state.name in ("COMPLETE", "PRUNED")]
-    if finished:
+def _conditional(space: dict, finished: list[dict]) -> dict:
+    """Each parameter that only some finished trials set gets `when` on the categorical parameter whose
+    values say exactly when it is set; ImportFailed names those no parameter explains."""
+    unexplained = []
+    for name in [n for n in space if not all(n in params for params in finished)]:
+        parent = _parent(name, space, finished)
+        if parent is None:
+            unexplained.append(name)
+        else:
+            space[name] = {**space[name], "when": {parent[0]: parent[1]}}
+    if unexplained:
+        names = ", ".join(repr(n) for n in unexplained)
         raise ImportFailed(
-            f"trial {finished[0].number} sets only {sorted(finished[0].params)}: its parameters depend on "
-            "earlier choices (define-by-run), which hpoweb imports once it has conditional spaces"
+            f"parameter(s) {names} are set by only some finished trials (define-by-run), and no categorical "
+            "parameter's values say when: hpoweb imports such a study as a conditional space only when each "
+            "parameter is set exactly when one categorical parameter takes some values"
         )
+    return space
+
+
+def _parent(name: str, space: dict, finished: list[dict]) -> tuple[str, list] | None:
+    """(parent, its values that set `name`): a categorical set in every trial that sets `name`, whose
+    values in those trials never occur in a trial without `name`. The most often set one wins, so a
+    nested choice defers to the one above it."""
+    candidates = []
+    for order, (parent, spec) in enumerate(space.items()):
+        holding = [params for params in finished if parent in params]
+        setting = {choice_key(p[parent]) for p in holding if name in p}
+        other = {choice_key(p[parent]) for p in holding if name not in p}
+        explains = all(parent in p for p in finished if name in p) and other and not setting & other
+        if parent != name and spec["type"] == "categorical" and explains:
+            values = [c for c in spec["choices"] if choice_key(c) in setting]
+            candidates.append((-len(holding), order, parent, values))
+    return min(candidates)[2:] if candidates else None
+
+
+def _search_space(space: dict) -> SearchSpace | None:
+    """None when the space is not one hpoweb holds: `import_study` then refuses the definition with
+    its problems by path, before any trial counts."""
+    try:
+        return SearchSpace.from_dict(space)
+    except SpaceError:
+        return None
+
+
+def _fits(space: SearchSpace | None, params: dict) -> bool:
+    """Whether a trial sets exactly the parameters the space makes active, each inside it; failed
+    trials that stopped early and waiting trials with only some parameters fixed do not."""
+    try:
+        space is None or space.validate_params(params)
+    except ValueError:
+        return False
+    return True
 
 
 # --- trials ------------------------------------------------------------------------------------------
@@ -205,14 +269,16 @@ def _params(trial) -> dict:
     return dict(trial.params)
 
 
-def _trial(trial, params: dict, number: int) -> dict:
-    state, value, reason = _outcome(trial)
+def _trial(trial, params: dict, number: int, metrics: list[str]) -> dict:
+    """`metrics` name the objectives, in Optuna's order of `trial.values`."""
+    state, values, reason = _outcome(trial)
     started, finished = _iso(trial.datetime_start), _iso(trial.datetime_complete)
     document = {
         "number": number,
         "state": state,
         "params": params,
-        "value": value,
+        "value": values[0] if values else None,
+        "values": dict(zip(metrics, values, strict=True)) if values else None,
         "created": started,
         "started": started,
         "finished": finished if state != "queued" else None,
@@ -232,22 +298,22 @@ def _trial(trial, params: dict, number: int) -> dict:
     return document
 
 
-def _outcome(trial) -> tuple[str, float | None, str]:
-    """(hpoweb state, value, reason) of an Optuna trial."""
+def _outcome(trial) -> tuple[str, list[float] | None, str]:
+    """(hpoweb state, values in objective order, reason) of an Optuna trial."""
     optuna_state = trial.state.name
     state = _STATES[optuna_state]
     curve = _curve(trial)
-    value = trial.value if optuna_state in ("COMPLETE", "PRUNED") else None
-    if optuna_state == "PRUNED" and value is None and curve:
-        value = curve[-1][1]
-    if value is not None and not math.isfinite(value):
-        return Trial.State.FAILED, None, f"Optuna recorded the value {value}, not a finite number"
+    values = trial.values if optuna_state in _FINISHED else None
+    if optuna_state == "PRUNED" and values is None and curve:
+        values = [curve[-1][1]]
+    if values is not None and not all(math.isfinite(v) for v in values):
+        return Trial.State.FAILED, None, f"Optuna recorded the value(s) {values}, not all finite numbers"
     reasons = {
         "RUNNING": "still running in Optuna when the study was imported",
         "FAIL": "failed in Optuna",
         "PRUNED": "pruned in Optuna",
     }
-    return state, value, reasons.get(optuna_state, "")
+    return state, values, reasons.get(optuna_state, "")
 
 
 def _attempt(trial, state: str, reason: str, started: str | None, finished: str | None) -> dict:

@@ -146,19 +146,100 @@ def test_a_parameter_whose_range_grows_gets_the_union_of_its_ranges(owner, proje
     assert imported.trials.count() == 3 and imported.state == "completed"
 
 
+def _two_objectives(trial) -> tuple[float, float]:
+    x = trial.suggest_float("x", 0.0, 1.0)
+    return x, (1.0 - x) ** 2
+
+
+def test_a_multi_objective_study_keeps_every_value_under_its_metric_name(owner, project, tmp_path):
+    url = f"sqlite:///{tmp_path / 'mo.db'}"
+    source = optuna.create_study(study_name="mo", storage=url, directions=["minimize", "maximize"])
+    source.set_metric_names(["error", "speed"])
+    source.optimize(_two_objectives, 4)
+    failed = source.ask()
+    failed.suggest_float("x", 0.0, 1.0)
+    source.tell(failed, state=optuna.trial.TrialState.FAIL)
+
+    study = _import(owner, project, url)
+
+    assert study.objectives == [
+        {"metric": "error", "direction": "minimize"},
+        {"metric": "speed", "direction": "maximize"},
+    ]
+    assert (study.metric, study.direction, study.optimizer) == ("error", "minimize", "nsga2")
+    trials = list(study.trials.order_by("number"))
+    assert [t.state for t in trials] == ["complete"] * 4 + ["failed"]
+    for trial, kept in zip(trials[:4], source.trials[:4], strict=True):
+        assert trial.values == {"error": kept.values[0], "speed": kept.values[1]}
+        assert trial.value == kept.values[0] and trial.params == kept.params
+    assert trials[4].values is None or trials[4].values == {}
+
+
+def test_objectives_without_metric_names_are_named_by_their_position(owner, project, tmp_path):
+    url = f"sqlite:///{tmp_path / 'mo.db'}"
+    source = optuna.create_study(study_name="mo", storage=url, directions=["minimize", "minimize"])
+    source.optimize(_two_objectives, 2)
+
+    study = _import(owner, project, url)
+
+    assert [o["metric"] for o in study.objectives] == ["value_0", "value_1"]
+    assert study.trials.get(number=2).values == dict(
+        zip(["value_0", "value_1"], source.trials[1].values, strict=True)
+    )
+
+
+def _classifier(trial) -> float:
+    """Define-by-run: each classifier has its own parameters."""
+    if trial.suggest_categorical("classifier", ["svm", "rf"]) == "svm":
+        return trial.suggest_float("svm_c", 1e-3, 1e3, log=True)
+    return trial.suggest_int("rf_depth", 2, 32)
+
+
+def test_a_define_by_run_study_becomes_a_conditional_space(owner, project, tmp_path):
+    url = f"sqlite:///{tmp_path / 'dbr.db'}"
+    source = optuna.create_study(study_name="dbr", storage=url)
+    for classifier in ["svm", "rf", "svm", "rf"]:
+        source.enqueue_trial({"classifier": classifier})
+    source.optimize(_classifier, 4)
+    early = source.ask()
+    early.suggest_categorical("classifier", ["svm", "rf"])
+    source.tell(early, state=optuna.trial.TrialState.FAIL)
+
+    study = _import(owner, project, url)
+
+    assert study.space.to_dict() == {
+        "classifier": {"type": "categorical", "choices": ["svm", "rf"]},
+        "svm_c": {"type": "float", "low": 1e-3, "high": 1e3, "log": True, "when": {"classifier": ["svm"]}},
+        "rf_depth": {"type": "int", "low": 2, "high": 32, "log": False, "when": {"classifier": ["rf"]}},
+    }
+    trials = list(study.trials.order_by("number"))
+    assert [t.params for t in trials] == [t.params for t in source.trials[:4]]
+    assert [t.value for t in trials] == [t.value for t in source.trials[:4]]
+    assert "left out 1 Optuna trial(s)" in study.state_reason and ": 4" in study.state_reason
+
+
+def _unexplained(url: str) -> None:
+    """`a` and `b` come and go while `kind` keeps the same value: nothing says when each is set."""
+    study = optuna.create_study(storage=url, study_name="s")
+    study.enqueue_trial({"kind": "u"})
+    study.enqueue_trial({"kind": "u"})
+    study.optimize(
+        lambda t: (
+            t.suggest_categorical("kind", ["u", "v"]) == "u"
+            and t.suggest_float("a" if t.number == 0 else "b", 0, 1)
+        ),
+        2,
+    )
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [
         (
-            lambda url: optuna.create_study(storage=url, study_name="s", directions=["minimize"] * 2),
-            "2 objectives",
+            lambda url: optuna.create_study(storage=url, study_name="s", directions=["minimize"] * 4),
+            "at most 3 objectives",
         ),
-        (
-            lambda url: optuna.create_study(storage=url, study_name="s").optimize(
-                lambda t: t.suggest_float("a", 0, 1) if t.number == 0 else t.suggest_float("b", 0, 1), 2
-            ),
-            "define-by-run",
-        ),
+        (_unexplained, r"parameter\(s\) 'a', 'b' .*no categorical parameter"),
     ],
 )
 def test_a_study_hpoweb_cannot_hold_is_refused_clearly_and_nothing_is_stored(
