@@ -253,8 +253,10 @@ def _search_space(space: dict) -> SearchSpace | None:
 def _fits(space: SearchSpace | None, params: dict) -> bool:
     """Whether a trial sets exactly the parameters the space makes active, each inside it; failed
     trials that stopped early and waiting trials with only some parameters fixed do not."""
+    if space is None:
+        return True
     try:
-        space is None or space.validate_params(params)
+        space.validate_params(params)
     except ValueError:
         return False
     return True

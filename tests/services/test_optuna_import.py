@@ -159,6 +159,9 @@ def test_a_multi_objective_study_keeps_every_value_under_its_metric_name(owner, 
     failed = source.ask()
     failed.suggest_float("x", 0.0, 1.0)
     source.tell(failed, state=optuna.trial.TrialState.FAIL)
+    infinite = source.ask()
+    infinite.suggest_float("x", 0.0, 1.0)
+    source.tell(infinite, [float("inf"), 1.0])
 
     study = _import(owner, project, url)
 
@@ -168,11 +171,12 @@ def test_a_multi_objective_study_keeps_every_value_under_its_metric_name(owner, 
     ]
     assert (study.metric, study.direction, study.optimizer) == ("error", "minimize", "nsga2")
     trials = list(study.trials.order_by("number"))
-    assert [t.state for t in trials] == ["complete"] * 4 + ["failed"]
+    assert [t.state for t in trials] == ["complete"] * 4 + ["failed"] * 2
     for trial, kept in zip(trials[:4], source.trials[:4], strict=True):
         assert trial.values == {"error": kept.values[0], "speed": kept.values[1]}
         assert trial.value == kept.values[0] and trial.params == kept.params
-    assert trials[4].values is None or trials[4].values == {}
+    assert [(t.value, t.values) for t in trials[4:]] == [(None, None)] * 2
+    assert "not all finite numbers" in trials[5].error
 
 
 def test_objectives_without_metric_names_are_named_by_their_position(owner, project, tmp_path):
@@ -216,6 +220,37 @@ def test_a_define_by_run_study_becomes_a_conditional_space(owner, project, tmp_p
     assert [t.params for t in trials] == [t.params for t in source.trials[:4]]
     assert [t.value for t in trials] == [t.value for t in source.trials[:4]]
     assert "left out 1 Optuna trial(s)" in study.state_reason and ": 4" in study.state_reason
+
+
+def _kernels(trial) -> float:
+    """Define-by-run, nested: `gamma` only for the rbf kernel, which only an svm has."""
+    if trial.suggest_categorical("classifier", ["svm", "rf"]) == "rf":
+        return trial.suggest_int("rf_depth", 2, 32)
+    c = trial.suggest_float("svm_c", 1e-3, 1e3, log=True)
+    if trial.suggest_categorical("kernel", ["rbf", "linear"]) == "rbf":
+        return c * trial.suggest_float("gamma", 1e-4, 1.0, log=True)
+    return c
+
+
+def test_nested_choices_become_nested_conditions(owner, project, tmp_path):
+    url = f"sqlite:///{tmp_path / 'nested.db'}"
+    source = optuna.create_study(study_name="nested", storage=url)
+    for fixed in [{"classifier": "svm", "kernel": "rbf"}, {"classifier": "svm", "kernel": "linear"}] * 2:
+        source.enqueue_trial(fixed)
+    source.enqueue_trial({"classifier": "rf"})
+    source.optimize(_kernels, 5)
+
+    study = _import(owner, project, url)
+
+    conditions = {name: spec.get("when") for name, spec in study.space.to_dict().items()}
+    assert conditions == {
+        "classifier": None,
+        "svm_c": {"classifier": ["svm"]},
+        "kernel": {"classifier": ["svm"]},
+        "gamma": {"kernel": ["rbf"]},
+        "rf_depth": {"classifier": ["rf"]},
+    }
+    assert [t.params for t in study.trials.order_by("number")] == [t.params for t in source.trials]
 
 
 def _unexplained(url: str) -> None:
