@@ -5,7 +5,11 @@ Runs on both sessions (SQLite + filesystem broker, PostgreSQL + Redis), like tes
 
 from __future__ import annotations
 
+import math
+
 import pytest
+from django.conf import settings
+from django.db.models import Max, Min
 
 from studies import services
 from studies.models import Study, StudyAnalysis
@@ -40,4 +44,9 @@ def test_workers_analyse_the_study_a_few_times_and_finally_as_of_every_trial(mak
     kinds = set(StudyAnalysis.objects.filter(study=study).values_list("kind", flat=True))
     assert {"importance", "posterior", "contour", "curve_band"} <= kinds
     received = sum(w.log().count("workers.analyze_study[") for w in pool) // 2  # "received" and "succeeded"
-    assert 1 <= received < N_TRIALS, "one analysis per window, not one per result"
+    # The first result of each window asks for one analysis: at most one per window the results span
+    # (and the last), whatever the machine's speed; on a quick run that is fewer than one per result.
+    times = study.trials.aggregate(first=Min("finished"), last=Max("finished"))
+    window = settings.HPOWEB.get("ANALYSIS_EVERY_S", 5.0)
+    windows = math.floor((times["last"] - times["first"]).total_seconds() / window) + 1
+    assert 1 <= received <= windows + 1, f"{received} analyses for results spanning {windows} windows"
