@@ -105,3 +105,40 @@ def test_the_objectives_migration_keeps_single_metric_studies_and_their_values_a
     assert (kept.metric, kept.objectives, kept.constraints) == ("acc", [], [])
     trial = new.get_model("studies", "Trial").objects.get(study=kept)
     assert (trial.value, trial.values, trial.feasible) == (0.5, None, None)
+
+
+def test_the_comparison_migration_keeps_a_study_and_lets_it_be_tagged_and_its_project_save_views():
+    old = _migrate([("studies", "0005_hardening")])
+    owner = get_user_model().objects.create_user("owner")
+    project = old.get_model("studies", "Project").objects.create(name="Vision")
+    space = old.get_model("studies", "SpaceRecord").objects.create()
+    old.get_model("studies", "Study").objects.create(
+        name="kept", project=project, owner_id=owner.pk, space=space, job="branin"
+    )
+
+    new = _migrate([("studies", "0010_comparison")])
+    kept = new.get_model("studies", "Study").objects.get(name="kept")
+    tags = new.get_model("studies", "StudyTag").objects
+    assert not tags.filter(study=kept).exists()
+    tags.create(study=kept, name="baseline")
+    assert list(tags.filter(study=kept).values_list("name", flat=True)) == ["baseline"]
+    views = new.get_model("studies", "SavedView").objects
+    views.create(project_id=kept.project_id, name="best", address=f"/studies/{kept.pk}/?filter=value+%3C+1")
+    assert views.get(project_id=kept.project_id).name == "best"
+
+
+def test_existing_parameters_keep_their_definition_and_have_no_condition():
+    old = _migrate([("studies", "0005_hardening")])
+    owner = get_user_model().objects.create_user("owner")
+    project = old.get_model("studies", "Project").objects.create(name="Vision")
+    space = old.get_model("studies", "SpaceRecord").objects.create()
+    old.get_model("studies", "ParameterRecord").objects.create(
+        space=space, position=0, name="opt", kind="categorical", choices=["sgd", "adam"]
+    )
+    old.get_model("studies", "Study").objects.create(
+        name="kept", project=project, owner_id=owner.pk, space=space, job="branin"
+    )
+
+    new = _migrate([("studies", "0007_conditions")])
+    parameter = new.get_model("studies", "ParameterRecord").objects.get(space_id=space.pk)
+    assert (parameter.name, parameter.choices, parameter.when) == ("opt", ["sgd", "adam"], None)
