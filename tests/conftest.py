@@ -54,9 +54,26 @@ def api(cast):
     return token_client(cast["editor"])
 
 
+def empty_broker() -> None:
+    """Drop every message an earlier test left behind (for studies long gone): a stray message taken
+    by this test's worker would change what the test observes (when it last consumed, what it ran)."""
+    from django.conf import settings
+
+    from hpoweb.celery import app
+
+    if settings.CELERY_BROKER_URL.startswith("redis://"):
+        import redis
+
+        redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()  # queues and unacked messages alike
+    else:
+        app.control.purge()
+
+
 @pytest.fixture
 def workers(tmp_path):
-    """Start real worker processes with `workers.start(name, ...)`; all are stopped at the end."""
+    """Start real worker processes with `workers.start(name, ...)`, on an empty broker; all are
+    stopped at the end."""
+    empty_broker()
     started: list[Worker] = []
 
     class Pool:
