@@ -14,12 +14,9 @@ n=1 at equal total trials. The peers come from the `bench` extra: `pip install -
 from __future__ import annotations
 
 import argparse
-import datetime
 import importlib.util
 import json
 import math
-import multiprocessing
-import os
 import shlex
 import sys
 import time
@@ -32,6 +29,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.runs import read_saved, run_all  # noqa: E402
 from studies.optimizers import OPTIMIZERS, SearchSpace, get_optimizer  # noqa: E402
 
 PROBLEMS_PATH = ROOT.parent / "shared" / "bench" / "problems.py"
@@ -252,9 +250,7 @@ def main() -> None:
     args = parser.parse_args()
     print("$ python benchmarks/optimizers.py " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
     if args.tables:
-        results = [
-            tuple(json.loads(line)) for path in args.tables for line in Path(path).read_text().splitlines()
-        ]
+        results = read_saved(*args.tables)
         problems = [p for p in all_problems if any(r[0] == p for r in results)]
         optimizers = list(dict.fromkeys(r[1] for r in results))
         print_tables(results, problems, optimizers)
@@ -263,26 +259,10 @@ def main() -> None:
     tasks = [(p, o, s, 1) for p in problems for o in optimizers for s in range(args.seeds)]
     if "gp" in optimizers and not args.no_batch:
         tasks += [(p, "gp", s, 4) for p in problems for s in range(args.seeds)]
-    if args.out and Path(args.out).exists():  # resume: runs already saved there are not repeated
-        done = {tuple(json.loads(line)[:4]) for line in Path(args.out).read_text().splitlines()}
-        tasks = [t for t in tasks if t not in done]
     order = ["optuna_gp", "gp", "bayes_opt", "skopt_gp"]  # the key comparison first, the slowest last
     tasks.sort(key=lambda t: (order.index(t[1]) if t[1] in order else -1, t[2]))
-    print(f"# {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, {len(tasks)} runs", flush=True)
-    # one BLAS / torch thread per worker process, for every optimizer alike: fair, and no oversubscription
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
-    results = []
-    with multiprocessing.get_context("spawn").Pool(args.processes) as pool:
-        for i, result in enumerate(pool.imap_unordered(run_one, tasks), 1):
-            results.append(result)
-            print(f"# {i}/{len(tasks)} {result}", file=sys.stderr, flush=True)
-            if args.out:
-                with open(args.out, "a") as f:
-                    f.write(json.dumps(result) + "\n")
-    if args.out:  # a resumed run's tables cover the runs saved before it too
-        saved = (tuple(json.loads(line)) for line in Path(args.out).read_text().splitlines())
-        results = [r for r in saved if r[0] in problems and r[1] in optimizers and r[2] < args.seeds]
+    saved = run_all(run_one, tasks, args.processes, args.out)
+    results = [r for r in saved if r[0] in problems and r[1] in optimizers and r[2] < args.seeds]
     print_tables(results, problems, optimizers)
 
 

@@ -15,11 +15,7 @@ regret is that of the best trial after the problem's budget, every public proble
 from __future__ import annotations
 
 import argparse
-import datetime
 import heapq
-import json
-import multiprocessing
-import os
 import shlex
 import sys
 import warnings
@@ -32,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.optimizers import load_problems, optuna_distributions, parse_label  # noqa: E402
+from benchmarks.runs import read_saved, run_all  # noqa: E402
 from studies.optimizers import SearchSpace, get_optimizer  # noqa: E402
 
 OPTIMIZERS = ["gp", "optuna_gp", "optuna_tpe"]
@@ -144,31 +141,16 @@ def main() -> None:
     args = parser.parse_args()
     print("$ python benchmarks/parallel.py " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
     if args.tables:
-        results = [tuple(json.loads(line)) for p in args.tables for line in Path(p).read_text().splitlines()]
+        results = read_saved(*args.tables)
         problems = [p for p in all_problems if any(r[0] == p for r in results)]
         print(tables(results, problems, list(dict.fromkeys(r[1] for r in results))))
         return
     problems, optimizers = args.problems.split(","), args.optimizers.split(",")
     qs = [int(x) for x in args.q.split(",")]
     tasks = [(p, o, q, s) for s in range(args.seeds) for q in qs for p in problems for o in optimizers]
-    if args.out and Path(args.out).exists():
-        done = {tuple(json.loads(line)[:4]) for line in Path(args.out).read_text().splitlines()}
-        tasks = [t for t in tasks if t not in done]
     tasks.sort(key=lambda t: (t[1] == "optuna_gp", t[3]))  # the slowest last: a short run still compares
-    print(f"# {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, {len(tasks)} runs", flush=True)
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
-    results = []
-    with multiprocessing.get_context("spawn").Pool(args.processes) as pool:
-        for i, result in enumerate(pool.imap_unordered(run_one, tasks), 1):
-            results.append(result)
-            print(f"# {i}/{len(tasks)} {result}", file=sys.stderr, flush=True)
-            if args.out:
-                with open(args.out, "a") as f:
-                    f.write(json.dumps(result) + "\n")
-    if args.out:
-        saved = (tuple(json.loads(line)) for line in Path(args.out).read_text().splitlines())
-        results = [r for r in saved if r[0] in problems and r[1] in optimizers and r[3] < args.seeds]
+    saved = run_all(run_one, tasks, args.processes, args.out)
+    results = [r for r in saved if r[0] in problems and r[1] in optimizers and r[3] < args.seeds]
     print(tables(results, problems, optimizers))
 
 
