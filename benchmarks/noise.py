@@ -15,8 +15,6 @@ observed trial instead, to show what recommending by posterior mean is worth.
 
 from __future__ import annotations
 
-import argparse
-import shlex
 import sys
 import warnings
 from collections.abc import Callable
@@ -28,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.optimizers import load_problems, optuna_distributions, parse_label  # noqa: E402
-from benchmarks.runs import read_saved, run_all  # noqa: E402
+from benchmarks.runs import grid_benchmark  # noqa: E402
 from studies.optimizers import SearchSpace, get_optimizer  # noqa: E402
 from studies.optimizers.random_search import sobol_points  # noqa: E402
 
@@ -117,31 +115,11 @@ def tables(results: list, problems: list[str], optimizers: list[str]) -> str:
     return "\n".join(out)
 
 
-def main() -> None:
-    all_problems = list(load_problems())
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--problems", default=",".join(all_problems))
-    parser.add_argument("--seeds", type=int, default=20)
-    parser.add_argument("--noise", default="0.01,0.1", help="noise sd as fractions of the typical gap")
-    parser.add_argument("--optimizers", default=",".join(OPTIMIZERS))
-    parser.add_argument("--processes", type=int, default=2)
-    parser.add_argument("--out", help="also append each run's result to this JSON-lines file (resumes)")
-    parser.add_argument("--tables", nargs="+", metavar="FILE", help="print the tables of saved results")
-    args = parser.parse_args()
-    print("$ python benchmarks/noise.py " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
-    if args.tables:
-        results = read_saved(*args.tables)
-        problems = [p for p in all_problems if any(r[0] == p for r in results)]
-        print(tables(results, problems, list(dict.fromkeys(r[1] for r in results))))
-        return
-    problems, optimizers = args.problems.split(","), args.optimizers.split(",")
-    fractions = [float(x) for x in args.noise.split(",")]
-    tasks = [(p, o, x, s) for s in range(args.seeds) for x in fractions for p in problems for o in optimizers]
-    tasks.sort(key=lambda t: (t[1] == "optuna_gp", t[3]))  # the slowest last: a short run still compares
-    saved = run_all(run_one, tasks, args.processes, args.out)
-    results = [r for r in saved if r[0] in problems and r[1] in optimizers and r[3] < args.seeds]
-    print(tables(results, problems, optimizers))
-
-
 if __name__ == "__main__":
-    main()
+    grid_benchmark(
+        __doc__,
+        ("noise", "0.01,0.1", float, "noise sd as fractions of the typical gap"),
+        OPTIMIZERS,
+        run_one,
+        tables,
+    )

@@ -42,3 +42,43 @@ def run_all(
                 with open(out, "a") as f:
                     f.write(json.dumps(result) + "\n")
     return read_saved(out) if out else results
+
+
+def grid_benchmark(
+    doc: str,
+    setting: tuple[str, str, type, str],
+    optimizers: list[str],
+    run_one: Callable,
+    tables: Callable[[list, list[str], list[str]], str],
+) -> None:
+    """The command line of a benchmark whose runs are (problem, optimizer, setting, seed): each public
+    problem and optimizer at each value of one setting (`--q`, `--noise`: name, default, type, help)."""
+    import argparse
+    import shlex
+
+    from benchmarks.optimizers import load_problems
+
+    all_problems = list(load_problems())
+    option, default, kind, help_text = setting
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--problems", default=",".join(all_problems))
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument(f"--{option}", default=default, help=help_text)
+    parser.add_argument("--optimizers", default=",".join(optimizers))
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--out", help="also append each run's result to this JSON-lines file (resumes)")
+    parser.add_argument("--tables", nargs="+", metavar="FILE", help="print the tables of saved results")
+    args = parser.parse_args()
+    print(f"$ python {sys.argv[0]} " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
+    if args.tables:
+        results = read_saved(*args.tables)
+        problems = [p for p in all_problems if any(r[0] == p for r in results)]
+        print(tables(results, problems, list(dict.fromkeys(r[1] for r in results))))
+        return
+    problems, chosen = args.problems.split(","), args.optimizers.split(",")
+    values = [kind(x) for x in getattr(args, option).split(",")]
+    tasks = [(p, o, x, s) for s in range(args.seeds) for x in values for p in problems for o in chosen]
+    tasks.sort(key=lambda t: (t[1] == "optuna_gp", t[3]))  # the slowest last: a short run still compares
+    saved = run_all(run_one, tasks, args.processes, args.out)
+    results = [r for r in saved if r[0] in problems and r[1] in chosen and r[3] < args.seeds]
+    print(tables(results, problems, chosen))
