@@ -85,22 +85,12 @@ LIMITS: dict[str, Limit] = {
     "note": Limit("text", 0, 20_000, "A Markdown note on a study or a trial."),
 }
 QUEUE_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+# What a definition may leave out, with the model's own defaults; `objectives`/`constraints` left out
+# (None) mean a study defined by `metric`/`direction`.
+_MODEL_DEFAULTS = """description direction metric optimizer optimizer_settings seed pruner pruner_settings
+    job_settings queue max_trials max_parallel max_retries max_consecutive_failures trial_timeout_s""".split()
 DEFAULTS: dict[str, Any] = {
-    "description": "",
-    "direction": Study.Direction.MINIMIZE,
-    "metric": "loss",
-    "optimizer": "random",
-    "optimizer_settings": {},
-    "seed": 0,
-    "pruner": "none",
-    "pruner_settings": {},
-    "job_settings": {},
-    "queue": "hpoweb",
-    "max_trials": 20,
-    "max_parallel": 2,
-    "max_retries": 1,
-    "max_consecutive_failures": 5,
-    "trial_timeout_s": None,
+    **{name: Study._meta.get_field(name).get_default() for name in _MODEL_DEFAULTS},
     "objectives": None,
     "constraints": None,
 }
