@@ -69,11 +69,18 @@ def empty_broker() -> None:
         app.control.purge()
 
 
+@pytest.fixture(autouse=True)
+def _empty_broker_for_workers(request):
+    """Autouse, so it runs before the fixtures that start a study: emptying the broker after them
+    would drop the study's own messages."""
+    if "workers" in request.fixturenames:
+        empty_broker()
+
+
 @pytest.fixture
 def workers(tmp_path):
-    """Start real worker processes with `workers.start(name, ...)`, on an empty broker; all are
-    stopped at the end."""
-    empty_broker()
+    """Start real worker processes with `workers.start(name, ...)` (on an empty broker: see above);
+    all are stopped at the end."""
     started: list[Worker] = []
 
     class Pool:

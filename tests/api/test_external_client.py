@@ -16,6 +16,7 @@ from studies import services
 from studies.jobs.builtins import SPACES, branin
 from studies.models import ApiToken, Attempt, Study, Trial, TrialMetric
 from tests.harness import ROOT, wait_for
+from tests.reliability.fleet import LOAD_MARGIN_S
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -65,7 +66,10 @@ def _log(proc) -> str:
 def test_a_client_process_runs_an_external_study_to_completion_heartbeating_through_long_epochs(
     start_client, external_study, settings
 ):
-    settings.HPOWEB = {**settings.HPOWEB, "GRACE_S": 2.0}  # the client heartbeats every 0.5 s
+    # The reaper gives up on an attempt silent for the grace, and the client beats every quarter of
+    # it: 2 s plus a loaded machine's margin. Each trial (3 epochs of half the grace) outlasts the grace.
+    grace_s = 4 * 0.5 + LOAD_MARGIN_S
+    settings.HPOWEB = {**settings.HPOWEB, "GRACE_S": grace_s}
     study = external_study(max_trials=3, max_parallel=1)
     stop = threading.Event()
     reaped: list[int] = []
@@ -73,14 +77,14 @@ def test_a_client_process_runs_an_external_study_to_completion_heartbeating_thro
     def reaper() -> None:
         try:
             while not stop.wait(0.5):
-                reaped.append(services.reap_stale_attempts(grace_s=2.0))
+                reaped.append(services.reap_stale_attempts(grace_s=grace_s))
         finally:
             connection.close()  # this thread's own connection
 
     thread = threading.Thread(target=reaper)
     thread.start()
     try:
-        client = start_client(study, "--epoch-s", "1.0")  # 3 s per trial, longer than the grace
+        client = start_client(study, "--epoch-s", str(grace_s / 2))  # 3 epochs: 1.5 times the grace
         assert client.wait(timeout=120) == 0, _log(client)
     finally:
         stop.set()
