@@ -25,7 +25,7 @@ from studies.jobs import registry
 from studies.models import Project, Study
 from studies.objectives import check_objectives
 from studies.optimizers import OPTIMIZERS, SearchSpace, get_optimizer
-from studies.optimizers import space as codec
+from studies.optimizers import parameters as codec
 from studies.optimizers.pruners import PRUNERS, get_pruner
 from studies.optimizers.settings import INT32_MAX, SettingError
 from studies.optimizers.space import SpaceError

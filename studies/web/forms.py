@@ -14,9 +14,9 @@ from studies.definition import LIMITS, QUEUE_PATTERN, DefinitionError
 from studies.job_catalog import job_choices
 from studies.models import Study
 from studies.optimizers import OPTIMIZERS
+from studies.optimizers.parameters import MAX_NAME_LENGTH, MAX_PARAMETERS
 from studies.optimizers.pruners import PRUNERS
 from studies.optimizers.settings import Setting
-from studies.optimizers.space import MAX_NAME_LENGTH, MAX_PARAMETERS
 
 _GROUPS = (("opt", "optimizer", OPTIMIZERS), ("pruner", "pruner", PRUNERS))
 
