@@ -7,7 +7,7 @@ trees and an MLP on scikit-learn's digits, `studies/jobs/model_selection.py`; re
 validation error any run found, budget 40). Prints the median final regret per optimizer and problem.
 The peers come from the `bench` extra plus hyperopt: `pip install -e '.[bench]' hyperopt`.
 
-    python benchmarks/conditional.py [--problems jenatton,digits_models] [--seeds 10]
+    python benchmarks/conditional.py [--problems jenatton,digits_models] [--seeds 10] [--first-seed 0]
         [--optimizers tpe,gp,optuna_tpe,optuna_gp,hyperopt_tpe] [--out results.jsonl]
     python benchmarks/conditional.py --tables results.jsonl more.jsonl   # tables from saved runs only
 """
@@ -207,6 +207,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--problems", default="jenatton,digits_models")
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds run from here (held-out seeds)")
     parser.add_argument("--optimizers", default=",".join(OPTIMIZERS))
     parser.add_argument("--out", type=Path)
     parser.add_argument("--tables", type=Path, nargs="+", help="print the tables of saved runs and stop")
@@ -219,7 +220,7 @@ def main() -> None:
     for problem in args.problems.split(","):
         spec, f, optimum, budget = problems[problem]
         for name in args.optimizers.split(","):
-            for seed in range(args.seeds):
+            for seed in range(args.first_seed, args.first_seed + args.seeds):
                 row = {"problem": problem, "optimizer": name, "seed": seed, "optimum": optimum}
                 row["losses"] = run(name, spec, f, budget, seed)
                 rows.append(row)
