@@ -4,7 +4,7 @@ multivariate and group), Optuna's GPSampler and hyperopt's TPE, on the same seed
 Problems: `jenatton` from ../shared/bench/problems.py `conditional_problems()` (its space, optimum and
 budget, imported by path, never tuned to) and `digits_models` (model selection among an SVM, boosted
 trees and an MLP on scikit-learn's digits, `studies/jobs/model_selection.py`; regret against the best
-validation error any run found, budget 40). Prints the median final regret per optimizer and problem.
+validation log loss any run found, budget 40). Prints the median final regret per optimizer and problem.
 The peers come from the `bench` extra plus hyperopt: `pip install -e '.[bench]' hyperopt`.
 
     python benchmarks/conditional.py [--problems jenatton,digits_models] [--seeds 10] [--first-seed 0]
@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from studies.jobs.model_selection import SPACE as MODELS_SPACE  # noqa: E402
-from studies.jobs.model_selection import validation_error  # noqa: E402
+from studies.jobs.model_selection import validation_loss  # noqa: E402
 from studies.optimizers import SearchSpace, get_optimizer  # noqa: E402
 
 PROBLEMS_PATH = ROOT.parent / "shared" / "bench" / "problems.py"
@@ -42,7 +42,7 @@ def load_problems() -> dict[str, tuple[dict, Callable[[dict], float], float | No
     spec.loader.exec_module(module)
     return {
         **module.conditional_problems(),
-        "digits_models": (MODELS_SPACE, validation_error, None, MODELS_BUDGET),
+        "digits_models": (MODELS_SPACE, validation_loss, None, MODELS_BUDGET),
     }
 
 
