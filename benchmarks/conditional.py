@@ -5,7 +5,7 @@ Problems: `jenatton` from ../shared/bench/problems.py `conditional_problems()` (
 budget, imported by path, never tuned to) and `digits_models` (model selection among an SVM, boosted
 trees and an MLP on scikit-learn's digits, `studies/jobs/model_selection.py`; regret against the best
 validation log loss any run found, budget 40). Prints the median final regret per optimizer and problem.
-The peers come from the `bench` extra plus hyperopt: `pip install -e '.[bench]' hyperopt`.
+The peers come from the `bench` extra: `pip install -e '.[bench]'`.
 
     python benchmarks/conditional.py [--problems jenatton,digits_models] [--seeds 10] [--first-seed 0]
         [--optimizers tpe,gp,optuna_tpe,optuna_gp,hyperopt_tpe] [--out results.jsonl]
