@@ -82,30 +82,42 @@
         set("name", spec.name); set("type", spec.type); set("low", spec.low); set("high", spec.high);
         set("log", spec.log); set("step", spec.step);
         set("choices", spec.choices ? spec.choices.join(", ") : "");
-        const when = spec.when ? Object.entries(spec.when)[0] : null;
-        set("parent", when ? when[0] : "");
-        set("parent_values", when ? when[1].join(", ") : "");
+        const when = Object.entries(spec.when || {});  // several parents: "a; b" and "1, 2; x"
+        set("parent", when.map(([parent]) => parent).join("; "));
+        set("parent_values", when.map(([, values]) => values.join(", ")).join("; "));
       }
       showTree();
       return row;
     }
 
-    // The tree: each row indented under its parent; the parent field offers the categorical and int rows.
+    // The tree: each row indented one step below its deepest parent (a row may name several, "a; b");
+    // the parent field offers the categorical and int rows.
     function showTree() {
       const rows = Array.from(body.querySelectorAll("tr.param-row:not(.hidden)"));
       const field = (row, name) => row.querySelector(`[name$="-${name}"]`);
-      const parentOf = {};
+      const parentsOf = {};
       const options = [];
       rows.forEach((row) => {
         const name = field(row, "name").value.trim();
-        parentOf[name] = field(row, "parent") ? field(row, "parent").value.trim() : "";
+        const text = field(row, "parent") ? field(row, "parent").value : "";
+        parentsOf[name] = text.split(";").map((p) => p.trim()).filter((p) => p && p !== name);
         if (["categorical", "int"].includes(field(row, "type").value) && name) options.push(name);
       });
+      const depthOf = (name, seen) => {  // `seen` stops a cycle the server will refuse anyway
+        if (seen.has(name) || !parentsOf[name]) return 0;
+        seen.add(name);
+        const depth = Math.max(0, ...parentsOf[name].map((p) => (p in parentsOf ? 1 + depthOf(p, seen) : 1)));
+        seen.delete(name);
+        return depth;
+      };
       rows.forEach((row) => {
-        let depth = 0;
-        for (let at = field(row, "name").value.trim(); parentOf[at] && depth < 10; at = parentOf[at]) depth += 1;
+        const name = field(row, "name").value.trim();
+        const depth = depthOf(name, new Set());
+        const parents = parentsOf[name] || [];
         row.dataset.depth = String(depth);
+        row.dataset.parents = parents.join(" ");
         field(row, "name").style.marginLeft = `${depth * 1.5}em`;
+        field(row, "name").title = parents.length > 1 ? `under ${parents.join(" and ")}` : "";
       });
       const list = document.getElementById("param-parents");
       list.replaceChildren(...options.map((name) => Object.assign(document.createElement("option"), { value: name })));

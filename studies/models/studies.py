@@ -194,8 +194,8 @@ class Study(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
     state_reason = models.TextField(blank=True)
     note = models.TextField(blank=True)
-    # When a worker was last asked to analyse the study, and how long its last analysis took: together
-    # they throttle analysis (services.enqueue_analysis).
+    # When the analysis last asked of a worker runs (its countdown's end), and how long the last
+    # analysis took: together they throttle analysis (services.enqueue_analysis).
     analysis_requested = models.DateTimeField(null=True, blank=True)
     analysis_seconds = models.FloatField(default=0.0)
 

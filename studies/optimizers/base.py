@@ -11,6 +11,7 @@ import numpy as np
 
 from . import pareto
 from .cells import free_points
+from .conditions import choice_key
 from .settings import Setting, parse_settings
 from .space import SearchSpace
 
@@ -98,17 +99,34 @@ class Optimizer:
             out += [(params, {"phase": "fallback"}) for params in more]
         if not out:
             raise exhausted or SearchExhausted("every point of the space is already evaluated or pending")
-        return [(params, self._with_branch(params, info)) for params, info in out]
+        return [(params, self._with_branch(params, info, history)) for params, info in out]
 
-    def _with_branch(self, params: Mapping[str, Any], info: dict[str, Any]) -> dict[str, Any]:
-        """In a conditional space, the info names the branch: the values of the point's parents."""
+    def _with_branch(
+        self, params: Mapping[str, Any], info: dict[str, Any], history: History
+    ) -> dict[str, Any]:
+        """In a conditional space, the info names the branch (the values of the point's parents) and,
+        per parent, what the finished trials said of that value: "branch_evidence" {parent: {"took":
+        trials with this value, "held": trials with the parent, "best": their best value, "best_other":
+        the best with another value}}, in the objective's units (None where no trial has a value)."""
         parents = {parent for p in self.space.parameters for parent, _ in p.when}
         if not parents:
             return info
-        return {
-            **info,
-            "branch": {name: params[name] for name in self.space.names if name in parents & set(params)},
-        }
+        branch = {name: params[name] for name in self.space.names if name in parents & set(params)}
+        losses = self.losses(history)
+        direction = self.objectives[0]["direction"] if self.objectives else self.direction
+        sign = -1.0 if direction == "maximize" else 1.0
+        evidence = {}
+        for name, value in branch.items():
+            held = [i for i, (p, _) in enumerate(history) if name in p]
+            took = [i for i in held if choice_key(history[i][0][name]) == choice_key(value)]
+            other = sorted(set(held) - set(took))
+            evidence[name] = {
+                "took": len(took),
+                "held": len(held),
+                "best": _best_value(losses[took], sign),
+                "best_other": _best_value(losses[other], sign),
+            }
+        return {**info, "branch": branch, "branch_evidence": evidence}
 
     def _new_only(
         self, proposed: list[tuple[dict[str, Any], dict[str, Any]]], taken: set[tuple]
@@ -158,3 +176,9 @@ class Optimizer:
             return np.where(pareto.violations(self.constraints, results) > 0, np.nan, losses)
         sign = -1.0 if self.direction == "maximize" else 1.0
         return np.array([sign * clean_value(v) for _, v in history], dtype=float)
+
+
+def _best_value(losses: np.ndarray, sign: float) -> float | None:
+    """The best of some losses in the objective's units; None when none is finite."""
+    finite = losses[np.isfinite(losses)]
+    return float(sign * finite.min()) if len(finite) else None

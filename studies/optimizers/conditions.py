@@ -128,3 +128,22 @@ def _key_in(value: Any, values: tuple) -> bool:
         return choice_key(value) in {choice_key(v) for v in values}
     except TypeError:  # an unhashable value given for a parent
         return False
+
+
+def descendants(parameters: Sequence[Any]) -> dict[str, list[str]]:
+    """Per parameter that some condition names, every parameter below it (children, theirs, ...), in
+    space order: what a parent's choice switches on and off."""
+    children: dict[str, set[str]] = {}
+    for p in parameters:
+        for parent, _ in p.when:
+            children.setdefault(parent, set()).add(p.name)
+    out: dict[str, list[str]] = {}
+    for name in children:
+        below, frontier = set(), [name]
+        while frontier:
+            for child in children.get(frontier.pop(), ()):
+                if child not in below:
+                    below.add(child)
+                    frontier.append(child)
+        out[name] = [p.name for p in parameters if p.name in below]
+    return out

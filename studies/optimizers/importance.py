@@ -9,6 +9,13 @@ plus one wide prior kernel, truncated to the grid; categoricals are smoothed fre
 
 Only complete trials count; failed ones (None, NaN, inf) say nothing about where the good region is.
 A bootstrap resample is a vector of trial weights, so every resample reuses the same binning.
+
+In a conditional space an inactive parameter is missing, not a value: a parameter's divergence is
+taken over the trials that hold it (the best trials among them against all of them) and weighted by
+the share of the best trials that hold it, so a parameter of a branch the good trials avoid counts
+little, and the trials without it never pile up in one cell. A parent's choice also decides what its
+children can do, so each parent gets a ``subtree`` importance as well: its own plus its descendants'
+(PED-ANOVA), or the Sobol index of the parent and its descendants varied together (GP).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from .base import clean_value
+from .conditions import descendants
 from .space import Parameter, SearchSpace
 
 _GRID = 50
@@ -42,7 +50,8 @@ def importance(
     """Importances that sum to 1, each with a 95 % bootstrap interval ``low`` .. ``high``.
 
     Returns ``{"method", "n_trials", "warning", "params": {name: {"importance", "low", "high"}}}``;
-    ``warning`` is a sentence when the result should not be trusted, else None.
+    ``warning`` is a sentence when the result should not be trusted, else None. In a conditional
+    space each parent's entry also holds ``subtree``: its importance with its descendants' effect.
     """
     if direction not in ("minimize", "maximize"):
         raise ValueError(f"direction must be 'minimize' or 'maximize', got {direction!r}")
@@ -73,14 +82,20 @@ def _gp_sobol(
     """
     from .posterior import gp_sobol_importance  # the GP stack is heavy; load it only when asked
 
-    def effects(trials: list) -> np.ndarray:
-        raw = gp_sobol_importance(space, trials, "minimize", seed)  # `complete` holds losses
-        return _normalized(np.array([raw[name] for name in space.names]))
+    def effects(trials: list) -> tuple[np.ndarray, dict[str, float]]:
+        raw, subtree = gp_sobol_importance(space, trials, "minimize", seed)  # `complete` holds losses
+        raw = np.array([raw[name] for name in space.names])
+        total = raw.sum()
+        return _normalized(raw), {n: min(1.0, v / total) if total > 0 else 0.0 for n, v in subtree.items()}
 
     rng = np.random.default_rng(seed)
     n = len(complete)
-    boot = [effects([complete[i] for i in rng.integers(0, n, n)]) for _ in range(n_bootstrap)]
-    return _with_interval(space, effects(complete), np.array(boot).reshape(n_bootstrap, len(space)))
+    boot = [effects([complete[i] for i in rng.integers(0, n, n)])[0] for _ in range(n_bootstrap)]
+    estimate, subtree = effects(complete)
+    out = _with_interval(space, estimate, np.array(boot).reshape(n_bootstrap, len(space)))
+    for name, value in subtree.items():
+        out[name]["subtree"] = value
+    return out
 
 
 def _ped_anova(
@@ -93,14 +108,22 @@ def _ped_anova(
     d = len(space)
     losses = np.array([loss for _, loss in complete])
     if len(complete) < 2 or np.ptp(losses) == 0:  # nothing tells a good trial from a bad one
-        return {name: {"importance": 1.0 / d, "low": 0.0, "high": 1.0} for name in space.names}
-    X = space.encode([params for params, _ in complete])
-    estimator = _Divergences(space, X, losses, quantile)
+        out = {name: {"importance": 1.0 / d, "low": 0.0, "high": 1.0} for name in space.names}
+        return _with_subtrees(space, out)
+    points = [params for params, _ in complete]
+    estimator = _Divergences(space, space.encode(points), space.active_mask(points), losses, quantile)
     estimate = _normalized(estimator(np.ones(len(complete))))
     rng = np.random.default_rng(seed)
     resamples = rng.multinomial(len(complete), np.full(len(complete), 1.0 / len(complete)), size=n_bootstrap)
     boot = np.array([_normalized(estimator(w.astype(float))) for w in resamples]).reshape(n_bootstrap, d)
-    return _with_interval(space, estimate, boot)
+    return _with_subtrees(space, _with_interval(space, estimate, boot))
+
+
+def _with_subtrees(space: SearchSpace, params: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    """Each parent's ``subtree``: its importance plus that of every parameter below it."""
+    for name, below in descendants(space.parameters).items():
+        params[name]["subtree"] = params[name]["importance"] + sum(params[c]["importance"] for c in below)
+    return params
 
 
 def _with_interval(space: SearchSpace, estimate: np.ndarray, boot: np.ndarray) -> dict[str, dict[str, float]]:
@@ -123,9 +146,13 @@ def _normalized(divergences: np.ndarray) -> np.ndarray:
 
 
 class _Divergences:
-    """Pearson divergence of top versus all, per parameter, for any vector of trial weights."""
+    """Pearson divergence of top versus all, per parameter, for any vector of trial weights; in a
+    conditional space over the trials that hold the parameter, times the top trials' share there."""
 
-    def __init__(self, space: SearchSpace, X: np.ndarray, losses: np.ndarray, quantile: float) -> None:
+    def __init__(
+        self, space: SearchSpace, X: np.ndarray, active: np.ndarray, losses: np.ndarray, quantile: float
+    ) -> None:
+        self.active = active
         # Trials with equal losses share their place in the ranking, so ties never pick a side.
         _, self.rank_group = np.unique(losses, return_inverse=True)
         self.quantile = quantile
@@ -146,11 +173,15 @@ class _Divergences:
         top = weights * share[self.rank_group]
         out = np.empty(len(self.cells))
         for j, (cells, size) in enumerate(zip(self.cells, self.sizes, strict=True)):
-            hist_all = np.bincount(cells, weights=weights, minlength=size)
-            hist_top = np.bincount(cells, weights=top, minlength=size)
+            held = self.active[:, j]
+            hist_all = np.bincount(cells[held], weights=weights[held], minlength=size)
+            hist_top = np.bincount(cells[held], weights=top[held], minlength=size)
+            if hist_top.sum() == 0:  # no top trial holds it: nothing says which of its values is good
+                out[j] = 0.0
+                continue
             density = _frequencies if self.categorical[j] else _grid_density
             p_all, p_top = density(hist_all), density(hist_top)
-            out[j] = float(p_all @ (p_top / p_all - 1.0) ** 2)
+            out[j] = hist_top.sum() / top.sum() * float(p_all @ (p_top / p_all - 1.0) ** 2)
         return out
 
 

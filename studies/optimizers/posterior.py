@@ -16,6 +16,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from .base import History
+from .conditions import descendants
 from .gp.acquisition import ACQUISITIONS
 from .gp.acquisition import acquisition as acquisition_value
 from .gp.model import SurrogateModel, build_surrogate, single_threaded_blas
@@ -145,24 +146,31 @@ def posterior_slices(
 
 def gp_sobol_importance(
     space: SearchSpace, history: History, direction: str, seed: int = 0
-) -> dict[str, float]:
-    """First-order Sobol indices of the posterior mean (Saltelli 2010 estimator, scrambled Sobol points).
+) -> tuple[dict[str, float], dict[str, float]]:
+    """First-order Sobol indices of the posterior mean (Saltelli 2010 estimator, scrambled Sobol points),
+    and per parent of a conditional space the index of it and its descendants varied together.
 
     The mean is taken in the model's standardized (warped) units, so a few huge losses do not decide
-    which parameter matters.
+    which parameter matters. Every column is drawn over its whole range and a point is canonicalized
+    (inactive columns imputed) only when the mean is read, so a child swapped in counts only where its
+    branch is chosen, and a parent swapped in brings its children's drawn values along.
     """
     surrogate = fit_surrogate(space, history, direction, seed)
     d = len(space)
     rng = np.random.default_rng(seed)
     base = qmc.Sobol(2 * d, scramble=True, rng=rng).random_base2(int(np.log2(_SOBOL_BASE_POINTS)))
-    A, B = space.snap_unit(base[:, :d]), space.snap_unit(base[:, d:])
+    A, B = base[:, :d], base[:, d:]
+    groups = {name: [name] for name in space.names}
+    subtree_groups = {name: [name, *below] for name, below in descendants(space.parameters).items()}
     with single_threaded_blas():
-        fA, fB = surrogate.mean_unit(A), surrogate.mean_unit(B)
+        fA, fB = surrogate.mean_unit(space.snap_unit(A)), surrogate.mean_unit(space.snap_unit(B))
         variance = float(np.var(np.concatenate([fA, fB])))
-        out = {}
-        for j, name in enumerate(space.names):
+
+        def index(names: list[str]) -> float:
             AB = A.copy()
-            AB[:, j] = B[:, j]
-            effect = float(np.mean(fB * (surrogate.mean_unit(AB) - fA))) / variance if variance > 0 else 0.0
-            out[name] = min(1.0, max(0.0, effect))
-    return out
+            columns = [space.names.index(n) for n in names]
+            AB[:, columns] = B[:, columns]
+            effect = float(np.mean(fB * (surrogate.mean_unit(space.snap_unit(AB)) - fA)))
+            return min(1.0, max(0.0, effect / variance)) if variance > 0 else 0.0
+
+        return {n: index(g) for n, g in groups.items()}, {n: index(g) for n, g in subtree_groups.items()}

@@ -74,25 +74,26 @@ def _grid(space: SearchSpace, name: str) -> tuple[np.ndarray, dict]:
 
 
 def compute_contour(space: SearchSpace, history: list, direction: str, ranked: list[str], seed: int) -> dict:
-    """Posterior mean on a grid for each pair of the most important parameters, others at the incumbent."""
-    complete = [(p, v) for p, v in history if v is not None]
+    """Posterior mean on a grid for each pair of the most important parameters.
+
+    The other parameters sit at the best trial that holds both (the incumbent may lack one of them in
+    a conditional space); a grid cell where either is inactive (its parent set elsewhere) is None,
+    missing rather than a value. A pair never held together by a complete trial has no surface.
+    """
+    complete = [(p, v) for p, v in history if v is not None and math.isfinite(v)]
     if len(space) < 2:
         return {"unavailable": "A contour needs at least two parameters."}
     if not complete:
         return {"unavailable": "No complete trial yet to fit the GP to."}
     model = fit_surrogate(space, history, direction, seed=seed)
     names = ranked[:CONTOUR_PARAMS]
-    incumbent = space.encode([model.incumbent["params"]])[0]
     grids = {n: _grid(space, n) for n in names}
     mean: dict[str, dict[str, list]] = {}
     for i, a in enumerate(names):
         for b in names[i + 1 :]:
-            ua, ub = grids[a][0], grids[b][0]
-            X = np.tile(incumbent, (len(ua) * len(ub), 1))
-            X[:, space.names.index(a)] = np.tile(ua, len(ub))
-            X[:, space.names.index(b)] = np.repeat(ub, len(ua))
-            m, _ = model.predict(space.decode(X))
-            mean.setdefault(a, {})[b] = np.asarray(m, dtype=float).reshape(len(ub), len(ua)).tolist()
+            base = _best_holding(complete, direction, a, b)
+            if base is not None:
+                mean.setdefault(a, {})[b] = _pair_mean(space, model, base, (a, grids[a][0]), (b, grids[b][0]))
     shown = [complete[i] for i in best_first_sample([v for _, v in complete], direction, CONTOUR_POINTS)]
     return {
         "params": names,
@@ -101,6 +102,27 @@ def compute_contour(space: SearchSpace, history: list, direction: str, ranked: l
         "mean": mean,
         "points": {n: [p.get(n) for p, _ in shown] for n in names},  # None where inactive
     }
+
+
+def _best_holding(complete: list, direction: str, a: str, b: str) -> dict | None:
+    """The params of the best complete trial that holds both `a` and `b`; None when none does."""
+    holding = [(p, v) for p, v in complete if a in p and b in p]
+    if not holding:
+        return None
+    pick = min if direction == "minimize" else max
+    return pick(holding, key=lambda pv: pv[1])[0]
+
+
+def _pair_mean(space: SearchSpace, model, base: dict, x: tuple, y: tuple) -> list[list]:
+    """(len(y grid), len(x grid)) posterior mean around `base`; NaN where a grid point lacks x or y."""
+    (a, ua), (b, ub) = x, y
+    X = np.tile(space.encode([base])[0], (len(ua) * len(ub), 1))
+    X[:, space.names.index(a)] = np.tile(ua, len(ub))
+    X[:, space.names.index(b)] = np.repeat(ub, len(ua))
+    points = space.decode(X)
+    m, _ = model.predict(points)
+    held = np.array([a in p and b in p for p in points])
+    return np.where(held, np.asarray(m, dtype=float), np.nan).reshape(len(ub), len(ua)).tolist()
 
 
 def compute_curve_band(study: Study) -> dict:

@@ -68,6 +68,7 @@ def importance_figure(analysis: dict, options: dict) -> dict:
                 },
             }
         )
+        traces.extend(_subtree_markers(title, params, names))
     if not traces:
         return empty_figure(" ".join(notes))
     annotations = [
@@ -98,6 +99,23 @@ def importance_figure(analysis: dict, options: dict) -> dict:
     }
 
 
+def _subtree_markers(title: str, params: dict, names: list[str]) -> list[dict]:
+    """A marker at each parent's importance with its children's effect (conditional spaces only)."""
+    parents = [n for n in names if "subtree" in params[n]]
+    if not parents:
+        return []
+    return [
+        {
+            "type": "scatter",
+            "mode": "markers",
+            "name": f"{title}, with its branches",
+            "y": [label(n) for n in parents],
+            "x": r6_list([params[n]["subtree"] for n in parents]),
+            "marker": {"symbol": "diamond", "size": 10},
+        }
+    ]
+
+
 def _gap(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None else a - b
 
@@ -106,8 +124,17 @@ def importance_table(analysis: dict) -> tuple[list[str], list[list]]:
     rows = []
     for method, result in (analysis["data"] or {}).items():
         for name, p in (result or {}).get("params", {}).items():
-            rows.append([method, name, p["importance"], p["low"], p["high"], result.get("n_trials")])
-    return ["method", "parameter", "importance", "low", "high", "n_trials"], rows
+            row = [
+                method,
+                name,
+                p["importance"],
+                p["low"],
+                p["high"],
+                p.get("subtree"),
+                result.get("n_trials"),
+            ]
+            rows.append(row)
+    return ["method", "parameter", "importance", "low", "high", "with_branches", "n_trials"], rows
 
 
 def _slice(stored: dict, param: str) -> tuple[str, dict] | None:
@@ -254,7 +281,8 @@ def _pair(stored: dict, options: dict) -> tuple[str, str] | None:
 
 
 def contour_figure(analysis: dict, options: dict) -> dict:
-    """The GP posterior mean over two parameters (the others at the incumbent), observed points on top."""
+    """The GP posterior mean over two parameters (the others at the best trial holding both), blank where
+    either is inactive, with the observed trials that hold both on top."""
     stored = analysis["data"]
     message = _unavailable(stored, "")
     if message:
@@ -268,7 +296,17 @@ def contour_figure(analysis: dict, options: dict) -> dict:
         return empty_figure(f"Pick two different parameters among the most important ones: {listed}.")
     grid = stored["grids"]
     xa, xb = grid[a], grid[b]
-    z = stored["mean"][a][b] if b in stored["mean"].get(a, {}) else _transpose(stored["mean"][b][a])
+    if b in stored["mean"].get(a, {}):
+        z = stored["mean"][a][b]
+    elif a in stored["mean"].get(b, {}):
+        z = _transpose(stored["mean"][b][a])
+    else:
+        return empty_figure(f"No complete trial holds both {a} and {b}: they are never active together.")
+    held = [
+        i
+        for i, (u, v) in enumerate(zip(stored["points"][a], stored["points"][b], strict=True))
+        if None not in (u, v)
+    ]
     traces = [
         {
             "type": "contour",
@@ -285,8 +323,8 @@ def contour_figure(analysis: dict, options: dict) -> dict:
             "type": "scatter",
             "mode": "markers",
             "name": "observed",
-            "x": [label(v) if xa["categorical"] else r6(v) for v in stored["points"][a]],
-            "y": [label(v) if xb["categorical"] else r6(v) for v in stored["points"][b]],
+            "x": [label(v) if xa["categorical"] else r6(v) for v in (stored["points"][a][i] for i in held)],
+            "y": [label(v) if xb["categorical"] else r6(v) for v in (stored["points"][b][i] for i in held)],
             "marker": {"color": "#fff", "line": {"color": "#111", "width": 1}, "size": 6},
         },
     ]

@@ -16,25 +16,30 @@ from studies.optimizers import SearchSpace
 
 
 def tree_rows(space: SearchSpace) -> list[dict[str, Any]]:
-    """Rows in tree order: {"kind": "param", "name", "depth"} and {"kind": "branch", "parent", "value",
-    "depth"}; a child with several parents hangs under the first one."""
-    first_parent = {p.name: p.when[0] for p in space.parameters if p.when}
+    """Rows in tree order: {"kind": "param", "name", "depth", "also"} and {"kind": "branch", "parent",
+    "value", "depth"}. A child with several parents hangs under each of them; "also" lists the
+    conditions on its other parents as {"parent", "values"}."""
+    children: dict[str, list[tuple[str, tuple]]] = {}
+    for p in space.parameters:
+        for parent, values in p.when:
+            children.setdefault(parent, []).append((p.name, values))
     rows: list[dict[str, Any]] = []
 
-    def add(name: str, depth: int) -> None:
-        rows.append({"kind": "param", "name": name, "depth": depth})
-        children = [(c, values) for c, (parent, values) in first_parent.items() if parent == name]
+    def add(name: str, depth: int, via: str | None) -> None:
         p = space.parameters[space.names.index(name)]
-        for value in p.choices or sorted({v for _, values in children for v in values}):
-            under = [c for c, values in children if value in values]
+        also = [{"parent": parent, "values": list(values)} for parent, values in p.when if parent != via]
+        rows.append({"kind": "param", "name": name, "depth": depth, "also": also})
+        mine = children.get(name, [])
+        for value in p.choices or sorted({v for _, values in mine for v in values}):
+            under = [child for child, values in mine if value in values]
             if under:
                 rows.append({"kind": "branch", "parent": name, "value": value, "depth": depth + 1})
                 for child in under:
-                    add(child, depth + 2)
+                    add(child, depth + 2, name)
 
     for p in space.parameters:
         if not p.when:
-            add(p.name, 0)
+            add(p.name, 0, None)
     return rows
 
 

@@ -27,6 +27,7 @@ _KNOWN = {
     "by",
     "optuna_number",
     "branch",
+    "branch_evidence",
 }
 _ADDED = {
     HAND_PICKED: "Hand-picked by {by} and queued; the optimizer did not propose it.",
@@ -86,8 +87,30 @@ def explain(info: dict, direction: str, value: float | None, optimizer: str) -> 
     if info.get("branch"):
         path = " → ".join(f"{name} = {value}" for name, value in info["branch"].items())
         facts.append(("Branch", f"{path} (the values that decide which parameters this trial has)"))
+        evidence = info.get("branch_evidence", {})
+        for name, value in info["branch"].items():
+            if name in evidence:
+                facts.append(
+                    (f"Why {name} = {value}", _branch_reason(evidence[name], phase, optimizer, direction))
+                )
     other = [(k, v) for k, v in sorted(info.items()) if k not in _KNOWN]
     return {"summary": summary, "facts": facts, "outcome": outcome, "other": other}
+
+
+def _branch_reason(evidence: dict, phase: str | None, optimizer: str, direction: str) -> str:
+    """What the finished trials said of a branch when it was chosen, and what choosing it meant."""
+    took, held, best, other = evidence["took"], evidence["held"], evidence["best"], evidence["best_other"]
+    said = f"{took} of {held} finished trials had taken it"
+    if best is not None:
+        said += f", best {_num(best)} there against {_num(other)} on the other values"
+    if phase in ("startup", "fallback") or optimizer in ("random", "grid"):
+        return said + "; drawn without looking at the results (the start, or a random or grid search)."
+    if took == 0 or best is None:
+        return said + f"; no result on it yet, so {optimizer} explored it."
+    ahead = other is None or (best <= other if direction == "minimize" else best >= other)
+    if ahead:
+        return said + f"; the best branch so far, so {optimizer} exploited it."
+    return said + f"; behind another value so far, but {optimizer} rated a point on it highest (exploring)."
 
 
 def _outcome(value, mean, std, incumbent, direction: str) -> str:

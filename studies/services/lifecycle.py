@@ -93,9 +93,11 @@ def enqueue_analysis(study: Study) -> None:
     rows = Study.objects.filter(pk=study.pk)
     seconds = rows.values_list("analysis_seconds", flat=True).get()
     every = max(settings.HPOWEB.get("ANALYSIS_EVERY_S", 5.0), 4 * seconds)
-    since = now - timezone.timedelta(seconds=every)
-    due = Q(analysis_requested__isnull=True) | Q(analysis_requested__lte=since)
-    if rows.filter(due).update(analysis_requested=now) == 1:
+    # `analysis_requested` holds when the requested analysis runs: a result after that needs another.
+    # (Compared with the request time instead, a window grown since the request by a slow analysis
+    # left the last results of a finished study unanalysed.)
+    due = Q(analysis_requested__isnull=True) | Q(analysis_requested__lte=now)
+    if rows.filter(due).update(analysis_requested=now + timezone.timedelta(seconds=every)) == 1:
         transaction.on_commit(
             lambda: current_app.send_task(
                 "workers.analyze_study", args=[study.pk], queue=study.queue, countdown=every

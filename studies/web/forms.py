@@ -163,6 +163,11 @@ def _parse_list(text: str) -> list:
     return [_parse_choice(c.strip()) for c in text.split(",")] if text else []
 
 
+def _split_conditions(text: str) -> list[str]:
+    """The ';'-separated parts of a row's parent or values field ([] when empty)."""
+    return [part.strip() for part in text.split(";")] if text.strip() else []
+
+
 class ParameterForm(forms.Form):
     """One row of the space editor; it only types what was entered (the definition checks it)."""
 
@@ -176,23 +181,39 @@ class ParameterForm(forms.Form):
     parent = forms.CharField(
         required=False,
         widget=forms.TextInput(attrs={"list": "param-parents"}),
-        help_text="A categorical or int parameter this one depends on (empty: always active).",
+        help_text="The categorical or int parameter(s) this one depends on, several separated by ';' "
+        "(empty: always active).",
     )
     parent_values = forms.CharField(
-        required=False, help_text="Comma-separated values of the parent for which this parameter exists."
+        required=False,
+        help_text="Comma-separated values of the parent for which this parameter exists; with several "
+        "parents one list per parent, separated by ';'.",
     )
 
     def clean(self):
         data = super().clean()
-        if data.get("parent", "").strip() and not data.get("parent_values", "").strip():
+        parents, lists = (
+            _split_conditions(data.get("parent", "")),
+            _split_conditions(data.get("parent_values", "")),
+        )
+        if parents and not any(lists):
             self.add_error("parent_values", "List the values of the parent for which this parameter exists.")
+        elif len(parents) != len(lists) or not all(lists):
+            self.add_error(
+                "parent_values",
+                f"Give one list of values per parent, separated by ';' ({len(parents)} parent(s), "
+                f"{len([v for v in lists if v])} list(s)).",
+            )
         return data
 
     def to_spec(self) -> dict:
         spec = self._own_spec()
-        parent = self.cleaned_data["parent"].strip()
-        if parent:
-            spec["when"] = {parent: _parse_list(self.cleaned_data["parent_values"])}
+        parents = _split_conditions(self.cleaned_data["parent"])
+        if parents:
+            lists = _split_conditions(self.cleaned_data["parent_values"])
+            spec["when"] = {
+                parent: _parse_list(values) for parent, values in zip(parents, lists, strict=True)
+            }
         return spec
 
     def _own_spec(self) -> dict:

@@ -104,3 +104,24 @@ def test_the_info_of_a_suggestion_names_its_branch(name):
     [(params, info)] = get_optimizer(name, SMALL_TREE, seed=0).suggest_with_info(n=1)
     parents = [n for n in ("model", "kernel") if n in params]
     assert info["branch"] == {n: params[n] for n in parents}
+
+
+def test_the_info_of_a_suggestion_holds_what_the_history_said_of_its_branch():
+    history = [
+        ({"model": "svm", "kernel": "rbf"}, 0.3),
+        ({"model": "svm", "kernel": "poly", "degree": 2}, None),  # failed: taken, but no value
+        ({"model": "tree", "depth": 3}, 0.2),
+    ]
+    optimizer = get_optimizer("random", SMALL_TREE, direction="maximize", seed=0)
+    expected = {
+        ("model", "svm"): {"took": 2, "held": 3, "best": 0.3, "best_other": 0.2},
+        ("model", "tree"): {"took": 1, "held": 3, "best": 0.2, "best_other": 0.3},
+        ("kernel", "rbf"): {"took": 1, "held": 2, "best": 0.3, "best_other": None},
+        ("kernel", "poly"): {"took": 1, "held": 2, "best": None, "best_other": 0.3},
+    }
+    seen = set()
+    for params, info in optimizer.suggest_with_info(history=history, n=6):
+        for parent, evidence in info["branch_evidence"].items():
+            assert evidence == expected[(parent, params[parent])]
+            seen.add((parent, params[parent]))
+    assert ("model", "svm") in seen and ("model", "tree") in seen

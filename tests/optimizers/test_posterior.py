@@ -63,7 +63,8 @@ def test_slices_pass_through_the_incumbent_and_are_plain_lists(history):
 
 
 def test_sobol_importance_finds_the_parameters_that_matter(history):
-    importance = gp_sobol_importance(SPACE, history, "minimize", seed=0)
+    importance, subtree = gp_sobol_importance(SPACE, history, "minimize", seed=0)
+    assert subtree == {}  # a flat space has no parent
     assert set(importance) == set(SPACE.names)
     assert importance["c"] > importance["k"] and importance["x"] > importance["k"]
     assert all(0.0 <= v <= 1.0 for v in importance.values())

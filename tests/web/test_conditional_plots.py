@@ -63,3 +63,24 @@ def test_a_flat_study_has_no_tree(client, cast, make_study):
     client.force_login(cast["viewer"])
     page = client.get(make_study(name="flat").get_absolute_url())
     assert page.context["space_tree"] == [] and b'id="space-tree"' not in page.content
+
+
+def test_a_parameter_with_several_parents_shows_under_each_with_its_other_condition(client, cast, make_study):
+    space = {
+        "opt": {"type": "categorical", "choices": ["sgd", "adam"]},
+        "kind": {"type": "categorical", "choices": ["heavy", "nag"]},
+        "nesterov": {
+            "type": "categorical",
+            "choices": [True, False],
+            "when": {"opt": ["sgd"], "kind": ["nag"]},
+        },
+    }
+    study = make_study(name="two-parents", space=space)
+    client.force_login(cast["viewer"])
+    page = client.get(study.get_absolute_url())
+    rows = [r for r in page.context["space_tree"] if r.get("name") == "nesterov"]
+    assert [r["also"] for r in rows] == [
+        [{"parent": "kind", "values": ["nag"]}],
+        [{"parent": "opt", "values": ["sgd"]}],
+    ]
+    assert "also when <code>kind</code> in nag" in page.content.decode()

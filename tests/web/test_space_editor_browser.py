@@ -51,8 +51,28 @@ def test_a_child_row_set_under_its_parent_is_indented_and_stored_with_its_condit
     child.locator("input[name$='-parent']").fill("x3")
     child.locator("input[name$='-parent_values']").fill("1")
     assert child.get_attribute("data-depth") == "2"
+
+    # A row under two parents sits below the deeper one; one list of values for two parents is refused
+    # on that row, and the row keeps what was typed.
+    page.click("#add-param")
+    both = rows.last
+    both.locator("input[name$='-name']").fill("x9")
+    both.locator("select[name$='-type']").select_option("categorical")
+    both.locator("input[name$='-choices']").fill("a, b")
+    both.locator("input[name$='-parent']").fill("x1; x2")
+    both.locator("input[name$='-parent_values']").fill("0")
+    assert both.get_attribute("data-depth") == "2"
+    assert both.locator("input[name$='-name']").get_attribute("title") == "under x1 and x2"
+    page.click("button[type=submit].primary")
+    bad = _row(page, "x9")
+    assert "one list of values per parent" in bad.locator("td.has-error em.error").inner_text()
+    assert bad.get_attribute("data-depth") == "2"
+    assert not Study.objects.filter(name="tree-in-browser").exists()
+    bad.locator("input[name$='-parent_values']").fill("0; 1")
     page.click("button[type=submit].primary")
     page.wait_for_url(re.compile(r".*/studies/\d+/$"))
     space = Study.objects.get(name="tree-in-browser").space.to_dict()
     assert space["x8"]["when"] == {"x3": [1]} and space["x4"]["when"] == {"x2": [0]}
+    assert space["x9"]["when"] == {"x1": [0], "x2": [1]}
+    assert "also when" in page.locator("#space-tree").inner_text()
     assert page.errors == []

@@ -60,3 +60,43 @@ def test_a_bad_condition_is_shown_on_its_row_and_nothing_is_stored(client, cast,
     assert row.errors, row.errors
     assert message in response.content.decode()
     assert not Study.objects.exists()
+
+
+SEVERAL_PARENTS = {
+    **TREE_ROWS,
+    "param-TOTAL_FORMS": "6",
+    "param-4-name": "nesterov",
+    "param-4-type": "categorical",
+    "param-4-choices": "true, false",
+    "param-4-parent": "opt; momentum_kind",
+    "param-4-parent_values": "sgd; heavy, nag",
+    "param-5-name": "momentum_kind",
+    "param-5-type": "categorical",
+    "param-5-choices": "heavy, nag, none",
+}
+
+
+def test_a_row_with_several_parents_is_stored_with_a_condition_on_each(client, cast, project):
+    client.force_login(cast["editor"])
+    response = client.post(reverse("study-create"), study_form(project=str(project.pk), **SEVERAL_PARENTS))
+    assert response.status_code == 302
+    when = Study.objects.get(name="digits-random").space.to_dict()["nesterov"]["when"]
+    assert when == {"opt": ["sgd"], "momentum_kind": ["heavy", "nag"]}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"param-4-parent_values": "sgd"}, "one list of values per parent"),
+        ({"param-4-parent_values": "sgd; "}, "one list of values per parent"),
+        ({"param-4-parent_values": "sgd; adamw"}, "&#x27;adamw&#x27; is not a value of parent"),
+    ],
+)
+def test_a_bad_condition_among_several_parents_is_shown_on_its_row(client, cast, project, change, message):
+    client.force_login(cast["editor"])
+    form = study_form(project=str(project.pk), **{**SEVERAL_PARENTS, **change})
+    response = client.post(reverse("study-create"), form)
+    assert response.status_code == 200
+    assert response.context["formset"].forms[4].errors
+    assert message in response.content.decode()
+    assert not Study.objects.exists()
