@@ -52,7 +52,7 @@ def add_trial(
 ) -> tuple[Trial, bool]:
     """Queue `params` (no `result`) or record a finished trial; (the trial, whether it is new)."""
     with transaction.atomic():
-        locked = Study.objects.select_for_update().get(pk=study.pk)
+        locked = Study.objects.select_for_update(no_key=True).get(pk=study.pk)
         earlier = _earlier(locked, request_id)
         if earlier is not None:
             _check_repeat(earlier, params, result)

@@ -103,11 +103,11 @@ def retry_trial(trial: Trial, by=None) -> bool:
     this trial runs; a failed one goes on like a resumed study); a cancelled study refuses.
     """
     with transaction.atomic():
-        study = Study.objects.select_for_update().get(pk=trial.study_id)
+        study = Study.objects.select_for_update(no_key=True).get(pk=trial.study_id)
         if study.state == Study.State.CANCELLED:
             return False
         # It waits (not claimable, `enqueued` empty) until `max_parallel` has room for it.
-        retried = Trial.objects.select_for_update().filter(
+        retried = Trial.objects.select_for_update(no_key=True).filter(
             pk=trial.pk, state__in=[Trial.State.FAILED, Trial.State.CANCELLED, Trial.State.PRUNED]
         )
         was = retried.values_list("state", flat=True).first()

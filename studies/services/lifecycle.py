@@ -4,6 +4,11 @@ in `scheduling`).
 Every change of a trial's state is a conditional update whose count of changed rows moves the
 study's summary counts in the same transaction (`StudySummary.moved`).
 
+Study and trial rows are locked `FOR NO KEY UPDATE` (`no_key=True`): it excludes other lockers as
+`FOR UPDATE` does, but not the foreign-key checks PostgreSQL makes at another transaction's commit.
+With `FOR UPDATE`, a claim (which holds the summary row, then checks its trial's study at commit)
+and a finish (which holds the study, then waits for the summary row) deadlock.
+
 The database decides; the broker only wakes workers, so every function here is safe
 to call twice, and each publishes its messages only after its transaction commits.
 """
@@ -162,11 +167,10 @@ def _fenced_trial(attempt_id: int) -> Trial | None:
     """The trial, locked, if `attempt_id` is still the attempt allowed to write.
 
     No `of`: the study row is locked too. A finish decides on the study's state (re-queue a failed
-    attempt only while the study runs, which a concurrent stop after failures must not race), and
-    `finish_and_continue` schedules under the same lock.
+    attempt only while the study runs, which a concurrent stop after failures must not race).
     """
     return (
-        Trial.objects.select_for_update()
+        Trial.objects.select_for_update(no_key=True)
         .select_related("study")
         .filter(attempt_id=attempt_id, state=Trial.State.RUNNING, attempt__state=Attempt.State.RUNNING)
         .first()

@@ -113,7 +113,7 @@ def _schedule(study_id: int, keep: int, worker: WorkerIdentity | None) -> tuple[
 
 
 def _locked(study_id: int) -> Study | None:
-    return Study.objects.select_for_update().filter(pk=study_id).first()
+    return Study.objects.select_for_update(no_key=True).filter(pk=study_id).first()
 
 
 def _propose(study: Study) -> Proposal:
