@@ -175,5 +175,6 @@ def test_the_summary_migration_counts_each_existing_study_and_names_its_best_fea
     counts = (run.n_trials, run.n_complete, run.n_failed, run.n_queued, run.n_running, run.n_cancelled)
     assert counts == (5, 3, 1, 1, 0, 0)
     assert (run.best_value, run.best_trial.number) == (2.0, 2)  # 3.0 is infeasible; ties go to the first
+    assert run.best_path == [[2, 2.0]]
     empty = summaries.get(study__name="empty")
     assert (empty.n_trials, empty.best_trial_id) == (0, None)

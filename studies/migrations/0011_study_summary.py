@@ -20,13 +20,14 @@ def fill(apps, schema_editor):
     for study_id, direction in Study.objects.values_list("pk", "direction"):
         by_state = counts.get(study_id, {})
         value = models.F("value").asc() if direction == "minimize" else models.F("value").desc()
-        best = (
-            Trial.objects.filter(study_id=study_id, state="complete", value__isnull=False)
-            .exclude(feasible=False)
-            .order_by(value, "number")
-            .values_list("pk", "value")
-            .first()
+        complete = Trial.objects.filter(study_id=study_id, state="complete", value__isnull=False).exclude(
+            feasible=False
         )
+        best = complete.order_by(value, "number").values_list("pk", "value").first()
+        path = []
+        for number, v in complete.order_by("number").values_list("number", "value").iterator():
+            if not path or (v < path[-1][1] if direction == "minimize" else v > path[-1][1]):
+                path.append([number, v])
         summaries.append(
             StudySummary(
                 study_id=study_id,
@@ -34,6 +35,7 @@ def fill(apps, schema_editor):
                 **{f"n_{state}": by_state.get(state, 0) for state in STATES},
                 best_trial_id=best[0] if best else None,
                 best_value=best[1] if best else None,
+                best_path=path,
             )
         )
     StudySummary.objects.bulk_create(summaries, batch_size=500)
@@ -66,6 +68,7 @@ class Migration(migrations.Migration):
                 ("n_failed", models.IntegerField(default=0)),
                 ("n_cancelled", models.IntegerField(default=0)),
                 ("best_value", models.FloatField(blank=True, null=True)),
+                ("best_path", models.JSONField(blank=True, default=list)),
                 (
                     "best_trial",
                     models.ForeignKey(

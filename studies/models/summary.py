@@ -29,6 +29,10 @@ class StudySummary(models.Model):
     # The best complete trial by the (first) objective; under constraints the best feasible one.
     best_trial = models.ForeignKey(Trial, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     best_value = models.FloatField(null=True, blank=True)
+    # The best so far by trial number: [number, value] of each trial better than every trial numbered
+    # before it, in number order (the study list's sparkline). As long as the best improved, not as
+    # long as the study: about ln(n) entries for n trials in random order.
+    best_path = models.JSONField(default=list, blank=True)
 
     class Meta:
         verbose_name_plural = "study summaries"
@@ -64,16 +68,26 @@ class StudySummary(models.Model):
     @classmethod
     def offer_best(cls, study: Study, trial_id: int, number: int, value: float | None, feasible) -> None:
         """A trial just completed with `value`: it becomes the best if it beats the best (ties go to
-        the lower number, as on the leaderboard). Callers hold the study's lock, so offers never race."""
+        the lower number, as on the leaderboard) and enters the best path where it improved on every
+        trial numbered before it. Callers hold the study's lock, so offers never race."""
         if value is None or feasible is False:
             return
-        beaten = "best_value__gt" if study.direction == Study.Direction.MINIMIZE else "best_value__lt"
-        better = (
-            models.Q(best_value__isnull=True)
-            | models.Q(**{beaten: value})
-            | models.Q(best_value=value, best_trial__number__gt=number)
+        summary = cls.objects.filter(study_id=study.pk).values(
+            "best_trial__number", "best_value", "best_path"
         )
-        cls.objects.filter(better, study_id=study.pk).update(best_trial_id=trial_id, best_value=value)
+        kept = summary.get()
+        change = {}
+        path = with_record(kept["best_path"], number, value, study.direction)
+        if path != kept["best_path"]:
+            change["best_path"] = path
+        if (
+            kept["best_value"] is None
+            or _better(value, kept["best_value"], study.direction)
+            or (value == kept["best_value"] and number < kept["best_trial__number"])
+        ):
+            change.update(best_trial_id=trial_id, best_value=value)
+        if change:
+            cls.objects.filter(study_id=study.pk).update(**change)
 
     @classmethod
     def tally(cls, study: Study) -> dict:
@@ -84,6 +98,13 @@ class StudySummary(models.Model):
         fields["n_trials"] = sum(counts.values())
         best = best_complete(trials, study.direction).values_list("pk", "value").first()
         fields["best_trial_id"], fields["best_value"] = best or (None, None)
+        path: list[list] = []
+        for number, value in (
+            best_complete(trials, study.direction).order_by("number").values_list("number", "value")
+        ):
+            if not path or _better(value, path[-1][1], study.direction):
+                path.append([number, value])
+        fields["best_path"] = path
         return fields
 
     @classmethod
@@ -100,3 +121,18 @@ def best_complete(trials: models.QuerySet, direction: str) -> models.QuerySet:
     order = value.asc() if direction == Study.Direction.MINIMIZE else value.desc()
     complete = trials.filter(state=Trial.State.COMPLETE, value__isnull=False).exclude(feasible=False)
     return complete.order_by(order, "number")
+
+
+def _better(value: float, than: float, direction: str) -> bool:
+    return value < than if direction == Study.Direction.MINIMIZE else value > than
+
+
+def with_record(path: list[list], number: int, value: float, direction: str) -> list[list]:
+    """`path` (the best so far by number) once trial `number` completed with `value`, whatever order
+    trials finish in: it enters if it beats every trial numbered before it, and the entries after it
+    that it beats or ties leave."""
+    before = [entry for entry in path if entry[0] < number]
+    if before and not _better(value, before[-1][1], direction):
+        return path
+    after = [entry for entry in path if entry[0] > number and _better(entry[1], value, direction)]
+    return [*before, [number, value], *after]
