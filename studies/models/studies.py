@@ -203,7 +203,8 @@ class Trial(models.Model):
         ordering = ["study", "number"]
         constraints = [models.UniqueConstraint(fields=["study", "number"], name="unique_trial_number")]
         indexes = [
-            models.Index(fields=["study", "state"], name="trial_study_state"),
+            # a state's trials in number order: the open and the last cancelled ones for scheduling
+            models.Index(fields=["study", "state", "number"], name="trial_study_state_number"),
             models.Index(fields=["study", "value"], name="trial_study_value"),
             models.Index(fields=["state", "enqueued"], name="trial_state_enqueued"),
             # the last trials to finish, for the stop after consecutive failures

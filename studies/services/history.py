@@ -86,7 +86,7 @@ def _bounded_rows(trials, direction: str) -> list[tuple]:
     parts = (
         complete.order_by(value, "number")[:BEST],
         trials.filter(state__in=_HISTORY_STATES).order_by("-number")[:RECENT],
-        trials.filter(state__in=Trial.QUEUED_OR_RUNNING),
+        trials.filter(state__in=Trial.QUEUED_OR_RUNNING).order_by(),  # any order: sorted below
         trials.filter(state=Trial.State.CANCELLED).order_by("-number")[:RECENT],
     )
     rows = {row[0]: row for part in parts for row in part.values_list(*_FIELDS)}
