@@ -2,7 +2,7 @@
 that ran elsewhere (Optuna's `add_trial`).
 
 Both are numbered under the study's lock like the optimizer's own trials and count in its budget. A
-hand-picked point is queued and waits for a free slot (`lifecycle.release_waiting` publishes it), so
+hand-picked point is queued and waits for a free slot (`scheduling.release_waiting` publishes it), so
 until it ends every optimizer sees it as pending; a recorded result is history at once. With a
 `request_id` a repeated call returns the trial the first one added (the lost-response retry); the
 same id with a different body is a conflict.
@@ -16,9 +16,9 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from studies.models import Attempt, Study, Trial, TrialMetric
+from studies.models import Attempt, Study, StudySummary, Trial, TrialMetric
 from studies.services import audit, enqueue_analysis, enqueue_schedule
-from studies.services.lifecycle import release_waiting
+from studies.services.scheduling import release_waiting
 
 HAND_PICKED = "hand-picked"
 RECORDED = "recorded"
@@ -52,7 +52,7 @@ def add_trial(
 ) -> tuple[Trial, bool]:
     """Queue `params` (no `result`) or record a finished trial; (the trial, whether it is new)."""
     with transaction.atomic():
-        locked = Study.objects.select_for_update().get(pk=study.pk)
+        locked = Study.objects.select_for_update(no_key=True).get(pk=study.pk)
         earlier = _earlier(locked, request_id)
         if earlier is not None:
             _check_repeat(earlier, params, result)
@@ -109,7 +109,7 @@ def _next_number(study: Study, result: Result | None) -> int:
         raise TrialRefused(
             {"study": [f"cannot queue a trial in a study that is {study.state}"]}, conflict=True
         )
-    total = study.trials.count()
+    total = StudySummary.objects.values_list("n_trials", flat=True).get(study=study)
     if total >= study.max_trials:
         message = f"the study's budget of {study.max_trials} trials is spent"
         raise TrialRefused({"study": [message]}, conflict=True)
@@ -119,6 +119,7 @@ def _next_number(study: Study, result: Result | None) -> int:
 def _queue(study: Study, number: int, params: dict, info: dict) -> Trial:
     """A waiting trial (no slot yet): published at once when the running study has room, else later."""
     trial = Trial.objects.create(study=study, number=number, params=params, suggestion=info, enqueued=None)
+    StudySummary.moved(study.pk, None, Trial.State.QUEUED)
     if study.state == Study.State.RUNNING:
         release_waiting(study)
     trial.refresh_from_db()
@@ -157,6 +158,9 @@ def _record(study: Study, number: int, params: dict, info: dict, result: Result)
     )
     Trial.objects.filter(pk=trial.pk).update(attempt=attempt)
     trial.attempt = attempt
+    StudySummary.moved(study.pk, None, trial.state)
+    if trial.state == Trial.State.COMPLETE:
+        StudySummary.offer_best(study, trial.pk, number, trial.value, None)
     TrialMetric.objects.bulk_create(
         TrialMetric(trial=trial, attempt=attempt, step=step, value=v) for step, v in result.curve
     )

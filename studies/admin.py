@@ -57,6 +57,21 @@ class TrialAdmin(admin.ModelAdmin):
     raw_id_fields = ["study", "attempt"]
     inlines = [AttemptInline]
 
+    # A trial edited or deleted here bypasses the services that keep its study's summary: recount it.
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        models.StudySummary.recount(obj.study)
+
+    def delete_model(self, request, obj) -> None:
+        super().delete_model(request, obj)
+        models.StudySummary.recount(obj.study)
+
+    def delete_queryset(self, request, queryset) -> None:
+        studies = list(models.Study.objects.filter(trials__in=queryset).distinct())
+        super().delete_queryset(request, queryset)
+        for study in studies:
+            models.StudySummary.recount(study)
+
 
 @admin.register(models.Attempt)
 class AttemptAdmin(admin.ModelAdmin):

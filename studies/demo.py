@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from studies import services
 from studies.jobs.builtins import SPACES, mlp_surrogate
-from studies.models import Attempt, Project, Study, Trial, TrialMetric
+from studies.models import Attempt, Project, Study, StudySummary, Trial, TrialMetric
 from studies.optimizers import SearchSpace
 
 BATCH = 2000
@@ -53,6 +53,7 @@ def create_demo_study(owner, n_trials: int, steps: int, name: str = "demo", seed
             },
         )
         trials = _bulk_trials(study, points, steps, rng)
+        StudySummary.recount(study)
         study.set_state(Study.State.COMPLETED, f"demo data: {n_trials} trials")
     _bulk_attempts_and_curves(trials, steps)
     return study

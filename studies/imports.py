@@ -33,7 +33,7 @@ from studies.definition import (
     check_definition,
     definition_of,
 )
-from studies.models import Attempt, Project, Study, Trial, TrialMetric
+from studies.models import Attempt, Project, Study, StudySummary, Trial, TrialMetric
 from studies.objectives import ResultError, result_fields
 from studies.optimizers import SearchSpace
 from studies.services import audit, create_study, start_study
@@ -220,6 +220,7 @@ def import_study(user, project: Project, document: dict, name: str = "") -> Stud
         batch = docs[start : start + BATCH]
         trials = Trial.objects.bulk_create([_trial(study, space, doc, seen) for doc in batch])
         _store_attempts(trials, batch)
+    StudySummary.recount(study)
     audit(user, "import", study, f"from an export of {source.get('name')!r}")
     study.refresh_from_db()
     return study
@@ -296,6 +297,7 @@ def warm_start(user, source: Study, overrides: dict, *, start: bool = False) -> 
         )
         for number, trial in enumerate(copied, start=1)
     )
+    StudySummary.recount(study)
     audit(user, "warm-start", study, f"{len(copied)} trials from {source.name!r}")
     if start:
         start_study(study)

@@ -25,7 +25,7 @@ ORDERINGS = {
     "owner": "owner__username",
     "created": "created",
     "updated": "updated",
-    "trials": "n_trials",
+    "trials": "summary__n_trials",
 }
 
 
@@ -47,8 +47,7 @@ class StudySearch(forms.Form):
     )
 
     def filter(self, studies: StudyQuerySet, default_ordering: str = "-updated") -> StudyQuerySet:
-        """`studies` narrowed and ordered as asked (call after `is_valid()`); `studies` must carry
-        the counts (`with_counts()`) for the `trials` ordering."""
+        """`studies` narrowed and ordered as asked (call after `is_valid()`)."""
         data = self.cleaned_data
         if data["search"]:
             studies = studies.filter(

@@ -142,3 +142,39 @@ def test_existing_parameters_keep_their_definition_and_have_no_condition():
     new = _migrate([("studies", "0007_conditions")])
     parameter = new.get_model("studies", "ParameterRecord").objects.get(space_id=space.pk)
     assert (parameter.name, parameter.choices, parameter.when) == ("opt", ["sgd", "adam"], None)
+
+
+def test_the_summary_migration_counts_each_existing_study_and_names_its_best_feasible_trial():
+    old = _migrate([("studies", "0010_comparison")])
+    owner = get_user_model().objects.create_user("owner")
+    project = old.get_model("studies", "Project").objects.create(name="Vision")
+    studies = old.get_model("studies", "Study").objects
+    trials = old.get_model("studies", "Trial").objects
+    spaces = old.get_model("studies", "SpaceRecord").objects
+    made = studies.create(
+        name="run",
+        project=project,
+        owner_id=owner.pk,
+        space=spaces.create(),
+        job="branin",
+        direction="maximize",
+    )
+    studies.create(name="empty", project=project, owner_id=owner.pk, space=spaces.create(), job="branin")
+    rows = [
+        ("complete", 3.0, False),
+        ("complete", 2.0, True),
+        ("complete", 2.0, True),
+        ("failed", None, None),
+    ]
+    for number, (state, value, feasible) in enumerate([*rows, ("queued", None, None)], start=1):
+        trials.create(study=made, number=number, params={}, state=state, value=value, feasible=feasible)
+
+    new = _migrate([("studies", "0011_study_summary")])
+    summaries = new.get_model("studies", "StudySummary").objects
+    run = summaries.get(study__name="run")
+    counts = (run.n_trials, run.n_complete, run.n_failed, run.n_queued, run.n_running, run.n_cancelled)
+    assert counts == (5, 3, 1, 1, 0, 0)
+    assert (run.best_value, run.best_trial.number) == (2.0, 2)  # 3.0 is infeasible; ties go to the first
+    assert run.best_path == [[2, 2.0]]
+    empty = summaries.get(study__name="empty")
+    assert (empty.n_trials, empty.best_trial_id) == (0, None)

@@ -17,6 +17,7 @@ from studies.api.serializers import (
     StudySerializer,
     TrialSerializer,
     study_body,
+    with_api_fields,
 )
 from studies.definition import check_definition, describe_definition
 from studies.models import Study
@@ -38,7 +39,7 @@ class StudyListCreate(generics.ListCreateAPIView):
         search = StudySearch(self.request.query_params)
         if not search.is_valid():
             raise ValidationError(search.errors)
-        visible = access.visible_studies(self.request.user).with_summary().prefetch_related("tags")
+        visible = with_api_fields(access.visible_studies(self.request.user))
         return search.filter(visible, default_ordering="id")
 
     @extend_schema(request=StudyCreateSerializer, responses={201: StudySerializer})
@@ -57,7 +58,7 @@ class StudyDetail(generics.RetrieveDestroyAPIView):
     def get_object(self):
         edit = self.request.method == "DELETE"
         study = access.study_for_user(self.request.user, self.kwargs["study_id"], edit=edit)
-        return study if edit else Study.objects.with_summary().get(pk=study.pk)
+        return study if edit else with_api_fields(Study.objects.all()).get(pk=study.pk)
 
     def perform_destroy(self, study) -> None:
         services.delete_study(self.request.user, study)

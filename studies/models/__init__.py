@@ -1,4 +1,5 @@
-"""The app's models: `studies` (studies, spaces, trials, attempts, analyses, workers), `teams`
+"""The app's models: `studies` (studies, trials, attempts, analyses, workers), `spaces` (stored search
+spaces), `summary` (a study's counts and best trial, kept as trials change state), `teams`
 (projects, members, API tokens, the audit log), `tags` (labels on studies) and `saved` (saved views).
 Import them from here.
 
@@ -9,12 +10,11 @@ workflows that touch several rows or enqueue work live in `studies.services`.
 from __future__ import annotations
 
 from studies.models.saved import SavedView
+from studies.models.spaces import ParameterRecord, SpaceRecord
 from studies.models.studies import (
     Attempt,
     AttemptLog,
     CommandJob,
-    ParameterRecord,
-    SpaceRecord,
     Study,
     StudyAnalysis,
     StudyQuerySet,
@@ -23,6 +23,7 @@ from studies.models.studies import (
     TrialQuerySet,
     WorkerStatus,
 )
+from studies.models.summary import StudySummary
 from studies.models.tags import StudyTag
 from studies.models.teams import ApiToken, ApiTokenQuerySet, AuditEvent, Membership, Project
 
@@ -41,6 +42,7 @@ __all__ = [
     "Study",
     "StudyAnalysis",
     "StudyQuerySet",
+    "StudySummary",
     "StudyTag",
     "Trial",
     "TrialMetric",

@@ -1,4 +1,5 @@
-"""Studies, their search spaces, trials, attempts, learning curves, analyses and the workers that run them.
+"""Studies, trials, attempts, learning curves, analyses, the workers that run them and command jobs
+(stored spaces are in `spaces`, a study's counts and best trial in `summary`).
 
 Single-row state transitions live here as conditional updates that report whether they won;
 workflows that touch several rows or enqueue work live in `studies.services`.
@@ -14,138 +15,15 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from studies.models.spaces import SpaceRecord
 from studies.models.teams import Project
-from studies.optimizers import SearchSpace
-
-
-class SpaceRecord(models.Model):
-    """A study's search space as stored: its parameters are rows (`ParameterRecord`); `spec()` is the
-    optimizer's `SearchSpace`, `to_dict()` the one JSON form used everywhere."""
-
-    created = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self) -> str:
-        return ", ".join(p.name for p in self.parameters.all())
-
-    @classmethod
-    def create_from_dict(cls, spec: dict) -> SpaceRecord:
-        """Validate `spec` with the optimizer's codec (ValueError names the parameter), then store it."""
-        normalized = SearchSpace.from_dict(spec).to_dict()
-        space = cls.objects.create()
-        ParameterRecord.objects.bulk_create(
-            ParameterRecord.from_spec(space, position, name, p)
-            for position, (name, p) in enumerate(normalized.items())
-        )
-        return space
-
-    def to_dict(self) -> dict:
-        return {p.name: p.to_spec() for p in self.parameters.all()}
-
-    def spec(self) -> SearchSpace:
-        return SearchSpace.from_dict(self.to_dict())
-
-    @staticmethod
-    def spec_of(space_id: int) -> SearchSpace:
-        """The optimizer's space from the parameter rows alone, without reading the space's own row."""
-        rows = ParameterRecord.objects.filter(space_id=space_id)
-        return SearchSpace.from_dict({p.name: p.to_spec() for p in rows})
-
-
-class ParameterRecord(models.Model):
-    """One parameter of a stored space, in the optimizer's terms (`to_spec()`)."""
-
-    class Kind(models.TextChoices):
-        FLOAT = "float"
-        INT = "int"
-        CATEGORICAL = "categorical"
-
-    space = models.ForeignKey(SpaceRecord, on_delete=models.CASCADE, related_name="parameters")
-    position = models.PositiveSmallIntegerField()
-    name = models.CharField(max_length=64)
-    kind = models.CharField(max_length=12, choices=Kind.choices)
-    low = models.FloatField(null=True, blank=True)
-    high = models.FloatField(null=True, blank=True)
-    log = models.BooleanField(default=False)
-    step = models.FloatField(null=True, blank=True)
-    choices = models.JSONField(null=True, blank=True)
-    when = models.JSONField(
-        null=True, blank=True, help_text="Parent -> values: the parameter exists only while they hold."
-    )
-
-    class Meta:
-        ordering = ["space", "position"]
-        constraints = [models.UniqueConstraint(fields=["space", "name"], name="unique_parameter_name")]
-
-    def __str__(self) -> str:
-        return self.name
-
-    @classmethod
-    def from_spec(cls, space: SpaceRecord, position: int, name: str, spec: dict) -> ParameterRecord:
-        return cls(
-            space=space,
-            position=position,
-            name=name,
-            kind=spec["type"],
-            low=spec.get("low"),
-            high=spec.get("high"),
-            log=bool(spec.get("log", False)),
-            step=spec.get("step"),
-            choices=spec.get("choices"),
-            when=spec.get("when"),
-        )
-
-    def to_spec(self) -> dict:
-        if self.kind == self.Kind.CATEGORICAL:
-            spec = {"type": "categorical", "choices": self.choices}
-        else:
-            cast = int if self.kind == self.Kind.INT else float
-            spec = {"type": self.kind, "low": cast(self.low), "high": cast(self.high), "log": self.log}
-            if self.step is not None:
-                spec["step"] = cast(self.step)
-        if self.when:
-            spec["when"] = self.when
-        return spec
 
 
 class StudyQuerySet(models.QuerySet):
-    def with_counts(self) -> StudyQuerySet:
-        """Annotate the numbers the study list shows, in the same query."""
-        return self.annotate(
-            n_trials=models.Count("trials"),
-            n_complete=models.Count("trials", filter=models.Q(trials__state=Trial.State.COMPLETE)),
-            n_failed=models.Count("trials", filter=models.Q(trials__state=Trial.State.FAILED)),
-            n_finished=models.Count("trials", filter=models.Q(trials__state__in=Trial.FINISHED)),
-            best_min=models.Min("trials__value", filter=models.Q(trials__state=Trial.State.COMPLETE)),
-            best_max=models.Max("trials__value", filter=models.Q(trials__state=Trial.State.COMPLETE)),
-        )
-
     def with_summary(self) -> StudyQuerySet:
-        """Counts and the best trial's number, value and params, in the query that lists the studies."""
-        # Under constraints the best trial is the best feasible one (`feasible` is empty without).
-        complete = Trial.objects.filter(study=models.OuterRef("pk"), state=Trial.State.COMPLETE).exclude(
-            feasible=False
-        )
-        lowest = complete.order_by(models.F("value").asc(nulls_last=True), "number")
-        highest = complete.order_by(models.F("value").desc(nulls_last=True), "number")
-
-        def best(field: str, output) -> models.Case:
-            first_lowest = models.Subquery(lowest.values(field)[:1])
-            return models.Case(
-                models.When(direction=Study.Direction.MINIMIZE, then=first_lowest),
-                default=models.Subquery(highest.values(field)[:1]),
-                output_field=output,
-            )
-
-        return (
-            self.with_counts()
-            .annotate(
-                best_number=best("number", models.IntegerField()),
-                best_value=best("value", models.FloatField()),
-                best_params=best("params", models.JSONField()),
-            )
-            .select_related("owner", "project", "space")
-            .prefetch_related("space__parameters")
-        )
+        """Each study with its summary (counts per state, the best trial) joined in: one query however
+        many trials the studies hold (`StudySummary` is kept up to date as trials change state)."""
+        return self.select_related("summary", "summary__best_trial")
 
 
 class Study(models.Model):
@@ -325,7 +203,8 @@ class Trial(models.Model):
         ordering = ["study", "number"]
         constraints = [models.UniqueConstraint(fields=["study", "number"], name="unique_trial_number")]
         indexes = [
-            models.Index(fields=["study", "state"], name="trial_study_state"),
+            # a state's trials in number order: the open and the last cancelled ones for scheduling
+            models.Index(fields=["study", "state", "number"], name="trial_study_state_number"),
             models.Index(fields=["study", "value"], name="trial_study_value"),
             models.Index(fields=["state", "enqueued"], name="trial_state_enqueued"),
             # the last trials to finish, for the stop after consecutive failures

@@ -250,33 +250,36 @@ def importance_figure(data: dict) -> dict | None:
 
 
 def sparklines(studies: Iterable[Study], width: int = 100, height: int = 20) -> dict[int, str]:
-    """SVG polyline points of each study's best so far, by trial (one query for all studies)."""
-    studies = list(studies)
-    series: dict[int, list[float]] = {s.pk: [] for s in studies}
-    direction = {s.pk: s.direction for s in studies}
-    rows = (
-        Trial.objects.filter(study__in=list(series), state=Trial.State.COMPLETE, value__isnull=False)
-        .order_by("study_id", "number")
-        .values_list("study_id", "value")
-    )
-    for study_id, value in rows:
-        run = series[study_id]
-        better = min if direction[study_id] == "minimize" else max
-        run.append(value if not run else better(run[-1], value))
-    return {pk: _polyline(run, width, height) for pk, run in series.items() if run}
+    """SVG polyline points of each study's best so far by trial number, sampled from its summary's
+    best path (`StudySummary.best_path`, read with the study): no trial is read, whatever their number."""
+    lines = {}
+    for study in studies:
+        path = study.summary.best_path
+        if path:
+            lines[study.pk] = _polyline(_sampled(path, study.summary.n_trials), width, height)
+    return lines
 
 
-def _polyline(run: list[float], width: int, height: int) -> str:
-    n = len(run)
-    idx = (
-        sorted({round(i * (n - 1) / (SPARK_POINTS - 1)) for i in range(SPARK_POINTS)})
-        if n > SPARK_POINTS
-        else range(n)
-    )
-    ys = [run[i] for i in idx]
+def _sampled(path: list[list], n_trials: int) -> list[float]:
+    """The best so far at `SPARK_POINTS` trial numbers evenly spread from the first entry of `path`
+    to the last trial."""
+    first, last = path[0][0], max(n_trials, path[-1][0])
+    if last <= first:
+        return [path[0][1]]
+    values, entry = [], 0
+    for i in range(SPARK_POINTS):
+        number = first + (last - first) * i / (SPARK_POINTS - 1)
+        while entry + 1 < len(path) and path[entry + 1][0] <= number:
+            entry += 1
+        values.append(path[entry][1])
+    return values
+
+
+def _polyline(ys: list[float], width: int, height: int) -> str:
+    """Points of `ys` evenly spread over the width, scaled to the height."""
     lo, hi = min(ys), max(ys)
     span = (hi - lo) or 1.0
-    xs = [i / max(n - 1, 1) * width for i in idx]
+    xs = [i / max(len(ys) - 1, 1) * width for i in range(len(ys))]
     return " ".join(
         f"{x:.1f},{height - 1 - (y - lo) / span * (height - 2):.1f}" for x, y in zip(xs, ys, strict=True)
     )

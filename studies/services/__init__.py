@@ -1,6 +1,7 @@
-"""Workflows over several rows: a trial's life (`lifecycle`) and what a person does (`controls`).
+"""Workflows over several rows: a trial's life (`lifecycle`), filling a study's slots (`scheduling`)
+and what a person does (`controls`).
 
-Callers use `from studies import services`; the two modules are where each workflow is written.
+Callers use `from studies import services`; the modules are where each workflow is written.
 """
 
 from __future__ import annotations
@@ -28,16 +29,14 @@ from studies.services.lifecycle import (
     enqueue_analysis,
     enqueue_run,
     enqueue_schedule,
-    finish_and_continue,
     finish_attempt,
     heartbeat,
-    optimizer_inputs,
     prune_decision,
     reap_stale_attempts,
     reconcile_queued,
     record_metric,
-    schedule_trials,
 )
+from studies.services.scheduling import finish_and_continue, optimizer_inputs, schedule_trials
 
 __all__ = [
     "STUDY_CONTROLS",

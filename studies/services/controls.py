@@ -9,8 +9,9 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from studies.models import AuditEvent, SpaceRecord, Study, Trial
-from studies.services.lifecycle import cancel_trials, enqueue_run, enqueue_schedule, release_waiting
+from studies.models import AuditEvent, SpaceRecord, Study, StudySummary, Trial
+from studies.services.lifecycle import cancel_trials, enqueue_run, enqueue_schedule
+from studies.services.scheduling import release_waiting
 
 STUDY_FIELDS = ("name", "project", *Study.DEFINITION_FIELDS, *Study.OBJECTIVE_FIELDS)
 
@@ -26,6 +27,7 @@ def create_study(owner, space_spec: dict, fields: dict, *, start: bool = False) 
     values = {k: v for k, v in fields.items() if k in STUDY_FIELDS and v is not None}
     with transaction.atomic():
         study = Study.objects.create(owner=owner, space=SpaceRecord.create_from_dict(space_spec), **values)
+        StudySummary.objects.create(study=study)
         audit(owner, "create", study)
         if start:
             start_study(study)
@@ -68,7 +70,7 @@ def cancel_study(study: Study, by=None, reason: str = "cancelled by a user") -> 
         unfinished = (Study.State.DRAFT, Study.State.RUNNING, Study.State.PAUSED)
         if not study.set_state(Study.State.CANCELLED, reason, only_from=unfinished):
             return False
-        cancel_trials(study.trials.queued_or_running(), reason)
+        cancel_trials(study.pk, study.trials.queued_or_running(), reason)
         _audit_control(by, "cancel", study)
     return True
 
@@ -88,7 +90,7 @@ def cancel_trial(trial: Trial, by=None, reason: str = "cancelled by a user") -> 
         trials = Trial.objects.filter(pk=trial.pk).queued_or_running()
         if not trials.exists():
             return False
-        cancel_trials(trials, reason)
+        cancel_trials(trial.study_id, trials, reason)
         enqueue_schedule(trial.study)
         _audit_control(by, "trial-cancel", trial.study, f"trial {trial.number}")
     return True
@@ -101,14 +103,17 @@ def retry_trial(trial: Trial, by=None) -> bool:
     this trial runs; a failed one goes on like a resumed study); a cancelled study refuses.
     """
     with transaction.atomic():
-        study = Study.objects.select_for_update().get(pk=trial.study_id)
+        study = Study.objects.select_for_update(no_key=True).get(pk=trial.study_id)
         if study.state == Study.State.CANCELLED:
             return False
         # It waits (not claimable, `enqueued` empty) until `max_parallel` has room for it.
-        won = Trial.objects.filter(
+        retried = Trial.objects.select_for_update(no_key=True).filter(
             pk=trial.pk, state__in=[Trial.State.FAILED, Trial.State.CANCELLED, Trial.State.PRUNED]
-        ).update(state=Trial.State.QUEUED, value=None, error="", finished=None, enqueued=None)
+        )
+        was = retried.values_list("state", flat=True).first()
+        won = retried.update(state=Trial.State.QUEUED, value=None, error="", finished=None, enqueued=None)
         if won:
+            StudySummary.moved(study.pk, was, Trial.State.QUEUED)
             if study.state in (Study.State.COMPLETED, Study.State.FAILED):
                 study.set_state(Study.State.RUNNING, f"reopened to retry trial {trial.number}")
             if study.state == Study.State.RUNNING:

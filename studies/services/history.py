@@ -9,10 +9,9 @@ Reading every trial made each scheduling step cost O(trials) inside the study's 
   weights favour them, gp's random rest draws from them);
 
 in number order, and every queued or running trial plus the `RECENT` most recent cancelled ones as
-pending (no optimizer proposes their points again). The budget is checked against the last trial
-number (one step down the (study, number) index); trials are counted only near the budget's end.
-The choice is measured against the full history on the public problems in docs/benchmarks.md
-("Bounded history").
+pending (no optimizer proposes their points again). The budget and the free slots are counted by
+the study's summary (`StudySummary`), not here. The choice is measured against the full history
+on the public problems in docs/benchmarks.md ("Bounded history").
 
 The full history is read only where an optimizer must see every point to never repeat one and the
 study cannot outgrow a bound anyway: grid search, and a space whose parameters are all discrete with
@@ -55,16 +54,6 @@ class Inputs:
             return study_seed
         return int(np.random.SeedSequence([study_seed, self.last_number]).generate_state(1)[0])
 
-    def budget_left(self, study: Study, want: int) -> int:
-        """How many trials the budget still allows, exact whenever it is below `want`.
-
-        Counting a study's trials scans an index, so it is done only near the end of the budget;
-        before that `max_trials - last_number` is a lower bound that already allows `want`.
-        """
-        if study.max_trials - self.last_number >= want:
-            return study.max_trials - self.last_number
-        return study.max_trials - study.trials.count()
-
 
 def scheduling_inputs(study: Study, space: SearchSpace) -> Inputs:
     """The bounded history, the pending points and the last number of `study`, in a handful of indexed
@@ -97,7 +86,7 @@ def _bounded_rows(trials, direction: str) -> list[tuple]:
     parts = (
         complete.order_by(value, "number")[:BEST],
         trials.filter(state__in=_HISTORY_STATES).order_by("-number")[:RECENT],
-        trials.filter(state__in=Trial.QUEUED_OR_RUNNING),
+        trials.filter(state__in=Trial.QUEUED_OR_RUNNING).order_by(),  # any order: sorted below
         trials.filter(state=Trial.State.CANCELLED).order_by("-number")[:RECENT],
     )
     rows = {row[0]: row for part in parts for row in part.values_list(*_FIELDS)}

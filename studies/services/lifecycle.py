@@ -1,4 +1,13 @@
-"""A trial's life: scheduling, claiming, fenced writes, finishing attempts, reaping and reconciling.
+"""A trial's life: claiming, fenced writes, finishing attempts, reaping and reconciling (scheduling is
+in `scheduling`).
+
+Every change of a trial's state is a conditional update whose count of changed rows moves the
+study's summary counts in the same transaction (`StudySummary.moved`).
+
+Study and trial rows are locked `FOR NO KEY UPDATE` (`no_key=True`): it excludes other lockers as
+`FOR UPDATE` does, but not the foreign-key checks PostgreSQL makes at another transaction's commit.
+With `FOR UPDATE`, a claim (which holds the summary row, then checks its trial's study at commit)
+and a finish (which holds the study, then waits for the summary row) deadlock.
 
 The database decides; the broker only wakes workers, so every function here is safe
 to call twice, and each publishes its messages only after its transaction commits.
@@ -6,7 +15,6 @@ to call twice, and each publishes its messages only after its transaction commit
 
 from __future__ import annotations
 
-import logging
 import math
 import os
 import socket
@@ -15,25 +23,14 @@ from datetime import datetime
 
 from celery import current_app
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from studies.job_catalog import EXTERNAL
-from studies.models import (
-    Attempt,
-    SpaceRecord,
-    Study,
-    Trial,
-    TrialMetric,
-    WorkerStatus,
-)
+from studies.models import Attempt, Study, StudySummary, Trial, TrialMetric, WorkerStatus
 from studies.objectives import ResultError, result_fields
-from studies.optimizers import SearchExhausted, get_optimizer
 from studies.optimizers.pruners import get_pruner
-from studies.services.history import scheduling_inputs
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -105,97 +102,23 @@ def enqueue_analysis(study: Study) -> None:
         )
 
 
-def cancel_trials(trials, reason: str) -> None:
-    """Cancel `trials` and their running attempts (a running job stops at its next heartbeat)."""
+def cancel_trials(study_id: int, trials, reason: str) -> None:
+    """Cancel the study's `trials` that are queued or running, and their running attempts (a running
+    job stops at its next heartbeat).
+
+    One conditional update per state, so a trial claimed or finished meanwhile is counted as what it
+    was when cancelled, or not at all.
+    """
     now = db_now()
     ids = list(trials.values_list("pk", flat=True))
     Attempt.objects.filter(trial_id__in=ids, state=Attempt.State.RUNNING).update(
         state=Attempt.State.CANCELLED, ended=now, reason=reason
     )
-    Trial.objects.filter(pk__in=ids).update(state=Trial.State.CANCELLED, finished=now, error=reason)
-
-
-# --- scheduling: the optimizer is asked under the study's row lock, budget checked inside -----------
-
-
-def optimizer_inputs(study: Study) -> tuple[list[tuple[dict, float | None]], list[dict]]:
-    """History and pending points as the optimizer takes them, bounded (see `services.history`).
-
-    Complete trials give their value, failed ones None (the optimizer treats them as bad); pruned
-    trials give their last reported value, which is pessimistic for them at their rung.
-    """
-    inputs = scheduling_inputs(study, SpaceRecord.spec_of(study.space_id))
-    return inputs.history, inputs.pending
-
-
-def schedule_trials(study_id: int, *, keep: int = 0) -> list[int]:
-    """Fill the study's free slots with new trials; complete it when its budget is spent.
-
-    The first `keep` new trials are not published: the caller claims them at once (and if it dies
-    first, the reconciler publishes them).
-    """
-    with transaction.atomic():
-        study = Study.objects.select_for_update().filter(pk=study_id).first()
-        if study is None:
-            return []
-        return [trial.pk for trial in _fill_slots(study, keep)]
-
-
-def _fill_slots(study: Study, keep: int) -> list[Trial]:
-    """The new trials of a study whose row the caller has locked; all but the first `keep` published."""
-    if study.state != Study.State.RUNNING:
-        return []
-    space = SpaceRecord.spec_of(study.space_id)
-    inputs = scheduling_inputs(study, space)
-    release_waiting(study)
-    want = study.max_parallel - inputs.active
-    left = inputs.budget_left(study, max(want, 1))
-    free = min(want, left)
-    if free <= 0:
-        if left <= 0 and inputs.active == 0:
-            n = study.max_trials
-            study.set_state(Study.State.COMPLETED, f"all {n} trial{'s' if n != 1 else ''} finished")
-        return []
-    optimizer = get_optimizer(
-        study.optimizer,
-        space,
-        direction=study.direction,
-        seed=inputs.seed(study.seed),
-        objectives=study.objectives,
-        constraints=study.constraints,
-        **study.optimizer_settings,
-    )
-    try:
-        suggestions = optimizer.suggest_with_info(history=inputs.history, pending=inputs.pending, n=free)
-    except SearchExhausted as exhausted:
-        if inputs.active == 0:
-            study.set_state(Study.State.COMPLETED, f"search space exhausted: {exhausted}")
-        return []
-    now = timezone.now()
-    trials = Trial.objects.bulk_create(
-        Trial(study=study, number=inputs.last_number + i, params=params, suggestion=info, enqueued=now)
-        for i, (params, info) in enumerate(suggestions, start=1)
-    )
-    enqueue_run([t.pk for t in trials[keep:]], study.queue)
-    return trials
-
-
-def release_waiting(study: Study) -> None:
-    """Publish retried trials that wait for a slot, as many as `max_parallel` has room for.
-
-    A trial waits (queued, `enqueued` empty, not claimable) when a person retried it while the study
-    ran as many trials as it may; the caller holds the study's lock.
-    """
-    queued = study.trials.filter(state=Trial.State.QUEUED)
-    running = study.trials.filter(state=Trial.State.RUNNING).count()
-    out = running + queued.filter(enqueued__isnull=False).count()
-    room = study.max_parallel - out
-    if room <= 0:
-        return
-    ids = list(queued.filter(enqueued__isnull=True).order_by("number").values_list("pk", flat=True)[:room])
-    if ids:
-        Trial.objects.filter(pk__in=ids).update(enqueued=timezone.now())
-        enqueue_run(ids, study.queue)
+    for state in Trial.QUEUED_OR_RUNNING:
+        n = Trial.objects.filter(pk__in=ids, state=state).update(
+            state=Trial.State.CANCELLED, finished=now, error=reason
+        )
+        StudySummary.moved(study_id, state, Trial.State.CANCELLED, n)
 
 
 # --- one attempt's life: one conditional claim, then writes fenced by the attempt id ----------------
@@ -207,13 +130,13 @@ def claim_trial(trial_id: int, worker: WorkerIdentity) -> Attempt | None:
         return None
     with transaction.atomic():
         now = db_now()
-        if not _claim_update(trial_id, worker, now):
+        if not claim_update(trial_id, worker, now):
             return None
         trial = Trial.objects.select_related("study").get(pk=trial_id)  # the runner needs both
-        return _start_attempt(trial, worker, now)
+        return start_attempt(trial, worker, now)
 
 
-def _claim_update(trial_id: int, worker: WorkerIdentity, now: datetime) -> dict | None:
+def claim_update(trial_id: int, worker: WorkerIdentity, now: datetime) -> dict | None:
     """The claim itself; the values it wrote when it won, None when the trial was not queued."""
     # Only the row's own columns in the condition: PostgreSQL re-checks those after a concurrent
     # update, which it does not guarantee for a join or a subquery. A trial waiting for a slot
@@ -225,7 +148,7 @@ def _claim_update(trial_id: int, worker: WorkerIdentity, now: datetime) -> dict 
     return running if won == 1 else None
 
 
-def _start_attempt(trial: Trial, worker: WorkerIdentity, now: datetime) -> Attempt:
+def start_attempt(trial: Trial, worker: WorkerIdentity, now: datetime) -> Attempt:
     """A won claim's attempt row, the trial's pointer to it and the worker's status (busy)."""
     attempt = Attempt.objects.create(
         trial=trial,
@@ -238,6 +161,7 @@ def _start_attempt(trial: Trial, worker: WorkerIdentity, now: datetime) -> Attem
     )
     Trial.objects.filter(pk=trial.pk).update(attempt=attempt)
     WorkerStatus.objects.filter(name=worker.name).update(current_trial=trial.pk, last_seen=now)
+    StudySummary.moved(trial.study_id, Trial.State.QUEUED, Trial.State.RUNNING)
     return attempt
 
 
@@ -245,11 +169,10 @@ def _fenced_trial(attempt_id: int) -> Trial | None:
     """The trial, locked, if `attempt_id` is still the attempt allowed to write.
 
     No `of`: the study row is locked too. A finish decides on the study's state (re-queue a failed
-    attempt only while the study runs, which a concurrent stop after failures must not race), and
-    `finish_and_continue` schedules under the same lock.
+    attempt only while the study runs, which a concurrent stop after failures must not race).
     """
     return (
-        Trial.objects.select_for_update()
+        Trial.objects.select_for_update(no_key=True)
         .select_related("study")
         .filter(attempt_id=attempt_id, state=Trial.State.RUNNING, attempt__state=Attempt.State.RUNNING)
         .first()
@@ -337,7 +260,7 @@ def finish_attempt(attempt_id: int, outcome: Outcome, *, schedule: bool = True) 
     message is sent to schedule the study (the caller does it).
     """
     with transaction.atomic():
-        finished = _finish_locked(attempt_id, outcome)
+        finished = finish_locked(attempt_id, outcome)
         if finished is None:
             return False
         if schedule:
@@ -345,39 +268,7 @@ def finish_attempt(attempt_id: int, outcome: Outcome, *, schedule: bool = True) 
     return True
 
 
-def finish_and_continue(attempt_id: int, outcome: Outcome, worker: WorkerIdentity | None) -> Attempt | None:
-    """Record the end of an attempt and fill its study's free slots, in one transaction; with `worker`,
-    the first new trial is claimed for it there too and its attempt comes back.
-
-    One transaction instead of three (finish, schedule, claim) for a worker that goes straight on to
-    its study's next trial. A new trial that `worker` claims is never published: if the worker dies
-    before it runs it, the reaper fails that attempt like any other whose worker went silent.
-    """
-    with transaction.atomic():
-        finished = _finish_locked(attempt_id, outcome)
-        if finished is None:
-            return None
-        now, study = finished
-        try:
-            trials = _fill_slots(study, keep=1 if worker else 0)
-        except DatabaseError:
-            raise
-        except Exception:  # an optimizer's bug must not lose the result stored above
-            log.exception("study %s: scheduling failed; the reconciler will try again", study.pk)
-            return None
-        if worker is None or not trials:
-            return None
-        trial = trials[0]
-        running = _claim_update(trial.pk, worker, now)  # wins: no one else has seen this trial yet
-        if running is None:
-            return None
-        for field, value in running.items():
-            setattr(trial, field, value)
-        trial.n_attempts += 1
-        return _start_attempt(trial, worker, now)
-
-
-def _finish_locked(attempt_id: int, outcome: Outcome) -> tuple[datetime, Study] | None:
+def finish_locked(attempt_id: int, outcome: Outcome) -> tuple[datetime, Study] | None:
     """finish_attempt's writes, in the caller's transaction: the time and the (locked) study, or None
     when the attempt had been superseded."""
     trial = _fenced_trial(attempt_id)
@@ -389,6 +280,9 @@ def _finish_locked(attempt_id: int, outcome: Outcome) -> tuple[datetime, Study] 
     Attempt.objects.filter(pk=attempt_id).update(state=outcome.state, ended=now, reason=outcome.reason)
     update = _trial_update(trial, study, outcome, now)
     Trial.objects.filter(pk=trial.pk).update(**update)
+    StudySummary.moved(study.pk, Trial.State.RUNNING, update["state"])
+    if update["state"] == Trial.State.COMPLETE:
+        StudySummary.offer_best(study, trial.pk, trial.number, update["value"], update.get("feasible"))
     if update["state"] == Trial.State.QUEUED:
         enqueue_run([trial.pk], study.queue)
     elif update["state"] == Trial.State.FAILED:
@@ -452,7 +346,8 @@ def _stop_after_failures(study: Study) -> None:
     if len(recent) == limit and all(s == Trial.State.FAILED for s in recent):
         reason = f"stopped: the last {limit} trials failed in a row (see their errors)"
         if study.set_state(Study.State.FAILED, reason, only_from=(Study.State.RUNNING,)):
-            cancel_trials(study.trials.filter(state=Trial.State.QUEUED), "study stopped: " + reason)
+            queued = study.trials.filter(state=Trial.State.QUEUED)
+            cancel_trials(study.pk, queued, "study stopped: " + reason)
 
 
 # --- recovery: the reaper fails silent attempts, the reconciler republishes lost messages -----------

@@ -19,7 +19,7 @@ def pairs(settings: dict) -> str:
 def progress_total(study) -> int:
     """What a study's progress counts to: its budget, or what it finished when it completed early
     (an exhausted grid)."""
-    return study.n_finished if study.state == study.State.COMPLETED else study.max_trials
+    return study.summary.n_finished if study.state == study.State.COMPLETED else study.max_trials
 
 
 @register.simple_tag(takes_context=True)

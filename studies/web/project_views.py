@@ -36,7 +36,7 @@ def project_list(request):
 @login_required
 def project_detail(request, project_id):
     project = access.project_for_user(request.user, project_id)
-    studies = access.visible_studies(request.user).filter(project=project).with_counts()
+    studies = access.visible_studies(request.user).filter(project=project).with_summary()
     can_manage = access.can_manage(request.user, project)
     return render(
         request,

@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, F
+from django.db.models import F
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from studies import access, recommendation, services, trial_filter
 from studies.definition import DefinitionError, check_definition
 from studies.jobs import registry as job_registry
-from studies.models import Trial
+from studies.models import StudySummary, Trial
 from studies.plots import compare, figures, suggestion
 from studies.plots.space_tree import space_tree
 from studies.study_search import StudySearch
@@ -28,7 +28,7 @@ def _listed_studies(request) -> dict:
     search = StudySearch(request.GET)
     if not search.is_valid():
         return {"search": search, "studies": [], "any_running": False}
-    visible = access.visible_studies(request.user).with_counts()
+    visible = access.visible_studies(request.user).with_summary()
     found = search.filter(visible.select_related("owner", "project").prefetch_related("tags"))
     page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
     studies = list(page.object_list)
@@ -155,11 +155,12 @@ def _status(context: dict) -> int:
 
 def _header(request, study) -> dict:
     """What the study page's header shows; its poll re-renders just this."""
-    best = study.trials.completed().leaderboard(study.direction).first()
+    summary = StudySummary.objects.select_related("best_trial").get(study=study)
+    best = summary.best_trial
     return {
         "study": study,
         "can_edit": access.can_edit(request.user, study),
-        "counts": dict(study.trials.values_list("state").order_by().annotate(n=Count("pk"))),
+        "counts": {state: n for state, n in summary.counts().items() if n},
         "best": best,
         "recommended": recommendation.recommended(study, best and best.number),
     }

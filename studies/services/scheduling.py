@@ -1,0 +1,211 @@
+"""Scheduling: the optimizer proposes outside the study's lock; its trials are stored under it.
+
+A suggestion can take seconds (gp, tpe, a large history). Asked under the study's row lock, it would
+hold up every result of the study meanwhile (storing one locks the study), so a step reads its inputs
+and asks the optimizer without the lock, then under the lock stores what it proposed if no trial was
+created in between: `StudySummary.n_trials`, read before the inputs, is the trial set's version.
+
+A result stored in between does not matter: the proposal only saw a history one result older, as an
+asynchronous optimizer always does, and the free slots and the budget are counted again under the
+lock. A trial created in between does: its point was not pending for the optimizer, which may have
+proposed it again (two schedulers with the same inputs and seed propose the same points). Then the
+step proposes once more, and after that under the lock, which cannot be overtaken.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.db import DatabaseError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from studies.models import Attempt, SpaceRecord, Study, StudySummary, Trial
+from studies.optimizers import SearchExhausted, get_optimizer
+from studies.services.history import scheduling_inputs
+from studies.services.lifecycle import (
+    Outcome,
+    WorkerIdentity,
+    claim_update,
+    db_now,
+    enqueue_run,
+    finish_locked,
+    start_attempt,
+)
+
+log = logging.getLogger(__name__)
+
+UNLOCKED_TRIES = 2
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """What the optimizer proposed for a study whose trial set was at `version` (its `n_trials`)."""
+
+    version: int
+    suggestions: list[tuple[dict, dict]]  # (params, why) per new trial
+    exhausted: str = ""  # the optimizer's SearchExhausted message: nothing left to propose
+
+
+def optimizer_inputs(study: Study) -> tuple[list[tuple[dict, float | None]], list[dict]]:
+    """History and pending points as the optimizer takes them, bounded (see `services.history`).
+
+    Complete trials give their value, failed ones None (the optimizer treats them as bad); pruned
+    trials give their last reported value, which is pessimistic for them at their rung.
+    """
+    inputs = scheduling_inputs(study, SpaceRecord.spec_of(study.space_id))
+    return inputs.history, inputs.pending
+
+
+def schedule_trials(study_id: int, *, keep: int = 0) -> list[int]:
+    """Fill the study's free slots with new trials; complete it when its budget is spent.
+
+    The first `keep` new trials are not published: the caller claims them at once (and if it dies
+    first, the reconciler publishes them).
+    """
+    return [trial.pk for trial in _schedule(study_id, keep, None)[0]]
+
+
+def finish_and_continue(attempt_id: int, outcome: Outcome, worker: WorkerIdentity | None) -> Attempt | None:
+    """Record the end of an attempt, then fill its study's free slots; with `worker`, the first new
+    trial is claimed for it in the transaction that stores it, and its attempt comes back.
+
+    The result is committed before the optimizer is asked, so a slow suggestion never holds it up. A
+    new trial that `worker` claims is never published: if the worker dies before it runs it, the
+    reaper fails that attempt like any other whose worker went silent; if it dies before scheduling,
+    the reconciler schedules the study.
+    """
+    with transaction.atomic():
+        finished = finish_locked(attempt_id, outcome)
+    if finished is None:
+        return None
+    study_id = finished[1].pk
+    try:
+        return _schedule(study_id, 1 if worker else 0, worker)[1]
+    except DatabaseError:
+        raise
+    except Exception:  # an optimizer's bug must not stop the worker; the result is stored
+        log.exception("study %s: scheduling failed; the reconciler will try again", study_id)
+        return None
+
+
+def _schedule(study_id: int, keep: int, worker: WorkerIdentity | None) -> tuple[list[Trial], Attempt | None]:
+    """Propose without the lock and store under it (see the module's docstring); with `worker`, the
+    first stored trial is claimed for it. The new trials and that attempt."""
+    for _ in range(UNLOCKED_TRIES):
+        study = Study.objects.filter(pk=study_id).first()
+        if study is None or study.state != Study.State.RUNNING:
+            return [], None
+        proposal = _propose(study)
+        with transaction.atomic():
+            study = _locked(study_id)
+            if study is None:
+                return [], None
+            stored = _store(study, proposal, keep, worker)
+            if stored is not None:
+                return stored
+    with transaction.atomic():
+        study = _locked(study_id)
+        if study is None or study.state != Study.State.RUNNING:
+            return [], None
+        return _store(study, _propose(study), keep, worker)
+
+
+def _locked(study_id: int) -> Study | None:
+    return Study.objects.select_for_update(no_key=True).filter(pk=study_id).first()
+
+
+def _propose(study: Study) -> Proposal:
+    """Read the inputs and ask the optimizer for as many trials as look free; holds no lock."""
+    version = StudySummary.objects.values_list("n_trials", flat=True).get(study_id=study.pk)
+    space = SpaceRecord.spec_of(study.space_id)
+    inputs = scheduling_inputs(study, space)
+    free = min(study.max_parallel - inputs.active, study.max_trials - version)
+    if free <= 0:
+        return Proposal(version, [])
+    optimizer = get_optimizer(
+        study.optimizer,
+        space,
+        direction=study.direction,
+        seed=inputs.seed(study.seed),
+        objectives=study.objectives,
+        constraints=study.constraints,
+        **study.optimizer_settings,
+    )
+    try:
+        suggestions = optimizer.suggest_with_info(history=inputs.history, pending=inputs.pending, n=free)
+    except SearchExhausted as exhausted:
+        return Proposal(version, [], exhausted=str(exhausted) or "nothing left to try")
+    return Proposal(version, suggestions)
+
+
+def _store(
+    study: Study, proposal: Proposal, keep: int, worker: WorkerIdentity | None
+) -> tuple[list[Trial], Attempt | None] | None:
+    """Under the study's lock: as many of the proposed trials as slots and budget allow now, or None
+    when a trial was created since the proposal's inputs were read; completes a study with nothing
+    left to run."""
+    if study.state != Study.State.RUNNING:
+        return [], None
+    release_waiting(study)
+    summary = StudySummary.objects.get(study_id=study.pk)
+    if summary.n_trials != proposal.version:
+        return None
+    left = study.max_trials - summary.n_trials
+    free = min(study.max_parallel - summary.n_active, left)
+    if proposal.exhausted or left <= 0:
+        if summary.n_active == 0:
+            n = study.max_trials
+            why = f"search space exhausted: {proposal.exhausted}" if proposal.exhausted else None
+            study.set_state(Study.State.COMPLETED, why or f"all {n} trial{'s' if n != 1 else ''} finished")
+        return [], None
+    trials = _create(study, proposal.suggestions[: max(free, 0)], keep)
+    if worker is None or not trials:
+        return trials, None
+    return trials, _claim_first(trials[0], worker)
+
+
+def _create(study: Study, suggestions: list[tuple[dict, dict]], keep: int) -> list[Trial]:
+    """The new trials, numbered after the last one; all but the first `keep` published."""
+    if not suggestions:
+        return []
+    last_number = study.trials.aggregate(last=Max("number"))["last"] or 0
+    now = timezone.now()
+    trials = Trial.objects.bulk_create(
+        Trial(study=study, number=last_number + i, params=params, suggestion=info, enqueued=now)
+        for i, (params, info) in enumerate(suggestions, start=1)
+    )
+    StudySummary.moved(study.pk, None, Trial.State.QUEUED, len(trials))
+    enqueue_run([t.pk for t in trials[keep:]], study.queue)
+    return trials
+
+
+def _claim_first(trial: Trial, worker: WorkerIdentity) -> Attempt | None:
+    """Claim a trial just created for `worker` (no one else has seen it, so the claim wins)."""
+    now = db_now()
+    running = claim_update(trial.pk, worker, now)
+    if running is None:
+        return None
+    for field, value in running.items():
+        setattr(trial, field, value)
+    trial.n_attempts += 1
+    return start_attempt(trial, worker, now)
+
+
+def release_waiting(study: Study) -> None:
+    """Publish retried trials that wait for a slot, as many as `max_parallel` has room for.
+
+    A trial waits (queued, `enqueued` empty, not claimable) when a person retried it while the study
+    ran as many trials as it may; the caller holds the study's lock.
+    """
+    queued = study.trials.filter(state=Trial.State.QUEUED)
+    running = study.trials.filter(state=Trial.State.RUNNING).count()
+    out = running + queued.filter(enqueued__isnull=False).count()
+    room = study.max_parallel - out
+    if room <= 0:
+        return
+    ids = list(queued.filter(enqueued__isnull=True).order_by("number").values_list("pk", flat=True)[:room])
+    if ids:
+        Trial.objects.filter(pk__in=ids).update(enqueued=timezone.now())
+        enqueue_run(ids, study.queue)
