@@ -9,9 +9,13 @@ defined with `metric`/`direction` stores no objectives and works exactly as befo
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from typing import Any
+
+from django.db.models import TextField
+from django.db.models.functions import Cast
 
 from studies.optimizers.pareto import constraint_violation, objective_losses, pareto_mask, violations
 
@@ -133,3 +137,16 @@ def pareto_numbers(study) -> list[int]:
     results = [values for _, values in rows]
     front = pareto_mask(objective_losses(study.objectives, results), violations(study.constraints, results))
     return [number for (number, _), on_front in zip(rows, front, strict=True) if on_front]
+
+
+def complete_results(study, *fields: str) -> tuple[list[tuple], list[dict]]:
+    """The `fields` of a study's complete trials that carry values, in number order, and their values
+    (one query; the values parsed as one JSON array, far cheaper than a parse per row at 10,000 trials)."""
+    rows = list(
+        study.trials.completed()
+        .filter(values__isnull=False)
+        .order_by("number")
+        .values_list(*fields, Cast("values", TextField()))
+    )
+    values = json.loads("[" + ",".join(row[-1] for row in rows) + "]")
+    return [row[:-1] for row in rows], values
