@@ -142,3 +142,21 @@ def test_existing_parameters_keep_their_definition_and_have_no_condition():
     new = _migrate([("studies", "0007_conditions")])
     parameter = new.get_model("studies", "ParameterRecord").objects.get(space_id=space.pk)
     assert (parameter.name, parameter.choices, parameter.when) == ("opt", ["sgd", "adam"], None)
+
+
+def test_the_chosen_trial_migration_keeps_a_study_with_no_choice_and_lets_one_be_recorded():
+    old = _migrate([("studies", "0010_comparison")])
+    owner = get_user_model().objects.create_user("owner")
+    project = old.get_model("studies", "Project").objects.create(name="Vision")
+    space = old.get_model("studies", "SpaceRecord").objects.create()
+    study = old.get_model("studies", "Study").objects.create(
+        name="kept", project=project, owner_id=owner.pk, space=space, job="branin", note="n"
+    )
+    old.get_model("studies", "Trial").objects.create(study=study, number=1, params={}, state="complete")
+
+    new = _migrate([("studies", "0011_chosen_trial")])
+    kept = new.get_model("studies", "Study").objects.get(name="kept")
+    assert (kept.note, kept.chosen_trial_id, kept.chosen_note, kept.chosen_by_id) == ("n", None, "", None)
+    trial = new.get_model("studies", "Trial").objects.get(study=kept)
+    new.get_model("studies", "Study").objects.filter(pk=kept.pk).update(chosen_trial=trial, chosen_note="ok")
+    assert new.get_model("studies", "Study").objects.get(pk=kept.pk).chosen_trial_id == trial.pk

@@ -143,7 +143,7 @@ class StudyQuerySet(models.QuerySet):
                 best_value=best("value", models.FloatField()),
                 best_params=best("params", models.JSONField()),
             )
-            .select_related("owner", "project", "space")
+            .select_related("owner", "project", "space", "chosen_trial", "chosen_by")
             .prefetch_related("space__parameters")
         )
 
@@ -194,6 +194,15 @@ class Study(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
     state_reason = models.TextField(blank=True)
     note = models.TextField(blank=True)
+    # The trial a team picked to use (say, one trade-off on the Pareto front), why, who and when.
+    chosen_trial = models.ForeignKey(
+        "Trial", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    chosen_note = models.TextField(blank=True)
+    chosen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    chosen_at = models.DateTimeField(null=True, blank=True)
     # When a worker was last asked to analyse the study, and how long its last analysis took: together
     # they throttle analysis (services.enqueue_analysis).
     analysis_requested = models.DateTimeField(null=True, blank=True)

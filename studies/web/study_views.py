@@ -29,7 +29,7 @@ def _listed_studies(request) -> dict:
     if not search.is_valid():
         return {"search": search, "studies": [], "any_running": False}
     visible = access.visible_studies(request.user).with_counts()
-    found = search.filter(visible.select_related("owner", "project").prefetch_related("tags"))
+    found = search.filter(visible.select_related("owner", "project", "chosen_trial").prefetch_related("tags"))
     page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
     studies = list(page.object_list)
     sparks = compare.sparklines(studies)
