@@ -6,12 +6,19 @@ of studies or trials, and pure functions turn the data into figures and table ro
 
 from __future__ import annotations
 
+import json
 import math
 import statistics
 from collections.abc import Iterable
 
+import numpy as np
+from django.db.models import TextField
+from django.db.models.functions import Cast
+
 from studies import study_diff
+from studies.front_sort import reference_point
 from studies.models import ParameterRecord, Study, StudyAnalysis, Trial
+from studies.plots import pareto
 from studies.plots.data import EpochMs
 from studies.plots.parts import MARGIN, best_so_far, label, r6_list
 
@@ -286,3 +293,46 @@ def fmt_seconds(seconds: float | None) -> str:
     if seconds is None or not math.isfinite(seconds):
         return "—"
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
+def _objective_key(study: Study) -> frozenset:
+    return frozenset((o["metric"], o["direction"]) for o in study.objectives)
+
+
+def hypervolume_figure(studies: list[Study], data: dict) -> dict | None:
+    """The hypervolume curves of the studies that share the first multi-objective study's
+    objectives, against one reference point past all their feasible trials (one query); None when
+    no study has several objectives."""
+    first = next((s for s in studies if s.is_multi_objective), None)
+    if first is None:
+        return None
+    shared = [s for s in studies if s.is_multi_objective and _objective_key(s) == _objective_key(first)]
+    rows = list(
+        Trial.objects.filter(study__in=shared, state=Trial.State.COMPLETE, values__isnull=False)
+        .order_by("study_id", "number")
+        .values_list("study_id", "number", Cast("values", TextField()))
+    )
+    values = json.loads("[" + ",".join(v for _, _, v in rows) + "]")
+    runs = {}
+    for s in shared:
+        mine = [i for i, row in enumerate(rows) if row[0] == s.pk]
+        ok, losses = pareto.feasible_losses(first.objectives, s.constraints, [values[i] for i in mine])
+        runs[s.pk] = ([rows[i][1] for i, keep in zip(mine, ok, strict=True) if keep], losses)
+    together = [losses for _, losses in runs.values() if len(losses)]
+    reference = reference_point(np.vstack(together)) if together else None
+    labels = {s["id"]: s.get("label") or s["name"] for s in data["studies"]}
+    traces = [
+        pareto.hypervolume_trace(pareto.hypervolume_series(*runs[s.pk], reference), label(labels[s.pk]))
+        for s in shared
+    ]
+    names = ", ".join(label(o["metric"]) for o in first.objectives)
+    return {
+        "data": traces,
+        "layout": {
+            "margin": MARGIN,
+            "legend": {"orientation": "h"},
+            "title": {"text": f"Studies of {names}: one reference point for all", "font": {"size": 14}},
+            "xaxis": {"title": {"text": "trial"}},
+            "yaxis": {"title": {"text": "hypervolume of the feasible front"}},
+        },
+    }

@@ -195,4 +195,5 @@ PLOTS: dict[str, Plot] = {
         lambda s: analysis_data(s, "contour"), analysis_figures.contour_figure, analysis_figures.contour_table
     ),
     "pareto": Plot(pareto.pareto_data, pareto.pareto_figure, pareto.pareto_table),
+    "hypervolume": Plot(pareto.hypervolume_data, pareto.hypervolume_figure, pareto.hypervolume_table),
 }
