@@ -235,10 +235,25 @@ def trial_detail(request, study_id, number):
             "can_edit": access.can_edit(request.user, trial.study),
             "curve": figures.curve_figure(points, study.metric),
             "params": sorted(trial.params.items()),
-            "why": suggestion.explain(info, study.direction, trial.value, study.optimizer),
+            "why": suggestion.explain(
+                info, study.direction, trial.value, study.optimizer, constrained=bool(study.constraints)
+            ),
+            "results": _results(study, trial),
             "prediction": suggestion.prediction_figure(info, trial.value, study.metric),
         },
     )
+
+
+def _results(study, trial) -> list[tuple[str, object, str]]:
+    """(metric, value, what it is) of each objective and constraint of a study that has them."""
+    values = trial.values or {}
+    out = [(o["metric"], values.get(o["metric"]), f"{o['direction']}") for o in study.objectives]
+    for c in study.constraints:
+        bounds = " and ".join(
+            f"{'at most' if k == 'max' else 'at least'} {c[k]:g}" for k in ("max", "min") if k in c
+        )
+        out.append((c["metric"], values.get(c["metric"]), f"constraint: {bounds}"))
+    return out
 
 
 @login_required
