@@ -14,10 +14,12 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 from django.db.models import TextField
 from django.db.models.functions import Cast
 
-from studies.optimizers.pareto import constraint_violation, objective_losses, pareto_mask, violations
+from studies.front_sort import front_ranks
+from studies.optimizers.pareto import constraint_violation
 
 MAX_OBJECTIVES = 3
 MAX_CONSTRAINTS = 10
@@ -133,10 +135,38 @@ def result_fields(objectives: list[dict], constraints: list[dict], values: Any) 
 
 def pareto_numbers(study) -> list[int]:
     """The numbers of a study's complete, feasible, non-dominated trials, in number order."""
-    rows = list(study.trials.completed().order_by("number").values_list("number", "values"))
-    results = [values for _, values in rows]
-    front = pareto_mask(objective_losses(study.objectives, results), violations(study.constraints, results))
-    return [number for (number, _), on_front in zip(rows, front, strict=True) if on_front]
+    rows, values = complete_results(study, "number")
+    front = front_mask(*result_arrays(study.objectives, study.constraints, values))
+    return [number for (number,), on_front in zip(rows, front, strict=True) if on_front]
+
+
+def result_arrays(objectives: list[dict], constraints: list[dict], values: list[dict]) -> tuple:
+    """(losses (n, k), violation (n,)) of stored results, as `objective_losses` and `violations` of
+    studies.optimizers.pareto define them, a column at a time: stored values are finite numbers
+    (`result_fields`), so a missing metric is the only NaN."""
+
+    def column(metric: str) -> np.ndarray:
+        return np.array([v.get(metric) for v in values], dtype=float).reshape(len(values))
+
+    losses = np.zeros((len(values), len(objectives)))
+    for j, o in enumerate(objectives):
+        losses[:, j] = column(o["metric"]) * (-1.0 if o["direction"] == "maximize" else 1.0)
+    violation = np.zeros(len(values))
+    for c in constraints:
+        measured = column(c["metric"])
+        if c.get("max") is not None:
+            violation += np.maximum(0.0, measured - c["max"])
+        if c.get("min") is not None:
+            violation += np.maximum(0.0, c["min"] - measured)
+    return losses, violation
+
+
+def front_mask(losses: np.ndarray, violation: np.ndarray) -> np.ndarray:
+    """The feasible, finite points no other point dominates (`pareto_mask`, by `front_ranks`)."""
+    ok = np.all(np.isfinite(losses), axis=1) & (violation <= 0)  # NaN violation: not feasible
+    mask = np.zeros(len(losses), dtype=bool)
+    mask[np.flatnonzero(ok)[front_ranks(losses[ok]) == 0]] = True
+    return mask
 
 
 def complete_results(study, *fields: str) -> tuple[list[tuple], list[dict]]:

@@ -15,8 +15,7 @@ from django.core.paginator import Page, Paginator
 
 from studies.front_sort import front_ranks
 from studies.models import Study, Trial
-from studies.objectives import complete_results
-from studies.optimizers.pareto import objective_losses, violations
+from studies.objectives import complete_results, result_arrays
 
 FEASIBLE, INFEASIBLE, UNRANKED = 0, 1, 2
 
@@ -36,8 +35,8 @@ def pareto_order(study: Study, by_metric: str) -> ParetoOrder:
     """The order of `study`'s trials: feasible by rank then `by_metric` (in its direction), then
     infeasible by violation then `by_metric`."""
     rows, values = complete_results(study, "pk", "number")
-    losses = objective_losses(study.objectives, values)
-    violation = np.nan_to_num(violations(study.constraints, values), nan=np.inf)
+    losses, violation = result_arrays(study.objectives, study.constraints, values)
+    violation = np.nan_to_num(violation, nan=np.inf)
     position = next(i for i, o in enumerate(study.objectives) if o["metric"] == by_metric)
     ok = np.all(np.isfinite(losses), axis=1) & (violation <= 0)
     ranks = np.zeros(len(rows), dtype=int)

@@ -16,10 +16,10 @@ from django.db.models.functions import Cast
 
 from studies.front_sort import hypervolume_curve, reference_point
 from studies.models import Study, Trial
-from studies.objectives import complete_results
-from studies.optimizers.pareto import objective_losses, pareto_mask, violations
+from studies.objectives import complete_results, front_mask, result_arrays
 from studies.plots.parts import MAX_POINTS, base_layout, empty_figure, label, r6_list
 
+HOVER_PARAMS = 10
 MAX_DRAWN = 2500  # points, with their hover text: the figure stays under 1 MB at 10,000 trials
 FRONT_COLOUR = "#1f77b4"
 OTHER_COLOUR = "#b0b0b0"
@@ -27,49 +27,56 @@ INFEASIBLE_COLOUR = "#d62728"
 
 
 def pareto_data(study: Study) -> dict:
-    """Complete trials' objective values, params, feasibility and whether each is on the front."""
+    """Complete trials' objective values, feasibility and whether each is on the front, and the
+    params of those the figure draws (by index)."""
     rows, values = complete_results(study, "number", Cast("params", TextField()), "feasible")
-    # one parse of every trial's params as a JSON array, as `complete_results` does for the values
-    params = json.loads("[" + ",".join(p for _, p, _ in rows) + "]")
-    losses = objective_losses(study.objectives, values)
-    front = pareto_mask(losses, violations(study.constraints, values)) if rows else []
+    front = [bool(f) for f in front_mask(*result_arrays(study.objectives, study.constraints, values))]
+    feasible = [feasible is not False for _, _, feasible in rows]
+    drawn = [i for _, indices in _split(front, feasible) for i in indices]
     metrics = [o["metric"] for o in study.objectives]
     return {
         "objectives": study.objectives,
         "number": [number for number, _, _ in rows],
         "values": {m: r6_list([v.get(m) for v in values]) for m in metrics},
-        "params": params,
-        "feasible": [feasible is not False for _, _, feasible in rows],
-        "front": [bool(f) for f in front],
+        "params": {i: json.loads(rows[i][1]) for i in drawn},
+        "feasible": feasible,
+        "front": front,
         "n_trials": study.trials.filter(state__in=Trial.FINISHED).count(),
     }
 
 
-def _hover(data: dict, i: int) -> str:
-    metrics = [o["metric"] for o in data["objectives"]]
-    shown = [f"{label(m)} = {data['values'][m][i]}" for m in metrics]
-    shown += [f"{label(k)} = {label(v)}" for k, v in list(data["params"][i].items())[:12]]
+def _hover(data: dict, i: int, names: dict[str, str]) -> str:
+    """The trial's number, objectives and first parameters; `names` holds the escaped labels."""
+    shown = [f"{names[m]} = {data['values'][m][i]}" for m in data["values"]]
+    for k, v in list(data["params"][i].items())[:HOVER_PARAMS]:
+        shown.append(f"{names.get(k) or label(k)} = {label(v) if isinstance(v, str) else v}")
     return f"trial #{data['number'][i]}<br>" + "<br>".join(shown)
 
 
-def _groups(data: dict) -> list[tuple[str, list[int], dict]]:
-    """(name, indices, marker) of the front, the other feasible trials and the infeasible ones; past
+def _split(front: list[bool], feasible: list[bool]) -> list[tuple[str, list[int]]]:
+    """The indices drawn as the front, the other feasible trials and the infeasible ones; past
     MAX_DRAWN the latter two are an even sample (the title says how many are drawn)."""
-    n = len(data["number"])
-    front = [i for i in range(n) if data["front"][i]]
-    other = [i for i in range(n) if data["feasible"][i] and not data["front"][i]]
-    infeasible = [i for i in range(n) if not data["feasible"][i]]
-    room = max(MAX_DRAWN - len(front), MAX_DRAWN // 4)
+    n = len(front)
+    on_front = [i for i in range(n) if front[i]]
+    other = [i for i in range(n) if feasible[i] and not front[i]]
+    infeasible = [i for i in range(n) if not feasible[i]]
+    room = max(MAX_DRAWN - len(on_front), MAX_DRAWN // 4)
     other_room = max(room - min(len(infeasible), room // 3), room // 2)
     return [
-        ("Pareto front", front, {"color": FRONT_COLOUR, "size": 9}),
-        ("dominated", _spread(other, other_room), {"color": OTHER_COLOUR, "size": 6}),
-        (
-            "infeasible",
-            _spread(infeasible, room - other_room),
-            {"color": INFEASIBLE_COLOUR, "size": 7, "symbol": "x"},
-        ),
+        ("Pareto front", on_front),
+        ("dominated", _spread(other, other_room)),
+        ("infeasible", _spread(infeasible, room - other_room)),
     ]
+
+
+def _groups(data: dict) -> list[tuple[str, list[int], dict]]:
+    """(name, indices, marker) of each group `_split` draws, with the hover text of each point."""
+    markers = {
+        "Pareto front": {"color": FRONT_COLOUR, "size": 9},
+        "dominated": {"color": OTHER_COLOUR, "size": 6},
+        "infeasible": {"color": INFEASIBLE_COLOUR, "size": 7, "symbol": "x"},
+    }
+    return [(name, idx, markers[name]) for name, idx in _split(data["front"], data["feasible"])]
 
 
 def _spread(indices: list[int], limit: int) -> list[int]:
@@ -101,7 +108,16 @@ def _axis_title(objective: dict) -> str:
     return f"{label(objective['metric'])} ({arrow})"
 
 
+def _labels(data: dict) -> dict[str, str]:
+    """Escaped labels of the objectives and of the parameters the first drawn trial has."""
+    first = next(
+        iter(data["params"].values()) if isinstance(data["params"], dict) else iter(data["params"]), {}
+    )
+    return {name: label(name) for name in [*data["values"], *first]}
+
+
 def _scatter(data: dict) -> dict:
+    names = _labels(data)
     x_obj, y_obj = data["objectives"]
     xs, ys = data["values"][x_obj["metric"]], data["values"][y_obj["metric"]]
     traces = []
@@ -117,7 +133,7 @@ def _scatter(data: dict) -> dict:
                 "x": [xs[i] for i in idx],
                 "y": [ys[i] for i in idx],
                 "customdata": [data["number"][i] for i in idx],
-                "text": [_hover(data, i) for i in idx],
+                "text": [_hover(data, i, names) for i in idx],
                 "hoverinfo": "text",
                 "marker": marker,
             }
@@ -131,6 +147,7 @@ def _scatter(data: dict) -> dict:
 
 
 def _matrix(data: dict) -> dict:
+    names = _labels(data)
     dimensions_of = [
         lambda idx, o=o: {
             "label": label(o["metric"]),
@@ -144,7 +161,7 @@ def _matrix(data: dict) -> dict:
             "name": name,
             "dimensions": [dim(idx) for dim in dimensions_of],
             "customdata": [data["number"][i] for i in idx],
-            "text": [_hover(data, i) for i in idx],
+            "text": [_hover(data, i, names) for i in idx],
             "hoverinfo": "text",
             "marker": marker,
             "diagonal": {"visible": False},
@@ -170,8 +187,8 @@ def pareto_table(data: dict) -> tuple[list[str], list[list]]:
 
 def feasible_losses(objectives: list[dict], constraints: list[dict], values: list[dict]) -> tuple:
     """(mask, losses): which results are feasible and finite, and their losses (minimised)."""
-    losses = objective_losses(objectives, values)
-    ok = np.all(np.isfinite(losses), axis=1) & (np.nan_to_num(violations(constraints, values), nan=1) <= 0)
+    losses, violation = result_arrays(objectives, constraints, values)
+    ok = np.all(np.isfinite(losses), axis=1) & (violation <= 0)  # NaN violation: not feasible
     return ok, losses[ok]
 
 
