@@ -9,13 +9,13 @@ defined with `metric`/`direction` stores no objectives and works exactly as befo
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from django.db.models import TextField
+from django.db.models import FloatField
+from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 
 from studies.front_sort import front_ranks
@@ -135,29 +135,42 @@ def result_fields(objectives: list[dict], constraints: list[dict], values: Any) 
 
 def pareto_numbers(study) -> list[int]:
     """The numbers of a study's complete, feasible, non-dominated trials, in number order."""
-    rows, values = complete_results(study, "number")
-    front = front_mask(*result_arrays(study.objectives, study.constraints, values))
+    rows, columns = complete_columns(study, "number")
+    front = front_mask(*result_arrays(study.objectives, study.constraints, columns))
     return [number for (number,), on_front in zip(rows, front, strict=True) if on_front]
 
 
-def result_arrays(objectives: list[dict], constraints: list[dict], values: list[dict]) -> tuple:
-    """(losses (n, k), violation (n,)) of stored results, as `objective_losses` and `violations` of
-    studies.optimizers.pareto define them, a column at a time: stored values are finite numbers
-    (`result_fields`), so a missing metric is the only NaN."""
+def complete_columns(study, *fields: str) -> tuple[list[tuple], dict[str, np.ndarray]]:
+    """The `fields` of a study's complete trials that carry values, in number order, and each
+    objective's and constraint's value as a column (NaN where missing): the database extracts the
+    numbers, one query with no JSON parsed here (which costs 100 ms at 10,000 trials)."""
+    metrics = [o["metric"] for o in study.objectives] + [c["metric"] for c in study.constraints]
+    return metric_columns(study.trials.order_by("number"), metrics, *fields)
 
-    def column(metric: str) -> np.ndarray:
-        return np.array([v.get(metric) for v in values], dtype=float).reshape(len(values))
 
-    losses = np.zeros((len(values), len(objectives)))
+def metric_columns(trials, metrics: list[str], *fields: str) -> tuple[list[tuple], dict[str, np.ndarray]]:
+    """`complete_columns` of any trials queryset (in its order), for the metrics given."""
+    extracted = [Cast(KeyTextTransform(metric, "values"), FloatField()) for metric in metrics]
+    complete = trials.filter(state="complete", values__isnull=False)
+    rows = list(complete.values_list(*fields, *extracted))
+    table = np.array([row[len(fields) :] for row in rows], dtype=float).reshape(len(rows), len(metrics))
+    return [row[: len(fields)] for row in rows], {m: table[:, j] for j, m in enumerate(metrics)}
+
+
+def result_arrays(objectives: list[dict], constraints: list[dict], columns: dict[str, np.ndarray]) -> tuple:
+    """(losses (n, k), violation (n,)) of `columns` (metric: values), as `objective_losses` and
+    `violations` of studies.optimizers.pareto define them, a column at a time: stored values are
+    finite numbers (`result_fields`), so a missing metric is the only NaN."""
+    n = len(next(iter(columns.values()))) if columns else 0
+    losses = np.zeros((n, len(objectives)))
     for j, o in enumerate(objectives):
-        losses[:, j] = column(o["metric"]) * (-1.0 if o["direction"] == "maximize" else 1.0)
-    violation = np.zeros(len(values))
+        losses[:, j] = columns[o["metric"]] * (-1.0 if o["direction"] == "maximize" else 1.0)
+    violation = np.zeros(n)
     for c in constraints:
-        measured = column(c["metric"])
         if c.get("max") is not None:
-            violation += np.maximum(0.0, measured - c["max"])
+            violation += np.maximum(0.0, columns[c["metric"]] - c["max"])
         if c.get("min") is not None:
-            violation += np.maximum(0.0, c["min"] - measured)
+            violation += np.maximum(0.0, c["min"] - columns[c["metric"]])
     return losses, violation
 
 
@@ -167,16 +180,3 @@ def front_mask(losses: np.ndarray, violation: np.ndarray) -> np.ndarray:
     mask = np.zeros(len(losses), dtype=bool)
     mask[np.flatnonzero(ok)[front_ranks(losses[ok]) == 0]] = True
     return mask
-
-
-def complete_results(study, *fields: str) -> tuple[list[tuple], list[dict]]:
-    """The `fields` of a study's complete trials that carry values, in number order, and their values
-    (one query; the values parsed as one JSON array, far cheaper than a parse per row at 10,000 trials)."""
-    rows = list(
-        study.trials.completed()
-        .filter(values__isnull=False)
-        .order_by("number")
-        .values_list(*fields, Cast("values", TextField()))
-    )
-    values = json.loads("[" + ",".join(row[-1] for row in rows) + "]")
-    return [row[:-1] for row in rows], values

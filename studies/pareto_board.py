@@ -15,7 +15,7 @@ from django.core.paginator import Page, Paginator
 
 from studies.front_sort import front_ranks
 from studies.models import Study, Trial
-from studies.objectives import complete_results, result_arrays
+from studies.objectives import complete_columns, result_arrays
 
 FEASIBLE, INFEASIBLE, UNRANKED = 0, 1, 2
 
@@ -34,8 +34,8 @@ class ParetoOrder:
 def pareto_order(study: Study, by_metric: str) -> ParetoOrder:
     """The order of `study`'s trials: feasible by rank then `by_metric` (in its direction), then
     infeasible by violation then `by_metric`."""
-    rows, values = complete_results(study, "pk", "number")
-    losses, violation = result_arrays(study.objectives, study.constraints, values)
+    rows, columns = complete_columns(study, "pk", "number")
+    losses, violation = result_arrays(study.objectives, study.constraints, columns)
     violation = np.nan_to_num(violation, nan=np.inf)
     position = next(i for i, o in enumerate(study.objectives) if o["metric"] == by_metric)
     ok = np.all(np.isfinite(losses), axis=1) & (violation <= 0)

@@ -6,18 +6,16 @@ of studies or trials, and pure functions turn the data into figures and table ro
 
 from __future__ import annotations
 
-import json
 import math
 import statistics
 from collections.abc import Iterable
 
 import numpy as np
-from django.db.models import TextField
-from django.db.models.functions import Cast
 
 from studies import study_diff
 from studies.front_sort import reference_point
 from studies.models import ParameterRecord, Study, StudyAnalysis, Trial
+from studies.objectives import metric_columns
 from studies.plots import pareto
 from studies.plots.data import EpochMs
 from studies.plots.parts import MARGIN, best_so_far, label, r6_list
@@ -307,17 +305,19 @@ def hypervolume_figure(studies: list[Study], data: dict) -> dict | None:
     if first is None:
         return None
     shared = [s for s in studies if s.is_multi_objective and _objective_key(s) == _objective_key(first)]
-    rows = list(
-        Trial.objects.filter(study__in=shared, state=Trial.State.COMPLETE, values__isnull=False)
-        .order_by("study_id", "number")
-        .values_list("study_id", "number", Cast("values", TextField()))
+    metrics = [o["metric"] for o in first.objectives] + sorted(
+        {c["metric"] for s in shared for c in s.constraints}
     )
-    values = json.loads("[" + ",".join(v for _, _, v in rows) + "]")
+    trials = Trial.objects.filter(study__in=shared).order_by("study_id", "number")
+    rows, columns = metric_columns(trials, metrics, "study_id", "number")
     runs = {}
     for s in shared:
-        mine = [i for i, row in enumerate(rows) if row[0] == s.pk]
-        ok, losses = pareto.feasible_losses(first.objectives, s.constraints, [values[i] for i in mine])
-        runs[s.pk] = ([rows[i][1] for i, keep in zip(mine, ok, strict=True) if keep], losses)
+        mine = np.array([study_id == s.pk for study_id, _ in rows], dtype=bool)
+        ok, losses = pareto.feasible_losses(
+            first.objectives, s.constraints, {m: c[mine] for m, c in columns.items()}
+        )
+        numbers = [number for (study_id, number) in rows if study_id == s.pk]
+        runs[s.pk] = ([n for n, keep in zip(numbers, ok, strict=True) if keep], losses)
     together = [losses for _, losses in runs.values() if len(losses)]
     reference = reference_point(np.vstack(together)) if together else None
     labels = {s["id"]: s.get("label") or s["name"] for s in data["studies"]}

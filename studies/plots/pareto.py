@@ -16,7 +16,7 @@ from django.db.models.functions import Cast
 
 from studies.front_sort import hypervolume_curve, reference_point
 from studies.models import Study, Trial
-from studies.objectives import complete_results, front_mask, result_arrays
+from studies.objectives import complete_columns, front_mask, result_arrays
 from studies.plots.parts import MAX_POINTS, base_layout, empty_figure, label, r6_list
 
 HOVER_PARAMS = 10
@@ -29,15 +29,15 @@ INFEASIBLE_COLOUR = "#d62728"
 def pareto_data(study: Study) -> dict:
     """Complete trials' objective values, feasibility and whether each is on the front, and the
     params of those the figure draws (by index)."""
-    rows, values = complete_results(study, "number", Cast("params", TextField()), "feasible")
-    front = [bool(f) for f in front_mask(*result_arrays(study.objectives, study.constraints, values))]
+    rows, columns = complete_columns(study, "number", Cast("params", TextField()), "feasible")
+    front = front_mask(*result_arrays(study.objectives, study.constraints, columns)).tolist()
     feasible = [feasible is not False for _, _, feasible in rows]
     drawn = [i for _, indices in _split(front, feasible) for i in indices]
     metrics = [o["metric"] for o in study.objectives]
     return {
         "objectives": study.objectives,
         "number": [number for number, _, _ in rows],
-        "values": {m: r6_list([v.get(m) for v in values]) for m in metrics},
+        "values": {m: r6_list(columns[m]) for m in metrics},
         "params": {i: json.loads(rows[i][1]) for i in drawn},
         "feasible": feasible,
         "front": front,
@@ -185,9 +185,9 @@ def pareto_table(data: dict) -> tuple[list[str], list[list]]:
 # --- hypervolume over trials ---------------------------------------------------------------------
 
 
-def feasible_losses(objectives: list[dict], constraints: list[dict], values: list[dict]) -> tuple:
-    """(mask, losses): which results are feasible and finite, and their losses (minimised)."""
-    losses, violation = result_arrays(objectives, constraints, values)
+def feasible_losses(objectives: list[dict], constraints: list[dict], columns: dict) -> tuple:
+    """(mask, losses): which results (metric columns) are feasible and finite, and their losses."""
+    losses, violation = result_arrays(objectives, constraints, columns)
     ok = np.all(np.isfinite(losses), axis=1) & (violation <= 0)  # NaN violation: not feasible
     return ok, losses[ok]
 
@@ -202,8 +202,8 @@ def hypervolume_series(numbers: list[int], losses: np.ndarray, reference: np.nda
 
 def hypervolume_data(study: Study) -> dict:
     """The study's hypervolume curve against a reference just past its feasible trials' worst values."""
-    rows, values = complete_results(study, "number")
-    ok, losses = feasible_losses(study.objectives, study.constraints, values)
+    rows, columns = complete_columns(study, "number")
+    ok, losses = feasible_losses(study.objectives, study.constraints, columns)
     reference = reference_point(losses)
     numbers = [number for (number,), keep in zip(rows, ok, strict=True) if keep]
     signs = [-1 if o["direction"] == "maximize" else 1 for o in study.objectives]
