@@ -14,7 +14,7 @@ from studies.demo import create_demo_study
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
-LIMIT_S = 30.0
+LIMIT_S = 0.3
 MAX_BYTES = 1_000_000
 
 
@@ -26,7 +26,6 @@ def _timed(client, url: str, query: dict, max_queries: int, django_assert_max_nu
         elapsed = time.perf_counter() - started
     assert response.status_code == 200, (url, query)
     assert len(response.content) < MAX_BYTES, (url, len(response.content))
-    print(f"{url} {query}: {elapsed * 1000:.0f} ms, {len(response.content) // 1000} kB")
     assert elapsed < LIMIT_S, f"{url}?{query}: {elapsed * 1000:.0f} ms"
     return elapsed
 
@@ -60,7 +59,11 @@ def test_the_pages_of_a_two_objective_study_answer_in_300_ms_at_10000_trials(
         "trial page": _timed(client, front.get_absolute_url(), {}, 14, django_assert_max_num_queries),
         "study list": _timed(client, reverse("study-list"), {}, 9, django_assert_max_num_queries),
         "compare": _timed(
-            client, reverse("study-compare"), {"studies": [big.pk, other.pk]}, 15, django_assert_max_num_queries
+            client,
+            reverse("study-compare"),
+            {"studies": [big.pk, other.pk]},
+            15,
+            django_assert_max_num_queries,
         ),
     }
     print({name: f"{seconds * 1000:.0f} ms" for name, seconds in timings.items()})
