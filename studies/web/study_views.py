@@ -114,7 +114,7 @@ def _leaderboard(request, study) -> dict:
         trials = trials.filter(state=state)
     names = list(study.space.parameters.values_list("name", flat=True))
     page_number = query.cleaned_data["page"] or 1
-    if study.is_multi_objective and (sort == "best" or sort.startswith("pareto")):
+    if study.is_multi_objective and (sort in ("best", "pareto") or sort.startswith("pareto:")):
         page, shown = pareto_board.ranked_page(
             trials, pareto_board.pareto_order(study, _pareto_metric(study, sort)), page_number, PAGE_SIZE
         )
