@@ -113,8 +113,9 @@ def hypervolume_curve(losses: np.ndarray, reference: np.ndarray) -> tuple[list[i
         losses, reference = np.hstack([losses, np.zeros((len(losses), 1))]), [reference[0], 1.0]
     stairs = _Staircase(*reference)
     indices, volumes = [], []
-    for i, (x, y) in enumerate(losses.tolist()):
-        if inside[i] and stairs.add(x, y):
+    where = np.flatnonzero(inside)
+    for i, x, y in zip(where.tolist(), losses[where, 0].tolist(), losses[where, 1].tolist(), strict=True):
+        if stairs.add(x, y):
             indices.append(i)
             volumes.append(stairs.area)
     return indices, volumes

@@ -148,11 +148,15 @@ def complete_columns(study, *fields: str) -> tuple[list[tuple], dict[str, np.nda
     return metric_columns(study.trials.order_by("number"), metrics, *fields)
 
 
-def metric_columns(trials, metrics: list[str], *fields: str) -> tuple[list[tuple], dict[str, np.ndarray]]:
-    """`complete_columns` of any trials queryset (in its order), for the metrics given."""
+def metric_columns(
+    trials, metrics: list[str], *fields: str, complete_only: bool = True
+) -> tuple[list[tuple], dict[str, np.ndarray]]:
+    """`complete_columns` of any trials queryset (in its order), for the metrics given; every trial
+    of it with `complete_only=False` (NaN where a trial has no values)."""
     extracted = [Cast(KeyTextTransform(metric, "values"), FloatField()) for metric in metrics]
-    complete = trials.filter(state="complete", values__isnull=False)
-    rows = list(complete.values_list(*fields, *extracted))
+    if complete_only:
+        trials = trials.filter(state="complete", values__isnull=False)
+    rows = list(trials.values_list(*fields, *extracted))
     table = np.array([row[len(fields) :] for row in rows], dtype=float).reshape(len(rows), len(metrics))
     return [row[: len(fields)] for row in rows], {m: table[:, j] for j, m in enumerate(metrics)}
 

@@ -56,8 +56,10 @@ def _best_trials(study: Study) -> list:
     """The leaderboard's first trials: by value, or by Pareto rank with several objectives."""
     if not study.is_multi_objective:
         return list(study.trials.completed().leaderboard(study.direction)[:LEADERBOARD_SIZE])
-    order = pareto_board.pareto_order(study, study.objectives[0]["metric"])
-    _page, trials = pareto_board.ranked_page(study.trials.completed(), order, 1, LEADERBOARD_SIZE)
+    complete = study.trials.completed()
+    _page, trials = pareto_board.ranked_page(
+        study, study.objectives[0]["metric"], 1, LEADERBOARD_SIZE, complete
+    )
     return trials
 
 

@@ -110,14 +110,15 @@ def _leaderboard(request, study) -> dict:
         raise Http404("Bad leaderboard query.")
     sort, state = query.cleaned_data["sort"] or "best", query.cleaned_data["state"]
     trials, expression, filter_error = _filtered(study, query.cleaned_data["filter"])
+    narrowed = bool(state or expression or filter_error)
     if state:
         trials = trials.filter(state=state)
     names = list(study.space.parameters.values_list("name", flat=True))
     page_number = query.cleaned_data["page"] or 1
     if study.is_multi_objective and (sort in ("best", "pareto") or sort.startswith("pareto:")):
-        page, shown = pareto_board.ranked_page(
-            trials, pareto_board.pareto_order(study, _pareto_metric(study, sort)), page_number, PAGE_SIZE
-        )
+        metric = _pareto_metric(study, sort)
+        narrowed_to = trials if narrowed else None
+        page, shown = pareto_board.ranked_page(study, metric, page_number, PAGE_SIZE, narrowed_to)
     else:
         page = Paginator(_sorted(trials, sort, study, names), PAGE_SIZE).get_page(page_number)
         shown = page.object_list

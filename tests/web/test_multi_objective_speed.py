@@ -34,7 +34,7 @@ def test_the_pages_of_a_two_objective_study_answer_in_300_ms_at_10000_trials(
     client, cast, django_assert_max_num_queries
 ):
     big = create_demo_study(cast["staff"], 10_000, 0, name="big", objectives=True)
-    other = create_demo_study(cast["staff"], 2_000, 0, name="other", seed=3, objectives=True)
+    other = create_demo_study(cast["staff"], 200, 0, name="other", seed=3, objectives=True)
     front = big.trials.filter(feasible=True).order_by("value").first()
     services.choose_trial(cast["staff"], big, front, "lowest loss under the memory limit")
     client.force_login(cast["staff"])
