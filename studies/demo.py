@@ -3,6 +3,8 @@
 The study runs the `mlp_surrogate` job's 6-parameter space; values come from its objective plus
 noise, curves converge towards them, and a few trials fail (after a retried attempt) or are pruned
 early, so every plot has something to show. Benchmarks use it for data (benchmarks/dashboard_speed.py).
+With `objectives`, the study trades the loss against a latency under a memory limit (made up from
+the network's size), for the pages of a study with several objectives.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from studies.optimizers import SearchSpace
 
 BATCH = 2000
 N_WORKERS = 4
+OBJECTIVES = [{"metric": "loss", "direction": "minimize"}, {"metric": "latency_ms", "direction": "minimize"}]
+CONSTRAINTS = [{"metric": "memory_gb", "max": 6.0}]
 
 
 def _curve(final: float, steps: int) -> list[float]:
@@ -30,7 +34,9 @@ def _curve(final: float, steps: int) -> list[float]:
     ]
 
 
-def create_demo_study(owner, n_trials: int, steps: int, name: str = "demo", seed: int = 0) -> Study:
+def create_demo_study(
+    owner, n_trials: int, steps: int, name: str = "demo", seed: int = 0, objectives: bool = False
+) -> Study:
     """A completed study of `n_trials` trials with `steps` learning-curve points each."""
     rng = np.random.default_rng(seed)
     space = SearchSpace.from_dict(SPACES["mlp_surrogate"])
@@ -49,7 +55,8 @@ def create_demo_study(owner, n_trials: int, steps: int, name: str = "demo", seed
                 "max_parallel": N_WORKERS,
                 "seed": seed,
                 "job_settings": {"steps": steps},
-                "pruner": "median" if steps else "none",
+                "pruner": "median" if steps and not objectives else "none",
+                **({"objectives": OBJECTIVES, "constraints": CONSTRAINTS} if objectives else {}),
             },
         )
         trials = _bulk_trials(study, points, steps, rng)
@@ -67,7 +74,11 @@ def _bulk_trials(study: Study, points: list[dict], steps: int, rng: np.random.Ge
         final = mlp_surrogate(params) + 0.02 * float(rng.standard_normal())
         roll = rng.random()
         state = (
-            Trial.State.FAILED if roll < 0.02 else Trial.State.PRUNED if roll < 0.12 and steps else "complete"
+            Trial.State.FAILED
+            if roll < 0.02
+            else Trial.State.PRUNED
+            if roll < 0.12 and steps and not study.objectives
+            else "complete"
         )
         worker = number % N_WORKERS
         began = busy_until[worker] + timedelta(seconds=float(rng.uniform(0.05, 0.5)))
@@ -89,6 +100,8 @@ def _bulk_trials(study: Study, points: list[dict], steps: int, rng: np.random.Ge
             error="attempt 2/2 failed: RuntimeError: simulated training failure" if state == "failed" else "",
             suggestion={"phase": "random"},
         )
+        if study.objectives and state == "complete":
+            trial.values, trial.feasible = _demo_values(params, final)
         trial.demo_curve = curve
         trials.append(trial)
     created = []
@@ -97,6 +110,13 @@ def _bulk_trials(study: Study, points: list[dict], steps: int, rng: np.random.Ge
     for made, planned in zip(created, trials, strict=True):
         made.demo_curve = planned.demo_curve
     return created
+
+
+def _demo_values(params: dict, loss: float) -> tuple[dict, bool]:
+    """A loss, a latency that grows with the network's size, and memory that breaks the limit when large."""
+    size = params["layers"] * params["units"]
+    values = {"loss": loss, "latency_ms": round(0.5 + size / 200, 3), "memory_gb": round(size / 800, 3)}
+    return values, values["memory_gb"] <= CONSTRAINTS[0]["max"]
 
 
 def _bulk_attempts_and_curves(trials: list[Trial], steps: int) -> None:

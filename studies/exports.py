@@ -20,7 +20,8 @@ from django.db.models import QuerySet
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 
-from studies.models import Attempt, Study, TrialMetric
+from studies.models import Attempt, Study, Trial, TrialMetric
+from studies.objectives import pareto_numbers
 from studies.services import audit
 
 FORMAT = "hpoweb-study"
@@ -79,14 +80,19 @@ class _Line:
 
 def csv_lines(study: Study, trials: QuerySet | None = None) -> Iterator[str]:
     """One row per trial (of `trials`, a filtered `study.trials`, when given): number, state, value,
-    each parameter, times, attempts, worker, error."""
+    each objective's and constraint's value, feasible and on the Pareto front (a study defined with
+    objectives), each parameter, times, attempts, worker, error."""
     names = list(study.space.parameters.values_list("name", flat=True))
+    metrics = [o["metric"] for o in study.objectives] + [c["metric"] for c in study.constraints]
+    front = set(pareto_numbers(study)) if study.objectives else set()
     writer = csv.writer(_Line())
     yield writer.writerow(
         [
             "number",
             "state",
             "value",
+            *(neutralise(f"value_{m}") for m in metrics),
+            *(["feasible", "pareto"] if metrics else []),
             *(neutralise(f"param_{n}") for n in names),
             "created",
             "started",
@@ -111,13 +117,28 @@ def csv_lines(study: Study, trials: QuerySet | None = None) -> Iterator[str]:
             "n_attempts",
             "worker",
             "error",
+            "values",
+            "feasible",
         )
     )
-    for number, state, value, params, created, started, finished, n_attempts, worker, error in rows.iterator(
-        chunk_size=CHUNK
-    ):
+    for (
+        number,
+        state,
+        value,
+        params,
+        created,
+        started,
+        finished,
+        n_attempts,
+        worker,
+        error,
+        values,
+        feasible,
+    ) in rows.iterator(chunk_size=CHUNK):
         duration = (finished - started).total_seconds() if started and finished else None
-        row = [number, state, value, *(params.get(n) for n in names), iso(created), iso(started)]
+        row = [number, state, value, *((values or {}).get(m) for m in metrics)]
+        row += [feasible, number in front] if metrics else []
+        row += [*(params.get(n) for n in names), iso(created), iso(started)]
         row += [iso(finished), duration, n_attempts, worker, error]
         yield writer.writerow([neutralise(cell) for cell in row])
 
@@ -141,9 +162,19 @@ def study_header(study: Study) -> dict:
             "note": study.note,
             **{field: getattr(study, field) for field in Study.DEFINITION_FIELDS},
             **{field: getattr(study, field) for field in Study.OBJECTIVE_FIELDS if study.objectives},
+            **({"pareto": pareto_numbers(study)} if study.is_multi_objective else {}),
+            "chosen": _chosen(study),
         },
         "space": study.space.to_dict(),
     }
+
+
+def _chosen(study: Study) -> dict | None:
+    """The trial a team chose (its number and note), as the API shows it."""
+    if study.chosen_trial_id is None:
+        return None
+    number = Trial.objects.filter(pk=study.chosen_trial_id).values_list("number", flat=True).first()
+    return {"number": number, "note": study.chosen_note, "at": iso(study.chosen_at)}
 
 
 def _by_trial(rows: Iterable[dict]) -> Iterator[tuple[int, list[dict]]]:

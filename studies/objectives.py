@@ -13,7 +13,13 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from studies.optimizers.pareto import constraint_violation, objective_losses, pareto_mask, violations
+import numpy as np
+from django.db.models import FloatField
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
+
+from studies.front_sort import front_ranks
+from studies.optimizers.pareto import constraint_violation
 
 MAX_OBJECTIVES = 3
 MAX_CONSTRAINTS = 10
@@ -129,7 +135,52 @@ def result_fields(objectives: list[dict], constraints: list[dict], values: Any) 
 
 def pareto_numbers(study) -> list[int]:
     """The numbers of a study's complete, feasible, non-dominated trials, in number order."""
-    rows = list(study.trials.completed().order_by("number").values_list("number", "values"))
-    results = [values for _, values in rows]
-    front = pareto_mask(objective_losses(study.objectives, results), violations(study.constraints, results))
-    return [number for (number, _), on_front in zip(rows, front, strict=True) if on_front]
+    rows, columns = complete_columns(study, "number")
+    front = front_mask(*result_arrays(study.objectives, study.constraints, columns))
+    return [number for (number,), on_front in zip(rows, front, strict=True) if on_front]
+
+
+def complete_columns(study, *fields: str) -> tuple[list[tuple], dict[str, np.ndarray]]:
+    """The `fields` of a study's complete trials that carry values, in number order, and each
+    objective's and constraint's value as a column (NaN where missing): the database extracts the
+    numbers, one query with no JSON parsed here (which costs 100 ms at 10,000 trials)."""
+    metrics = [o["metric"] for o in study.objectives] + [c["metric"] for c in study.constraints]
+    return metric_columns(study.trials.order_by("number"), metrics, *fields)
+
+
+def metric_columns(
+    trials, metrics: list[str], *fields: str, complete_only: bool = True
+) -> tuple[list[tuple], dict[str, np.ndarray]]:
+    """`complete_columns` of any trials queryset (in its order), for the metrics given; every trial
+    of it with `complete_only=False` (NaN where a trial has no values)."""
+    extracted = [Cast(KeyTextTransform(metric, "values"), FloatField()) for metric in metrics]
+    if complete_only:
+        trials = trials.filter(state="complete", values__isnull=False)
+    rows = list(trials.values_list(*fields, *extracted))
+    table = np.array([row[len(fields) :] for row in rows], dtype=float).reshape(len(rows), len(metrics))
+    return [row[: len(fields)] for row in rows], {m: table[:, j] for j, m in enumerate(metrics)}
+
+
+def result_arrays(objectives: list[dict], constraints: list[dict], columns: dict[str, np.ndarray]) -> tuple:
+    """(losses (n, k), violation (n,)) of `columns` (metric: values), as `objective_losses` and
+    `violations` of studies.optimizers.pareto define them, a column at a time: stored values are
+    finite numbers (`result_fields`), so a missing metric is the only NaN."""
+    n = len(next(iter(columns.values()))) if columns else 0
+    losses = np.zeros((n, len(objectives)))
+    for j, o in enumerate(objectives):
+        losses[:, j] = columns[o["metric"]] * (-1.0 if o["direction"] == "maximize" else 1.0)
+    violation = np.zeros(n)
+    for c in constraints:
+        if c.get("max") is not None:
+            violation += np.maximum(0.0, columns[c["metric"]] - c["max"])
+        if c.get("min") is not None:
+            violation += np.maximum(0.0, c["min"] - columns[c["metric"]])
+    return losses, violation
+
+
+def front_mask(losses: np.ndarray, violation: np.ndarray) -> np.ndarray:
+    """The feasible, finite points no other point dominates (`pareto_mask`, by `front_ranks`)."""
+    ok = np.all(np.isfinite(losses), axis=1) & (violation <= 0)  # NaN violation: not feasible
+    mask = np.zeros(len(losses), dtype=bool)
+    mask[np.flatnonzero(ok)[front_ranks(losses[ok]) == 0]] = True
+    return mask

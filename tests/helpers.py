@@ -91,3 +91,33 @@ def run_trials(study: Study, values: list[float | None], curve_steps: int = 3) -
             services.finish_attempt(attempt.pk, Outcome("complete", value=value))
     study.refresh_from_db()
     return study
+
+
+TWO_OBJECTIVES = [
+    {"metric": "error", "direction": "minimize"},
+    {"metric": "latency", "direction": "minimize"},
+]
+MEMORY_LIMIT = [{"metric": "memory", "max": 8.0}]
+
+
+def two_objective_study(make_study, results: list[dict], **fields) -> Study:
+    """A random-search study of `error` and `latency` under `memory <= 8`, whose trials 1, 2, ...
+    finished through the real services with `results` (each a {metric: value} dict, in order)."""
+    fields = {
+        "name": "trade-off",
+        "job": "external",
+        "space": {"x": {"type": "float", "low": 0.0, "high": 1.0}},
+        "objectives": TWO_OBJECTIVES,
+        "constraints": MEMORY_LIMIT,
+        "metric": "error",
+        "max_trials": len(results),
+        "max_parallel": len(results),
+        **fields,
+    }
+    study = make_study(**fields)
+    study.set_state("running")
+    for trial_id, values in zip(services.schedule_trials(study.pk), results, strict=True):
+        attempt = services.claim_trial(trial_id, WorkerIdentity.current("w1"))
+        services.finish_attempt(attempt.pk, Outcome("complete", values=values), schedule=False)
+    study.refresh_from_db()
+    return study

@@ -178,3 +178,21 @@ def test_the_summary_migration_counts_each_existing_study_and_names_its_best_fea
     assert run.best_path == [[2, 2.0]]
     empty = summaries.get(study__name="empty")
     assert (empty.n_trials, empty.best_trial_id) == (0, None)
+
+
+def test_the_chosen_trial_migration_keeps_a_study_with_no_choice_and_lets_one_be_recorded():
+    old = _migrate([("studies", "0011_study_summary")])
+    owner = get_user_model().objects.create_user("owner")
+    project = old.get_model("studies", "Project").objects.create(name="Vision")
+    space = old.get_model("studies", "SpaceRecord").objects.create()
+    study = old.get_model("studies", "Study").objects.create(
+        name="kept", project=project, owner_id=owner.pk, space=space, job="branin", note="n"
+    )
+    old.get_model("studies", "Trial").objects.create(study=study, number=1, params={}, state="complete")
+
+    new = _migrate([("studies", "0012_chosen_trial")])
+    kept = new.get_model("studies", "Study").objects.get(name="kept")
+    assert (kept.note, kept.chosen_trial_id, kept.chosen_note, kept.chosen_by_id) == ("n", None, "", None)
+    trial = new.get_model("studies", "Trial").objects.get(study=kept)
+    new.get_model("studies", "Study").objects.filter(pk=kept.pk).update(chosen_trial=trial, chosen_note="ok")
+    assert new.get_model("studies", "Study").objects.get(pk=kept.pk).chosen_trial_id == trial.pk

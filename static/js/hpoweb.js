@@ -21,12 +21,26 @@
       .then((r) => (r.ok ? r.json() : Promise.reject(r.status)))
       .then((payload) => {
         Plotly.react(el, payload.figure.data, payload.figure.layout, plotConfig);
+        openTrialOnClick(el);
         const asOf = document.querySelector(`[data-as-of-for="${el.id}"]`);
         if (asOf) asOf.textContent = payload.n_trials === null ? "" : `as of ${payload.n_trials} trials`;
         el.dataset.loaded = "1";
         if (el.dataset.refresh && payload.state !== "running") delete el.dataset.refresh;
       })
       .catch((err) => console.warn("plot", el.id, err));
+  }
+
+  // A plot with data-trial-base opens the trial whose number a clicked point carries (customdata).
+  function openTrialOnClick(el) {
+    if (!el.dataset.trialBase || el.dataset.clickBound) return;
+    el.dataset.clickBound = "1";
+    el.on("plotly_click", (event) => {
+      const point = event.points[0];
+      if (!point) return;
+      const number = point.customdata !== undefined
+        ? point.customdata : (point.data.customdata || [])[point.pointNumber];
+      if (Number.isInteger(number)) window.location.assign(`${el.dataset.trialBase}${number}/`);
+    });
   }
 
   function initPlots() {

@@ -37,6 +37,7 @@ class StudySerializer(serializers.ModelSerializer):
     n_complete = serializers.IntegerField(source="summary.n_complete", read_only=True)
     n_failed = serializers.IntegerField(source="summary.n_failed", read_only=True)
     best = serializers.SerializerMethodField()
+    chosen = serializers.SerializerMethodField()
     tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
 
     class Meta:
@@ -56,6 +57,7 @@ class StudySerializer(serializers.ModelSerializer):
             "n_complete",
             "n_failed",
             "best",
+            "chosen",
             "tags",
         ]
 
@@ -67,6 +69,17 @@ class StudySerializer(serializers.ModelSerializer):
         if best is None or study.is_multi_objective:
             return None
         return {"number": best.number, "value": best.value, "params": best.params}
+
+    def get_chosen(self, study) -> dict | None:
+        """The trial a team marked as chosen: its number, the note, who and when (null when none)."""
+        if study.chosen_trial_id is None:
+            return None
+        return {
+            "number": study.chosen_trial.number,
+            "note": study.chosen_note,
+            "by": study.chosen_by.username if study.chosen_by else None,
+            "at": study.chosen_at.isoformat() if study.chosen_at else None,
+        }
 
     def to_representation(self, study) -> dict:
         """A study defined with objectives also carries them, its constraints and, with several

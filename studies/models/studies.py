@@ -21,9 +21,10 @@ from studies.models.teams import Project
 
 class StudyQuerySet(models.QuerySet):
     def with_summary(self) -> StudyQuerySet:
-        """Each study with its summary (counts per state, the best trial) joined in: one query however
-        many trials the studies hold (`StudySummary` is kept up to date as trials change state)."""
-        return self.select_related("summary", "summary__best_trial")
+        """Each study with its summary (counts per state, the best trial) and its chosen trial joined in:
+        one query however many trials the studies hold (`StudySummary` is kept up to date as trials
+        change state)."""
+        return self.select_related("summary", "summary__best_trial", "chosen_trial", "chosen_by")
 
 
 class Study(models.Model):
@@ -72,6 +73,15 @@ class Study(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
     state_reason = models.TextField(blank=True)
     note = models.TextField(blank=True)
+    # The trial a team picked to use (say, one trade-off on the Pareto front), why, who and when.
+    chosen_trial = models.ForeignKey(
+        "Trial", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    chosen_note = models.TextField(blank=True)
+    chosen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    chosen_at = models.DateTimeField(null=True, blank=True)
     # When the analysis last asked of a worker runs (its countdown's end), and how long the last
     # analysis took: together they throttle analysis (services.enqueue_analysis).
     analysis_requested = models.DateTimeField(null=True, blank=True)

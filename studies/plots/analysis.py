@@ -24,6 +24,7 @@ from studies.optimizers.posterior import fit_surrogate, posterior_slices
 from studies.plots.parts import MAX_POINTS, MAX_SCATTER, best_first_sample
 from studies.services import optimizer_inputs
 
+OBJECTIVE_IMPORTANCE = "objective_importance"  # a study with several: {metric: importance} of the others
 CONTOUR_PARAMS = 8  # the most important ones; a contour for every pair of them
 CONTOUR_GRID = 30
 CONTOUR_POINTS = 1000
@@ -125,6 +126,20 @@ def _pair_mean(space: SearchSpace, model, base: dict, x: tuple, y: tuple) -> lis
     return np.where(held, np.asarray(m, dtype=float), np.nan).reshape(len(ub), len(ua)).tolist()
 
 
+def _other_objectives_importance(study: Study, space: SearchSpace) -> dict:
+    """With several objectives, the importance for each one after the first (which `importance` holds)."""
+    if not study.is_multi_objective:
+        return {}
+    rows = list(study.trials.completed().filter(values__isnull=False).values_list("params", "values"))
+    by_metric = {
+        o["metric"]: compute_importance(
+            space, [(p, v.get(o["metric"])) for p, v in rows], o["direction"], study.seed
+        )
+        for o in study.objectives[1:]
+    }
+    return {OBJECTIVE_IMPORTANCE: by_metric}
+
+
 def compute_curve_band(study: Study) -> dict:
     """Per step, the 10th, 50th and 90th percentile of every trial's learning curve."""
     rows = TrialMetric.objects.filter(trial__study=study, attempt_id=F("trial__attempt_id"))
@@ -162,6 +177,7 @@ def analyze(study: Study) -> int:
     ranked = sorted(space.names, key=lambda n: -imp["ped_anova"]["params"].get(n, {}).get("importance", 0.0))
     results = {
         "importance": imp,
+        **_other_objectives_importance(study, space),
         "posterior": compute_posterior(space, history, study.direction, acquisition_kind(study)),
         "contour": compute_contour(space, history, study.direction, ranked, study.seed),
         "curve_band": compute_curve_band(study),

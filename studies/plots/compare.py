@@ -10,8 +10,13 @@ import math
 import statistics
 from collections.abc import Iterable
 
+import numpy as np
+
 from studies import study_diff
+from studies.front_sort import reference_point
 from studies.models import ParameterRecord, Study, StudyAnalysis, Trial
+from studies.objectives import metric_columns
+from studies.plots import pareto
 from studies.plots.data import EpochMs
 from studies.plots.parts import MARGIN, best_so_far, label, r6_list
 
@@ -289,3 +294,48 @@ def fmt_seconds(seconds: float | None) -> str:
     if seconds is None or not math.isfinite(seconds):
         return "—"
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
+def _objective_key(study: Study) -> frozenset:
+    return frozenset((o["metric"], o["direction"]) for o in study.objectives)
+
+
+def hypervolume_figure(studies: list[Study], data: dict) -> dict | None:
+    """The hypervolume curves of the studies that share the first multi-objective study's
+    objectives, against one reference point past all their feasible trials (one query); None when
+    no study has several objectives."""
+    first = next((s for s in studies if s.is_multi_objective), None)
+    if first is None:
+        return None
+    shared = [s for s in studies if s.is_multi_objective and _objective_key(s) == _objective_key(first)]
+    metrics = [o["metric"] for o in first.objectives] + sorted(
+        {c["metric"] for s in shared for c in s.constraints}
+    )
+    trials = Trial.objects.filter(study__in=shared).order_by("study_id", "number")
+    rows, columns = metric_columns(trials, metrics, "study_id", "number")
+    runs = {}
+    for s in shared:
+        mine = np.array([study_id == s.pk for study_id, _ in rows], dtype=bool)
+        ok, losses = pareto.feasible_losses(
+            first.objectives, s.constraints, {m: c[mine] for m, c in columns.items()}
+        )
+        numbers = [number for (study_id, number) in rows if study_id == s.pk]
+        runs[s.pk] = ([n for n, keep in zip(numbers, ok, strict=True) if keep], losses)
+    together = [losses for _, losses in runs.values() if len(losses)]
+    reference = reference_point(np.vstack(together)) if together else None
+    labels = {s["id"]: s.get("label") or s["name"] for s in data["studies"]}
+    traces = [
+        pareto.hypervolume_trace(pareto.hypervolume_series(*runs[s.pk], reference), label(labels[s.pk]))
+        for s in shared
+    ]
+    names = ", ".join(label(o["metric"]) for o in first.objectives)
+    return {
+        "data": traces,
+        "layout": {
+            "margin": MARGIN,
+            "legend": {"orientation": "h"},
+            "title": {"text": f"Studies of {names}: one reference point for all", "font": {"size": 14}},
+            "xaxis": {"title": {"text": "trial"}},
+            "yaxis": {"title": {"text": "hypervolume of the feasible front"}},
+        },
+    }

@@ -17,7 +17,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from studies.models import Study, StudyAnalysis, Trial, TrialMetric
-from studies.plots import analysis_figures, figures, pareto, parts
+from studies.plots import analysis, analysis_figures, figures, pareto, parts
 
 
 class EpochMs(Func):
@@ -36,10 +36,10 @@ class EpochMs(Func):
 
 def history_data(study: Study) -> dict:
     """Finished trials in number order: value, state, finish time (epoch milliseconds)."""
-    rows = (
+    rows = list(
         study.trials.filter(state__in=Trial.FINISHED)
         .order_by("number")
-        .values_list("number", "value", "state", EpochMs("finished"))
+        .values_list("number", "value", "state", EpochMs("finished"), Cast("values", TextField()))
     )
     data = {
         "direction": study.direction,
@@ -49,13 +49,25 @@ def history_data(study: Study) -> dict:
         "state": [],
         "finished_ms": [],
     }
-    for number, value, state, finished in rows:
+    for number, value, state, finished, _ in rows:
         data["number"].append(number)
         data["value"].append(value)
         data["state"].append(state)
         data["finished_ms"].append(finished)
     data["n_trials"] = len(data["number"])
-    return data
+    return {**data, **_objective_values(study, [row[-1] for row in rows])}
+
+
+def _objective_values(study: Study, texts: list[str | None]) -> dict:
+    """With several objectives, each one's values (None where a trial has none), so a figure can be
+    drawn for any of them (`parts.for_objective`); one parse of all the JSON texts at once."""
+    if not study.is_multi_objective:
+        return {}
+    values = json.loads("[" + ",".join(text or "null" for text in texts) + "]")
+    return {
+        "objectives": study.objectives,
+        "values": {o["metric"]: [(v or {}).get(o["metric"]) for v in values] for o in study.objectives},
+    }
 
 
 def complete_data(study: Study) -> dict:
@@ -65,18 +77,19 @@ def complete_data(study: Study) -> dict:
         study.trials.completed()
         .filter(value__isnull=False)
         .order_by("number")
-        .values_list("number", "value", Cast("params", TextField()))
+        .values_list("number", "value", Cast("params", TextField()), Cast("values", TextField()))
     )
     # One parse of all params as a JSON array: far cheaper than a json.loads per row at 10,000 trials.
-    all_params = json.loads("[" + ",".join(text for _, _, text in rows) + "]")
+    all_params = json.loads("[" + ",".join(text for _, _, text, _ in rows) + "]")
     return {
         "direction": study.direction,
         "metric": study.metric,
         "space": space,
-        "number": [number for number, _, _ in rows],
-        "value": [value for _, value, _ in rows],
+        "number": [number for number, _, _, _ in rows],
+        "value": [value for _, value, _, _ in rows],
         "params": {name: [params.get(name) for params in all_params] for name in space},
         "n_trials": study.trials.filter(state__in=Trial.FINISHED).count(),
+        **_objective_values(study, [row[-1] for row in rows]),
     }
 
 
@@ -130,6 +143,10 @@ def curves_data(study: Study) -> dict:
 def analysis_data(study: Study, kind: str) -> dict:
     """What the worker stored for `kind`, or a note that it has not been computed yet."""
     row = StudyAnalysis.objects.filter(study=study, kind=kind).values("data", "n_trials", "computed").first()
+    return _stored(study, row)
+
+
+def _stored(study: Study, row: dict | None) -> dict:
     if row is None:
         return {"n_trials": None, "data": None, "metric": study.metric, "computed": None}
     return {
@@ -138,6 +155,20 @@ def analysis_data(study: Study, kind: str) -> dict:
         "metric": study.metric,
         "computed": row["computed"].isoformat(),
     }
+
+
+def importance_data(study: Study) -> dict:
+    """The stored importance of the first objective, and with several the others' (one query)."""
+    kinds = ["importance", analysis.OBJECTIVE_IMPORTANCE]
+    rows = StudyAnalysis.objects.filter(study=study, kind__in=kinds).values(
+        "kind", "data", "n_trials", "computed"
+    )
+    by_kind = {row["kind"]: row for row in rows}
+    data = _stored(study, by_kind.get("importance"))
+    if study.is_multi_objective:
+        others = by_kind.get(analysis.OBJECTIVE_IMPORTANCE)
+        data.update(objectives=study.objectives, by_objective=others["data"] if others else {})
+    return data
 
 
 def posterior_data(study: Study) -> dict:
@@ -157,6 +188,7 @@ class PlotQuery(forms.Form):
     param = forms.CharField(required=False, max_length=64)
     x_param = forms.CharField(required=False, max_length=64)
     y_param = forms.CharField(required=False, max_length=64)
+    objective = forms.CharField(required=False, max_length=64)  # a study with several: which one
 
 
 @dataclass(frozen=True)
@@ -175,14 +207,16 @@ PLOTS: dict[str, Plot] = {
         figures.history_table,
     ),
     "parallel": Plot(
-        complete_data, lambda d, o: figures.parallel_figure(d, o["top"] or 100.0), figures.params_table
+        complete_data,
+        lambda d, o: figures.parallel_figure(d, o["top"] or 100.0),
+        figures.params_table,
     ),
     "slice": Plot(complete_data, lambda d, o: figures.slice_figure(d), figures.params_table),
     "edf": Plot(values_data, lambda d, o: figures.edf_figure(d), figures.edf_table),
     "timeline": Plot(timeline_data, lambda d, o: figures.timeline_figure(d), figures.timeline_table),
     "curves": Plot(curves_data, lambda d, o: figures.curves_figure(d, log_y=o["log"]), figures.curves_table),
     "importance": Plot(
-        lambda s: analysis_data(s, "importance"),
+        importance_data,
         analysis_figures.importance_figure,
         analysis_figures.importance_table,
     ),
@@ -195,4 +229,5 @@ PLOTS: dict[str, Plot] = {
         lambda s: analysis_data(s, "contour"), analysis_figures.contour_figure, analysis_figures.contour_table
     ),
     "pareto": Plot(pareto.pareto_data, pareto.pareto_figure, pareto.pareto_table),
+    "hypervolume": Plot(pareto.hypervolume_data, pareto.hypervolume_figure, pareto.hypervolume_table),
 }

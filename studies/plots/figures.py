@@ -176,6 +176,8 @@ def parallel_figure(data: dict, top_percent: float = 100.0) -> dict:
         coords, axis = _axis_values(spec, [data["params"][name][i] for i in chosen])
         dim = {"label": label(f"log10({name})" if axis.pop("log", False) else name), "values": coords}
         dims.append({**dim, **axis})
+    for metric, others in data.get("other_values", {}).items():  # the other objectives' axes
+        dims.append({"label": label(metric), "values": r6_list([others[i] for i in chosen])})
     values = r6_list([data["value"][i] for i in chosen])
     dims.append({"label": label(data["metric"]), "values": values})
     total = len(data["value"])

@@ -174,3 +174,28 @@ def horizontal_line(y: float, colour: str) -> dict:
 def note(text: str, **position) -> dict:
     """A text annotation with no arrow; `position` places it (xref, x, y, xanchor, font...)."""
     return {"text": text, "showarrow": False, **position}
+
+
+def for_objective(data: dict, metric: str) -> dict:
+    """Plot data drawn for objective `metric` of a study with several (`value`, `metric` and
+    `direction` become that objective's, the others are kept under `other_values`); as it is when
+    the study has one objective or `metric` is empty or the first."""
+    objectives = data.get("objectives") or []
+    if (
+        not ("value" in data or "by_objective" in data)
+        or len(objectives) < 2
+        or not metric
+        or metric == objectives[0]["metric"]
+    ):
+        chosen = objectives[0] if len(objectives) > 1 else None
+    else:
+        chosen = next(o for o in objectives if o["metric"] == metric)
+    if chosen is None:
+        return data
+    out = {**data, "metric": chosen["metric"], "direction": chosen["direction"]}
+    if "values" in data:
+        out["value"] = data["values"][chosen["metric"]]
+        out["other_values"] = {m: v for m, v in data["values"].items() if m != chosen["metric"]}
+    if "by_objective" in data and chosen is not objectives[0]:
+        out["data"] = data["by_objective"].get(chosen["metric"])
+    return out

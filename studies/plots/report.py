@@ -1,4 +1,5 @@
-"""The self-contained HTML report of a study: settings, leaderboard and plots in one file that opens offline.
+"""The self-contained HTML report of a study: settings, leaderboard and plots in one file that opens offline;
+with several objectives also the Pareto front, the hypervolume, the Pareto set and the chosen trial.
 
 plotly.js, the stylesheet and the drawing script are inlined; the data travels in `json_script`
 blocks (escaped for HTML), and the figures come from the same builders as the study page, whose
@@ -15,8 +16,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from studies import exports
+from studies import exports, pareto_board
 from studies.models import Study
+from studies.objectives import pareto_numbers
 from studies.plots.data import PLOTS, PlotQuery
 from studies.services import audit
 
@@ -28,7 +30,9 @@ REPORT_PLOTS = {  # kind: the section's title, as on the study page
     "curves": "Learning curves",
     "importance": "Parameter importance",
 }
+SEVERAL_OBJECTIVES_PLOTS = {"pareto": "Pareto front", "hypervolume": "Hypervolume over trials"}
 LEADERBOARD_SIZE = 50
+PARETO_ROWS = 500  # of the Pareto set, in number order
 # Allows only what the report inlines, for the copy served by us (a downloaded file has no header).
 REPORT_POLICY = (
     "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:; "
@@ -44,15 +48,43 @@ def _inline(path: str) -> str:
     return mark_safe(text.replace("</", "<\\/") if path.endswith(".js") else text)
 
 
+def _plot_kinds(study: Study) -> dict[str, str]:
+    return {**SEVERAL_OBJECTIVES_PLOTS, **REPORT_PLOTS} if study.is_multi_objective else REPORT_PLOTS
+
+
+def _best_trials(study: Study) -> list:
+    """The leaderboard's first trials: by value, or by Pareto rank with several objectives."""
+    if not study.is_multi_objective:
+        return list(study.trials.completed().leaderboard(study.direction)[:LEADERBOARD_SIZE])
+    complete = study.trials.completed()
+    _page, trials = pareto_board.ranked_page(
+        study, study.objectives[0]["metric"], 1, LEADERBOARD_SIZE, complete
+    )
+    return trials
+
+
+def _pareto_set(study: Study, metrics: list[str], names: list[str]) -> list[list]:
+    """Rows (number, each objective's and constraint's value, each parameter) of the Pareto set."""
+    front = pareto_numbers(study)[:PARETO_ROWS]
+    trials = (
+        study.trials.filter(number__in=front).order_by("number").values_list("number", "values", "params")
+    )
+    return [[n, *(v.get(m) for m in metrics), *(p.get(name) for name in names)] for n, v, p in trials]
+
+
 def report_html(study: Study) -> str:
     options = PlotQuery({})
     options.is_valid()
+    kinds = _plot_kinds(study)
     figures = {}
-    for kind in REPORT_PLOTS:
+    for kind in kinds:
         plot = PLOTS[kind]
         figures[f"figure-{kind}"] = plot.draw(plot.read(study), options.cleaned_data)
     names = list(study.space.parameters.values_list("name", flat=True))
-    best = study.trials.completed().leaderboard(study.direction)[:LEADERBOARD_SIZE]
+    metrics = [o["metric"] for o in study.objectives] + [c["metric"] for c in study.constraints]
+    best = _best_trials(study)
+    for trial in best:
+        trial.metric_values = [(trial.values or {}).get(m) for m in metrics]
     header = exports.study_header(study)
     return render_to_string(
         "reports/study_report.html",
@@ -64,7 +96,11 @@ def report_html(study: Study) -> str:
             "rows": [(t, [t.params.get(n) for n in names]) for t in best],
             "counts": study.trials.values_list("state", flat=True),
             "figures": figures,
-            "plot_kinds": REPORT_PLOTS,
+            "plot_kinds": kinds,
+            "metrics": metrics if study.is_multi_objective else [],
+            "pareto_set": _pareto_set(study, metrics, names) if study.is_multi_objective else None,
+            "pareto_rows": PARETO_ROWS,
+            "chosen": header["study"]["chosen"],
             "generated": timezone.now(),
             "plotly_js": _inline("vendor/plotly-strict-3.7.0.min.js"),
             "report_js": _inline("js/report.js"),

@@ -28,6 +28,9 @@ _KNOWN = {
     "optuna_number",
     "branch",
     "branch_evidence",
+    "weights",
+    "scalarised",
+    "n_parents",
 }
 _ADDED = {
     HAND_PICKED: "Hand-picked by {by} and queued; the optimizer did not propose it.",
@@ -40,8 +43,12 @@ def _num(value: Any) -> str:
     return "—" if value is None else f"{value:.6g}"
 
 
-def explain(info: dict, direction: str, value: float | None, optimizer: str) -> dict:
+def explain(
+    info: dict, direction: str, value: float | None, optimizer: str, constrained: bool = False
+) -> dict:
     """{"summary": sentence, "facts": [(label, text)], "outcome": sentence or "", "other": [(key, value)]}."""
+    if "weights" in info:
+        return _scalarised(info, optimizer, constrained)
     phase = info.get("phase")
     facts: list[tuple[str, str]] = []
     outcome = ""
@@ -78,6 +85,11 @@ def explain(info: dict, direction: str, value: float | None, optimizer: str) -> 
         outcome = _outcome(value, mean, std, info.get("incumbent"), direction)
     elif phase == "model":
         summary = f"Proposed by {optimizer}'s model of the results so far."
+    elif phase == "evolution":
+        summary = (
+            f"Bred by {optimizer} from {info.get('n_parents', 'its')} parents, the best trials so far by "
+            "Pareto rank (feasible first) and crowding, by crossover and mutation of their parameters."
+        )
     else:
         summary = f"Proposed by {optimizer}" + (
             " (no model: each point is independent of the results)."
@@ -111,6 +123,35 @@ def _branch_reason(evidence: dict, phase: str | None, optimizer: str, direction:
     if ahead:
         return said + f"; the best branch so far, so {optimizer} exploited it."
     return said + f"; behind another value so far, but {optimizer} rated a point on it highest (exploring)."
+
+
+def _scalarised(info: dict, optimizer: str, constrained: bool) -> dict:
+    """A suggestion for several objectives scored on one random weighting of them (ParEGO): the
+    weights say which trade-off it aimed at; its prediction is in the weighting's units."""
+    weights = info["weights"]
+    leaning = max(weights, key=weights.get)
+    named = acquisition_named(info.get("acquisition", ""))
+    acq = named.phrase if named else info.get("acquisition", "the acquisition")
+    summary = (
+        f"Aimed at one trade-off of the front: {optimizer} weighted the objectives at random (ParEGO: "
+        "an augmented Chebyshev scalarisation of the objectives scaled to [0, 1]) and put this trial "
+        f"where {acq} of a GP of that weighted loss was highest; this weighting leaned towards "
+        f"{leaning} ({weights[leaning]:.0%})."
+    )
+    if constrained:
+        summary += " Each constraint had its own GP: the acquisition was weighed by the chance that all hold."
+    scalarised = info.get("scalarised") or {}
+    facts = [("Weights", ", ".join(f"{metric} {w:.2f}" for metric, w in weights.items()))]
+    facts.append(("Acquisition", f"{acq}: {_num(info.get('acquisition_value'))}"))
+    if scalarised.get("mean") is not None and scalarised.get("std") is not None:
+        facts.append(("Predicted weighted loss", f"{_num(scalarised['mean'])} ± {_num(scalarised['std'])}"))
+    if scalarised.get("incumbent") is not None:
+        facts.append(("Best weighted loss then", _num(scalarised["incumbent"])))
+    facts.append(
+        ("Results fitted, pending points", f"{info.get('n_observations', '?')}, {info.get('n_pending', 0)}")
+    )
+    other = [(k, v) for k, v in sorted(info.items()) if k not in _KNOWN]
+    return {"summary": summary, "facts": facts, "outcome": "", "other": other}
 
 
 def _outcome(value, mean, std, incumbent, direction: str) -> str:

@@ -127,6 +127,34 @@ def _audit_control(by, action: str, study: Study, detail: str = "") -> None:
         audit(by, action, study, detail)
 
 
+MAX_CHOICE_NOTE = 2000
+
+
+class ChoiceError(ValueError):
+    """A trial that cannot be the study's chosen one (not complete, breaking a constraint)."""
+
+
+def choose_trial(by, study: Study, trial: Trial | None, note: str = "") -> None:
+    """Mark `trial` as the study's chosen trial with a note (None clears the choice), audited."""
+    if trial is not None and trial.state != Trial.State.COMPLETE:
+        raise ChoiceError(f"trial {trial.number} is {trial.state}; only a complete trial can be chosen")
+    if trial is not None and trial.feasible is False:
+        raise ChoiceError(f"trial {trial.number} breaks the study's constraints")
+    if len(note) > MAX_CHOICE_NOTE:
+        raise ChoiceError(f"the note is longer than {MAX_CHOICE_NOTE} characters")
+    chosen = {
+        "chosen_trial": trial,
+        "chosen_note": note if trial else "",
+        "chosen_by": by if trial else None,
+        "chosen_at": timezone.now() if trial else None,
+    }
+    with transaction.atomic():
+        Study.objects.filter(pk=study.pk).update(**chosen)  # these columns only: no state overwritten
+        for field, value in chosen.items():
+            setattr(study, field, value)
+        audit(by, "choose", study, f"trial {trial.number}: {note}"[:500] if trial else "cleared")
+
+
 STUDY_CONTROLS = {"start": start_study, "resume": resume_study, "pause": pause_study, "cancel": cancel_study}
 TRIAL_CONTROLS = {"cancel": cancel_trial, "retry": retry_trial}
 

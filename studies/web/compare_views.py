@@ -53,6 +53,7 @@ def study_compare(request):
             curves=compare.best_curves_figure(data, options["x"] or "number", options["log"]),
             rows=compare.summary_rows(data),
             importance=compare.importance_figure(data),
+            hypervolume=compare.hypervolume_figure(studies, data),
             shared=compare.shared_parameters(data),
         )
     return render(request, "studies/compare.html", context)

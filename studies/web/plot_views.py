@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from studies import access
 from studies.exports import neutralise
 from studies.plots.data import PLOTS, PlotQuery
+from studies.plots.parts import for_objective
 
 
 @login_required
@@ -20,7 +21,9 @@ def study_plot(request, study_id: int, kind: str, fmt: str = "json"):
     query = PlotQuery(request.GET)
     if plot is None or not query.is_valid():
         raise Http404("No such plot or bad options.")
-    data = plot.read(study)
+    if query.cleaned_data["objective"] not in ("", *(o["metric"] for o in study.objectives)):
+        raise Http404("The study has no such objective.")
+    data = for_objective(plot.read(study), query.cleaned_data["objective"])
     if fmt == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="study-{study.pk}-{kind}.csv"'

@@ -11,7 +11,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from studies import access, recommendation, services, trial_filter
+from studies import access, pareto_board, recommendation, services, trial_filter
 from studies.definition import DefinitionError, check_definition
 from studies.jobs import registry as job_registry
 from studies.models import StudySummary, Trial
@@ -110,35 +110,59 @@ def _leaderboard(request, study) -> dict:
         raise Http404("Bad leaderboard query.")
     sort, state = query.cleaned_data["sort"] or "best", query.cleaned_data["state"]
     trials, expression, filter_error = _filtered(study, query.cleaned_data["filter"])
+    narrowed = bool(state or expression or filter_error)
     if state:
         trials = trials.filter(state=state)
     names = list(study.space.parameters.values_list("name", flat=True))
-    descending = sort.startswith("-")
-    key = sort.lstrip("-")
-    if key == "best":
-        trials = trials.leaderboard(study.direction)
-    elif key in ("number", "value", "started", "finished"):
-        expr = F(key)
-        trials = trials.order_by(
-            expr.desc(nulls_last=True) if descending else expr.asc(nulls_last=True), "number"
-        )
-    elif key.startswith("param:") and key[6:] in names:
-        expr = F(f"params__{key[6:]}")
-        trials = trials.order_by(expr.desc() if descending else expr.asc(), "number")
+    page_number = query.cleaned_data["page"] or 1
+    if study.is_multi_objective and (sort in ("best", "pareto") or sort.startswith("pareto:")):
+        metric = _pareto_metric(study, sort)
+        narrowed_to = trials if narrowed else None
+        page, shown = pareto_board.ranked_page(study, metric, page_number, PAGE_SIZE, narrowed_to)
     else:
-        raise Http404("Unknown sort.")
-    page = Paginator(trials, PAGE_SIZE).get_page(query.cleaned_data["page"] or 1)
-    rows = [(t, [_short(t.params.get(n)) for n in names]) for t in page.object_list]
+        page = Paginator(_sorted(trials, sort, study, names), PAGE_SIZE).get_page(page_number)
+        shown = page.object_list
+    metrics = [o["metric"] for o in study.objectives] + [c["metric"] for c in study.constraints]
+    metrics = metrics if study.is_multi_objective else []
+    for t in shown:
+        t.metric_values = [_short((t.values or {}).get(m)) for m in metrics]
+    rows = [(t, [_short(t.params.get(n)) for n in names]) for t in shown]
     return {
         "study": study,
         "page": page,
         "rows": rows,
         "names": names,
+        "metrics": metrics,
+        "n_columns": len(names) + 6 + (len(metrics) + 1 if metrics else 0),
         "sort": sort,
         "state": state,
         "filter": expression,
         "filter_error": filter_error,
     }
+
+
+def _pareto_metric(study, sort: str) -> str:
+    """The objective that orders trials of one Pareto rank: `pareto:<metric>`, else the first."""
+    metric = sort.partition(":")[2] or study.objectives[0]["metric"]
+    if metric not in [o["metric"] for o in study.objectives]:
+        raise Http404("Unknown sort.")
+    return metric
+
+
+def _sorted(trials, sort: str, study, names: list[str]):
+    descending = sort.startswith("-")
+    key = sort.lstrip("-")
+    if key == "best":
+        return trials.leaderboard(study.direction)
+    if key in ("number", "value", "started", "finished"):
+        expr = F(key)
+        return trials.order_by(
+            expr.desc(nulls_last=True) if descending else expr.asc(nulls_last=True), "number"
+        )
+    if key.startswith("param:") and key[6:] in names:
+        expr = F(f"params__{key[6:]}")
+        return trials.order_by(expr.desc() if descending else expr.asc(), "number")
+    raise Http404("Unknown sort.")
 
 
 def _filtered(study, expression: str) -> tuple:
@@ -213,10 +237,25 @@ def trial_detail(request, study_id, number):
             "can_edit": access.can_edit(request.user, trial.study),
             "curve": figures.curve_figure(points, study.metric),
             "params": sorted(trial.params.items()),
-            "why": suggestion.explain(info, study.direction, trial.value, study.optimizer),
+            "why": suggestion.explain(
+                info, study.direction, trial.value, study.optimizer, constrained=bool(study.constraints)
+            ),
+            "results": _results(study, trial),
             "prediction": suggestion.prediction_figure(info, trial.value, study.metric),
         },
     )
+
+
+def _results(study, trial) -> list[tuple[str, object, str]]:
+    """(metric, value, what it is) of each objective and constraint of a study that has them."""
+    values = trial.values or {}
+    out = [(o["metric"], values.get(o["metric"]), f"{o['direction']}") for o in study.objectives]
+    for c in study.constraints:
+        bounds = " and ".join(
+            f"{'at most' if k == 'max' else 'at least'} {c[k]:g}" for k in ("max", "min") if k in c
+        )
+        out.append((c["metric"], values.get(c["metric"]), f"constraint: {bounds}"))
+    return out
 
 
 @login_required

@@ -7,6 +7,7 @@ from django.urls import path, re_path
 from studies.web import (
     added_trial_views,
     audit_views,
+    chosen_views,
     compare_views,
     definition_views,
     export_views,
@@ -47,6 +48,7 @@ study_pages = [
     path(STUDY + "delete/", study_views.study_delete, name="study-delete"),
     path(STUDY + "warm-start/", transfer_views.study_warm_start, name="study-warm-start"),
     path(STUDY + "note/", note_views.study_note, name="study-note"),
+    path(STUDY + "chosen/", chosen_views.study_chosen, name="study-chosen"),
     path(STUDY + "tags/", tag_views.study_tags, name="study-tags"),
     re_path(
         r"^studies/(?P<study_id>\d+)/export\.(?P<kind>csv|json)$",

@@ -49,6 +49,8 @@ def test_three_objectives_draw_a_matrix_of_pairs():
     figure = pareto_figure(_data(three))
     assert {t["type"] for t in figure["data"]} == {"splom"}
     assert [len(t["dimensions"]) for t in figure["data"]] == [3, 3, 3]
+    # a click on a point opens the trial its customdata names (splom clicks carry it too)
+    assert [t["customdata"] for t in figure["data"]] == [[1, 2], [3], [4]]
 
 
 def test_the_table_lists_every_objective_feasibility_and_front_membership():

@@ -1,4 +1,5 @@
-"""A two-objective study with a constraint, defined in the browser; its Pareto front draws live."""
+"""A two-objective study with a constraint, defined in the browser: its Pareto front draws live, a
+click on a point of the front opens that trial, the team marks it as chosen, and the study list says so."""
 
 from __future__ import annotations
 
@@ -64,4 +65,30 @@ def test_a_front_defined_in_the_browser_draws_with_infeasible_trials_apart(page,
     page.screenshot(path=str(ARTIFACTS / "pareto-front.png"), full_page=True)
     assert plot.locator(".scatterlayer .trace .point").count() == 6
     assert "lower is better" in plot.inner_text()
+
+    front = Trial.objects.filter(study=study, feasible=True).order_by("values__error").first()
+    _click_point(page, plot, front.number)
+    page.wait_for_url(re.compile(rf".*/studies/{study.pk}/trials/{front.number}/$"))
+    page.fill("#choice-note", "cheapest error under 8 GB")
+    page.click("#choose button.primary")
+    page.wait_for_url(re.compile(rf".*/studies/{study.pk}/$"))
+    assert "cheapest error under 8 GB" in page.inner_text("#chosen-trial")
+
+    page.goto(f"{base}/")
+    chosen = page.locator("#study-rows td.chosen").first
+    assert chosen.inner_text().startswith(f"#{front.number}") and "cheapest error" in chosen.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "pareto-chosen.png"), full_page=True)
     assert page.errors == []
+
+
+def _click_point(page, plot, number: int) -> None:
+    """Click the drawn point of trial `number` (its index in the front trace's customdata)."""
+    index = plot.evaluate(
+        "(el, n) => el.data.findIndex((t) => t.name === 'Pareto front') + ':' + "
+        "el.data.find((t) => t.name === 'Pareto front').customdata.indexOf(n)",
+        number,
+    )
+    trace, point = map(int, index.split(":"))
+    box = plot.locator(".scatterlayer .trace").nth(trace).locator(".point").nth(point).bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)

@@ -103,10 +103,12 @@ def test_analysis_plots_say_not_computed_yet_before_a_worker_ran(client, cast, m
 
 
 def test_the_study_page_has_every_plot_with_a_csv_link(client, cast):
-    study = create_demo_study(cast["owner"], 20, 2)
+    single = create_demo_study(cast["owner"], 20, 2)
+    several = create_demo_study(cast["owner"], 20, 2, name="several", objectives=True)
     client.force_login(cast["staff"])
-    page = client.get(study.get_absolute_url()).content.decode()
-    # the Pareto front is drawn for several objectives only (tests/plots/test_pareto_figure.py)
-    for kind in set(PLOTS) - {"pareto"}:
-        assert f'data-src="{reverse("study-plot", args=[study.pk, kind])}"' in page or kind == "history"
-        assert reverse("study-plot-csv", args=[study.pk, kind]) in page
+    # the Pareto front and the hypervolume are drawn for several objectives only
+    for study, kinds in ((single, set(PLOTS) - {"pareto", "hypervolume"}), (several, set(PLOTS))):
+        page = client.get(study.get_absolute_url()).content.decode()
+        for kind in kinds:
+            assert f'data-src="{reverse("study-plot", args=[study.pk, kind])}"' in page or kind == "history"
+            assert reverse("study-plot-csv", args=[study.pk, kind]) in page

@@ -67,3 +67,38 @@ def test_unknown_suggestion_keys_are_shown_escaped(client, cast, make_study):
     assert (
         "log_l_over_g" in page and "&lt;b&gt;" in page and "<b>" not in page.split("Why this trial")[1][:2000]
     )
+
+
+def test_a_trial_of_several_objectives_says_which_trade_off_the_gp_aimed_at(client, cast, make_study):
+    """A real gp run: its model-phase suggestions record the random weights of the objectives."""
+    study = make_study(
+        job="external",
+        space={"x": {"type": "float", "low": 0.0, "high": 1.0}},
+        objectives=[
+            {"metric": "error", "direction": "minimize"},
+            {"metric": "latency", "direction": "minimize"},
+        ],
+        constraints=[{"metric": "memory", "max": 8.0}],
+        metric="error",
+        optimizer="gp",
+        optimizer_settings={"n_startup": 3},
+        max_trials=5,
+        max_parallel=1,
+    )
+    study.set_state("running")
+    while trial_ids := services.schedule_trials(study.pk):
+        attempt = services.claim_trial(trial_ids[0], WorkerIdentity.current("t"))
+        x = attempt.trial.params["x"]
+        values = {"error": x, "latency": (1 - x) ** 2, "memory": 10 * x}
+        services.finish_attempt(attempt.pk, Outcome("complete", values=values), schedule=False)
+    trial = study.trials.get(number=5)
+    weights = trial.suggestion["weights"]
+    client.force_login(cast["viewer"])
+
+    page = client.get(trial.get_absolute_url()).content.decode()
+
+    leaning = max(weights, key=weights.get)
+    assert f"this weighting leaned towards {leaning} ({weights[leaning]:.0%})" in page
+    assert f"error {weights['error']:.2f}, latency {weights['latency']:.2f}" in page
+    assert "chance that all hold" in page and "Predicted weighted loss" in page
+    assert 'id="feasible"' in page and "constraint: at most 8" in page
