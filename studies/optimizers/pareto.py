@@ -154,3 +154,17 @@ def _hv(points: np.ndarray, ref: np.ndarray) -> float:
             below = points[: i + 1, :-1]
             total += depth * _hv(below[pareto_mask(below)], ref[:-1])
     return total
+
+
+def hypervolume_contributions(losses: np.ndarray, reference: Sequence[float]) -> np.ndarray:
+    """(n,) the hypervolume each point alone adds to the others' (0 for a dominated point or a
+    duplicate: the other copy still covers it)."""
+    points = np.asarray(losses, dtype=float).reshape(-1, len(reference))
+    total = hypervolume(points, reference)
+    keep = np.ones(len(points), dtype=bool)
+    out = np.zeros(len(points))
+    for i in range(len(points)):
+        keep[i] = False
+        out[i] = total - hypervolume(points[keep], reference)
+        keep[i] = True
+    return np.maximum(out, 0.0)
