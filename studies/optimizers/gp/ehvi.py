@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.special import log_ndtr, logsumexp
+from scipy.special import log_ndtr
 
 from .acquisition import log_h
 
@@ -67,8 +67,11 @@ class BoxDecomposition:
         partial derivatives (m, k) in each mean and each standard deviation."""
         parts = [self._log_factor(mean[:, j], std[:, j], j) for j in range(mean.shape[1])]
         total = sum(value[:, self.index[:, j]] for j, (value, _, _) in enumerate(parts))
-        log_ehvi = logsumexp(total, axis=1)
-        weights = np.exp(total - log_ehvi[:, None])  # each box's share of the EHVI
+        top = total.max(axis=1, keepdims=True)
+        shares = np.exp(total - top)
+        sums = shares.sum(axis=1, keepdims=True)
+        log_ehvi = (top + np.log(sums))[:, 0]
+        weights = shares / sums  # each box's share of the EHVI
         d_mean, d_std = np.empty_like(mean), np.empty_like(std)
         for j, (_, d_m, d_s) in enumerate(parts):
             by_interval = weights @ self.members[j]

@@ -2,10 +2,11 @@
 
 Each objective gets its own surrogate (warped and standardized like any loss; the warps are monotone,
 so dominance, and so the front, is the same in their units). The front is that of the feasible
-trials, and the reference point the worst feasible target in each objective plus a tenth of the
-feasible range (at least a tenth of a standard deviation), as Optuna and BoTorch infer one when the
-user gives none. Running trials and earlier members of a batch are kriging believers in every
-objective's GP, so their neighbourhood promises no improvement and a batch spreads out.
+trials, and the reference point its nadir (its worst value in each objective) plus a tenth of its
+range, as BoTorch's `infer_reference_point` does when the user gives none: improvements are valued
+where the front is, not out towards the worst trials measured. Running trials and earlier members of
+a batch are kriging believers in every objective's GP, so their neighbourhood promises no improvement
+and a batch spreads out.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from .model import SurrogateModel
 from .regressor import GaussianProcess
 
 _REFERENCE_MARGIN = 0.1
+_MIN_SPAN = 1.0  # standardized units: the margin while the front is one point (or flat in an objective)
 
 
 class HypervolumeModel:
@@ -45,8 +47,8 @@ class HypervolumeModel:
         self.front = targets[feasible][pareto_mask(targets[feasible])]
         self.boxes = None
         if feasible.any():
-            worst, best = targets[feasible].max(axis=0), targets[feasible].min(axis=0)
-            reference = worst + _REFERENCE_MARGIN * np.maximum(worst - best, 1.0)
+            nadir, ideal = self.front.max(axis=0), self.front.min(axis=0)
+            reference = nadir + _REFERENCE_MARGIN * np.maximum(nadir - ideal, _MIN_SPAN)
             self.boxes = BoxDecomposition(self.front, reference)
 
     @classmethod
