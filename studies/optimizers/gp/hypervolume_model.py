@@ -2,11 +2,12 @@
 
 Each objective gets its own surrogate (warped and standardized like any loss; the warps are monotone,
 so dominance, and so the front, is the same in their units). The front is that of the feasible
-trials, and the reference point its nadir (its worst value in each objective) plus a tenth of its
-range, as BoTorch's `infer_reference_point` does when the user gives none: improvements are valued
-where the front is, not out towards the worst trials measured. Running trials and earlier members of
-a batch are kriging believers in every objective's GP, so their neighbourhood promises no improvement
-and a batch spreads out.
+trials, and the reference point the worst feasible target in each objective plus a tenth of their
+range, as Optuna's GPSampler puts it beyond the worst trial when the user gives none. (The front's
+nadir, as BoTorch infers one, was tried on one seed: it values the front's ends so little that
+ZDT1's regret went from 0.02 to 3.1, while DTLZ2's improved from 0.44 to 0.34.) Running trials and
+earlier members of a batch are kriging believers in every objective's GP, so their neighbourhood
+promises no improvement and a batch spreads out.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from .model import SurrogateModel
 from .regressor import GaussianProcess
 
 _REFERENCE_MARGIN = 0.1
-_MIN_SPAN = 1.0  # standardized units: the margin while the front is one point (or flat in an objective)
+_MIN_SPAN = 1.0  # standardized units: the margin while every feasible trial has one value
 
 
 class HypervolumeModel:
@@ -47,8 +48,8 @@ class HypervolumeModel:
         self.front = targets[feasible][pareto_mask(targets[feasible])]
         self.boxes = None
         if feasible.any():
-            nadir, ideal = self.front.max(axis=0), self.front.min(axis=0)
-            reference = nadir + _REFERENCE_MARGIN * np.maximum(nadir - ideal, _MIN_SPAN)
+            worst, best = targets[feasible].max(axis=0), targets[feasible].min(axis=0)
+            reference = worst + _REFERENCE_MARGIN * np.maximum(worst - best, _MIN_SPAN)
             self.boxes = BoxDecomposition(self.front, reference)
 
     @classmethod
