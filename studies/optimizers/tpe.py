@@ -217,8 +217,8 @@ class TPE(Optimizer):
         rng = np.random.default_rng([self.seed, len(history), len(pending)])
         X = self.space.encode([params for params, _ in history])
         held = self.space.active_mask([params for params, _ in history])
-        good = np.sort(ranked[: _good_count(n_complete)])
-        bad = np.sort(ranked[_good_count(n_complete) :])
+        n_good = _good_count(n_complete)
+        good, bad = np.sort(ranked[:n_good]), np.sort(ranked[n_good:])
         prior_weight = self.settings["prior_weight"]
         below = _ParzenEstimator(
             self.space, X[good], self._good_weights(history, good), prior_weight, held[good]
@@ -249,7 +249,7 @@ class TPE(Optimizer):
         if not self.objectives:
             losses = self.losses(history)
             return np.argsort(losses, kind="stable"), int(np.sum(~np.isnan(losses)))
-        losses, violation = self._objective_losses(history)
+        losses, violation = self.objective_losses(history)
         complete = np.all(np.isfinite(losses), axis=1)
         if len(self.objectives) == 1 or not complete.any():  # feasible first, failed (NaN) last
             return np.lexsort((losses[:, 0], np.nan_to_num(violation, nan=np.inf))), int(complete.sum())
@@ -263,16 +263,12 @@ class TPE(Optimizer):
             )
         return np.lexsort((tie_break, ranks)), int(complete.sum())
 
-    def _objective_losses(self, history: list) -> tuple[np.ndarray, np.ndarray]:
-        results = [value for _, value in history]
-        return pareto.objective_losses(self.objectives, results), pareto.violations(self.constraints, results)
-
     def _good_weights(self, history: list, good: np.ndarray) -> np.ndarray:
         """Age weights; with several objectives each good trial's share of the good set's hypervolume
         (feasible ones only), floored so that no kernel vanishes."""
         if len(self.objectives) < 2:
             return _age_weights(len(good))
-        losses, violation = self._objective_losses([history[i] for i in good])
+        losses, violation = self.objective_losses([history[i] for i in good])
         feasible = np.all(np.isfinite(losses), axis=1) & (violation <= 0)
         weights = np.full(len(good), _MIN_WEIGHT)
         if feasible.any():
