@@ -62,16 +62,17 @@ class BoxDecomposition:
         # (boxes, intervals) per objective: which interval each box takes, to sum gradients by interval
         self.members = [np.eye(len(low))[self.index[:, j]] for j, low in enumerate(self.lows)]
 
-    def log_ehvi(self, mean: np.ndarray, std: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """log EHVI at m points from their (m, k) posterior means and standard deviations, with its
-        partial derivatives (m, k) in each mean and each standard deviation."""
+    def log_ehvi(self, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+        """(m,) log EHVI at m points from their (m, k) posterior means and standard deviations."""
+        values = [self._log_value(mean[:, j], std[:, j], j)[0] for j in range(mean.shape[1])]
+        return self._log_sum(values)[0]
+
+    def log_ehvi_with_grad(
+        self, mean: np.ndarray, std: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`log_ehvi` and its partial derivatives (m, k) in each mean and each standard deviation."""
         parts = [self._log_factor(mean[:, j], std[:, j], j) for j in range(mean.shape[1])]
-        total = sum(value[:, self.index[:, j]] for j, (value, _, _) in enumerate(parts))
-        top = total.max(axis=1, keepdims=True)
-        shares = np.exp(total - top)
-        sums = shares.sum(axis=1, keepdims=True)
-        log_ehvi = (top + np.log(sums))[:, 0]
-        weights = shares / sums  # each box's share of the EHVI
+        log_ehvi, weights = self._log_sum([value for value, _, _ in parts])
         d_mean, d_std = np.empty_like(mean), np.empty_like(std)
         for j, (_, d_m, d_s) in enumerate(parts):
             by_interval = weights @ self.members[j]
@@ -79,14 +80,25 @@ class BoxDecomposition:
             d_std[:, j] = np.sum(by_interval * d_s, axis=1)
         return log_ehvi, d_mean, d_std
 
-    def _log_factor(self, mean: np.ndarray, std: np.ndarray, j: int):
-        """(m, intervals) log E[(u - max(y, l))^+] of objective j and its derivatives in mean, std."""
+    def _log_sum(self, log_factors: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """log of the sum over boxes of the product of their factors, and each box's share (m, boxes)."""
+        total = sum(value[:, self.index[:, j]] for j, value in enumerate(log_factors))
+        top = total.max(axis=1, keepdims=True)
+        shares = np.exp(total - top)
+        sums = shares.sum(axis=1, keepdims=True)
+        return (top + np.log(sums))[:, 0], shares / sums
+
+    def _log_value(self, mean: np.ndarray, std: np.ndarray, j: int):
+        """(m, intervals) log E[(u - max(y, l))^+] of objective j, and the standardized bounds a, b."""
         mu, sigma = mean[:, None], std[:, None]
         a, b = (self.lows[j][None, :] - mu) / sigma, (self.highs[j][None, :] - mu) / sigma
         log_ha, log_hb = log_h(np.maximum(a, -1e6)), log_h(b)
         log_ha = np.where(np.isfinite(a), log_ha, -np.inf)
-        log_dh = log_hb + _log1mexp(log_ha - log_hb)  # log(h(b) - h(a))
-        value = np.log(sigma) + log_dh
+        return np.log(sigma) + log_hb + _log1mexp(log_ha - log_hb), a, b  # log(sigma (h(b) - h(a)))
+
+    def _log_factor(self, mean: np.ndarray, std: np.ndarray, j: int):
+        """`_log_value` of objective j and its derivatives in mean and std."""
+        value, a, b = self._log_value(mean, std, j)
         log_phi_a, log_phi_b = (
             -0.5 * np.nan_to_num(a, neginf=-1e150) ** 2 - _LOG_SQRT_2PI,
             -0.5 * b**2 - _LOG_SQRT_2PI,

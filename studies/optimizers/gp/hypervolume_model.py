@@ -70,12 +70,13 @@ class HypervolumeModel:
 
         def value(X: np.ndarray) -> np.ndarray:
             means, stds = zip(*(gp.predict(X) for gp in gps), strict=True)
-            return boxes.log_ehvi(np.column_stack(means), np.sqrt(np.column_stack(stds)))[0]
+            return boxes.log_ehvi(np.column_stack(means), np.sqrt(np.column_stack(stds)))
 
         def value_and_grad(X: np.ndarray, dims: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             parts = [gp.predict_with_grad(X, dims) for gp in gps]
             stds = np.sqrt(np.column_stack([var for _, var, _, _ in parts]))
-            log_ehvi, d_mean, d_std = boxes.log_ehvi(np.column_stack([mean for mean, *_ in parts]), stds)
+            means = np.column_stack([mean for mean, *_ in parts])
+            log_ehvi, d_mean, d_std = boxes.log_ehvi_with_grad(means, stds)
             grad = sum(
                 d_mean[:, j, None] * dmean + (d_std[:, j] / (2.0 * stds[:, j]))[:, None] * dvar
                 for j, (_, _, dmean, dvar) in enumerate(parts)
