@@ -243,6 +243,7 @@ def main() -> None:
     parser.add_argument("--optimizers", default=",".join(DEFAULT))
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--budget", type=int, default=0, help="trials per run; 0: each problem's own")
     parser.add_argument("--out", default="", help="append each run as a JSON line")
     parser.add_argument(
         "--report", default="", help="print the table of files --out wrote (comma-separated), then stop"
@@ -262,7 +263,10 @@ def main() -> None:
     for seed in range(args.first_seed, args.first_seed + args.seeds):
         for problem_name in chosen:
             for name in args.optimizers.split(","):
-                regret_, seconds = run_one(name, problems[problem_name], seed)
+                problem = problems[problem_name]
+                if args.budget:
+                    problem = (*problem[:6], args.budget)
+                regret_, seconds = run_one(name, problem, seed)
                 row = {"problem": problem_name, "optimizer": name, "seed": seed}
                 rows.append({**row, "regret": regret_, "seconds": seconds})
                 if args.out:
