@@ -1,15 +1,18 @@
 """Multi-objective benchmark: hpoweb's optimizers against Optuna's NSGAIISampler, TPESampler and GPSampler.
 
-Problems: `mo_problems()` of ../shared/bench/problems.py (imported by path, never tuned to) and two
-that hpoweb's optimizers were never run on while they were written (ZDT2, a concave front, and
-Binh-Korn, two objectives under two constraints). Each optimizer runs each problem at its trial
-budget, sequentially, on the same seeds; the score is the hypervolume regret of the feasible Pareto
-front (the problem's best hypervolume minus the front's), or for a single objective under
-constraints the best feasible value's regret. Prints per problem the median regret and the median
-seconds per suggestion; `--out` appends every run as JSON lines.
+Problems: `mo_problems()` of ../shared/bench/problems.py (imported by path, never tuned to) and
+four that hpoweb's optimizers were never tuned on: ZDT2 (a concave front), Binh-Korn (two objectives
+under two constraints), and two written with the multi-objective TPE and EHVI work and only run
+after them: CONSTR (Deb's two-objective problem whose front lies on two constraints) and ZDT3 (a
+disconnected front). Each optimizer runs each problem at its trial budget, one trial at a time, on
+the same seeds; the score is the hypervolume regret of the feasible Pareto front (the problem's best
+hypervolume minus the front's), or for a single objective under constraints the best feasible
+value's regret. `--out` appends each run as one JSON line as soon as it ends (so a long run can be
+stopped and its finished seeds kept); `--report` prints the side-by-side table of such a file.
 
-    python benchmarks/multi_objective.py                      # the full table: 10 seeds
+    python benchmarks/multi_objective.py --out runs.jsonl     # every problem and optimizer, 10 seeds
     python benchmarks/multi_objective.py --seeds 2 --problems zdt1 --optimizers gp,optuna_gp
+    python benchmarks/multi_objective.py --report runs.jsonl
 """
 
 from __future__ import annotations
@@ -33,7 +36,10 @@ from studies.optimizers import SearchSpace, get_optimizer  # noqa: E402
 from studies.optimizers.pareto import hypervolume, objective_losses, pareto_mask, violations  # noqa: E402
 
 PROBLEMS_PATH = ROOT.parent / "shared" / "bench" / "problems.py"
-OPTIMIZERS = ["gp", "nsga2", "random", "optuna_nsga2", "optuna_tpe", "optuna_gp"]
+OPTIMIZERS = ["gp", "tpe", "nsga2", "random", "optuna_gp", "optuna_tpe", "optuna_nsga2", "gp_parego"]
+# benchmark names for an hpoweb optimizer with settings (an ablation, not in the default list)
+VARIANTS = {"gp_parego": ("gp", {"multi_objective": "parego"})}
+DEFAULT = OPTIMIZERS[:-1]
 
 # (space, evaluate, objectives [(metric, direction)], constraints [(metric, max)], reference, best, budget)
 Problem = tuple[dict, Callable[[dict], dict], list, list, tuple | None, float, int]
@@ -59,13 +65,41 @@ def binh_korn(p: dict) -> dict:
     }
 
 
+def constr_ex(p: dict) -> dict:
+    """Deb's CONSTR: the front runs along both constraints (c <= 0) and then the f1 = x1 edge."""
+    x1, x2 = p["x1"], p["x2"]
+    return {"f1": x1, "f2": (1 + x2) / x1, "c1": 6 - x2 - 9 * x1, "c2": 1 + x2 - 9 * x1}
+
+
+def zdt3(p: dict) -> dict:
+    """ZDT3 (6-D): five disconnected pieces of front; f2 goes below 0."""
+    x = np.array([p[f"x{i}"] for i in range(1, 7)])
+    g = 1 + 9 * np.sum(x[1:]) / 5
+    h = 1 - math.sqrt(x[0] / g) - (x[0] / g) * math.sin(10 * math.pi * x[0])
+    return {"f1": float(x[0]), "f2": float(g * h)}
+
+
 def _front_hypervolume(space: dict, f: Callable, objectives: list, constraints: list, ref: tuple) -> float:
-    """The best hypervolume of a problem without a closed form, from a dense grid (once per run)."""
+    """The best hypervolume of a two-variable problem without a closed form, from a 401 x 401 grid
+    (`f` evaluated on whole columns at once)."""
     names = list(space)
     axes = [np.linspace(space[n]["low"], space[n]["high"], 401) for n in names]
-    grid = np.stack(np.meshgrid(*axes), axis=-1).reshape(-1, len(names))
-    results = [f(dict(zip(names, map(float, row), strict=True))) for row in grid]
-    return _hypervolume(objectives, constraints, results, ref)
+    values = f(dict(zip(names, (a.ravel() for a in np.meshgrid(*axes)), strict=True)))
+    losses = np.column_stack([values[m] if d == "minimize" else -values[m] for m, d in objectives])
+    violation = sum(np.maximum(values[m] - bound, 0.0) for m, bound in constraints)
+    feasible = losses[violation <= 0]
+    # two objectives: in order of the first, the points that lower the second's running minimum
+    feasible = feasible[np.lexsort((feasible[:, 1], feasible[:, 0]))]
+    running = np.minimum.accumulate(feasible[:, 1])
+    front = np.concatenate([[True], feasible[1:, 1] < running[:-1]])
+    return hypervolume(feasible[front], ref)
+
+
+def _zdt3_best_hypervolume() -> float:
+    """ZDT3's front is x2..x6 at 0 (g = 1); on a fine grid of x1 the dominated parts drop out."""
+    x = np.linspace(0.0, 1.0, 20001)
+    losses = np.column_stack([x, 1 - np.sqrt(x) - x * np.sin(10 * np.pi * x)])
+    return hypervolume(losses, (11.0, 11.0))
 
 
 def unseen_problems() -> dict[str, Problem]:
@@ -76,9 +110,19 @@ def unseen_problems() -> dict[str, Problem]:
     }
     bnh_constraints = [("c1", 0.0), ("c2", 0.0)]
     bnh_best = _front_hypervolume(bnh_space, binh_korn, min2, bnh_constraints, (140.0, 50.0))
+    constr_space = {
+        "x1": {"type": "float", "low": 0.1, "high": 1.0, "log": False},
+        "x2": {"type": "float", "low": 0.0, "high": 5.0, "log": False},
+    }
+    constr_constraints = [("c1", 0.0), ("c2", 0.0)]
+    constr_best = _front_hypervolume(constr_space, constr_ex, min2, constr_constraints, (1.1, 10.0))
+    unit6 = _unit([f"x{i}" for i in range(1, 7)])
+    zdt3_best = _zdt3_best_hypervolume()
     return {
-        "zdt2": (_unit([f"x{i}" for i in range(1, 7)]), zdt2, min2, [], (11.0, 11.0), 121 - 2 / 3, 60),
+        "zdt2": (unit6, zdt2, min2, [], (11.0, 11.0), 121 - 2 / 3, 60),
         "binh_korn": (bnh_space, binh_korn, min2, bnh_constraints, (140.0, 50.0), bnh_best, 60),
+        "constr_ex": (constr_space, constr_ex, min2, constr_constraints, (1.1, 10.0), constr_best, 40),
+        "zdt3": (unit6, zdt3, min2, [], (11.0, 11.0), zdt3_best, 60),
     }
 
 
@@ -115,8 +159,9 @@ def regret(problem: Problem, results: list[dict]) -> float:
 def run_hpoweb(name: str, problem: Problem, seed: int) -> tuple[list[dict], list[float]]:
     space_spec, f, objectives, constraints, _ref, _best, budget = problem
     objs, cons = _definitions(objectives, constraints)
+    name, settings = VARIANTS.get(name, (name, {}))
     optimizer = get_optimizer(
-        name, SearchSpace.from_dict(space_spec), seed=seed, objectives=objs, constraints=cons
+        name, SearchSpace.from_dict(space_spec), seed=seed, objectives=objs, constraints=cons, **settings
     )
     history, times = [], []
     while len(history) < budget:
@@ -166,31 +211,68 @@ def run_one(name: str, problem: Problem, seed: int) -> tuple[float, float]:
     return regret(problem, results), float(np.mean(times))
 
 
+def report(rows: list[dict]) -> str:
+    """A markdown table: per problem and optimizer, the median regret (seeds run) and the median of
+    the per-run mean seconds per suggestion."""
+    by_seed = {(row["problem"], row["optimizer"], row["seed"]): row for row in rows}  # a rerun replaces
+    by_cell: dict[tuple[str, str], list[dict]] = {}
+    for (problem, name, _seed), row in by_seed.items():
+        by_cell.setdefault((problem, name), []).append(row)
+    problems = list(dict.fromkeys(p for p, _ in by_cell))
+    names = [n for n in OPTIMIZERS if any(o == n for _, o in by_cell)]
+    lines = ["| problem | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    for problem in problems:
+        cells = []
+        for name in names:
+            runs = by_cell.get((problem, name), [])
+            if not runs:
+                cells.append("—")
+                continue
+            regret_ = np.median([r["regret"] for r in runs])
+            seconds = np.median([r["seconds"] for r in runs])
+            cells.append(f"{regret_:.3g} ({seconds:.3f} s, {len(runs)})")
+        lines.append(f"| {problem} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--problems", default="")
-    parser.add_argument("--optimizers", default=",".join(OPTIMIZERS))
+    parser.add_argument("--optimizers", default=",".join(DEFAULT))
     parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--out", default="")
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--budget", type=int, default=0, help="trials per run; 0: each problem's own")
+    parser.add_argument("--out", default="", help="append each run as a JSON line")
+    parser.add_argument(
+        "--report", default="", help="print the table of files --out wrote (comma-separated), then stop"
+    )
     args = parser.parse_args()
+    if args.report:
+        rows = []
+        for path in args.report.split(","):
+            with open(path) as lines:
+                rows += [json.loads(line) for line in lines if line.strip()]
+        print(report(rows))
+        return
     problems = load_problems()
     chosen = args.problems.split(",") if args.problems else list(problems)
-    print("| problem | optimizer | median regret | median s / suggestion |\n|---|---|---|---|")
-    for problem_name in chosen:
-        problem = problems[problem_name]
-        for name in args.optimizers.split(","):
-            runs = [run_one(name, problem, seed) for seed in range(args.seeds)]
-            regrets, seconds = [r for r, _ in runs], [s for _, s in runs]
-            print(
-                f"| {problem_name} | {name} | {np.median(regrets):.4g} | {np.median(seconds):.4f} |",
-                flush=True,
-            )
-            if args.out:
-                with open(args.out, "a") as out:
-                    row = {"problem": problem_name, "optimizer": name, "regrets": regrets, "seconds": seconds}
-                    out.write(json.dumps(row) + "\n")
+    rows = []
+    # seed by seed, so a run stopped early has every problem and optimizer on the same seeds
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
+        for problem_name in chosen:
+            for name in args.optimizers.split(","):
+                problem = problems[problem_name]
+                if args.budget:
+                    problem = (*problem[:6], args.budget)
+                regret_, seconds = run_one(name, problem, seed)
+                row = {"problem": problem_name, "optimizer": name, "seed": seed}
+                rows.append({**row, "regret": regret_, "seconds": seconds})
+                if args.out:
+                    with open(args.out, "a") as out:
+                        out.write(json.dumps(rows[-1]) + "\n")
+    print(report(rows))
 
 
 if __name__ == "__main__":

@@ -8,9 +8,11 @@ their running attempts as interrupted.
 
 A warm start copies the complete trials of a source study whose parameters fit the new space (the
 same space, or a compatible one: every new parameter present with a value inside its new domain)
-as COMPLETE trials numbered first. They are ordinary history, so every optimizer uses them through
-`services.optimizer_inputs` unchanged; `max_trials` counts them, so the budget asked for is raised
-by their number and the new study still runs that many new trials.
+as COMPLETE trials numbered first, judged by the new study's objectives and constraints (value and
+feasibility recomputed; a trial whose result lacks a metric they name is left out). They are
+ordinary history, so every optimizer uses them through `services.optimizer_inputs` unchanged;
+`max_trials` counts them, so the budget asked for is raised by their number and the new study still
+runs that many new trials.
 """
 
 from __future__ import annotations
@@ -263,6 +265,21 @@ def compatible_trials(source: Study, space: SearchSpace) -> list[Trial]:
     return fitting
 
 
+def carried_result(trial: Trial, source: Study, fields: dict) -> dict | None:
+    """A copied trial's `value`, `values` and `feasible` under the new study's objectives and
+    constraints (its feasibility judged by the new limits, its value that of the new first
+    objective); None when its result lacks a metric they need."""
+    measured = trial.values if trial.values is not None else {source.metric: trial.value}
+    if fields.get("objectives"):
+        try:
+            return result_fields(fields["objectives"], fields.get("constraints") or [], measured)
+        except ResultError:
+            return None
+    if measured.get(fields["metric"]) is None:
+        return None
+    return {"value": measured[fields["metric"]], "values": None, "feasible": None}
+
+
 @transaction.atomic
 def warm_start(user, source: Study, overrides: dict, *, start: bool = False) -> Study:
     """A new study (the source's definition, overridden by `overrides`) whose history starts with the
@@ -273,8 +290,9 @@ def warm_start(user, source: Study, overrides: dict, *, start: bool = False) -> 
         data["max_parallel"] = max(1, min(source.max_parallel, data["max_trials"]))
     definition = check_definition(user, data)
     space = SearchSpace.from_dict(definition.space)
-    copied = compatible_trials(source, space)
     fields = definition.study_fields()
+    results = [(trial, carried_result(trial, source, fields)) for trial in compatible_trials(source, space)]
+    copied = [(trial, result) for trial, result in results if result is not None]
     fields["max_trials"] += len(copied)
     if fields["max_trials"] > LIMITS["max_trials"].high:
         raise DefinitionError(
@@ -287,15 +305,13 @@ def warm_start(user, source: Study, overrides: dict, *, start: bool = False) -> 
             number=number,
             params=trial.params,
             state=Trial.State.COMPLETE,
-            value=trial.value,
-            values=trial.values,
-            feasible=trial.feasible,
+            **result,
             started=trial.started,
             finished=trial.finished,
             worker=trial.worker,
             suggestion={"warm_start": f"study {source.name!r} trial {trial.number}"},
         )
-        for number, trial in enumerate(copied, start=1)
+        for number, (trial, result) in enumerate(copied, start=1)
     )
     StudySummary.recount(study)
     audit(user, "warm-start", study, f"{len(copied)} trials from {source.name!r}")

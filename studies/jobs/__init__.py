@@ -33,6 +33,7 @@ class Job:
     settings: tuple[Setting, ...] = ()
     direction: str = "minimize"
     metric: str = "loss"
+    objectives: tuple[dict, ...] = ()  # for a job with several metrics: the objectives it suggests
 
     def validate_settings(self, values: dict) -> dict:
         """Every setting with its default filled in; a SettingError names a bad or unknown one."""
@@ -45,7 +46,14 @@ def registry() -> dict[str, Job]:
 
     jobs = {
         job.name: job
-        for job in (*builtins.JOBS, *multi_objective.JOBS, digits.JOB, model_selection.JOB, tabular.JOB)
+        for job in (
+            *builtins.JOBS,
+            *multi_objective.JOBS,
+            digits.JOB,
+            model_selection.JOB,
+            tabular.JOB,
+            tabular.COST_JOB,
+        )
     }
     for ep in entry_points(group="hpoweb.jobs"):
         job = ep.load()

@@ -167,6 +167,14 @@ class Optimizer:
             return None
         return Recommendation(int(np.nanargmin(losses)), "the best observed value")
 
+    def objective_losses(self, history: History) -> tuple[np.ndarray, np.ndarray]:
+        """(n, k) losses of every objective and (n,) constraint violations (NaN for a failed trial);
+        a study defined by one metric gives its losses and no violation."""
+        if not self.objectives:
+            return self.losses(history)[:, None], np.zeros(len(history))
+        results = [value for _, value in history]
+        return pareto.objective_losses(self.objectives, results), pareto.violations(self.constraints, results)
+
     def losses(self, history: History) -> np.ndarray:
         """History values as losses (lower is better), NaN where the trial failed or, under
         constraints, was infeasible (treated as bad as a failure)."""

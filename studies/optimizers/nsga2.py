@@ -109,19 +109,13 @@ class NSGA2(Optimizer):
         if done < self.population:
             X = sobol_points(d, self.seed, done, n)
             return [(params, {"phase": "startup"}) for params in self.space.decode(X)]
-        losses, violation = self._objective_losses(history)
+        losses, violation = self.objective_losses(history)
         parents, order_key = survivors(losses, violation, self.population)
         X = self.space.encode([history[i][0] for i in parents]).reshape(len(parents), d)
         rng = np.random.default_rng([self.seed, done])
         children = [self._child(X, order_key[parents], rng) for _ in range(n)]
         info = {"phase": "evolution", "n_parents": len(parents)}
         return [(params, dict(info)) for params in self.space.decode(np.array(children))]
-
-    def _objective_losses(self, history: list) -> tuple[np.ndarray, np.ndarray]:
-        results = [value for _, value in history]
-        if not self.objectives:  # a study defined by one metric: its value, no constraints
-            return self.losses(history)[:, None], np.zeros(len(history))
-        return pareto.objective_losses(self.objectives, results), pareto.violations(self.constraints, results)
 
     def _child(self, X: np.ndarray, key: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         def tournament() -> np.ndarray:

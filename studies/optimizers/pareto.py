@@ -154,3 +154,22 @@ def _hv(points: np.ndarray, ref: np.ndarray) -> float:
             below = points[: i + 1, :-1]
             total += depth * _hv(below[pareto_mask(below)], ref[:-1])
     return total
+
+
+def hypervolume_contributions(losses: np.ndarray, reference: Sequence[float]) -> np.ndarray:
+    """(n,) the hypervolume each point alone adds to the others' (0 for a dominated point or a
+    duplicate: the other copy still covers it).
+
+    Point i's box minus the hypervolume of the others limited to it (each `max(p, p_i)`): after
+    dominance filtering that set is small, so this is far cheaper than n hypervolumes of n - 1
+    points (the "limit" step of the WFG algorithm, While et al. 2012).
+    """
+    ref = np.asarray(reference, dtype=float)
+    points = np.asarray(losses, dtype=float).reshape(-1, len(ref))
+    out = np.zeros(len(points))
+    for i, point in enumerate(points):
+        box = float(np.prod(np.maximum(ref - point, 0.0)))
+        if box > 0:
+            limited = np.maximum(np.delete(points, i, axis=0), point)
+            out[i] = box - hypervolume(limited, ref)
+    return np.maximum(out, 0.0)

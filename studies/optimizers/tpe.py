@@ -17,6 +17,14 @@ problems, for a millisecond more per suggestion.
 Failed trials, pending trials and the earlier points of a batch join the above set (a constant
 liar), so parallel workers are steered away from each other.
 
+Several objectives and constraints (MOTPE, Ozaki et al. 2020/2022, as Optuna's TPESampler): trials
+are ordered by constraint-domination rank (Deb's rule: feasible before infeasible, infeasible by
+their violation, feasible by non-dominated sorting), and the front that straddles the good/bad
+boundary by hypervolume contribution, so the good set is the best fronts and, of the last one, the
+points that cover most. With two or more objectives each good trial's kernel is weighted by its
+hypervolume contribution to the good set, so l(x) favours the parts of the front that cover most
+instead of crowded ones.
+
 Conditional spaces (as Optuna's and hyperopt's TPE): each parameter is modelled on the trials where it
 was active. A kernel is flat (uniform choices, an infinitely wide Gaussian) on the dimensions its trial
 did not hold, and bandwidths come from the active observations only; a candidate's density leaves out
@@ -34,6 +42,7 @@ from typing import Any
 import numpy as np
 from scipy.special import log_ndtr, logsumexp, ndtr, ndtri
 
+from . import pareto
 from .base import Optimizer, SearchExhausted
 from .random_search import sobol_points
 from .settings import Setting
@@ -44,6 +53,7 @@ _RECENT = 25  # trials that keep full weight; older ones ramp down (Optuna's def
 _DRAW_ROUNDS = 8
 _CANDIDATES_PER_PARAM = 24
 _FLAT_SIGMA = 1e3  # a Gaussian this wide is flat to within 1e-6 on [0, 1]
+_MIN_WEIGHT = 1e-3  # a good trial's least kernel weight, relative to the largest hypervolume share
 
 
 def _good_count(n_complete: int) -> int:
@@ -55,6 +65,12 @@ def _age_weights(m: int) -> np.ndarray:
     if m <= _RECENT:
         return np.ones(m)
     return np.concatenate([np.linspace(1.0 / m, 1.0, m - _RECENT), np.ones(_RECENT)])
+
+
+def _reference(losses: np.ndarray) -> np.ndarray:
+    """A hypervolume reference point just beyond the worst of `losses` (n, k) in each objective."""
+    low, high = losses.min(axis=0), losses.max(axis=0)
+    return high + 0.1 * np.maximum(high - low, 1e-12) + 1e-12 * np.abs(high)
 
 
 def _log_gauss_mass(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -164,6 +180,7 @@ class TPE(Optimizer):
     """Multivariate TPE with a constant liar for pending trials; random (Sobol) for the first trials."""
 
     name = "tpe"
+    MULTI_OBJECTIVE = True
     SETTINGS = (
         Setting(
             "n_startup",
@@ -194,18 +211,18 @@ class TPE(Optimizer):
     def _suggest(
         self, history: list[tuple[Mapping[str, Any], Any]], pending: list[Mapping[str, Any]], n: int
     ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-        losses = self.losses(history)
-        if np.sum(~np.isnan(losses)) < self.settings["n_startup"]:
+        ranked, n_complete = self._ranked(history)
+        if n_complete < self.settings["n_startup"]:
             return self._startup(len(history) + len(pending), [params for params, _ in history] + pending, n)
         rng = np.random.default_rng([self.seed, len(history), len(pending)])
         X = self.space.encode([params for params, _ in history])
         held = self.space.active_mask([params for params, _ in history])
-        n_good = _good_count(int(np.sum(~np.isnan(losses))))
-        ranked = np.argsort(losses, kind="stable")  # NaN (failed) sorts last: always in the above set
-        good = np.sort(ranked[:n_good])
-        bad = np.sort(ranked[n_good:])
+        n_good = _good_count(n_complete)
+        good, bad = np.sort(ranked[:n_good]), np.sort(ranked[n_good:])
         prior_weight = self.settings["prior_weight"]
-        below = _ParzenEstimator(self.space, X[good], _age_weights(len(good)), prior_weight, held[good])
+        below = _ParzenEstimator(
+            self.space, X[good], self._good_weights(history, good), prior_weight, held[good]
+        )
         forbidden = set(self.space.point_keys([params for params, _ in history] + pending))
         liars = [self.space.encode(pending)] if pending else []
         liars_held = [self.space.active_mask(pending)] if pending else []
@@ -226,6 +243,39 @@ class TPE(Optimizer):
         if not out:
             raise SearchExhausted("TPE found no point that is not already evaluated or pending")
         return out
+
+    def _ranked(self, history: list[tuple[Mapping[str, Any], Any]]) -> tuple[np.ndarray, int]:
+        """Every history index, best first (failed trials last), and how many trials did not fail."""
+        if not self.objectives:
+            losses = self.losses(history)
+            return np.argsort(losses, kind="stable"), int(np.sum(~np.isnan(losses)))
+        losses, violation = self.objective_losses(history)
+        complete = np.all(np.isfinite(losses), axis=1)
+        if len(self.objectives) == 1 or not complete.any():  # feasible first, failed (NaN) last
+            return np.lexsort((losses[:, 0], np.nan_to_num(violation, nan=np.inf))), int(complete.sum())
+        ranks = pareto.pareto_ranks(losses, violation)
+        tie_break = np.zeros(len(history))
+        boundary = ranks == ranks[np.argsort(ranks, kind="stable")][_good_count(int(complete.sum())) - 1]
+        boundary &= complete & (violation <= 0)
+        if boundary.sum() > 1:
+            tie_break[boundary] = -pareto.hypervolume_contributions(
+                losses[boundary], _reference(losses[complete])
+            )
+        return np.lexsort((tie_break, ranks)), int(complete.sum())
+
+    def _good_weights(self, history: list, good: np.ndarray) -> np.ndarray:
+        """Age weights; with several objectives each good trial's share of the good set's hypervolume
+        (feasible ones only), floored so that no kernel vanishes."""
+        if len(self.objectives) < 2:
+            return _age_weights(len(good))
+        losses, violation = self.objective_losses([history[i] for i in good])
+        feasible = np.all(np.isfinite(losses), axis=1) & (violation <= 0)
+        weights = np.full(len(good), _MIN_WEIGHT)
+        if feasible.any():
+            contributions = pareto.hypervolume_contributions(losses[feasible], _reference(losses[feasible]))
+            if contributions.max() > 0:
+                weights[feasible] = np.maximum(contributions / contributions.max(), _MIN_WEIGHT)
+        return weights
 
     @property
     def _n_candidates(self) -> int:

@@ -61,7 +61,7 @@ def test_a_two_objective_study_with_a_constraint_is_created_and_read_back(api):
         ({"constraints": [{"metric": "memory_gb", "max": "lots"}]}, "constraints.0.max"),
         ({"objectives": [{"metric": "error", "direction": "sideways"}]}, "objectives.0.direction"),
         ({"pruner": "median"}, "pruner"),
-        ({"optimizer": "tpe"}, "optimizer"),
+        ({"optimizer": "cmaes"}, "optimizer"),
     ],
 )
 def test_a_bad_definition_is_a_400_under_its_path_and_stores_nothing(api, change, path):

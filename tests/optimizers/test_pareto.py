@@ -8,7 +8,13 @@ import math
 import numpy as np
 import pytest
 
-from studies.optimizers.pareto import constraint_violation, hypervolume, pareto_mask, pareto_ranks
+from studies.optimizers.pareto import (
+    constraint_violation,
+    hypervolume,
+    hypervolume_contributions,
+    pareto_mask,
+    pareto_ranks,
+)
 
 
 def brute_force_hypervolume(points: np.ndarray, ref: np.ndarray) -> float:
@@ -88,3 +94,17 @@ def test_violation_sums_each_broken_bound():
     assert constraint_violation({"memory": 7.0, "acc": 0.9}, constraints) == 0.0
     assert constraint_violation({"memory": 9.5, "acc": 0.25}, constraints) == pytest.approx(1.75)
     assert math.isnan(constraint_violation({"memory": 7.0}, constraints))
+
+
+def test_hypervolume_contributions_are_what_each_point_alone_adds():
+    points = np.array([[1.0, 3.0], [2.0, 2.0], [3.0, 1.0], [2.0, 2.0], [3.0, 3.0]])
+    # ends: 1 x 1 each; the middle point has a duplicate, the last is dominated: both add nothing
+    assert hypervolume_contributions(points, [4.0, 4.0]) == pytest.approx([1.0, 0.0, 1.0, 0.0, 0.0])
+
+
+def test_hypervolume_contributions_match_the_brute_force_in_three_objectives():
+    rng = np.random.default_rng(5)
+    points, ref = rng.random((6, 3)), np.full(3, 1.1)
+    total = brute_force_hypervolume(points, ref)
+    expected = [total - brute_force_hypervolume(np.delete(points, i, axis=0), ref) for i in range(6)]
+    assert hypervolume_contributions(points, ref) == pytest.approx(expected, abs=1e-12)

@@ -109,3 +109,36 @@ def test_a_warm_start_keeps_the_objectives_and_the_values_of_the_copied_trials(c
     assert copy.objectives == study.objectives
     assert copy.trials.filter(values__isnull=True).count() == 0
     assert pareto_numbers(copy) == pareto_numbers(study)
+
+
+def test_a_warm_start_judges_copied_trials_by_its_own_constraints(cast):
+    study = _run_all(_study(cast))
+    copy = warm_start(
+        cast["owner"],
+        study,
+        {"name": "tighter", "max_trials": 4, "constraints": [{"metric": "memory", "max": 2.0}]},
+    )
+
+    trials = list(copy.trials.order_by("number"))
+    assert len(trials) == 12
+    assert [t.feasible for t in trials] == [t.values["memory"] <= 2.0 for t in trials]
+    assert any(t.values["memory"] > 2.0 for t in trials)  # the check above can tell old from new
+    assert all(trials[n - 1].values["memory"] <= 2.0 for n in pareto_numbers(copy))
+
+
+def test_a_warm_start_takes_each_trials_value_of_its_own_first_objective(cast):
+    study = _run_all(_study(cast))
+    objectives = [{"metric": "f2", "direction": "minimize"}]
+    copy = warm_start(cast["owner"], study, {"name": "f2 only", "max_trials": 4, "objectives": objectives})
+
+    assert [t.value for t in copy.trials.order_by("number")] == [
+        t.values["f2"] for t in study.trials.order_by("number")
+    ]
+
+
+def test_a_warm_start_leaves_out_trials_that_lack_a_metric_its_constraints_need(cast):
+    study = _run_all(_study(cast))
+    constraints = [{"metric": "latency", "max": 1.0}]
+    copy = warm_start(cast["owner"], study, {"name": "latency", "max_trials": 4, "constraints": constraints})
+
+    assert copy.trials.count() == 0 and copy.max_trials == 4

@@ -34,6 +34,7 @@ from ..space import SearchSpace, unit_keys
 from .acq_optimizer import AcquisitionMaximizer
 from .acquisition import ACQUISITIONS, acquisition
 from .feasibility import FeasibilityModel
+from .hypervolume_model import HypervolumeModel
 from .incumbent import posterior_best
 from .model import SurrogateModel, build_surrogate, single_threaded_blas
 from .regressor import GaussianProcess
@@ -75,8 +76,17 @@ def on_active_dimensions(space: SearchSpace, value, value_and_grad):
 
 class GPOptimizer(Optimizer):
     name = "gp"
-    MULTI_OBJECTIVE = True  # with objectives: one random Chebyshev scalarisation per call (ParEGO)
+    MULTI_OBJECTIVE = True  # with several objectives: EHVI (hypervolume_model.py) or ParEGO
     SETTINGS = (
+        Setting(
+            "multi_objective",
+            "choice",
+            "ehvi",
+            "With several objectives: ehvi, the expected hypervolume improvement of one GP per "
+            "objective (as log EHVI); parego, log EI of one random Chebyshev scalarisation per "
+            "suggestion.",
+            choices=("ehvi", "parego"),
+        ),
         Setting(
             "acquisition",
             "choice",
@@ -159,13 +169,20 @@ class GPOptimizer(Optimizer):
         model, weights, feasibility = None, None, None
         if done + n > self.n_startup:
             results = [v for _, v in history]
-            history, weights = self._scalarised(history, rng)
-            model = build_surrogate(space, history, self._model_direction, rng, X_history)
+            if self._uses_ehvi:
+                model = HypervolumeModel.build(
+                    space, X_history, results, self.objectives, self.constraints, rng
+                )
+            else:
+                history, weights = self._scalarised(history, rng)
+                model = build_surrogate(space, history, self._model_direction, rng, X_history)
             if model is not None and self.constraints:
                 feasibility = FeasibilityModel(space, X_history, results, self.constraints, rng)
         for b in range(n):
             if model is None or done + b < self.n_startup:
                 x, info = self._startup_point(done + b, excluded), {"phase": "startup"}
+            elif isinstance(model, HypervolumeModel):
+                x, info = self._hypervolume_point(model, X_pending, batch_X, excluded, rng, feasibility)
             else:
                 x, info = self._model_point(model, X_pending, batch_X, excluded, rng, feasibility)
                 if weights is not None:
@@ -178,6 +195,45 @@ class GPOptimizer(Optimizer):
         if not out:
             raise SearchExhausted("every point of the space is already evaluated or running")
         return out
+
+    @property
+    def _uses_ehvi(self) -> bool:
+        return len(self.objectives) > 1 and self.settings["multi_objective"] == "ehvi"
+
+    def _hypervolume_point(
+        self,
+        model: HypervolumeModel,
+        X_pending: np.ndarray,
+        batch_X: list[np.ndarray],
+        excluded: set,
+        rng: np.random.Generator,
+        feasibility: FeasibilityModel | None,
+    ) -> tuple[np.ndarray | None, dict[str, Any]]:
+        """The point of highest log EHVI (times the probability of feasibility), or of highest
+        probability of feasibility while no trial is feasible."""
+        gps = model.believing(np.vstack([X_pending, *batch_X]))
+        if model.boxes is None:
+            value, value_and_grad = feasibility.log_probability, feasibility.log_probability_with_grad
+        else:
+            value, value_and_grad = model.acquisition(gps)
+            if feasibility is not None:
+                value, value_and_grad = _times_feasibility(value, value_and_grad, feasibility, True)
+        value, value_and_grad = on_active_dimensions(self.space, value, value_and_grad)
+        feasible = feasibility.feasible if feasibility is not None else np.ones(len(model.losses), bool)
+        found = AcquisitionMaximizer(self.space, value, value_and_grad, len(model.losses)).maximize(
+            model.centres(feasible), excluded, rng
+        )
+        if found is None:
+            return None, {}
+        x, acq_value = found
+        return x, {
+            "phase": "model",
+            "acquisition": "log_ehvi" if model.boxes is not None else "log_feasibility",
+            "acquisition_value": _json_float(acq_value),
+            **model.info(gps, x),
+            "n_pending": len(X_pending) + len(batch_X),
+            "n_observations": len(model.losses),
+        }
 
     @property
     def _model_direction(self) -> str:
