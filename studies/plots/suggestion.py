@@ -31,6 +31,9 @@ _KNOWN = {
     "weights",
     "scalarised",
     "n_parents",
+    "predicted",
+    "predicted_std",
+    "n_front",
 }
 _ADDED = {
     HAND_PICKED: "Hand-picked by {by} and queued; the optimizer did not propose it.",
@@ -49,6 +52,8 @@ def explain(
     """{"summary": sentence, "facts": [(label, text)], "outcome": sentence or "", "other": [(key, value)]}."""
     if "weights" in info:
         return _scalarised(info, optimizer, constrained)
+    if "predicted" in info:
+        return _hypervolume(info, optimizer)
     phase = info.get("phase")
     facts: list[tuple[str, str]] = []
     outcome = ""
@@ -123,6 +128,37 @@ def _branch_reason(evidence: dict, phase: str | None, optimizer: str, direction:
     if ahead:
         return said + f"; the best branch so far, so {optimizer} exploited it."
     return said + f"; behind another value so far, but {optimizer} rated a point on it highest (exploring)."
+
+
+def _hypervolume(info: dict, optimizer: str) -> dict:
+    """A suggestion for several objectives by expected hypervolume improvement (one GP per objective),
+    or, while no trial met every constraint, by the chance that all constraints hold."""
+    front = info.get("n_front", 0)
+    if info.get("acquisition") == "log_feasibility":
+        summary = (
+            f"No finished trial met every constraint yet, so {optimizer} looked for feasibility alone: "
+            "it put this trial where the constraints' GPs gave the highest chance that all hold."
+        )
+        facts = [("Log chance that all constraints hold", _num(info.get("acquisition_value")))]
+    else:
+        summary = (
+            f"Chosen where the expected hypervolume improvement was highest: one GP per objective "
+            f"predicted this point, and {optimizer} valued how much of the objective space it would add "
+            f"to the front of {front} trial{'s' if front != 1 else ''} (weighed by the chance that every "
+            "constraint holds, where there are constraints)."
+        )
+        facts = [("Log expected hypervolume improvement", _num(info.get("acquisition_value")))]
+    spread = info.get("predicted_std") or {}
+    predicted = ", ".join(
+        f"{metric} {_num(mean)} ± {_num(spread.get(metric))}" for metric, mean in info["predicted"].items()
+    )
+    facts.append(("Predicted", predicted))
+    facts.append(("Trials on the front then", str(front)))
+    facts.append(
+        ("Results fitted, pending points", f"{info.get('n_observations', '?')}, {info.get('n_pending', 0)}")
+    )
+    other = [(k, v) for k, v in sorted(info.items()) if k not in _KNOWN]
+    return {"summary": summary, "facts": facts, "outcome": "", "other": other}
 
 
 def _scalarised(info: dict, optimizer: str, constrained: bool) -> dict:

@@ -69,8 +69,9 @@ def test_unknown_suggestion_keys_are_shown_escaped(client, cast, make_study):
     )
 
 
-def test_a_trial_of_several_objectives_says_which_trade_off_the_gp_aimed_at(client, cast, make_study):
-    """A real gp run: its model-phase suggestions record the random weights of the objectives."""
+def _two_objective_gp_trial(make_study, **settings):
+    """The fifth trial of a real gp run on two objectives under a memory limit (the first three are
+    start-up points); every trial's results told at once."""
     study = make_study(
         job="external",
         space={"x": {"type": "float", "low": 0.0, "high": 1.0}},
@@ -81,7 +82,7 @@ def test_a_trial_of_several_objectives_says_which_trade_off_the_gp_aimed_at(clie
         constraints=[{"metric": "memory", "max": 8.0}],
         metric="error",
         optimizer="gp",
-        optimizer_settings={"n_startup": 3},
+        optimizer_settings={"n_startup": 3, **settings},
         max_trials=5,
         max_parallel=1,
     )
@@ -91,7 +92,28 @@ def test_a_trial_of_several_objectives_says_which_trade_off_the_gp_aimed_at(clie
         x = attempt.trial.params["x"]
         values = {"error": x, "latency": (1 - x) ** 2, "memory": 10 * x}
         services.finish_attempt(attempt.pk, Outcome("complete", values=values), schedule=False)
-    trial = study.trials.get(number=5)
+    return study.trials.get(number=5)
+
+
+def test_a_trial_of_several_objectives_says_what_hypervolume_gain_and_results_the_gp_expected(
+    client, cast, make_study
+):
+    trial = _two_objective_gp_trial(make_study)
+    predicted, spread = trial.suggestion["predicted"], trial.suggestion["predicted_std"]
+    client.force_login(cast["viewer"])
+
+    page = client.get(trial.get_absolute_url()).content.decode()
+
+    assert "expected hypervolume improvement was highest" in page
+    assert f"to the front of {trial.suggestion['n_front']} trial" in page
+    for metric in ("error", "latency"):
+        assert f"{metric} {predicted[metric]:.6g} ± {spread[metric]:.6g}" in page
+    assert 'id="feasible"' in page and "constraint: at most 8" in page
+
+
+def test_a_parego_trial_of_several_objectives_says_which_trade_off_the_gp_aimed_at(client, cast, make_study):
+    """With `multi_objective=parego` a suggestion records the random weights of the objectives."""
+    trial = _two_objective_gp_trial(make_study, multi_objective="parego")
     weights = trial.suggestion["weights"]
     client.force_login(cast["viewer"])
 
