@@ -122,6 +122,36 @@ def csv_lines(study: Study, trials: QuerySet | None = None) -> Iterator[str]:
         yield writer.writerow([neutralise(cell) for cell in row])
 
 
+# The fields a leaderboard column may read (`studies.leaderboard`), and nothing heavier.
+COLUMN_FIELDS = (
+    "number",
+    "state",
+    "value",
+    "values",
+    "feasible",
+    "params",
+    "worker",
+    "started",
+    "finished",
+    "n_attempts",
+)
+
+
+def column_csv_lines(trials: QuerySet, columns: list) -> Iterator[str]:
+    """One row per trial of `trials` in number order: its number, then the chosen leaderboard columns
+    (`studies.leaderboard.Column`), as the page shows them but unrounded."""
+    writer = csv.writer(_Line())
+    yield writer.writerow(["number", *(neutralise(column.csv_name) for column in columns)])
+    rows = trials.order_by("number").only(*COLUMN_FIELDS)
+    for trial in rows.iterator(chunk_size=CHUNK):
+        cells = [column.read(trial) for column in columns]
+        yield writer.writerow([trial.number, *(neutralise(_csv_cell(cell)) for cell in cells)])
+
+
+def _csv_cell(value):
+    return iso(value) if isinstance(value, datetime) else value
+
+
 # --- JSON -----------------------------------------------------------------------------------------
 
 
@@ -207,13 +237,19 @@ _KINDS = {"csv": ("text/csv; charset=utf-8", csv_lines), "json": ("application/j
 
 
 def streaming_response(
-    user, study: Study, kind: str, trials: QuerySet | None = None
+    user, study: Study, kind: str, trials: QuerySet | None = None, columns: list | None = None
 ) -> StreamingHttpResponse:
-    """The export as a download, recorded in the audit log; `kind` is "csv" or "json"; `trials` (a
-    filtered `study.trials`, CSV only) narrows the rows."""
+    """The export as a download, recorded in the audit log; `kind` is "csv" or "json"; for CSV only,
+    `trials` (a filtered `study.trials`) narrows the rows and `columns` (leaderboard columns) chooses
+    what each row holds."""
     content_type, chunks = _KINDS[kind]
     audit(user, "export", study, kind)
-    body = csv_lines(study, trials) if kind == "csv" else chunks(study)
+    if kind == "json":
+        body = chunks(study)
+    elif columns is not None:
+        body = column_csv_lines(study.trials if trials is None else trials, columns)
+    else:
+        body = csv_lines(study, trials)
     response = StreamingHttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename(study, kind)}"'
     response["Cache-Control"] = "no-store"

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from django import forms
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, F
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from studies import access, recommendation, services, trial_filter
+from studies import access, leaderboard, recommendation, services
 from studies.definition import DefinitionError, check_definition
 from studies.jobs import registry as job_registry
 from studies.models import Trial
@@ -90,63 +91,28 @@ def study_create(request):
     )
 
 
-class LeaderboardQuery(forms.Form):
-    """The leaderboard's query string, validated like any other input."""
-
-    sort = forms.CharField(required=False, max_length=80)
-    state = forms.ChoiceField(required=False, choices=[("", "all"), *Trial.State.choices])
-    page = forms.IntegerField(required=False, min_value=1)
-    filter = forms.CharField(required=False)  # checked by `trial_filter`, which says what is wrong
-
-
-def _short(value):
-    """A float to 6 significant digits for the table; other values as they are."""
-    return f"{value:.6g}" if isinstance(value, float) else value
-
-
 def _leaderboard(request, study) -> dict:
-    query = LeaderboardQuery(request.GET)
-    if not query.is_valid():
-        raise Http404("Bad leaderboard query.")
-    sort, state = query.cleaned_data["sort"] or "best", query.cleaned_data["state"]
-    trials, expression, filter_error = _filtered(study, query.cleaned_data["filter"])
-    if state:
-        trials = trials.filter(state=state)
-    names = list(study.space.parameters.values_list("name", flat=True))
-    descending = sort.startswith("-")
-    key = sort.lstrip("-")
-    if key == "best":
-        trials = trials.leaderboard(study.direction)
-    elif key in ("number", "value", "started", "finished"):
-        expr = F(key)
-        trials = trials.order_by(
-            expr.desc(nulls_last=True) if descending else expr.asc(nulls_last=True), "number"
-        )
-    elif key.startswith("param:") and key[6:] in names:
-        expr = F(f"params__{key[6:]}")
-        trials = trials.order_by(expr.desc() if descending else expr.asc(), "number")
-    else:
-        raise Http404("Unknown sort.")
-    page = Paginator(trials, PAGE_SIZE).get_page(query.cleaned_data["page"] or 1)
-    rows = [(t, [_short(t.params.get(n)) for n in names]) for t in page.object_list]
+    try:
+        board = leaderboard.read(study, request.GET)
+    except ValueError as error:
+        raise Http404(str(error)) from error
+    page = Paginator(board.trials, PAGE_SIZE).get_page(request.GET.get("page") or 1)
+    rows = [(t, [(c, leaderboard.page_cell(c.read(t))) for c in board.columns]) for t in page.object_list]
+    narrowing = {"filter": board.filter, "state": board.state, "cols": board.cols}
     return {
         "study": study,
         "page": page,
         "rows": rows,
-        "names": names,
-        "sort": sort,
-        "state": state,
-        "filter": expression,
-        "filter_error": filter_error,
+        "columns": board.columns,
+        "available_columns": board.available.values(),
+        "chosen_keys": {c.key for c in board.columns},
+        "sort": board.sort,
+        "state": board.state,
+        "filter": board.filter,
+        "cols": board.cols,
+        "filter_error": board.error,
+        "csv_query": urlencode({k: v for k, v in narrowing.items() if v not in ("", None)}),
     }
-
-
-def _filtered(study, expression: str) -> tuple:
-    """The study's trials that match the filter expression, or none and the message when it is bad."""
-    try:
-        return study.trials.filter(trial_filter.parse(expression, study)), expression, ""
-    except trial_filter.FilterError as error:
-        return study.trials.none(), expression, str(error)
 
 
 def _status(context: dict) -> int:

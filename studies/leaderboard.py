@@ -1,0 +1,176 @@
+"""A study's leaderboard as the query string asks for it: which trials (the filter expression and the
+state), in which order, and which columns. The page and its CSV download read the same query, so a
+shared address and its download show the same rows and columns.
+
+    ?filter=lr < 0.01&state=complete&sort=-param:lr&cols=state,value,param:lr,worker
+
+Column keys: `state`, `value` (a study with one metric; headed by the metric's name), `metric:NAME`
+(each objective and constraint of a study defined with objectives), `feasible` (with constraints),
+`param:NAME`, `worker`, `duration`, `started`, `finished`, `attempts`. Without `cols` the page shows
+the default ones; an empty `cols` shows only the trial numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django import forms
+from django.db.models import F, QuerySet
+
+from studies import trial_filter
+from studies.models import Study, Trial
+
+MAX_COLUMN_TEXT = 2000
+
+
+class LeaderboardError(ValueError):
+    """A filter or a column list that cannot be used; the message is for the person who gave it."""
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    read: Callable[[Trial], Any]
+    order: str | None = None  # the ORM path it sorts by; None: not sortable
+    csv_name: str = ""
+    numeric: bool = False  # aligned right on the page
+
+
+def _metric_reader(name: str) -> Callable[[Trial], Any]:
+    return lambda trial: (trial.values or {}).get(name)
+
+
+def _param_reader(name: str) -> Callable[[Trial], Any]:
+    return lambda trial: trial.params.get(name)
+
+
+def _param_column(name: str) -> Column:
+    return Column(f"param:{name}", name, _param_reader(name), f"params__{name}", f"param_{name}", True)
+
+
+def _duration(trial: Trial) -> float | None:
+    return None if trial.duration_s is None else round(trial.duration_s, 3)
+
+
+def metric_columns(study: Study) -> list[Column]:
+    """`value` for a study with one metric; one column per objective and constraint otherwise."""
+    if not study.objectives:
+        return [Column("value", study.metric, lambda t: t.value, "value", "value", True)]
+    names = [o["metric"] for o in study.objectives] + [c["metric"] for c in study.constraints]
+    columns = [
+        Column(f"metric:{n}", n, _metric_reader(n), f"values__{n}", f"metric_{n}", True) for n in names
+    ]
+    if study.constraints:
+        columns.append(Column("feasible", "feasible", lambda t: t.feasible, "feasible", "feasible"))
+    return columns
+
+
+def columns_of(study: Study, parameter_names: list[str]) -> dict[str, Column]:
+    """Every column the study's leaderboard offers, by key, in the order they are shown."""
+    columns = [
+        Column("state", "state", lambda t: t.state, "state", "state"),
+        *metric_columns(study),
+        *(_param_column(name) for name in parameter_names),
+        Column("worker", "worker", lambda t: t.worker, "worker", "worker"),
+        Column("duration", "duration", _duration, None, "duration_s", True),
+        Column("started", "started", lambda t: t.started, "started", "started"),
+        Column("finished", "finished", lambda t: t.finished, "finished", "finished"),
+        Column("attempts", "attempts", lambda t: t.n_attempts, "n_attempts", "attempts", True),
+    ]
+    return {column.key: column for column in columns}
+
+
+HIDDEN_BY_DEFAULT = ("started", "finished", "attempts")
+
+
+def chosen_columns(available: dict[str, Column], given: list[str] | None) -> list[Column]:
+    """The columns `cols` names, in the order given (repeated `cols=` or comma-separated); the
+    default ones when `given` is None. LeaderboardError names an unknown key."""
+    if given is None:
+        return [c for key, c in available.items() if key not in HIDDEN_BY_DEFAULT]
+    text = ",".join(given)
+    if len(text) > MAX_COLUMN_TEXT:
+        raise LeaderboardError(f"The column list is too long (at most {MAX_COLUMN_TEXT} characters).")
+    keys = list(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    unknown = [key for key in keys if key not in available]
+    if unknown:
+        known = ", ".join(available)
+        raise LeaderboardError(f"Unknown column {unknown[0][:80]!r}; this leaderboard has {known}.")
+    return [available[key] for key in keys]
+
+
+def columns_param(columns: list[Column]) -> str:
+    """The `cols` value that chooses `columns` again (for links and the CSV download)."""
+    return ",".join(column.key for column in columns)
+
+
+class LeaderboardQuery(forms.Form):
+    """The leaderboard's query string, validated like any other input (`cols` is read with getlist)."""
+
+    sort = forms.CharField(required=False, max_length=80)
+    state = forms.ChoiceField(required=False, choices=[("", "all"), *Trial.State.choices])
+    page = forms.IntegerField(required=False, min_value=1)
+    filter = forms.CharField(required=False)  # checked by `trial_filter`, which says what is wrong
+
+
+@dataclass
+class Leaderboard:
+    trials: QuerySet  # filtered and ordered; empty when `error`
+    available: dict[str, Column]
+    columns: list[Column]
+    sort: str
+    state: str
+    filter: str
+    cols: str | None  # the `cols` to carry in links; None when the default columns show
+    error: str = ""
+
+
+def read(study: Study, query) -> Leaderboard:
+    """The leaderboard `query` (a QueryDict) asks for. ValueError for a bad sort, state or page (a
+    mistyped address); a bad filter or column list comes back as `error` with no trials."""
+    form = LeaderboardQuery(query)
+    if not form.is_valid():
+        raise ValueError("Bad leaderboard query.")
+    data = form.cleaned_data
+    names = list(study.space.parameters.values_list("name", flat=True))
+    available = columns_of(study, names)
+    given = query.getlist("cols") if "cols" in query else None
+    board = Leaderboard(
+        study.trials.none(), available, [], data["sort"] or "best", data["state"], data["filter"], None
+    )
+    try:
+        board.columns = chosen_columns(available, given)
+        board.cols = None if given is None else columns_param(board.columns)
+        trials = study.trials.filter(trial_filter.parse(data["filter"], study))
+    except (LeaderboardError, trial_filter.FilterError) as error:
+        board.error = str(error)
+        return board
+    if board.state:
+        trials = trials.filter(state=board.state)
+    board.trials = _ordered(trials, study, board.sort, available)
+    return board
+
+
+def _ordered(trials: QuerySet, study: Study, sort: str, available: dict[str, Column]) -> QuerySet:
+    key = sort.lstrip("-")
+    if key == "best":
+        return trials.leaderboard(study.direction)
+    path = "number" if key == "number" else getattr(available.get(key), "order", None)
+    if path is None:
+        raise ValueError("Unknown sort.")
+    expression = F(path)
+    ordering = expression.desc(nulls_last=True) if sort.startswith("-") else expression.asc(nulls_last=True)
+    return trials.order_by(ordering, "number")
+
+
+def page_cell(value: Any) -> Any:
+    """A value as the table shows it: floats to 6 significant digits, times to the second."""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return value
