@@ -22,6 +22,7 @@ from django.db.models import F, QuerySet
 
 from studies import trial_filter
 from studies.models import Study, Trial
+from studies.objectives import metric_names
 
 MAX_COLUMN_TEXT = 2000
 
@@ -60,7 +61,7 @@ def metric_columns(study: Study) -> list[Column]:
     """`value` for a study with one metric; one column per objective and constraint otherwise."""
     if not study.objectives:
         return [Column("value", study.metric, lambda t: t.value, "value", "value", True)]
-    names = [o["metric"] for o in study.objectives] + [c["metric"] for c in study.constraints]
+    names = metric_names(study)
     columns = [
         Column(f"metric:{n}", n, _metric_reader(n), f"values__{n}", f"metric_{n}", True) for n in names
     ]

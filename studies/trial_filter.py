@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from studies.models import ParameterRecord, Study, Trial
+from studies.objectives import metric_names
 
 MAX_LENGTH = 500
 MAX_DEPTH = 20
@@ -79,7 +80,7 @@ def fields_of(study: Study) -> dict[str, Field]:
         "state": Field("state", "choice", tuple(Trial.State.values)),
     }
     fields.setdefault(study.metric, fields["value"])
-    for name in [o["metric"] for o in study.objectives] + [c["metric"] for c in study.constraints]:
+    for name in metric_names(study) if study.objectives else []:
         fields.setdefault(name, Field(f"values__{name}", "number"))
     if study.constraints:
         fields["feasible"] = Field("feasible", "bool")
