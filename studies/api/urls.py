@@ -24,6 +24,7 @@ urlpatterns = [
     path("studies/import/", transfers.study_import, name="api-study-import"),
     path(STUDY, views.StudyDetail.as_view(), name="api-study"),
     path(STUDY + "trials/", views.TrialList.as_view(), name="api-trials"),
+    path(STUDY + "tags/", views.study_tags, name="api-study-tags"),
     _study_control("start"),
     _study_control("resume"),
     _study_control("pause"),
