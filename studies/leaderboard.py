@@ -31,56 +31,69 @@ class LeaderboardError(ValueError):
     """A filter or a column list that cannot be used; the message is for the person who gave it."""
 
 
+# What a column reads from a trial: `row_of(trial)` on the page, `.values(*ROW_FIELDS)` for the CSV
+# (no model instances for thousands of rows).
+ROW_FIELDS = (
+    "number", "state", "value", "values", "feasible", "params", "worker", "started", "finished", "n_attempts",
+)  # fmt: skip
+
+
+def row_of(trial: Trial) -> dict:
+    return {field: getattr(trial, field) for field in ROW_FIELDS}
+
+
 @dataclass(frozen=True)
 class Column:
     key: str
     label: str
-    read: Callable[[Trial], Any]
+    read: Callable[[dict], Any]  # a row of ROW_FIELDS -> the cell
     order: str | None = None  # the ORM path it sorts by; None: not sortable
     csv_name: str = ""
     numeric: bool = False  # aligned right on the page
 
 
-def _metric_reader(name: str) -> Callable[[Trial], Any]:
-    return lambda trial: (trial.values or {}).get(name)
+def _metric_reader(name: str) -> Callable[[dict], Any]:
+    return lambda row: (row["values"] or {}).get(name)
 
 
-def _param_reader(name: str) -> Callable[[Trial], Any]:
-    return lambda trial: trial.params.get(name)
+def _param_reader(name: str) -> Callable[[dict], Any]:
+    return lambda row: row["params"].get(name)
 
 
 def _param_column(name: str) -> Column:
     return Column(f"param:{name}", name, _param_reader(name), f"params__{name}", f"param_{name}", True)
 
 
-def _duration(trial: Trial) -> float | None:
-    return None if trial.duration_s is None else round(trial.duration_s, 3)
+def _duration(row: dict) -> float | None:
+    if row["started"] is None or row["finished"] is None:
+        return None
+    return round((row["finished"] - row["started"]).total_seconds(), 3)
 
 
 def metric_columns(study: Study) -> list[Column]:
     """`value` for a study with one metric; one column per objective and constraint otherwise."""
     if not study.objectives:
-        return [Column("value", study.metric, lambda t: t.value, "value", "value", True)]
+        return [Column("value", study.metric, lambda row: row["value"], "value", "value", True)]
     names = metric_names(study)
     columns = [
         Column(f"metric:{n}", n, _metric_reader(n), f"values__{n}", f"metric_{n}", True) for n in names
     ]
     if study.constraints:
-        columns.append(Column("feasible", "feasible", lambda t: t.feasible, "feasible", "feasible"))
+        columns.append(Column("feasible", "feasible", lambda row: row["feasible"], "feasible", "feasible"))
     return columns
 
 
 def columns_of(study: Study, parameter_names: list[str]) -> dict[str, Column]:
     """Every column the study's leaderboard offers, by key, in the order they are shown."""
     columns = [
-        Column("state", "state", lambda t: t.state, "state", "state"),
+        Column("state", "state", lambda row: row["state"], "state", "state"),
         *metric_columns(study),
         *(_param_column(name) for name in parameter_names),
-        Column("worker", "worker", lambda t: t.worker, "worker", "worker"),
+        Column("worker", "worker", lambda row: row["worker"], "worker", "worker"),
         Column("duration", "duration", _duration, None, "duration_s", True),
-        Column("started", "started", lambda t: t.started, "started", "started"),
-        Column("finished", "finished", lambda t: t.finished, "finished", "finished"),
-        Column("attempts", "attempts", lambda t: t.n_attempts, "n_attempts", "attempts", True),
+        Column("started", "started", lambda row: row["started"], "started", "started"),
+        Column("finished", "finished", lambda row: row["finished"], "finished", "finished"),
+        Column("attempts", "attempts", lambda row: row["n_attempts"], "n_attempts", "attempts", True),
     ]
     return {column.key: column for column in columns}
 

@@ -39,8 +39,17 @@ class StudyListCreate(generics.ListCreateAPIView):
         search = StudySearch(self.request.query_params)
         if not search.is_valid():
             raise ValidationError(search.errors)
-        visible = access.visible_studies(self.request.user).with_summary().prefetch_related("tags")
-        return search.filter(visible, default_ordering="id")
+        return search.filter(access.visible_studies(self.request.user).with_counts(), default_ordering="id")
+
+    def paginate_queryset(self, queryset):
+        """Count and page the bare filtered list; read the summaries (best trial, counts, tags) of
+        the page's studies only: counted with them, a 10,000-trial study's list took twice as long."""
+        page = super().paginate_queryset(queryset.values_list("pk", flat=True))
+        if page is None:
+            return None
+        summaries = Study.objects.with_summary().prefetch_related("tags").filter(pk__in=page).summaries()
+        by_pk = {study.pk: study for study in summaries}
+        return [by_pk[pk] for pk in page]
 
     @extend_schema(request=StudyCreateSerializer, responses={201: StudySerializer})
     def post(self, request: Request, *args, **kwargs) -> Response:
@@ -58,7 +67,7 @@ class StudyDetail(generics.RetrieveDestroyAPIView):
     def get_object(self):
         edit = self.request.method == "DELETE"
         study = access.study_for_user(self.request.user, self.kwargs["study_id"], edit=edit)
-        return study if edit else Study.objects.with_summary().get(pk=study.pk)
+        return study if edit else Study.objects.with_summary().filter(pk=study.pk).summaries()[0]
 
     def perform_destroy(self, study) -> None:
         services.delete_study(self.request.user, study)

@@ -120,32 +120,38 @@ class StudyQuerySet(models.QuerySet):
         )
 
     def with_summary(self) -> StudyQuerySet:
-        """Counts and the best trial's number, value and params, in the query that lists the studies."""
+        """Counts and the best trial's id (`best_pk`), in the query that lists the studies; read
+        through `summaries()`, which adds the best trial's number, value and params."""
         # Under constraints the best trial is the best feasible one (`feasible` is empty without).
         complete = Trial.objects.filter(study=models.OuterRef("pk"), state=Trial.State.COMPLETE).exclude(
             feasible=False
         )
         lowest = complete.order_by(models.F("value").asc(nulls_last=True), "number")
         highest = complete.order_by(models.F("value").desc(nulls_last=True), "number")
-
-        def best(field: str, output) -> models.Case:
-            first_lowest = models.Subquery(lowest.values(field)[:1])
-            return models.Case(
-                models.When(direction=Study.Direction.MINIMIZE, then=first_lowest),
-                default=models.Subquery(highest.values(field)[:1]),
-                output_field=output,
-            )
-
+        best_pk = models.Case(
+            models.When(direction=Study.Direction.MINIMIZE, then=models.Subquery(lowest.values("pk")[:1])),
+            default=models.Subquery(highest.values("pk")[:1]),
+        )
         return (
             self.with_counts()
-            .annotate(
-                best_number=best("number", models.IntegerField()),
-                best_value=best("value", models.FloatField()),
-                best_params=best("params", models.JSONField()),
-            )
+            .annotate(best_pk=best_pk)
             .select_related("owner", "project", "space")
             .prefetch_related("space__parameters")
         )
+
+    def summaries(self) -> list[Study]:
+        """The studies of `with_summary()`, each with `best_number`, `best_value` and `best_params`
+        (None before a complete trial), read in one more query: each study's trials are sorted once,
+        not once per field."""
+        studies = list(self)
+        best_pks = [study.best_pk for study in studies if study.best_pk]
+        best = Trial.objects.only("number", "value", "params").in_bulk(best_pks)
+        for study in studies:
+            trial = best.get(study.best_pk)
+            study.best_number, study.best_value, study.best_params = (
+                (trial.number, trial.value, trial.params) if trial else (None, None, None)
+            )
+        return studies
 
 
 class Study(models.Model):

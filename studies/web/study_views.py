@@ -97,7 +97,10 @@ def _leaderboard(request, study) -> dict:
     except ValueError as error:
         raise Http404(str(error)) from error
     page = Paginator(board.trials, PAGE_SIZE).get_page(request.GET.get("page") or 1)
-    rows = [(t, [(c, leaderboard.page_cell(c.read(t))) for c in board.columns]) for t in page.object_list]
+    rows = []
+    for trial in page.object_list:
+        row = leaderboard.row_of(trial)
+        rows.append((trial, [(c, leaderboard.page_cell(c.read(row))) for c in board.columns]))
     narrowing = {"filter": board.filter, "state": board.state, "cols": board.cols}
     return {
         "study": study,
