@@ -151,7 +151,7 @@ def study_header(request, study_id):
 def study_leaderboard(request, study_id):
     study = access.study_for_user(request.user, study_id)
     context = _leaderboard(request, study)
-    return render(request, "studies/_leaderboard.html", context, status=_status(context))
+    return render(request, "studies/_leaderboard_rows.html", context, status=_status(context))
 
 
 @login_required
