@@ -151,3 +151,18 @@ class TestTheApi:
     def test_a_bad_filter_is_a_400_naming_the_field(self, cast):
         response = token_client(cast["viewer"]).get("/api/studies/", {"ordering": "secret"})
         assert response.status_code == 400 and "ordering" in response.json()
+
+    def test_it_orders_by_trials_and_pages_with_each_studys_best_trial(self, cast, listed, settings):
+        from tests.helpers import run_trials
+
+        run_trials(listed["b"], [3.0, 2.0])
+        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "PAGE_SIZE": 2}
+        client = token_client(cast["viewer"])
+        first = client.get("/api/studies/", {"ordering": "-trials"}).json()
+        assert [(s["name"], s["n_trials"]) for s in first["results"]] == [
+            ("mlp-baseline", 2),
+            ("mlp-rerun", 0),
+        ]
+        assert first["count"] == 3 and first["results"][0]["best"]["value"] == 2.0
+        second = client.get(first["next"]).json()
+        assert [(s["name"], s["best"]) for s in second["results"]] == [("resnet-lr-sweep", None)]
