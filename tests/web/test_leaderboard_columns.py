@@ -212,3 +212,19 @@ def test_the_live_refresh_replaces_the_rows_and_leaves_the_filter_box_and_column
     )
     rows = viewer.get(poll).content.decode()
     assert "<table" in rows and 'id="trial-filter"' not in rows and 'id="columns-choice"' not in rows
+
+
+def test_a_metric_whose_name_is_not_a_word_is_shown_and_sorted_but_not_filtered(viewer, make_study):
+    objectives = [
+        {"metric": "val/loss", "direction": "minimize"},
+        {"metric": "it's", "direction": "maximize"},
+    ]
+    study = make_study(
+        name="odd", space=SPACE, max_trials=3, max_parallel=3, metric="val/loss", objectives=objectives
+    )
+    run_trials(study, [{"val/loss": v, "it's": -v} for v in (0.2, 0.3, 0.1)])
+    query = {"cols": "metric:val/loss,metric:it's", "sort": "-metric:val/loss"}
+    response = viewer.get(study.get_absolute_url(), query)
+    assert _table(response) == (["val/loss", "it's"], [["0.3", "-0.3"], ["0.2", "-0.2"], ["0.1", "-0.1"]])
+    response = viewer.get(study.get_absolute_url(), {"filter": "val/loss < 1"})
+    assert response.status_code == 400 and "Unexpected '/loss < 1'" in response.context["filter_error"]
