@@ -133,6 +133,7 @@ class LeaderboardQuery(forms.Form):
 
 @dataclass
 class Leaderboard:
+    parameter_names: list[str]
     trials: QuerySet  # filtered and ordered; empty when `error`
     available: dict[str, Column]
     columns: list[Column]
@@ -154,7 +155,7 @@ def read(study: Study, query) -> Leaderboard:
     available = columns_of(study, names)
     given = query.getlist("cols") if "cols" in query else None
     board = Leaderboard(
-        study.trials.none(), available, [], data["sort"] or "best", data["state"], data["filter"], None
+        names, study.trials.none(), available, [], data["sort"] or "best", data["state"], data["filter"], None
     )
     try:
         board.columns = chosen_columns(available, given)

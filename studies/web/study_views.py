@@ -106,6 +106,7 @@ def _leaderboard(request, study) -> dict:
         "study": study,
         "page": page,
         "rows": rows,
+        "names": board.parameter_names,  # every parameter, for the plots' pickers whatever the columns
         "columns": board.columns,
         "available_columns": board.available.values(),
         "chosen_keys": {c.key for c in board.columns},

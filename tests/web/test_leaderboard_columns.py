@@ -228,3 +228,10 @@ def test_a_metric_whose_name_is_not_a_word_is_shown_and_sorted_but_not_filtered(
     assert _table(response) == (["val/loss", "it's"], [["0.3", "-0.3"], ["0.2", "-0.2"], ["0.1", "-0.1"]])
     response = viewer.get(study.get_absolute_url(), {"filter": "val/loss < 1"})
     assert response.status_code == 400 and "Unexpected '/loss < 1'" in response.context["filter_error"]
+
+
+def test_the_plots_parameter_pickers_list_every_parameter_whatever_the_columns(viewer, study):
+    html = viewer.get(study.get_absolute_url(), {"cols": "state"}).content.decode()
+    picker = html[html.index('<select data-param="param"') :]
+    picker = picker[: picker.index("</select>")]
+    assert [f'<option value="{n}">' in picker for n in SPACE] == [True, True, True]
