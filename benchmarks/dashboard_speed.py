@@ -73,6 +73,7 @@ def hpoweb_rows(n_trials: int, steps: int, repeat: int) -> tuple[list[tuple], ob
         ("history (CSV, every trial)", reverse("study-plot-csv", args=[pk, "history"])),
         ("study list", reverse("study-list")),
         ("compare (this study)", reverse("study-compare") + f"?studies={pk}"),
+        *comparison_urls(study),
     ]
     rows = []
     for name, url in urls:
@@ -80,10 +81,36 @@ def hpoweb_rows(n_trials: int, steps: int, repeat: int) -> tuple[list[tuple], ob
         def get(url=url):
             response = client.get(url)
             assert response.status_code == 200, (url, response.status_code)
+            if response.streaming:
+                return len(b"".join(response.streaming_content))
             return len(response.content)
 
         rows.append((name, *_timed(get, repeat)))
     return rows, study
+
+
+def comparison_urls(study) -> list[tuple[str, str]]:
+    """The pages and endpoints of finding and comparing runs (docs/comparison.md)."""
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    study.tags.create(name="week-48")
+    best = study.trials.completed().leaderboard(study.direction)[:12]
+    ids = urlencode({"ids": ",".join(str(t.pk) for t in best)})
+    board = urlencode(
+        {"filter": 'lr < 0.01 and layers >= 3 and state == "complete"', "cols": "state,value,param:lr,worker"}
+    )
+    pk = study.pk
+    return [
+        ("leaderboard, filtered, chosen columns", reverse("study-leaderboard", args=[pk]) + f"?{board}"),
+        ("its CSV (every matching trial)", f"{reverse('study-export', args=[pk, 'csv'])}?{board}"),
+        ("study list by tag and search", reverse("study-list") + "?tag=week-48&search=bench"),
+        ("12 best trials side by side", reverse("trial-compare") + f"?{ids}"),
+        ("API: 12 trials by id", reverse("api-trial-list") + f"?{ids}"),
+        ("API: study list by tag and search", reverse("api-studies") + "?tag=week-48&search=bench"),
+        ("API: a study's tags", reverse("api-study-tags", args=[pk])),
+    ]
 
 
 def _optuna_trials(study) -> list:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from django.http import Http404
 
-from studies.models import ApiToken, AuditEvent, Membership, Project, Study, Trial
+from studies.models import ApiToken, AuditEvent, Membership, Project, SavedView, Study, Trial
 
-_CAN_EDIT = (Membership.Role.EDITOR, Membership.Role.OWNER)
+EDITOR_ROLES = (Membership.Role.EDITOR, Membership.Role.OWNER)
 
 
 def visible_projects(user):
@@ -22,7 +22,7 @@ def visible_projects(user):
 def editable_projects(user):
     if user.is_staff:
         return Project.objects.all()
-    return Project.objects.filter(memberships__user=user, memberships__role__in=_CAN_EDIT)
+    return Project.objects.filter(memberships__user=user, memberships__role__in=EDITOR_ROLES)
 
 
 def visible_studies(user):
@@ -38,7 +38,7 @@ def role_in(user, project: Project) -> str | None:
 
 
 def can_edit(user, study: Study) -> bool:
-    return role_in(user, study.project) in _CAN_EDIT
+    return role_in(user, study.project) in EDITOR_ROLES
 
 
 def study_for_user(user, study_id, *, edit: bool = False) -> Study:
@@ -86,6 +86,14 @@ def project_for_user(user, project_id, *, manage: bool = False) -> Project:
     if project is None or (manage and not can_manage(user, project)):
         raise Http404("No such project.")
     return project
+
+
+def saved_view_to_edit(user, view_id) -> SavedView:
+    """A saved view that `user` may rename or delete (an editor of its project); Http404 otherwise."""
+    view = SavedView.objects.select_related("project").filter(pk=view_id).first()
+    if view is None or role_in(user, view.project) not in EDITOR_ROLES:
+        raise Http404("No such view.")
+    return view
 
 
 def audit_events(user):

@@ -1,6 +1,7 @@
+from django import forms
 from django.contrib import admin
 
-from studies import exports, models
+from studies import exports, models, saved_views, tags
 from studies.security import ThrottledAdminAuthenticationForm
 
 # The admin's own login page is throttled like the site's.
@@ -120,3 +121,48 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class SavedViewAdminForm(forms.ModelForm):
+    """The same checks as "Save this view": a page of this site, a leaderboard of the project's study."""
+
+    class Meta:
+        model = models.SavedView
+        fields = ["project", "name", "address"]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("project") and data.get("address"):
+            try:
+                data["address"] = saved_views.checked_address(data["address"], data["project"])
+            except forms.ValidationError as error:
+                self.add_error("address", error)
+        return data
+
+
+@admin.register(models.SavedView)
+class SavedViewAdmin(admin.ModelAdmin):
+    form = SavedViewAdminForm
+    list_display = ["name", "project", "address", "created_by", "created"]
+    list_filter = ["project"]
+    search_fields = ["name", "address"]
+
+
+class StudyTagAdminForm(forms.ModelForm):
+    class Meta:
+        model = models.StudyTag
+        fields = ["study", "name"]
+
+    def clean_name(self) -> str:
+        names = tags.check_tags([self.cleaned_data["name"]])
+        if not names:
+            raise forms.ValidationError("Give a tag.")
+        return names[0]
+
+
+@admin.register(models.StudyTag)
+class StudyTagAdmin(admin.ModelAdmin):
+    form = StudyTagAdminForm
+    list_display = ["name", "study"]
+    search_fields = ["name", "study__name"]
+    raw_id_fields = ["study"]

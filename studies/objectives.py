@@ -111,6 +111,14 @@ def _metric(name: Any, path: str, add) -> str | None:
     return name
 
 
+def metric_names(study) -> list[str]:
+    """The metrics a study's trials are judged by: its one metric, or every objective and then every
+    constraint (a trial of such a study carries them in `values`)."""
+    if not study.objectives:
+        return [study.metric]
+    return [o["metric"] for o in study.objectives] + [c["metric"] for c in study.constraints]
+
+
 def result_fields(objectives: list[dict], constraints: list[dict], values: Any) -> dict:
     """The trial fields a complete result sets: `values` (finite numbers, every objective and
     constraint metric present), `value` (the first objective's) and `feasible`. ResultError otherwise."""

@@ -54,10 +54,32 @@ class SavedViewForm(forms.Form):
                 data["address"] = checked_address(address, project)
             except forms.ValidationError as error:
                 self.add_error("address", error)
-        if SavedView.objects.filter(project=project, name=name).exists():
+        if name_taken(project, name):
             self.add_error("name", f"{project.name} already has a view named {name!r}.")
         data["name"] = name
         return data
+
+
+def name_taken(project: Project, name: str, but: SavedView | None = None) -> bool:
+    """Whether another of the project's views has this name (names are unique per project)."""
+    others = SavedView.objects.filter(project=project, name=name)
+    return (others.exclude(pk=but.pk) if but else others).exists()
+
+
+class RenameViewForm(forms.Form):
+    name = forms.CharField(max_length=80)
+
+    def __init__(self, *args, view: SavedView, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.view = view
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError("Give the view a name.")
+        if name_taken(self.view.project, name, but=self.view):
+            raise forms.ValidationError(f"{self.view.project.name} already has a view named {name!r}.")
+        return name
 
 
 def save_view(user, project: Project, name: str, address: str) -> SavedView:
@@ -65,3 +87,16 @@ def save_view(user, project: Project, name: str, address: str) -> SavedView:
     view = SavedView.objects.create(project=project, name=name, address=address, created_by=user)
     audit(user, "save view", None, f"{project.name}: {name} -> {address}")
     return view
+
+
+def rename_view(user, view: SavedView, name: str) -> None:
+    """Give the view a new name (checked by `RenameViewForm`), recorded in the audit log."""
+    old, view.name = view.name, name
+    view.save(update_fields=["name"])
+    audit(user, "rename view", None, f"{view.project.name}: {old} -> {name}")
+
+
+def delete_view(user, view: SavedView) -> None:
+    """Remove the view from its project (the pages it points at stay), recorded in the audit log."""
+    view.delete()
+    audit(user, "delete view", None, f"{view.project.name}: {view.name} -> {view.address}")

@@ -15,8 +15,14 @@ TAG_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
 
 
 def parse_tags(text: str) -> list[str]:
-    """`"baseline, week-48"` -> `["baseline", "week-48"]`, lower-cased, repeats dropped, in order."""
-    names = list(dict.fromkeys(part.strip().lower() for part in text.split(",") if part.strip()))
+    """`"baseline, week-48"` -> `["baseline", "week-48"]` (see `check_tags`)."""
+    return check_tags(text.split(","))
+
+
+def check_tags(given: list[str]) -> list[str]:
+    """The one rule for a study's tags, from the page or the API: lower-cased, blanks and repeats
+    dropped, in order, each a short name, at most `MAX_TAGS`; ValidationError says what is wrong."""
+    names = list(dict.fromkeys(part.strip().lower() for part in given if part.strip()))
     bad = [name for name in names if not TAG_PATTERN.fullmatch(name)]
     if bad:
         raise forms.ValidationError(

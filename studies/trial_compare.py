@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, Prefetch, prefetch_related_objects
 
 from studies.models import Attempt, AttemptLog, Trial, TrialMetric
+from studies.objectives import metric_names
 
 MAX_COMPARED_TRIALS = 12
 _ID = re.compile(r"[0-9]{1,12}")
@@ -72,16 +73,48 @@ def load_attempts(trials: list[Trial]) -> None:
 
 
 def fact_rows(trials: list[Trial]) -> list[Row]:
-    """What happened to each trial: its study, state, result, timing and attempts (`load_attempts` first)."""
+    """What happened to each trial: its study, goal, state, timing and attempts (`load_attempts` first)."""
     return [
         make_row("study", [trial.study.name for trial in trials]),
-        make_row("metric", [f"{trial.study.metric} ({trial.study.direction})" for trial in trials]),
+        make_row("objectives", [goal(trial.study) for trial in trials]),
         make_row("state", [trial.state for trial in trials]),
-        make_row("value", [trial.value for trial in trials]),
         make_row("duration (s)", [_rounded(trial.duration_s) for trial in trials]),
         make_row("attempts", [_attempt_summary(trial) for trial in trials]),
         make_row("note", [trial.note for trial in trials]),
     ]
+
+
+def goal(study) -> str:
+    """`loss (minimize)`, or every objective and then the constraints: `error (minimize), latency
+    (minimize); memory <= 8`."""
+    if not study.objectives:
+        return f"{study.metric} ({study.direction})"
+    objectives = ", ".join(f"{o['metric']} ({o['direction']})" for o in study.objectives)
+    signs = (("min", ">="), ("max", "<="))
+    bounds = [
+        f"{c['metric']} {sign} {c[key]:g}" for c in study.constraints for key, sign in signs if key in c
+    ]
+    return objectives + ("; " + ", ".join(bounds) if bounds else "")
+
+
+def _metrics(trial: Trial) -> dict:
+    """Every metric the trial's result carried (its study's one metric for a single-metric study)."""
+    if trial.study.objectives:
+        return trial.values or {}
+    return {} if trial.value is None else {trial.study.metric: trial.value}
+
+
+def metric_rows(trials: list[Trial]) -> list[Row]:
+    """One row per metric: the studies' objectives and constraints first, then any other metric a
+    result carried, in first-seen order; then feasibility, when a study has constraints."""
+    studies = [trial.study for trial in trials]
+    named = [name for study in studies for name in metric_names(study)]
+    reported = [name for trial in trials for name in _metrics(trial)]
+    names = list(dict.fromkeys([*named, *reported]))
+    rows = [make_row(name, [_metrics(trial).get(name) for trial in trials]) for name in names]
+    if any(s.constraints for s in studies):
+        rows.append(make_row("feasible", [t.feasible if t.study.constraints else None for t in trials]))
+    return rows
 
 
 def _rounded(seconds: float | None) -> float | None:

@@ -3,9 +3,10 @@
     lr < 0.01 and layers >= 3 and state == "complete"
     (optimizer == "adam" or optimizer == "sgd") and not value > 0.5
 
-Names are the study's parameters, `value` (or the study's metric name), `state` and `number`;
-operators `< <= > >= == !=`; literals are numbers, quoted strings, `true` and `false`; `and`, `or`,
-`not` and parentheses combine comparisons. Every name is checked against the study and every literal
+Names are the study's parameters, `value` (or the study's metric name), `state`, `number` and, in a
+study defined with objectives, each objective and constraint metric and `feasible`; operators
+`< <= > >= == !=`; literals are numbers, quoted strings, `true` and `false`; `and`, `or`, `not` and
+parentheses combine comparisons. Every name is checked against the study and every literal
 against the name's type, so the query only ever holds known JSON keys and bound parameters; a bad
 expression raises `FilterError` with a message for the person who typed it.
 """
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from studies.models import ParameterRecord, Study, Trial
+from studies.objectives import metric_names
 
 MAX_LENGTH = 500
 MAX_DEPTH = 20
@@ -67,7 +69,7 @@ class Field:
     """What a name in the expression stands for: a column or a parameter, and the literals it takes."""
 
     lookup: str  # ORM path
-    kind: str  # "number", "text" or "choice"
+    kind: str  # "number", "choice" or "bool"
     choices: tuple = ()
 
 
@@ -78,6 +80,10 @@ def fields_of(study: Study) -> dict[str, Field]:
         "state": Field("state", "choice", tuple(Trial.State.values)),
     }
     fields.setdefault(study.metric, fields["value"])
+    for name in metric_names(study) if study.objectives else []:
+        fields.setdefault(name, Field(f"values__{name}", "number"))
+    if study.constraints:
+        fields["feasible"] = Field("feasible", "bool")
     for parameter in study.space.parameters.all():
         lookup = f"params__{parameter.name}"
         if parameter.kind == ParameterRecord.Kind.CATEGORICAL and not _numbers(parameter.choices):
@@ -182,6 +188,8 @@ class _Parser:
         where = f"at character {token.at + 1}"
         if field.kind == "number" and (isinstance(value, bool) or not isinstance(value, int | float)):
             raise FilterError(f"{name} is a number: compare it with a number ({where}).")
+        if field.kind == "bool" and (op not in ("==", "!=") or not isinstance(value, bool)):
+            raise FilterError(f"{name} is true or false: compare it with == true or == false ({where}).")
         if field.kind == "choice":
             if op not in ("==", "!="):
                 raise FilterError(f"{name} takes == or != only ({where}).")

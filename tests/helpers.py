@@ -78,15 +78,19 @@ def token_client(user) -> APIClient:
     return client
 
 
-def run_trials(study: Study, values: list[float | None], curve_steps: int = 3) -> Study:
-    """Run `study`'s trials through the real services: claim, learning curve, finish (None fails)."""
+def run_trials(study: Study, values: list[float | dict | None], curve_steps: int = 3) -> Study:
+    """Run `study`'s trials through the real services: claim, learning curve, finish (None fails; a
+    dict is every metric of a study with objectives)."""
     study.set_state("running")
     for trial_id, value in zip(services.schedule_trials(study.pk), values, strict=False):
         attempt = services.claim_trial(trial_id, WorkerIdentity.current("w1"))
+        first = next(iter(value.values())) if isinstance(value, dict) else value
         for step in range(curve_steps):
-            services.record_metric(attempt.pk, step, (value or 1.0) + curve_steps - step)
+            services.record_metric(attempt.pk, step, (first or 1.0) + curve_steps - step)
         if value is None:
             services.finish_attempt(attempt.pk, Outcome("failed", reason="=cmd|' /C calc'!A0"))
+        elif isinstance(value, dict):
+            services.finish_attempt(attempt.pk, Outcome("complete", values=value))
         else:
             services.finish_attempt(attempt.pk, Outcome("complete", value=value))
     study.refresh_from_db()

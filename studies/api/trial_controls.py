@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from studies import access, services
+from studies.api.serializers import TrialSerializer
 from studies.models import Attempt, Trial
 
 
@@ -25,12 +26,14 @@ class AttemptDetailSerializer(serializers.ModelSerializer):
         fields = ["id", "number", "state", "worker", "host", "pid", "claimed", "heartbeat", "ended", "reason"]
 
 
-class TrialDetailSerializer(serializers.ModelSerializer):
+class TrialDetailSerializer(TrialSerializer):
+    """A trial with its study id and attempts (and, as every trial, `values` and `feasible` when its
+    study has objectives)."""
+
     study = serializers.IntegerField(source="study_id", read_only=True)
     attempts = AttemptDetailSerializer(many=True, read_only=True)
 
-    class Meta:
-        model = Trial
+    class Meta(TrialSerializer.Meta):
         fields = [
             "id",
             "study",
@@ -48,7 +51,8 @@ class TrialDetailSerializer(serializers.ModelSerializer):
 
 
 def _detail(trial_id: int) -> dict:
-    return TrialDetailSerializer(Trial.objects.prefetch_related("attempts").get(pk=trial_id)).data
+    trial = Trial.objects.select_related("study").prefetch_related("attempts").get(pk=trial_id)
+    return TrialDetailSerializer(trial).data
 
 
 @extend_schema(responses={200: TrialDetailSerializer})

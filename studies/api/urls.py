@@ -25,6 +25,7 @@ urlpatterns = [
     path(STUDY, views.StudyDetail.as_view(), name="api-study"),
     path(STUDY + "trials/", views.TrialList.as_view(), name="api-trials"),
     path(STUDY + "chosen/", chosen.study_chosen, name="api-study-chosen"),
+    path(STUDY + "tags/", views.study_tags, name="api-study-tags"),
     _study_control("start"),
     _study_control("resume"),
     _study_control("pause"),

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from django import forms
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, status
+from rest_framework import generics, serializers, status
 from rest_framework.decorators import api_view
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from studies import access, services
+from studies import access, services, tags
 from studies.api import added_trials
 from studies.api.serializers import (
     StudyCreateSerializer,
@@ -103,3 +104,23 @@ def definition_schema(request: Request) -> Response:
     """What a study definition may hold: the declared limits and every setting of every optimizer,
     pruner and registered job (name, type, default, bounds, help)."""
     return Response(describe_definition())
+
+
+class TagsBody(serializers.Serializer):
+    tags = serializers.ListField(child=serializers.CharField(max_length=100), max_length=100)
+
+
+@extend_schema(request=TagsBody, responses={200: TagsBody})
+@api_view(["GET", "PUT"])
+def study_tags(request: Request, study_id: int) -> Response:
+    """A study's tags; PUT (editors) replaces them, checked by the rule the study page uses."""
+    study = access.study_for_user(request.user, study_id, edit=request.method == "PUT")
+    if request.method == "PUT":
+        body = TagsBody(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            names = tags.check_tags(body.validated_data["tags"])
+        except forms.ValidationError as error:
+            return Response({"tags": error.messages}, status=status.HTTP_400_BAD_REQUEST)
+        tags.set_tags(request.user, study, names)
+    return Response({"tags": list(study.tags.values_list("name", flat=True))})

@@ -1,6 +1,7 @@
 """The app's models: `studies` (studies, trials, attempts, analyses, workers), `spaces` (stored search
 spaces), `summary` (a study's counts and best trial, kept as trials change state), `teams`
-(projects, members, API tokens, the audit log), `tags` (labels on studies) and `saved` (saved views).
+(projects, members, API tokens, the audit log), `tags` (labels on studies), `saved` (saved views)
+and `command_jobs` (programs staff allow workers to run).
 Import them from here.
 
 Single-row state transitions live on the models as conditional updates that report whether they won;
@@ -9,12 +10,12 @@ workflows that touch several rows or enqueue work live in `studies.services`.
 
 from __future__ import annotations
 
+from studies.models.command_jobs import CommandJob
 from studies.models.saved import SavedView
 from studies.models.spaces import ParameterRecord, SpaceRecord
 from studies.models.studies import (
     Attempt,
     AttemptLog,
-    CommandJob,
     Study,
     StudyAnalysis,
     StudyQuerySet,

@@ -1,4 +1,4 @@
-"""Study downloads from the pages: CSV (narrowed by the leaderboard's filter), JSON and the offline
+"""Study downloads from the pages: CSV (narrowed like the leaderboard), JSON and the offline
 HTML report."""
 
 from __future__ import annotations
@@ -6,21 +6,31 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseBadRequest
 
-from studies import access, exports, trial_filter
+from studies import access, exports, leaderboard
 from studies.plots import report
+
+NARROWING = ("filter", "state", "cols")
 
 
 @login_required
 def study_export(request, study_id, kind):
+    """The whole study, or (CSV with `filter`, `state` or `cols`) the rows and columns of that
+    leaderboard (`studies.leaderboard`)."""
     study = access.study_for_user(request.user, study_id)
-    expression = request.GET.get("filter", "")
-    if kind != "csv" or not expression.strip():
+    if kind != "csv" or not any(key in request.GET for key in NARROWING):
         return exports.streaming_response(request.user, study, kind)
     try:
-        trials = study.trials.filter(trial_filter.parse(expression, study))
-    except trial_filter.FilterError as error:
-        return HttpResponseBadRequest(f"Bad filter: {error}", content_type="text/plain; charset=utf-8")
-    return exports.streaming_response(request.user, study, kind, trials)
+        board = leaderboard.read(study, request.GET)
+    except ValueError as error:
+        return _bad_request(str(error))
+    if board.error:
+        return _bad_request(f"Bad filter or columns: {board.error}")
+    columns = None if board.cols is None else board.columns
+    return exports.streaming_response(request.user, study, kind, board.trials, columns)
+
+
+def _bad_request(message: str) -> HttpResponseBadRequest:
+    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
 
 
 @login_required

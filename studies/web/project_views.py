@@ -38,6 +38,7 @@ def project_detail(request, project_id):
     project = access.project_for_user(request.user, project_id)
     studies = access.visible_studies(request.user).filter(project=project).with_summary()
     can_manage = access.can_manage(request.user, project)
+    role = access.role_in(request.user, project)
     return render(
         request,
         "teams/project_detail.html",
@@ -46,7 +47,8 @@ def project_detail(request, project_id):
             "studies": studies.select_related("owner"),
             "members": project.memberships.select_related("user").order_by("user__username"),
             "saved_views": project.saved_views.select_related("created_by"),
-            "role": access.role_in(request.user, project),
+            "role": role,
+            "can_edit": role in access.EDITOR_ROLES,
             "can_manage": can_manage,
             "member_form": MemberForm() if can_manage else None,
             "roles": RoleForm.base_fields["role"].choices,

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from django import forms
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import F
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from studies import access, pareto_board, recommendation, services, trial_filter
+from studies import access, leaderboard, pareto_board, recommendation, services
 from studies.definition import DefinitionError, check_definition
 from studies.jobs import registry as job_registry
 from studies.models import StudySummary, Trial
@@ -90,87 +90,43 @@ def study_create(request):
     )
 
 
-class LeaderboardQuery(forms.Form):
-    """The leaderboard's query string, validated like any other input."""
-
-    sort = forms.CharField(required=False, max_length=80)
-    state = forms.ChoiceField(required=False, choices=[("", "all"), *Trial.State.choices])
-    page = forms.IntegerField(required=False, min_value=1)
-    filter = forms.CharField(required=False)  # checked by `trial_filter`, which says what is wrong
-
-
-def _short(value):
-    """A float to 6 significant digits for the table; other values as they are."""
-    return f"{value:.6g}" if isinstance(value, float) else value
-
-
 def _leaderboard(request, study) -> dict:
-    query = LeaderboardQuery(request.GET)
-    if not query.is_valid():
-        raise Http404("Bad leaderboard query.")
-    sort, state = query.cleaned_data["sort"] or "best", query.cleaned_data["state"]
-    trials, expression, filter_error = _filtered(study, query.cleaned_data["filter"])
-    narrowed = bool(state or expression or filter_error)
-    if state:
-        trials = trials.filter(state=state)
-    names = list(study.space.parameters.values_list("name", flat=True))
-    page_number = query.cleaned_data["page"] or 1
-    if study.is_multi_objective and (sort in ("best", "pareto") or sort.startswith("pareto:")):
-        metric = _pareto_metric(study, sort)
-        narrowed_to = trials if narrowed else None
-        page, shown = pareto_board.ranked_page(study, metric, page_number, PAGE_SIZE, narrowed_to)
+    try:
+        board = leaderboard.read(study, request.GET)
+        metric = leaderboard.pareto_metric(study, board.sort)
+    except ValueError as error:
+        raise Http404(str(error)) from error
+    page_number = request.GET.get("page") or 1
+    if metric and not board.error:
+        narrowed = board.trials if board.filter or board.state else None
+        page, shown = pareto_board.ranked_page(study, metric, page_number, PAGE_SIZE, narrowed)
     else:
-        page = Paginator(_sorted(trials, sort, study, names), PAGE_SIZE).get_page(page_number)
+        page = Paginator(board.trials, PAGE_SIZE).get_page(page_number)
         shown = page.object_list
-    metrics = [o["metric"] for o in study.objectives] + [c["metric"] for c in study.constraints]
-    metrics = metrics if study.is_multi_objective else []
-    for t in shown:
-        t.metric_values = [_short((t.values or {}).get(m)) for m in metrics]
-    rows = [(t, [_short(t.params.get(n)) for n in names]) for t in shown]
+    rows = []
+    for trial in shown:
+        row = leaderboard.row_of(trial)
+        rows.append((trial, [(c, leaderboard.page_cell(c.read(row))) for c in board.columns]))
+    narrowing = {"filter": board.filter, "state": board.state, "cols": board.cols}
     return {
         "study": study,
         "page": page,
         "rows": rows,
-        "names": names,
-        "metrics": metrics,
-        "n_columns": len(names) + 6 + (len(metrics) + 1 if metrics else 0),
-        "sort": sort,
-        "state": state,
-        "filter": expression,
-        "filter_error": filter_error,
+        "names": board.parameter_names,  # every parameter, for the plots' pickers whatever the columns
+        "columns": board.columns,
+        "available_columns": board.available.values(),
+        "chosen_keys": {c.key for c in board.columns},
+        "sort": board.sort,
+        "state": board.state,
+        "filter": board.filter,
+        "cols": board.cols,
+        "filter_error": board.error,
+        "ranked": bool(metric),
+        "pareto_sorts": [(o["metric"], f"pareto:{o['metric']}") for o in study.objectives]
+        if study.is_multi_objective
+        else [],
+        "csv_query": urlencode({k: v for k, v in narrowing.items() if v not in ("", None)}),
     }
-
-
-def _pareto_metric(study, sort: str) -> str:
-    """The objective that orders trials of one Pareto rank: `pareto:<metric>`, else the first."""
-    metric = sort.partition(":")[2] or study.objectives[0]["metric"]
-    if metric not in [o["metric"] for o in study.objectives]:
-        raise Http404("Unknown sort.")
-    return metric
-
-
-def _sorted(trials, sort: str, study, names: list[str]):
-    descending = sort.startswith("-")
-    key = sort.lstrip("-")
-    if key == "best":
-        return trials.leaderboard(study.direction)
-    if key in ("number", "value", "started", "finished"):
-        expr = F(key)
-        return trials.order_by(
-            expr.desc(nulls_last=True) if descending else expr.asc(nulls_last=True), "number"
-        )
-    if key.startswith("param:") and key[6:] in names:
-        expr = F(f"params__{key[6:]}")
-        return trials.order_by(expr.desc() if descending else expr.asc(), "number")
-    raise Http404("Unknown sort.")
-
-
-def _filtered(study, expression: str) -> tuple:
-    """The study's trials that match the filter expression, or none and the message when it is bad."""
-    try:
-        return study.trials.filter(trial_filter.parse(expression, study)), expression, ""
-    except trial_filter.FilterError as error:
-        return study.trials.none(), expression, str(error)
 
 
 def _status(context: dict) -> int:
@@ -207,7 +163,7 @@ def study_header(request, study_id):
 def study_leaderboard(request, study_id):
     study = access.study_for_user(request.user, study_id)
     context = _leaderboard(request, study)
-    return render(request, "studies/_leaderboard.html", context, status=_status(context))
+    return render(request, "studies/_leaderboard_rows.html", context, status=_status(context))
 
 
 @login_required

@@ -28,6 +28,7 @@ def trial_compare_page(request):
         "trials": trials,
         "ids": ",".join(str(trial.pk) for trial in trials),
         "params": trial_compare.param_rows(trials),
+        "metrics": trial_compare.metric_rows(trials),
         "facts": trial_compare.fact_rows(trials),
         "curves": overlaid_curves_figure(
             [(_column_name(trial), curves[trial.pk]) for trial in trials],

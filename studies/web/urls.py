@@ -91,6 +91,8 @@ team_pages = [
     path("projects/<int:project_id>/", project_views.project_detail, name="project-detail"),
     path("projects/<int:project_id>/members/", project_views.member_set, name="member-set"),
     path("views/save/", saved_views_views.saved_view_create, name="saved-view-create"),
+    path("views/<int:view_id>/rename/", saved_views_views.saved_view_rename, name="saved-view-rename"),
+    path("views/<int:view_id>/delete/", saved_views_views.saved_view_delete, name="saved-view-delete"),
     path(
         "projects/<int:project_id>/members/<int:membership_id>/remove/",
         project_views.member_remove,

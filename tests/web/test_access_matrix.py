@@ -22,7 +22,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
 from studies import services
-from studies.models import ApiToken, AttemptLog, Membership
+from studies.models import ApiToken, AttemptLog, Membership, SavedView
 from studies.services import WorkerIdentity
 
 pytestmark = pytest.mark.django_db
@@ -53,6 +53,13 @@ def _study(w: World) -> dict:
 
 def _trial(w: World) -> dict:
     return {"study_id": w.study.pk, "number": w.trial.number}
+
+
+def _saved_view(w: World) -> dict:
+    view, _ = SavedView.objects.get_or_create(
+        project=w.project, name="saved", address=w.study.get_absolute_url()
+    )
+    return {"view_id": view.pk}
 
 
 @dataclass
@@ -138,6 +145,10 @@ ROUTES = [
         kwargs=lambda w: {},
         data=lambda w: {"project": w.project.pk, "name": "v", "address": w.study.get_absolute_url()},
     ),
+    Route(
+        "saved-view-rename", "change", "post", kwargs=lambda w: _saved_view(w), data=lambda w: {"name": "n"}
+    ),
+    Route("saved-view-delete", "change", "post", kwargs=lambda w: _saved_view(w)),
     Route("audit-list", "staff", kwargs=lambda w: {}),
     # the API, with each user's token
     Route("api-studies", "any", kwargs=lambda w: {}, api=True),
@@ -146,6 +157,8 @@ ROUTES = [
     Route("api-study", "read", api=True),
     Route("api-study", "change", "delete", api=True),
     Route("api-trials", "read", api=True),
+    Route("api-study-tags", "read", api=True),
+    Route("api-study-tags", "change", "put", data=lambda w: {"tags": ["baseline"]}, api=True),
     Route("api-trials", "change", "post", data=lambda w: {"params": {"x1": 1.0, "x2": 1.0}}, api=True),
     Route(
         "api-study-definition",

@@ -117,7 +117,7 @@ def test_the_csv_download_takes_the_filter(viewer, study):
     expected = _expected(study, lambda p, t: t.state == "complete" and t.value < 0.5)
     assert [int(r["number"]) for r in rows] == expected and expected
     page = viewer.get(study.get_absolute_url(), {"filter": "value < 0.5"}).content.decode()
-    assert f'href="{url}?filter=value%20%3C%200.5"' in page
+    assert f'href="{url}?filter=value+%3C+0.5"' in page
 
 
 def test_a_bad_filter_on_the_csv_download_is_a_400_that_says_why(viewer, study):

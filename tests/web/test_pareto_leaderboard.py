@@ -48,7 +48,7 @@ def test_trials_are_listed_by_pareto_rank_feasible_first_then_by_the_first_objec
         ("4", "infeasible"),
         ("6", "infeasible"),
     ]
-    assert ">Rank</th>" in html and "latency" in html and 'title="constraint">memory' in html
+    assert ">Rank</th>" in html and "latency" in html and 'title="constraint"><a' in html
 
 
 def test_a_chosen_objective_orders_the_trials_within_each_rank(client, cast, make_study):

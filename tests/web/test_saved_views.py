@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from studies.models import Project, SavedView
+from studies.models import AuditEvent, Project, SavedView
 from tests.helpers import run_trials
 
 pytestmark = pytest.mark.django_db
@@ -86,3 +86,81 @@ def test_viewers_and_strangers_cannot_save_into_the_project(client, cast, projec
     assert not SavedView.objects.exists()
     client.force_login(cast["viewer"])
     assert 'action="/views/save/"' not in client.get(study.get_absolute_url()).content.decode()
+
+
+@pytest.fixture
+def saved(cast, project, study):
+    from studies import saved_views
+
+    return saved_views.save_view(cast["editor"], project, "best", f"{study.get_absolute_url()}?sort=number")
+
+
+def _events(action: str) -> list[str]:
+    return list(AuditEvent.objects.filter(action=action).values_list("detail", flat=True))
+
+
+def test_an_editor_renames_a_view_and_the_project_page_lists_the_new_name(client, cast, project, saved):
+    client.force_login(cast["editor"])
+    page = client.get(reverse("project-detail", args=[project.pk])).content.decode()
+    assert f'action="/views/{saved.pk}/rename/"' in page and f'action="/views/{saved.pk}/delete/"' in page
+    response = client.post(reverse("saved-view-rename", args=[saved.pk]), {"name": "  top trials "})
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "project-detail", args=[project.pk]
+    )
+    assert SavedView.objects.get(pk=saved.pk).name == "top trials"
+    assert _events("rename view") == ["Vision: best -> top trials"]
+    page = client.get(reverse("project-detail", args=[project.pk])).content.decode()
+    assert f'<a href="{saved.address}">top trials</a>' in page
+
+
+@pytest.mark.parametrize(
+    ("name", "message"), [("taken", "already has a view named &#x27;taken&#x27;"), ("  ", "required")]
+)
+def test_a_rename_to_a_taken_or_empty_name_is_refused_at_the_field(
+    client, cast, project, saved, name, message
+):
+    from studies import saved_views
+
+    saved_views.save_view(cast["editor"], project, "taken", "/studies/compare/?studies=1")
+    client.force_login(cast["editor"])
+    response = client.post(reverse("saved-view-rename", args=[saved.pk]), {"name": name})
+    assert response.status_code == 400 and message in response.content.decode()
+    assert 'id="name-error"' in response.content.decode()
+    assert SavedView.objects.get(pk=saved.pk).name == "best" and not _events("rename view")
+
+
+def test_an_editor_deletes_a_view_and_the_deletion_is_audited(client, cast, project, saved):
+    client.force_login(cast["owner"])
+    response = client.post(reverse("saved-view-delete", args=[saved.pk]))
+    assert response.status_code == 302 and not SavedView.objects.exists()
+    assert _events("delete view") == [f"Vision: best -> {saved.address}"]
+    assert ">best</a>" not in client.get(reverse("project-detail", args=[project.pk])).content.decode()
+
+
+def test_viewers_and_strangers_can_neither_rename_nor_delete_a_view(client, cast, project, saved):
+    client.force_login(cast["viewer"])
+    page = client.get(reverse("project-detail", args=[project.pk])).content.decode()
+    assert "/rename/" not in page and "/delete/" not in page and ">best</a>" in page
+    for role in ("viewer", "stranger"):
+        client.force_login(cast[role])
+        assert client.post(reverse("saved-view-rename", args=[saved.pk]), {"name": "x"}).status_code == 404
+        assert client.post(reverse("saved-view-delete", args=[saved.pk])).status_code == 404
+    assert client.get(reverse("saved-view-delete", args=[saved.pk])).status_code == 405
+    assert SavedView.objects.get(pk=saved.pk).name == "best" and not _events("delete view")
+
+
+def test_staff_see_saved_views_and_tags_in_the_admin_which_checks_them_like_the_pages(
+    client, cast, project, saved, study
+):
+    study.tags.create(name="week-48")
+    client.force_login(cast["staff"])
+    assert "best" in client.get("/admin/studies/savedview/").content.decode()
+    assert "week-48" in client.get("/admin/studies/studytag/").content.decode()
+    off_site = {"project": project.pk, "name": "evil", "address": "javascript:alert(1)"}
+    response = client.post("/admin/studies/savedview/add/", off_site)
+    assert response.status_code == 200 and "Save an address on this site" in response.content.decode()
+    response = client.post("/admin/studies/studytag/add/", {"study": study.pk, "name": "no spaces"})
+    assert response.status_code == 200 and "is not a tag" in response.content.decode()
+    response = client.post("/admin/studies/studytag/add/", {"study": study.pk, "name": "Baseline"})
+    assert response.status_code == 302 and study.tags.filter(name="baseline").exists()
+    assert not SavedView.objects.filter(name="evil").exists()

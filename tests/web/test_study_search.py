@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from rest_framework.pagination import PageNumberPagination
 
 from studies import services
 from studies.jobs.builtins import SPACES
 from studies.models import AuditEvent, Project
-from tests.helpers import token_client
+from tests.helpers import run_trials, token_client
 
 pytestmark = pytest.mark.django_db
 
@@ -151,3 +152,16 @@ class TestTheApi:
     def test_a_bad_filter_is_a_400_naming_the_field(self, cast):
         response = token_client(cast["viewer"]).get("/api/studies/", {"ordering": "secret"})
         assert response.status_code == 400 and "ordering" in response.json()
+
+    def test_it_orders_by_trials_and_pages_with_each_studys_best_trial(self, cast, listed, monkeypatch):
+        run_trials(listed["b"], [3.0, 2.0])
+        monkeypatch.setattr(PageNumberPagination, "page_size", 2)  # read once, when DRF is imported
+        client = token_client(cast["viewer"])
+        first = client.get("/api/studies/", {"ordering": "-trials"}).json()
+        assert [(s["name"], s["n_trials"]) for s in first["results"]] == [
+            ("mlp-baseline", 2),
+            ("mlp-rerun", 0),
+        ]
+        assert first["count"] == 3 and first["results"][0]["best"]["value"] == 2.0
+        second = client.get(first["next"]).json()
+        assert [(s["name"], s["best"]) for s in second["results"]] == [("resnet-lr-sweep", None)]

@@ -44,7 +44,9 @@ def test_two_trials_side_by_side_show_every_parameter_and_mark_the_rows_that_dif
     facts = {row.label: row for row in response.context["facts"]}
     assert facts["study"].values == ["branin-a", "other-b"] and facts["study"].differs
     assert facts["state"].values == ["complete", "complete"] and not facts["state"].differs
-    assert facts["value"].values == ["3", "5"]
+    assert facts["objectives"].values == ["loss (minimize)", "loss (minimize)"]
+    metrics = {row.label: row for row in response.context["metrics"]}
+    assert list(metrics) == ["loss"] and metrics["loss"].values == ["3", "5"]
     assert facts["attempts"].values == ["#1 complete on w1", "#1 complete on w1"]
     names = [trace["name"] for trace in response.context["curves"]["data"]]
     assert names == ["branin-a #1", "other-b #1"]
@@ -162,7 +164,49 @@ def test_comparing_trials_of_a_10000_trial_study_answers_in_300_ms_and_under_1_m
     assert elapsed < 0.3, f"{elapsed * 1000:.0f} ms"
 
 
+def _two_objective_trials(make_study) -> list:
+    """A constrained two-objective study's first two trials (the second infeasible) and a loss trial."""
+    objectives = [
+        {"metric": "error", "direction": "minimize"},
+        {"metric": "latency", "direction": "minimize"},
+    ]
+    study = make_study(
+        name="trade-off",
+        metric="error",
+        objectives=objectives,
+        constraints=[{"metric": "memory", "max": 8.0}],
+    )
+    results = [{"error": 0.2, "latency": 10.0, "memory": 4.0}, {"error": 0.1, "latency": 30.0, "memory": 9.0}]
+    run_trials(study, results)
+    single = run_trials(make_study(name="single", max_trials=1, max_parallel=1), [4.0])
+    return [*study.trials.order_by("number")[:2], single.trials.get()]
+
+
+def test_every_objective_and_constraint_and_feasibility_are_compared(client, cast, make_study):
+    client.force_login(cast["viewer"])
+    response = _compare(client, *_two_objective_trials(make_study))
+    metrics = {row.label: row for row in response.context["metrics"]}
+    assert list(metrics) == ["error", "latency", "memory", "loss", "feasible"]
+    assert metrics["error"].values == ["0.2", "0.1", None] and metrics["error"].differs
+    assert metrics["memory"].values == ["4", "9", None]
+    assert metrics["loss"].values == [None, None, "4"]
+    assert metrics["feasible"].values == [True, False, None]
+    facts = {row.label: row for row in response.context["facts"]}
+    assert facts["objectives"].values[0] == "error (minimize), latency (minimize); memory <= 8"
+    html = response.content.decode()
+    assert '<tr class="differs"><th>feasible</th><td>True</td><td>False</td><td>—</td></tr>' in html
+
+
 class TestTheApi:
+    def test_trials_of_a_study_with_objectives_carry_every_metric_and_feasibility(self, cast, make_study):
+        trials = _two_objective_trials(make_study)
+        ids = ",".join(str(t.pk) for t in trials)
+        body = token_client(cast["viewer"]).get("/api/trials/", {"ids": ids}).json()
+        assert body[0]["values"] == {"error": 0.2, "latency": 10.0, "memory": 4.0}
+        assert [t.get("feasible") for t in body] == [True, False, None] and "values" not in body[2]
+        one = token_client(cast["viewer"]).get(f"/api/trials/{trials[1].pk}/").json()
+        assert one["values"]["memory"] == 9.0 and one["feasible"] is False
+
     def test_it_returns_the_trials_in_the_order_asked_with_their_study_and_attempts(self, cast, two_studies):
         branin, other = two_studies
         a, b = other.trials.get(number=1), branin.trials.get(number=2)

@@ -1,0 +1,209 @@
+"""A study's leaderboard as the query string asks for it: which trials (the filter expression and the
+state), in which order, and which columns. The page and its CSV download read the same query, so a
+shared address and its download show the same rows and columns.
+
+    ?filter=lr < 0.01&state=complete&sort=-param:lr&cols=state,value,param:lr,worker
+
+Column keys: `state`, `value` (a study with one metric; headed by the metric's name), `metric:NAME`
+(each objective and constraint of a study defined with objectives), `feasible` (with constraints),
+`param:NAME`, `worker`, `duration`, `started`, `finished`, `attempts`. Without `cols` the page shows
+the default ones; an empty `cols` shows only the trial numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django import forms
+from django.db.models import F, QuerySet
+
+from studies import trial_filter
+from studies.models import Study, Trial
+from studies.objectives import metric_names
+
+MAX_COLUMN_TEXT = 2000
+
+
+class LeaderboardError(ValueError):
+    """A filter or a column list that cannot be used; the message is for the person who gave it."""
+
+
+# What a column reads from a trial: `row_of(trial)` on the page, `.values(*ROW_FIELDS)` for the CSV
+# (no model instances for thousands of rows).
+ROW_FIELDS = (
+    "number", "state", "value", "values", "feasible", "params", "worker", "started", "finished", "n_attempts",
+)  # fmt: skip
+
+
+def row_of(trial: Trial) -> dict:
+    return {field: getattr(trial, field) for field in ROW_FIELDS}
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    read: Callable[[dict], Any]  # a row of ROW_FIELDS -> the cell
+    order: str | None = None  # the ORM path it sorts by; None: not sortable
+    csv_name: str = ""
+    numeric: bool = False  # aligned right on the page
+    title: str = ""  # the header's tooltip
+
+
+def _metric_reader(name: str) -> Callable[[dict], Any]:
+    return lambda row: (row["values"] or {}).get(name)
+
+
+def _param_reader(name: str) -> Callable[[dict], Any]:
+    return lambda row: row["params"].get(name)
+
+
+def _param_column(name: str) -> Column:
+    return Column(f"param:{name}", name, _param_reader(name), f"params__{name}", f"param_{name}", True)
+
+
+def _duration(row: dict) -> float | None:
+    if row["started"] is None or row["finished"] is None:
+        return None
+    return round((row["finished"] - row["started"]).total_seconds(), 3)
+
+
+def metric_columns(study: Study) -> list[Column]:
+    """`value` for a study with one metric; one column per objective and constraint otherwise."""
+    if not study.objectives:
+        return [Column("value", study.metric, lambda row: row["value"], "value", "value", True)]
+    constraints = {c["metric"] for c in study.constraints}
+    columns = [
+        Column(
+            f"metric:{n}", n, _metric_reader(n), f"values__{n}", f"metric_{n}", True,
+            "constraint" if n in constraints else "objective",
+        )
+        for n in metric_names(study)
+    ]  # fmt: skip
+    if study.constraints:
+        columns.append(Column("feasible", "feasible", lambda row: row["feasible"], "feasible", "feasible"))
+    return columns
+
+
+def columns_of(study: Study, parameter_names: list[str]) -> dict[str, Column]:
+    """Every column the study's leaderboard offers, by key, in the order they are shown."""
+    columns = [
+        Column("state", "state", lambda row: row["state"], "state", "state"),
+        *metric_columns(study),
+        *(_param_column(name) for name in parameter_names),
+        Column("worker", "worker", lambda row: row["worker"], "worker", "worker"),
+        Column("duration", "duration", _duration, None, "duration_s", True),
+        Column("started", "started", lambda row: row["started"], "started", "started"),
+        Column("finished", "finished", lambda row: row["finished"], "finished", "finished"),
+        Column("attempts", "attempts", lambda row: row["n_attempts"], "n_attempts", "attempts", True),
+    ]
+    return {column.key: column for column in columns}
+
+
+HIDDEN_BY_DEFAULT = ("started", "finished", "attempts")
+
+
+def chosen_columns(available: dict[str, Column], given: list[str] | None) -> list[Column]:
+    """The columns `cols` names, in the order given (repeated `cols=` or comma-separated); the
+    default ones when `given` is None. LeaderboardError names an unknown key."""
+    if given is None:
+        return [c for key, c in available.items() if key not in HIDDEN_BY_DEFAULT]
+    text = ",".join(given)
+    if len(text) > MAX_COLUMN_TEXT:
+        raise LeaderboardError(f"The column list is too long (at most {MAX_COLUMN_TEXT} characters).")
+    keys = list(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    unknown = [key for key in keys if key not in available]
+    if unknown:
+        known = ", ".join(available)
+        raise LeaderboardError(f"Unknown column {unknown[0][:80]!r}; this leaderboard has {known}.")
+    return [available[key] for key in keys]
+
+
+def columns_param(columns: list[Column]) -> str:
+    """The `cols` value that chooses `columns` again (for links and the CSV download)."""
+    return ",".join(column.key for column in columns)
+
+
+class LeaderboardQuery(forms.Form):
+    """The leaderboard's query string, validated like any other input (`cols` is read with getlist)."""
+
+    sort = forms.CharField(required=False, max_length=80)
+    state = forms.ChoiceField(required=False, choices=[("", "all"), *Trial.State.choices])
+    page = forms.IntegerField(required=False, min_value=1)
+    filter = forms.CharField(required=False)  # checked by `trial_filter`, which says what is wrong
+
+
+@dataclass
+class Leaderboard:
+    parameter_names: list[str]
+    trials: QuerySet  # filtered and ordered; empty when `error`
+    available: dict[str, Column]
+    columns: list[Column]
+    sort: str
+    state: str
+    filter: str
+    cols: str | None  # the `cols` to carry in links; None when the default columns show
+    error: str = ""
+
+
+def read(study: Study, query) -> Leaderboard:
+    """The leaderboard `query` (a QueryDict) asks for. ValueError for a bad sort, state or page (a
+    mistyped address); a bad filter or column list comes back as `error` with no trials."""
+    form = LeaderboardQuery(query)
+    if not form.is_valid():
+        raise ValueError("Bad leaderboard query.")
+    data = form.cleaned_data
+    names = list(study.space.parameters.values_list("name", flat=True))
+    available = columns_of(study, names)
+    given = query.getlist("cols") if "cols" in query else None
+    board = Leaderboard(
+        names, study.trials.none(), available, [], data["sort"] or "best", data["state"], data["filter"], None
+    )
+    try:
+        board.columns = chosen_columns(available, given)
+        board.cols = None if given is None else columns_param(board.columns)
+        trials = study.trials.filter(trial_filter.parse(data["filter"], study))
+    except (LeaderboardError, trial_filter.FilterError) as error:
+        board.error = str(error)
+        return board
+    if board.state:
+        trials = trials.filter(state=board.state)
+    board.trials = _ordered(trials, study, board.sort, available)
+    return board
+
+
+def pareto_metric(study: Study, sort: str) -> str | None:
+    """For a study with several objectives ordered by Pareto rank (`best`, `pareto`, `pareto:<metric>`),
+    the objective that orders each rank; None for any other order. ValueError: not an objective."""
+    if not study.is_multi_objective or not (sort in ("best", "pareto") or sort.startswith("pareto:")):
+        return None
+    metric = sort.partition(":")[2] or study.objectives[0]["metric"]
+    if metric not in [o["metric"] for o in study.objectives]:
+        raise ValueError("Unknown sort.")
+    return metric
+
+
+def _ordered(trials: QuerySet, study: Study, sort: str, available: dict[str, Column]) -> QuerySet:
+    key = sort.lstrip("-")
+    if pareto_metric(study, sort):  # ordered by `pareto_board`, which reads them in one query
+        return trials.order_by("number")
+    if key == "best":
+        return trials.leaderboard(study.direction)
+    path = "number" if key == "number" else getattr(available.get(key), "order", None)
+    if path is None:
+        raise ValueError("Unknown sort.")
+    expression = F(path)
+    ordering = expression.desc(nulls_last=True) if sort.startswith("-") else expression.asc(nulls_last=True)
+    return trials.order_by(ordering, "number")
+
+
+def page_cell(value: Any) -> Any:
+    """A value as the table shows it: floats to 6 significant digits, times to the second."""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return value
