@@ -125,3 +125,17 @@ def two_objective_study(make_study, results: list[dict], **fields) -> Study:
         services.finish_attempt(attempt.pk, Outcome("complete", values=values), schedule=False)
     study.refresh_from_db()
     return study
+
+
+MAX_PAGE_BYTES = 1_000_000
+
+
+def assert_bounded(client, url: str, query: dict, max_queries: int, assert_max_num_queries) -> None:
+    """A page or endpoint of a big study answers in at most `max_queries` queries (however many trials)
+    and under 1 MB; its time is measured by benchmarks/dashboard_speed.py, not here (a timed test on a
+    shared machine fails at random)."""
+    client.get(url, query)  # warm-up: templates compiled, connection open
+    with assert_max_num_queries(max_queries):
+        response = client.get(url, query)
+    assert response.status_code == 200, (url, query)
+    assert len(response.content) < MAX_PAGE_BYTES, (url, len(response.content))
