@@ -17,7 +17,7 @@ from tests.web.browser import ARTIFACTS, log_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-N_TRIALS = 10
+N_TRIALS = 7  # four start-up trials, then three of the model
 
 
 def _row(page, name: str):

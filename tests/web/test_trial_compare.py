@@ -153,7 +153,7 @@ def test_each_leaderboard_row_has_a_checkbox_for_the_comparison(client, cast, tw
 def test_comparing_trials_of_a_10000_trial_study_stays_within_its_queries_and_under_1_mb(
     client, cast, django_assert_max_num_queries
 ):
-    study = create_demo_study(cast["staff"], 10_000, 20, name="big")
+    study = create_demo_study(cast["staff"], 10_000, 5, name="big")
     best = list(study.trials.completed().leaderboard(study.direction)[:12])
     client.force_login(cast["staff"])
     ids = {"ids": ",".join(str(t.pk) for t in best)}
