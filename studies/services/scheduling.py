@@ -199,13 +199,15 @@ def release_waiting(study: Study) -> None:
     A trial waits (queued, `enqueued` empty, not claimable) when a person retried it while the study
     ran as many trials as it may; the caller holds the study's lock.
     """
-    queued = study.trials.filter(state=Trial.State.QUEUED)
-    running = study.trials.filter(state=Trial.State.RUNNING).count()
-    out = running + queued.filter(enqueued__isnull=False).count()
-    room = study.max_parallel - out
+    counts = StudySummary.objects.filter(study_id=study.pk).values("n_queued", "n_running").get()
+    if counts["n_queued"] == 0:
+        return
+    waiting = study.trials.filter(state=Trial.State.QUEUED, enqueued__isnull=True)
+    # queued or running but not waiting: what holds a slot (the summary's counts, moved under this lock)
+    room = study.max_parallel - (counts["n_queued"] + counts["n_running"] - waiting.count())
     if room <= 0:
         return
-    ids = list(queued.filter(enqueued__isnull=True).order_by("number").values_list("pk", flat=True)[:room])
+    ids = list(waiting.order_by("number").values_list("pk", flat=True)[:room])
     if ids:
         Trial.objects.filter(pk__in=ids).update(enqueued=timezone.now())
         enqueue_run(ids, study.queue)
