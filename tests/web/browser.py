@@ -22,3 +22,13 @@ def log_in(page, base: str, username: str, password: str) -> None:
     page.fill("#id_password", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}/")
+
+
+def fill_row(row, **fields: str) -> None:
+    """Type into one row of the form's space editor: `type` is chosen from its list, every other
+    field (name, low, high, choices, parent, parent_values, ...) typed into its box, in the order given."""
+    for field, value in fields.items():
+        if field == "type":
+            row.locator("select[name$='-type']").select_option(value)
+        else:
+            row.locator(f"input[name$='-{field}']").fill(value)

@@ -13,7 +13,7 @@ from django.urls import reverse
 from studies.jobs.model_selection import SPACE
 from studies.models import Study, StudyAnalysis, Trial
 from tests.harness import wait_for
-from tests.web.browser import ARTIFACTS, log_in
+from tests.web.browser import ARTIFACTS, fill_row, log_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -40,12 +40,9 @@ def _build_the_space(page, base: str, optimizer: str) -> None:
     assert rows.count() == len(SPACE) - 1
     page.click("#add-param")
     degree = rows.last
-    degree.locator("input[name$='-name']").fill("svm_degree")
-    degree.locator("select[name$='-type']").select_option("int")
-    degree.locator("input[name$='-low']").fill("2")
-    degree.locator("input[name$='-high']").fill("5")
-    degree.locator("input[name$='-parent']").fill("svm_kernel")
-    degree.locator("input[name$='-parent_values']").fill("poly")
+    fill_row(
+        degree, name="svm_degree", type="int", low="2", high="5", parent="svm_kernel", parent_values="poly"
+    )
     assert degree.get_attribute("data-depth") == "2"
     assert _row(page, "svm_C").get_attribute("data-depth") == "1"
     page.select_option("#id_optimizer", optimizer)

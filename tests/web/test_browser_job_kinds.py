@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from studies.models import ApiToken, CommandJob, Study, Trial
 from tests.harness import ROOT, wait_for
-from tests.web.browser import log_in
+from tests.web.browser import fill_row, log_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,10 +27,8 @@ def _create_study(page, base: str, name: str, job: str, trials: int, parallel: i
     page.fill("#id_job_settings", "{}")
     page.click("#add-param")
     for i, (param, low, high) in enumerate((("x1", "-5", "10"), ("x2", "0", "15"))):
-        page.fill(f"input[name='param-{i}-name']", param)
-        page.select_option(f"select[name='param-{i}-type']", "float")
-        page.fill(f"input[name='param-{i}-low']", low)
-        page.fill(f"input[name='param-{i}-high']", high)
+        row = page.locator(f"tr.param-row:has(input[name='param-{i}-name'])")
+        fill_row(row, name=param, type="float", low=low, high=high)
     page.select_option("#id_pruner", pruner)
     if pruner == "asha":
         page.fill("#id_pruner__asha__min_resource", "1")

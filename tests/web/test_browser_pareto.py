@@ -11,7 +11,7 @@ import pytest
 from studies import services
 from studies.models import Study, Trial
 from studies.services import Outcome, WorkerIdentity
-from tests.web.browser import ARTIFACTS, log_in
+from tests.web.browser import ARTIFACTS, fill_row, log_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,9 +28,7 @@ def _define_in_the_form(page, base: str) -> None:
     if rows.count() == 0:
         page.click("#add-param")
     row = rows.first
-    row.locator("input[name$='-name']").fill("x")
-    row.locator("input[name$='-low']").fill("0")
-    row.locator("input[name$='-high']").fill("1")
+    fill_row(row, name="x", low="0", high="1")
     page.select_option("#id_optimizer", "nsga2")
     page.fill("#id_max_trials", "6")
     page.fill("#id_max_parallel", "6")

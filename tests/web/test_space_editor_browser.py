@@ -8,7 +8,7 @@ import re
 import pytest
 
 from studies.models import Study
-from tests.web.browser import log_in
+from tests.web.browser import fill_row, log_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -45,22 +45,14 @@ def test_a_child_row_set_under_its_parent_is_indented_and_stored_with_its_condit
 
     page.click("#add-param")
     child = rows.last
-    child.locator("input[name$='-name']").fill("x8")
-    child.locator("input[name$='-low']").fill("0")
-    child.locator("input[name$='-high']").fill("1")
-    child.locator("input[name$='-parent']").fill("x3")
-    child.locator("input[name$='-parent_values']").fill("1")
+    fill_row(child, name="x8", low="0", high="1", parent="x3", parent_values="1")
     assert child.get_attribute("data-depth") == "2"
 
     # A row under two parents sits below the deeper one; one list of values for two parents is refused
     # on that row, and the row keeps what was typed.
     page.click("#add-param")
     both = rows.last
-    both.locator("input[name$='-name']").fill("x9")
-    both.locator("select[name$='-type']").select_option("categorical")
-    both.locator("input[name$='-choices']").fill("a, b")
-    both.locator("input[name$='-parent']").fill("x1; x2")
-    both.locator("input[name$='-parent_values']").fill("0")
+    fill_row(both, name="x9", type="categorical", choices="a, b", parent="x1; x2", parent_values="0")
     assert both.get_attribute("data-depth") == "2"
     assert both.locator("input[name$='-name']").get_attribute("title") == "under x1 and x2"
     page.click("button[type=submit].primary")
