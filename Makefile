@@ -19,10 +19,12 @@ install: $(VENV)/.installed
 run: install
 	$(PY) manage.py serve
 
-## Install and run the whole test suite: SQLite + filesystem broker, then PostgreSQL + Redis.
+## Install and run the whole test suite: SQLite + filesystem broker beside PostgreSQL + Redis.
+## The two suites share nothing (each its own data folder, database and broker), so they run at once;
+## each one's output is printed whole when it ends.
 test: install
 	scripts/ensure-test-services.sh
-	$(MAKE) -k lint test-embedded test-services
+	$(MAKE) -k -j3 --output-sync=target lint test-embedded test-services
 
 test-embedded: install
 	$(VENV)/bin/pytest -m "not services" $(PYTEST_ARGS)

@@ -21,9 +21,12 @@ at most `FULL_CELLS` points (such a study has at most that many distinct trials)
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
+from django.db import connection, transaction
 from django.db.models import F, Max
 
 from studies.models import Study, Trial
@@ -57,15 +60,34 @@ class Inputs:
 
 def scheduling_inputs(study: Study, space: SearchSpace) -> Inputs:
     """The bounded history, the pending points and the last number of `study`, in a handful of indexed
-    reads."""
+    reads of one snapshot."""
     trials = study.trials.all()
-    last_number = trials.aggregate(last=Max("number"))["last"] or 0
-    if _needs_full_history(study, space):
-        rows = list(trials.order_by("number").values_list(*_FIELDS))
-    else:
-        rows = _bounded_rows(trials, study.direction)
+    with _one_snapshot():
+        last_number = trials.aggregate(last=Max("number"))["last"] or 0
+        if _needs_full_history(study, space):
+            rows = list(trials.order_by("number").values_list(*_FIELDS))
+        else:
+            rows = _bounded_rows(trials, study.direction)
     history, pending, active = split_rows(rows, by_values=bool(study.objectives))
     return Inputs(history, pending, active, last_number, last_number > len(rows))
+
+
+@contextmanager
+def _one_snapshot() -> Iterator[None]:
+    """Several reads that see the database at one moment. Read one by one, a trial that finished
+    between the read of the finished trials and that of the open ones was in neither: the optimizer
+    saw a free slot too many and could propose that trial's point again. PostgreSQL needs REPEATABLE
+    READ for this (READ COMMITTED takes a snapshot per statement); SQLite's transaction, begun
+    IMMEDIATE here, keeps writers out until it ends. Inside a caller's transaction (the study's lock)
+    the reads join it."""
+    if connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield
 
 
 def _needs_full_history(study: Study, space: SearchSpace) -> bool:
