@@ -4,7 +4,9 @@
     (optimizer == "adam" or optimizer == "sgd") and not value > 0.5
 
 Names are the study's parameters, `value` (or the study's metric name), `state`, `number` and, in a
-study defined with objectives, each objective and constraint metric and `feasible`; operators
+study defined with objectives, each objective and constraint metric and `feasible`; a name may hold
+`/` and `.` (`val/loss < 0.3`), and any other name is written between backticks (`` `top-1 acc` ``),
+which also keeps a metric called `and` from being read as the word; operators
 `< <= > >= == !=`; literals are numbers, quoted strings, `true` and `false`; `and`, `or`, `not` and
 parentheses combine comparisons. Every name is checked against the study and every literal
 against the name's type, so the query only ever holds known JSON keys and bound parameters; a bad
@@ -29,7 +31,8 @@ _TOKEN = re.compile(
   | (?P<string>"[^"\\]*"|'[^'\\]*')
   | (?P<op><=|>=|==|!=|<|>)
   | (?P<paren>[()])
-  | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<word>[A-Za-z_][A-Za-z0-9_./]*)
+  | `(?P<quoted>[^`]+)`
   )""",
     re.VERBOSE,
 )
@@ -43,7 +46,7 @@ class FilterError(ValueError):
 
 @dataclass(frozen=True)
 class Token:
-    kind: str  # number, string, op, paren, word, end
+    kind: str  # number, string, op, paren, word, quoted (a name between backticks), end
     text: str
     at: int  # character offset, for the message
 
@@ -91,6 +94,12 @@ def fields_of(study: Study) -> dict[str, Field]:
         else:
             fields[parameter.name] = Field(lookup, "number")
     return fields
+
+
+def _written(name: str) -> str:
+    """A name as the expression must spell it: between backticks unless it reads as one word."""
+    match = _TOKEN.fullmatch(name)
+    return name if match and match.lastgroup == "word" and name.lower() not in _KEYWORDS else f"`{name}`"
 
 
 def _numbers(values) -> bool:
@@ -156,11 +165,11 @@ class _Parser:
 
     def comparison(self) -> Q:
         name = self.take()
-        if name.kind != "word" or name.text.lower() in _KEYWORDS:
+        if name.kind != "quoted" and (name.kind != "word" or name.text.lower() in _KEYWORDS):
             raise self.error("Expected a name such as value, state or a parameter", back=1)
         field = self.fields.get(name.text)
         if field is None:
-            known = ", ".join(sorted(self.fields))
+            known = ", ".join(_written(known) for known in sorted(self.fields))
             raise FilterError(f"Unknown name {name.text!r} at character {name.at + 1}; known: {known}.")
         op = self.take()
         if op.kind != "op":

@@ -123,3 +123,28 @@ def test_the_csv_download_takes_the_filter(viewer, study):
 def test_a_bad_filter_on_the_csv_download_is_a_400_that_says_why(viewer, study):
     response = viewer.get(reverse("study-export", args=[study.pk, "csv"]), {"filter": "nope > 1"})
     assert response.status_code == 400 and "Unknown name 'nope'" in response.content.decode()
+
+
+def test_metrics_named_with_slashes_or_spaces_are_filtered_by_name_or_between_backticks(viewer, make_study):
+    objectives = [
+        {"metric": "val/loss", "direction": "minimize"},
+        {"metric": "top-1 acc", "direction": "maximize"},
+    ]
+    study = make_study(name="slashes", space=SPACE, objectives=objectives, max_trials=4, max_parallel=4)
+    metrics = [(0.9, 0.1), (0.2, 0.7), (0.4, 0.8), (0.3, 0.2)]
+    run_trials(study, [{"val/loss": loss, "top-1 acc": acc} for loss, acc in metrics])
+
+    def kept(keep) -> list[int]:
+        return [
+            t.number
+            for t in study.trials.order_by("number")
+            if keep(t.values["val/loss"], t.values["top-1 acc"])
+        ]
+
+    assert _numbers(viewer, study, "val/loss < 0.35") == kept(lambda loss, acc: loss < 0.35)
+    assert _numbers(viewer, study, "`val/loss` < 0.35 and `top-1 acc` > 0.5") == kept(
+        lambda loss, acc: loss < 0.35 and acc > 0.5
+    )
+    unknown = viewer.get(study.get_absolute_url(), {"filter": "top-1 > 0.5"})
+    assert unknown.status_code == 400
+    assert "`top-1 acc`" in unknown.context["filter_error"]  # the known names, spelled as they must be typed
