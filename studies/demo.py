@@ -160,20 +160,26 @@ def _bulk_attempts_and_curves(study: Study, trials: list[SimpleNamespace]) -> No
 
 
 def _insert(model, field_names: tuple[str, ...], rows: list[tuple]) -> None:
-    """Rows of plain values through one `executemany`: several times cheaper per row than
+    """Rows of plain values through one `executemany` (COPY on PostgreSQL): several times cheaper per row than
     `bulk_create`'s model instances, which counts at a million trials. Only JSON and times need
     the database's form; every other value goes as it is."""
     db = connections[DEFAULT_DB_ALIAS]
     fields = [model._meta.get_field(name) for name in field_names]
     converted = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField | models.DateTimeField)]
-    columns = ", ".join(db.ops.quote_name(field.column) for field in fields)
-    table = db.ops.quote_name(model._meta.db_table)
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
     prepared = []
     for row in rows:
         row = list(row)
         for i in converted:
             row[i] = fields[i].get_db_prep_save(row[i], db)
         prepared.append(row)
+    columns = ", ".join(db.ops.quote_name(field.column) for field in fields)
+    table = db.ops.quote_name(model._meta.db_table)
     with db.cursor() as cursor:
-        cursor.executemany(sql, prepared)
+        if db.vendor == "postgresql":  # COPY: several times faster again than executemany
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in prepared:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})", prepared
+            )

@@ -79,7 +79,7 @@ def report_html(study: Study) -> str:
     figures = {}
     for kind in kinds:
         plot = PLOTS[kind]
-        figures[f"figure-{kind}"] = plot.draw(plot.read(study), options.cleaned_data)
+        figures[f"figure-{kind}"] = plot.figure(plot.read(study), options.cleaned_data)
     names = list(study.space.parameters.values_list("name", flat=True))
     metrics = [o["metric"] for o in study.objectives] + [c["metric"] for c in study.constraints]
     best = _best_trials(study)

@@ -32,5 +32,5 @@ def study_plot(request, study_id: int, kind: str, fmt: str = "json"):
         writer.writerow(map(neutralise, header))
         writer.writerows(map(neutralise, row) for row in rows)
         return response
-    figure = plot.draw(data, query.cleaned_data)
+    figure = plot.figure(data, query.cleaned_data)
     return JsonResponse({"figure": figure, "n_trials": data["n_trials"], "state": study.state})

@@ -1,0 +1,84 @@
+"""Pages, plots and API routes of a large study read a bounded number of rows: the same at two sizes
+past the plots' sampling threshold (lowered here, `studies.plots.sample`), so a million-trial study
+reads what one of 20,000 does. Times are benchmarks/scale.py's, not asserted here."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from studies.demo import create_demo_study
+from studies.models import StudySummary
+from studies.plots import sample
+from studies.plots.data import PLOTS
+from tests.helpers import rows_read
+
+pytestmark = pytest.mark.django_db
+
+SMALL, LARGE = 300, 900  # trials; the sample below is about 40 trials of either
+ROWS = 200  # rows one request may read (a sampled curve brings its points), a full read SMALL or more
+
+
+@pytest.fixture
+def small_sample(monkeypatch):
+    monkeypatch.setattr(sample, "READ_ALL", 30)
+    monkeypatch.setattr(sample, "BEST", 10)
+    monkeypatch.setattr(sample, "RECENT", 10)
+    monkeypatch.setattr(sample, "EVEN", 20)
+    monkeypatch.setattr(sample, "LATEST", 20)
+
+
+def _urls(study) -> list[str]:
+    pk = study.pk
+    kinds = [kind for kind in PLOTS if kind not in ("pareto", "hypervolume")]
+    return [
+        *[reverse("study-plot", args=[pk, kind]) for kind in kinds],
+        reverse("study-history", args=[pk]) + "?x=time&log=1",
+        reverse("study-plot", args=[pk, "parallel"]) + "?top=10",
+    ]
+
+
+def _reads(client, study) -> list[tuple[str, int, int]]:
+    """(url, queries, rows read) of each of `_urls(study)`."""
+    out = []
+    for url in _urls(study):
+        with CaptureQueriesContext(connection) as queries, rows_read() as rows:
+            response = client.get(url)
+        assert response.status_code == 200, url
+        out.append((url.replace(f"/{study.pk}/", "/ID/"), len(queries), rows[0]))
+    return out
+
+
+def test_every_plot_of_a_large_study_reads_the_same_bounded_rows_at_any_size(client, cast, small_sample):
+    small = create_demo_study(cast["owner"], SMALL, 2, name="small")
+    large = create_demo_study(cast["owner"], LARGE, 2, name="large", seed=1)
+    client.force_login(cast["staff"])
+    small_reads, large_reads = _reads(client, small), _reads(client, large)
+    assert [(url, n) for url, n, _ in small_reads] == [(url, n) for url, n, _ in large_reads]
+    for url, _, rows in small_reads + large_reads:
+        assert rows <= ROWS, (url, rows)
+
+
+def test_a_sampled_plot_says_so_in_its_title(client, cast, small_sample):
+    study = create_demo_study(cast["owner"], SMALL, 2)
+    client.force_login(cast["staff"])
+    figure = client.get(reverse("study-plot", args=[study.pk, "history"])).json()["figure"]
+    assert f"of {SMALL:,} finished trials" in figure["layout"]["title"]["text"]
+    unsampled = create_demo_study(cast["owner"], 20, 2, name="few")
+    figure = client.get(reverse("study-plot", args=[unsampled.pk, "history"])).json()["figure"]
+    assert "finished trials" not in figure["layout"]["title"]["text"]
+
+
+def test_the_sampled_history_draws_the_studys_own_best_so_far(client, cast, small_sample):
+    study = create_demo_study(cast["owner"], LARGE, 2)
+    client.force_login(cast["staff"])
+    figure = client.get(reverse("study-plot", args=[study.pk, "history"])).json()["figure"]
+    (line,) = [trace for trace in figure["data"] if trace["name"] == "best so far"]
+    records = StudySummary.objects.get(study=study).best_path
+    assert len(records) > 1
+    assert [x for x, y in zip(line["x"], line["y"], strict=True) if x in {n for n, _ in records}] == [
+        n for n, _ in records
+    ]
+    assert line["y"][-1] == pytest.approx(records[-1][1], rel=1e-5)
