@@ -4,7 +4,8 @@ bounded sample read through indexes, so a plot of a million trials costs what on
 The sample holds the `BEST` best complete trials (the (study, value) index), the `RECENT` latest by
 number and an even spread of `EVEN` numbers over the whole study (the unique (study, number) index,
 one IN list), and every trial of the summary's best path (each one that improved on all before
-it): so the best-so-far line drawn through the sample is the study's own, exactly. A distribution
+it) and of its Pareto set (several objectives): so the best-so-far line drawn through the sample is
+the study's own, and so is the front, exactly. A distribution
 (the EDF) reads the even spread alone, which the best would bias. The figure's title says that it
 draws a sample, and of how many trials (`note`).
 """
@@ -35,6 +36,7 @@ class Sample:
     numbers: list[int] | None
     counts: dict[str, int]
     last: int
+    front: list[int]  # the numbers of the Pareto set (several objectives), always in the sample
 
     @property
     def n_finished(self) -> int:
@@ -50,17 +52,19 @@ class Sample:
 
 def sample(study: Study, representative: bool = False) -> Sample:
     """The trials a plot of `study` reads; `representative`: the even spread only (a distribution)."""
-    summary = StudySummary.objects.filter(study=study).values(*COUNTS, "best_path").get()
+    summary = StudySummary.objects.filter(study=study).values(*COUNTS, "best_path", "pareto").get()
     counts = {state: summary[f"n_{state}"] for state in Trial.State.values}
     last = summary["n_trials"]
+    front = [row[0] for row in summary["pareto"]]
     if sum(counts[state] for state in Trial.FINISHED) <= READ_ALL:
-        return Sample(None, counts, last)
+        return Sample(None, counts, last, front)
     numbers = set(np.linspace(1, last, EVEN).round().astype(int).tolist())
     if not representative:
         numbers.update(range(max(1, last - RECENT + 1), last + 1))
         numbers.update(number for number, _ in summary["best_path"])
+        numbers.update(front)
         numbers.update(best_complete(study.trials, study.direction).values_list("number", flat=True)[:BEST])
-    return Sample(sorted(numbers), counts, last)
+    return Sample(sorted(numbers), counts, last, front)
 
 
 def note(read: Sample, what: str = "the best, the latest and an even spread") -> str:

@@ -82,3 +82,29 @@ def test_the_sampled_history_draws_the_studys_own_best_so_far(client, cast, smal
         n for n, _ in records
     ]
     assert line["y"][-1] == pytest.approx(records[-1][1], rel=1e-5)
+
+
+def _several_objectives_urls(study) -> list[str]:
+    pk = study.pk
+    return [
+        study.get_absolute_url(),  # its leaderboard in Pareto order
+        reverse("study-plot", args=[pk, "pareto"]),
+        reverse("study-plot", args=[pk, "hypervolume"]),
+        reverse("study-plot", args=[pk, "history"]) + "?objective=latency_ms",
+        f"/api/studies/{pk}/",  # with its Pareto set
+    ]
+
+
+def test_the_pareto_reads_of_a_large_study_stay_bounded(client, cast, small_sample):
+    small = create_demo_study(cast["owner"], SMALL, 2, name="small", objectives=True)
+    large = create_demo_study(cast["owner"], LARGE, 2, name="large", seed=1, objectives=True)
+    client.force_login(cast["staff"])
+    reads = {}
+    for study in (small, large):
+        for url in _several_objectives_urls(study):
+            with CaptureQueriesContext(connection) as queries, rows_read() as rows:
+                assert client.get(url).status_code == 200, url
+            reads.setdefault(url.replace(f"/{study.pk}/", "/ID/"), []).append((len(queries), rows[0]))
+    for url, ((small_queries, small_rows), (large_queries, large_rows)) in reads.items():
+        assert small_queries == large_queries, url
+        assert max(small_rows, large_rows) <= ROWS, (url, small_rows, large_rows)
