@@ -1,12 +1,12 @@
 """The routes `benchmarks/scale.py` times on a study of each size: pages, plot data, API routes, and
-the streamed downloads (whose time and peak memory it measures apart: a download of a million trials
-is not a page).
+the streamed downloads (whose rate and memory it measures apart: a download of a million trials is
+not a page).
 """
 
 from __future__ import annotations
 
+import os
 import time
-import tracemalloc
 from urllib.parse import urlencode
 
 from django.urls import reverse
@@ -78,25 +78,34 @@ def download_routes(study) -> list[tuple[str, str]]:
     ]
 
 
-def time_download(client, url: str) -> dict:
-    """Seconds to the first chunk and to the end, bytes, MB/s, and the peak of Python's memory
-    (tracemalloc) while the download streamed."""
-    tracemalloc.start()
+def time_download(client, url: str, limit_mb: float) -> dict:
+    """Seconds to the first chunk and to the end (or to `limit_mb`, where it stops reading), bytes,
+    MB/s, and how far the process's resident memory rose above where it started while it streamed."""
+    start_rss = _rss_mb()
     start = time.perf_counter()
     response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
     chunks = iter(response.streaming_content)
     size = len(next(chunks))
     first = time.perf_counter() - start
-    for chunk in chunks:
+    peak = _rss_mb()
+    for k, chunk in enumerate(chunks):
         size += len(chunk)
+        if k % 2000 == 0:
+            peak = max(peak, _rss_mb())
+        if size > limit_mb * 2**20:
+            break
     total = time.perf_counter() - start
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
+    response.close()
     return {
         "first_s": first,
         "total_s": total,
         "bytes": size,
         "mb_s": size / 2**20 / total,
-        "peak_mb": peak / 2**20,
+        "rise_mb": peak - start_rss,
     }
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20

@@ -11,14 +11,19 @@ from __future__ import annotations
 
 from studies.models import Study, StudyAnalysis
 from studies.optimizers import get_optimizer
+from studies.plots import sample
 
 KIND = "recommended"
 _PENDING_ANALYSIS = "the best observed value, until the model's recommendation comes with the next analysis"
 
 
 def compute(study: Study) -> dict:
-    """{"number", "why"} as the study's optimizer recommends among its completed trials."""
-    rows = list(study.trials.completed().order_by("number").values_list("number", "params", "value"))
+    """{"number", "why"} as the study's optimizer recommends among its completed trials (past
+    `sample.READ_ALL`, among the plots' sample, which holds the best ones)."""
+    read = sample.sample(study)
+    rows = list(
+        read.narrow(study.trials.completed()).order_by("number").values_list("number", "params", "value")
+    )
     optimizer = get_optimizer(
         study.optimizer,
         study.space.spec(),

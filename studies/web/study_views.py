@@ -230,7 +230,8 @@ def study_delete(request, study_id):
     """GET asks for confirmation (no script needed), POST deletes."""
     study = access.study_for_user(request.user, study_id, edit=True)
     if request.method != "POST":
-        return render(request, "transfer/delete.html", {"study": study, "n_trials": study.trials.count()})
+        n_trials = StudySummary.objects.get(study=study).n_trials
+        return render(request, "transfer/delete.html", {"study": study, "n_trials": n_trials})
     services.delete_study(request.user, study)
     messages.success(request, f"Study {study.name} deleted.")
     return redirect("study-list")
