@@ -26,7 +26,7 @@ def ranked_page(
     """One page of the study's trials (of `narrowed_to`, a filtered queryset of them, when given)
     in Pareto order, each with `pareto_rank` (None unless complete and feasible). Past
     `sample.READ_ALL` finished trials, of the plots' sample, which holds the Pareto set: rank 1 is
-    the study's own front, the later ranks are within the sample (`ranked_among` says so)."""
+    the study's own front, the later ranks are within the sample (its `note` says so)."""
     metrics = [o["metric"] for o in study.objectives] + [c["metric"] for c in study.constraints]
     read = sample.sample(study)
     trials = read.narrow(study.trials.order_by("number"))
@@ -46,7 +46,7 @@ def ranked_page(
     position = {pk: i for i, pk in enumerate(pks.tolist())}
     for trial in shown:
         trial.pareto_rank = rank[position[trial.pk]] or None
-    page.ranked_among = sample.note(read, "the Pareto set, the best, the latest and an even spread")
+    page.note = "ranked " + sample.note(read, "the Pareto set, the best, the latest and an even spread")
     return page, shown
 
 

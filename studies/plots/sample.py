@@ -71,4 +71,4 @@ def note(read: Sample, what: str = "the best, the latest and an even spread") ->
     """What a figure adds to its title when it drew from a sample ("" otherwise)."""
     if read.numbers is None:
         return ""
-    return f"read from {len(read.numbers):,} of {read.n_finished:,} finished trials: {what}"
+    return f"from {len(read.numbers):,} of {read.n_finished:,} finished trials: {what}"

@@ -101,7 +101,7 @@ def _leaderboard(request, study) -> dict:
         narrowed = board.trials if board.filter or board.state else None
         page, shown = pareto_board.ranked_page(study, metric, page_number, PAGE_SIZE, narrowed)
     else:
-        page = Paginator(board.trials, PAGE_SIZE).get_page(page_number)
+        page, page.note = leaderboard.page_of(study, board, page_number, PAGE_SIZE)
         shown = page.object_list
     rows = []
     for trial in shown:
