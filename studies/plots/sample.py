@@ -21,9 +21,9 @@ from studies.models import Study, StudySummary, Trial
 from studies.models.summary import best_complete
 
 READ_ALL = 20_000
-BEST = 1_000
-RECENT = 1_000
-EVEN = 4_000
+BEST = 500
+RECENT = 500
+EVEN = 3_000
 LATEST = 5_000  # the timeline's: a stretch of time, not a spread
 COUNTS = ("n_trials", *(f"n_{state}" for state in Trial.State.values))
 
