@@ -67,10 +67,23 @@ def create_demo_study(
         with transaction.atomic():
             trials = _bulk_trials(study, first, points, steps, rng, busy_until)
             _bulk_attempts_and_curves(study, trials)
+    _analyze(Trial, Attempt, TrialMetric)
     with transaction.atomic():
         StudySummary.recount(study)
         study.set_state(Study.State.COMPLETED, f"demo data: {n_trials} trials")
     return study
+
+
+def _analyze(*models_written) -> None:
+    """PostgreSQL's planner statistics for the tables just filled, as autovacuum would gather them
+    later: until then it takes a million rows for a few and reads a study's trials in full where
+    an index gives the best ones in milliseconds."""
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor == "postgresql":
+        with db.cursor() as cursor:
+            cursor.execute(
+                "ANALYZE " + ", ".join(db.ops.quote_name(m._meta.db_table) for m in models_written)
+            )
 
 
 def _bulk_trials(
