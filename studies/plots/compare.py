@@ -59,7 +59,7 @@ def _runs(studies: list[Study]) -> dict[int, dict]:
 
 def _trials_read(studies: list[Study]) -> tuple[Q, dict[int, sample.Sample]]:
     """The trials of `studies` the plots read (`sample.sample` of each), as one filter."""
-    reads = {s.pk: sample.sample(s) for s in studies}
+    reads = sample.samples(studies)
     which = Q(pk__in=[])
     for study_id, read in reads.items():
         which |= (

@@ -52,7 +52,19 @@ class Sample:
 
 def sample(study: Study, representative: bool = False) -> Sample:
     """The trials a plot of `study` reads; `representative`: the even spread only (a distribution)."""
-    summary = StudySummary.objects.filter(study=study).values(*COUNTS, "best_path", "pareto").get()
+    return samples([study], representative)[study.pk]
+
+
+def samples(studies: list[Study], representative: bool = False) -> dict[int, Sample]:
+    """`sample` of each study, their summaries read in one query (a comparison of several)."""
+    fields = ("study_id", *COUNTS, "best_path", "pareto")
+    summaries = {
+        row["study_id"]: row for row in StudySummary.objects.filter(study__in=studies).values(*fields)
+    }
+    return {study.pk: _sample(study, summaries[study.pk], representative) for study in studies}
+
+
+def _sample(study: Study, summary: dict, representative: bool) -> Sample:
     counts = {state: summary[f"n_{state}"] for state in Trial.State.values}
     last = summary["n_trials"]
     front = [row[0] for row in summary["pareto"]]
