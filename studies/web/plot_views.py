@@ -11,9 +11,11 @@ from studies import access
 from studies.exports import neutralise
 from studies.plots.data import PLOTS, PlotQuery
 from studies.plots.parts import for_objective
+from studies.web.poll_cache import shared_between_viewers
 
 
 @login_required
+@shared_between_viewers
 def study_plot(request, study_id: int, kind: str, fmt: str = "json"):
     """`{"figure", "n_trials", "state"}` for the page's JS, or the plot's data as CSV."""
     study = access.study_for_user(request.user, study_id)

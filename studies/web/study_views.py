@@ -19,6 +19,7 @@ from studies.plots import compare, figures, suggestion
 from studies.plots.space_tree import space_tree
 from studies.study_search import StudySearch
 from studies.web.forms import ParameterFormSet, StudyForm
+from studies.web.poll_cache import shared_between_viewers
 
 PAGE_SIZE = 50
 
@@ -154,12 +155,14 @@ def study_detail(request, study_id):
 
 
 @login_required
+@shared_between_viewers
 def study_header(request, study_id):
     study = access.study_for_user(request.user, study_id)
     return render(request, "studies/_study_header.html", _header(request, study))
 
 
 @login_required
+@shared_between_viewers
 def study_leaderboard(request, study_id):
     study = access.study_for_user(request.user, study_id)
     context = _leaderboard(request, study)
