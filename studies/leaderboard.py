@@ -21,10 +21,9 @@ from django import forms
 from django.core.paginator import Page, Paginator
 from django.db.models import F, QuerySet
 
-from studies import trial_filter
+from studies import trial_filter, trial_sample
 from studies.models import Study, StudySummary, Trial
 from studies.objectives import metric_names
-from studies.plots import sample
 
 MAX_COLUMN_TEXT = 2000
 
@@ -219,15 +218,15 @@ class CountedPaginator(Paginator):
 
 def page_of(study: Study, board: Leaderboard, page_number, page_size: int) -> tuple[Page, str]:
     """One page of `board` on the page (its CSV reads every trial), and a note ("" or what it read):
-    past `sample.READ_ALL` finished trials, a filter or an order no index serves runs over the
+    past `trial_sample.READ_ALL` finished trials, a filter or an order no index serves runs over the
     plots' sample (which holds the best and the latest) and says so, instead of over every trial."""
-    read = sample.sample(study) if board.filter or board.sort.lstrip("-") not in INDEXED_SORTS else None
+    read = trial_sample.sample(study) if board.filter or board.sort.lstrip("-") not in INDEXED_SORTS else None
     if read is not None and read.numbers is not None:
-        note = "sorted and filtered " + sample.note(read)
+        note = "sorted and filtered " + trial_sample.note(read)
         return Paginator(read.narrow(board.trials), page_size).get_page(page_number), note
     if board.filter:
         return Paginator(board.trials, page_size).get_page(page_number), ""
-    counts = StudySummary.objects.filter(study=study).values(*sample.COUNTS).get()
+    counts = StudySummary.objects.filter(study=study).values(*trial_sample.COUNTS).get()
     count = counts[f"n_{board.state}" if board.state else "n_trials"]
     return CountedPaginator(board.trials, page_size, count).get_page(page_number), ""
 

@@ -12,10 +12,10 @@ import numpy as np
 from django.core.paginator import Page, Paginator
 from django.db.models import BooleanField, ExpressionWrapper, Q
 
+from studies import trial_sample
 from studies.front_sort import front_ranks
 from studies.models import Study, Trial
 from studies.objectives import metric_columns, result_arrays
-from studies.plots import sample
 
 FEASIBLE, INFEASIBLE, UNRANKED = 0, 1, 2
 
@@ -25,10 +25,10 @@ def ranked_page(
 ) -> tuple[Page, list[Trial]]:
     """One page of the study's trials (of `narrowed_to`, a filtered queryset of them, when given)
     in Pareto order, each with `pareto_rank` (None unless complete and feasible). Past
-    `sample.READ_ALL` finished trials, of the plots' sample, which holds the Pareto set: rank 1 is
+    `trial_sample.READ_ALL` finished trials, of the plots' sample, which holds the Pareto set: rank 1 is
     the study's own front, the later ranks are within the sample (its `note` says so)."""
     metrics = [o["metric"] for o in study.objectives] + [c["metric"] for c in study.constraints]
-    read = sample.sample(study)
+    read = trial_sample.sample(study)
     trials = read.narrow(study.trials.order_by("number"))
     if narrowed_to is not None:  # whether each trial is kept, in the same query
         kept_trial = Q(pk__in=narrowed_to.values("pk"))
@@ -46,7 +46,7 @@ def ranked_page(
     position = {pk: i for i, pk in enumerate(pks.tolist())}
     for trial in shown:
         trial.pareto_rank = rank[position[trial.pk]] or None
-    page.note = "ranked " + sample.note(read, "the Pareto set, the best, the latest and an even spread")
+    page.note = "ranked " + trial_sample.note(read, "the Pareto set, the best, the latest and an even spread")
     return page, shown
 
 

@@ -9,9 +9,9 @@ model. Only completed trials are candidates: a pruned trial's value is from an e
 
 from __future__ import annotations
 
+from studies import trial_sample
 from studies.models import Study, StudyAnalysis
 from studies.optimizers import get_optimizer
-from studies.plots import sample
 
 KIND = "recommended"
 _PENDING_ANALYSIS = "the best observed value, until the model's recommendation comes with the next analysis"
@@ -19,8 +19,8 @@ _PENDING_ANALYSIS = "the best observed value, until the model's recommendation c
 
 def compute(study: Study) -> dict:
     """{"number", "why"} as the study's optimizer recommends among its completed trials (past
-    `sample.READ_ALL`, among the plots' sample, which holds the best ones)."""
-    read = sample.sample(study)
+    `trial_sample.READ_ALL`, among the plots' sample, which holds the best ones)."""
+    read = trial_sample.sample(study)
     rows = list(
         read.narrow(study.trials.completed()).order_by("number").values_list("number", "params", "value")
     )

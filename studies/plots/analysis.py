@@ -16,12 +16,11 @@ import numpy as np
 from django.db import transaction
 from django.db.models import F
 
-from studies import recommendation
+from studies import recommendation, trial_sample
 from studies.models import Study, StudyAnalysis, StudySummary, TrialMetric
 from studies.optimizers import SearchSpace
 from studies.optimizers.importance import importance
 from studies.optimizers.posterior import fit_surrogate, posterior_slices
-from studies.plots import sample
 from studies.plots.parts import MAX_POINTS, MAX_SCATTER, best_first_sample
 from studies.services import optimizer_inputs
 
@@ -131,7 +130,7 @@ def _other_objectives_importance(study: Study, space: SearchSpace) -> dict:
     """With several objectives, the importance for each one after the first (which `importance` holds)."""
     if not study.is_multi_objective:
         return {}
-    read = sample.sample(study, representative=True)
+    read = trial_sample.sample(study, representative=True)
     rows = list(
         read.narrow(study.trials.completed()).filter(values__isnull=False).values_list("params", "values")
     )
@@ -146,8 +145,8 @@ def _other_objectives_importance(study: Study, space: SearchSpace) -> dict:
 
 def compute_curve_band(study: Study) -> dict:
     """Per step, the 10th, 50th and 90th percentile of every trial's learning curve (of an even
-    spread of them past `sample.READ_ALL`)."""
-    read = sample.sample(study, representative=True)
+    spread of them past `trial_sample.READ_ALL`)."""
+    read = trial_sample.sample(study, representative=True)
     rows = TrialMetric.objects.filter(
         trial__in=read.narrow(study.trials.all()), attempt_id=F("trial__attempt_id")
     )
@@ -179,7 +178,7 @@ def analyze(study: Study) -> int:
     if study.objectives:  # the surfaces are drawn for the first objective (mirrored in `value`)
         metric = study.objectives[0]["metric"]
         history = [(params, v.get(metric) if isinstance(v, dict) else None) for params, v in history]
-    read = sample.sample(study, representative=True)  # past READ_ALL trials, an even spread of them
+    read = trial_sample.sample(study, representative=True)  # past READ_ALL trials, an even spread of them
     n_trials = read.n_finished
     complete = list(
         read.narrow(study.trials.completed()).filter(value__isnull=False).values_list("params", "value")

@@ -13,11 +13,11 @@ from collections.abc import Iterable
 import numpy as np
 from django.db.models import Q
 
-from studies import study_diff
+from studies import study_diff, trial_sample
 from studies.front_sort import reference_point
 from studies.models import ParameterRecord, Study, StudyAnalysis, Trial
 from studies.objectives import metric_columns
-from studies.plots import pareto, sample
+from studies.plots import pareto
 from studies.plots.data import EpochMs
 from studies.plots.parts import MARGIN, best_so_far, label, r6_list
 
@@ -28,7 +28,7 @@ WITHIN = 0.01  # "time to reach within 1 % of the best"
 
 def _runs(studies: list[Study]) -> dict[int, dict]:
     """Per study: finished trials in number order (value, state, seconds since the first start);
-    past `sample.READ_ALL`, the plots' sample of them (which holds every improvement of the best)."""
+    past `trial_sample.READ_ALL`, the plots' sample of them (which holds every improvement of the best)."""
     which, reads = _trials_read(studies)
     runs = {
         s.pk: {"number": [], "value": [], "state": [], "elapsed": [], "t0": None, "n": reads[s.pk].n_finished}
@@ -57,9 +57,9 @@ def _runs(studies: list[Study]) -> dict[int, dict]:
     return runs
 
 
-def _trials_read(studies: list[Study]) -> tuple[Q, dict[int, sample.Sample]]:
-    """The trials of `studies` the plots read (`sample.sample` of each), as one filter."""
-    reads = sample.samples(studies)
+def _trials_read(studies: list[Study]) -> tuple[Q, dict[int, trial_sample.Sample]]:
+    """The trials of `studies` the plots read (`trial_sample.sample` of each), as one filter."""
+    reads = trial_sample.samples(studies)
     which = Q(pk__in=[])
     for study_id, read in reads.items():
         which |= (

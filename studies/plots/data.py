@@ -16,8 +16,9 @@ from django.db.models import F, FloatField, Func, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from studies import trial_sample
 from studies.models import Study, StudyAnalysis, Trial, TrialMetric
-from studies.plots import analysis, analysis_figures, figures, pareto, parts, sample
+from studies.plots import analysis, analysis_figures, figures, pareto, parts
 
 
 class EpochMs(Func):
@@ -35,9 +36,9 @@ class EpochMs(Func):
 
 
 def history_data(study: Study) -> dict:
-    """Finished trials (a sample past `sample.READ_ALL`) in number order: value, state, finish time
+    """Finished trials (a sample past `trial_sample.READ_ALL`) in number order: value, state, finish time
     (epoch milliseconds)."""
-    read = sample.sample(study)
+    read = trial_sample.sample(study)
     rows = list(
         read.narrow(study.trials.filter(state__in=Trial.FINISHED))
         .order_by("number")
@@ -57,7 +58,7 @@ def history_data(study: Study) -> dict:
         data["state"].append(state)
         data["finished_ms"].append(finished)
     data["n_trials"] = read.n_finished
-    data["sample_note"] = sample.note(read)
+    data["sample_note"] = trial_sample.note(read)
     return {**data, **_objective_values(study, [row[-1] for row in rows])}
 
 
@@ -75,9 +76,9 @@ def _objective_values(study: Study, texts: list[str | None]) -> dict:
 
 def complete_data(study: Study) -> dict:
     """Complete trials' params (one list per parameter) and values, for parallel coordinates and
-    slices (a sample past `sample.READ_ALL`)."""
+    slices (a sample past `trial_sample.READ_ALL`)."""
     space = study.space.to_dict()
-    read = sample.sample(study)
+    read = trial_sample.sample(study)
     rows = list(
         read.narrow(study.trials.completed())
         .filter(value__isnull=False)
@@ -94,27 +95,27 @@ def complete_data(study: Study) -> dict:
         "value": [value for _, value, _, _ in rows],
         "params": {name: [params.get(name) for params in all_params] for name in space},
         "n_trials": read.n_finished,
-        "sample_note": sample.note(read),
+        "sample_note": trial_sample.note(read),
         **_objective_values(study, [row[-1] for row in rows]),
     }
 
 
 def values_data(study: Study) -> dict:
-    """Complete trials' values only, for the EDF (past `sample.READ_ALL`, an even spread of them)."""
-    read = sample.sample(study, representative=True)
+    """Complete trials' values only, for the EDF (past `trial_sample.READ_ALL`, an even spread of them)."""
+    read = trial_sample.sample(study, representative=True)
     values = read.narrow(study.trials.completed()).filter(value__isnull=False).values_list("value", flat=True)
     return {
         "metric": study.metric,
         "value": list(values),
         "n_trials": read.n_finished,
-        "sample_note": sample.note(read, "an even spread by trial number"),
+        "sample_note": trial_sample.note(read, "an even spread by trial number"),
     }
 
 
 def timeline_data(study: Study) -> dict:
-    """Each started trial's worker, state and times; past `sample.READ_ALL`, the latest ones."""
-    read = sample.sample(study)
-    rows = read.latest(study.trials.filter(started__isnull=False), sample.LATEST).order_by("number")
+    """Each started trial's worker, state and times; past `trial_sample.READ_ALL`, the latest ones."""
+    read = trial_sample.sample(study)
+    rows = read.latest(study.trials.filter(started__isnull=False), trial_sample.LATEST).order_by("number")
     trials = [
         {"number": n, "worker": w or "?", "state": s, "started_ms": a, "finished_ms": b}
         for n, w, s, a, b in rows.values_list(
@@ -125,14 +126,14 @@ def timeline_data(study: Study) -> dict:
         "trials": trials,
         "now_ms": timezone.now().timestamp() * 1000,
         "n_trials": read.n_finished,
-        "sample_note": f"the latest {sample.LATEST:,} of {read.last:,} trials" if read.numbers else "",
+        "sample_note": f"the latest {trial_sample.LATEST:,} of {read.last:,} trials" if read.numbers else "",
     }
 
 
 def curves_data(study: Study) -> dict:
-    """A best-first sample of learning curves (of the trials `sample` reads past its threshold), and
+    """A best-first sample of learning curves (of the trials `trial_sample` reads past its threshold), and
     the per-step percentiles a worker computed."""
-    read = sample.sample(study)
+    read = trial_sample.sample(study)
     current = TrialMetric.objects.filter(trial__study=study, attempt_id=F("trial__attempt_id"))
     candidates = list(
         read.narrow(study.trials)
@@ -157,7 +158,7 @@ def curves_data(study: Study) -> dict:
         "band": analysis_data(study, "curve_band")["data"],
         "n_curves": len(candidates) if read.numbers is None else _with_curves(read.counts),
         "n_trials": read.n_finished,
-        "sample_note": sample.note(read),
+        "sample_note": trial_sample.note(read),
     }
 
 
@@ -228,7 +229,7 @@ class Plot:
     table: Callable[[dict], tuple[list[str], list[list]]]
 
     def figure(self, data: dict, options: dict) -> dict:
-        """The figure, its title saying so when it was drawn from a sample (`sample.note`)."""
+        """The figure, its title saying so when it was drawn from a sample (`trial_sample.note`)."""
         return parts.with_note(self.draw(data, options), data.get("sample_note", ""))
 
 

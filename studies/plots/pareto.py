@@ -14,10 +14,10 @@ import numpy as np
 from django.db.models import TextField
 from django.db.models.functions import Cast
 
+from studies import trial_sample
 from studies.front_sort import hypervolume_curve, reference_point
 from studies.models import Study
 from studies.objectives import metric_columns, result_arrays
-from studies.plots import sample
 from studies.plots.parts import MAX_POINTS, base_layout, empty_figure, label, r6_list
 
 HOVER_PARAMS = 10
@@ -28,10 +28,10 @@ INFEASIBLE_COLOUR = "#d62728"
 
 
 def pareto_data(study: Study) -> dict:
-    """Complete trials' objective values (a sample past `sample.READ_ALL`, the front always in it),
+    """Complete trials' objective values (a sample past `trial_sample.READ_ALL`, the front always in it),
     feasibility and whether each is on the front (the summary's), and the params of those the
     figure draws (by index)."""
-    read = sample.sample(study)
+    read = trial_sample.sample(study)
     rows, columns = _complete(study, read, "number", Cast("params", TextField()), "feasible")
     on_front = set(read.front)
     front = [number in on_front for number, _, _ in rows]
@@ -46,11 +46,11 @@ def pareto_data(study: Study) -> dict:
         "feasible": feasible,
         "front": front,
         "n_trials": read.n_finished,
-        "sample_note": sample.note(read, "the Pareto set, the best, the latest and an even spread"),
+        "sample_note": trial_sample.note(read, "the Pareto set, the best, the latest and an even spread"),
     }
 
 
-def _complete(study: Study, read: sample.Sample, *fields) -> tuple[list[tuple], dict]:
+def _complete(study: Study, read: trial_sample.Sample, *fields) -> tuple[list[tuple], dict]:
     """`objectives.complete_columns` of the trials `read` holds."""
     metrics = [o["metric"] for o in study.objectives] + [c["metric"] for c in study.constraints]
     return metric_columns(read.narrow(study.trials.order_by("number")), metrics, *fields)
@@ -213,8 +213,8 @@ def hypervolume_series(numbers: list[int], losses: np.ndarray, reference: np.nda
 
 def hypervolume_data(study: Study) -> dict:
     """The study's hypervolume curve against a reference just past its feasible trials' worst values
-    (past `sample.READ_ALL`, of a sample that holds the front: its last value is the study's own)."""
-    read = sample.sample(study)
+    (past `trial_sample.READ_ALL`, of a sample that holds the front: its last value is the study's own)."""
+    read = trial_sample.sample(study)
     rows, columns = _complete(study, read, "number")
     ok, losses = feasible_losses(study.objectives, study.constraints, columns)
     reference = reference_point(losses)
@@ -226,7 +226,7 @@ def hypervolume_data(study: Study) -> dict:
         **hypervolume_series(numbers, losses, reference),
         "last_number": rows[-1][0] if rows else None,
         "n_trials": read.n_finished,
-        "sample_note": sample.note(read, "the Pareto set, the best, the latest and an even spread"),
+        "sample_note": trial_sample.note(read, "the Pareto set, the best, the latest and an even spread"),
     }
 
 

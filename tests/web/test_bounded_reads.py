@@ -1,5 +1,5 @@
 """Pages, plots and API routes of a large study read a bounded number of rows: the same at two sizes
-past the plots' sampling threshold (lowered here, `studies.plots.sample`), so a million-trial study
+past the plots' sampling threshold (lowered here, `studies.trial_sample`), so a million-trial study
 reads what one of 20,000 does. Times are benchmarks/scale.py's, not asserted here."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from studies import trial_sample
 from studies.demo import create_demo_study
 from studies.models import StudySummary
-from studies.plots import sample
 from studies.plots.data import PLOTS
 from tests.helpers import rows_read
 
@@ -23,11 +23,11 @@ ROWS = 200  # rows one request may read (a sampled curve brings its points), a f
 
 @pytest.fixture
 def small_sample(monkeypatch):
-    monkeypatch.setattr(sample, "READ_ALL", 30)
-    monkeypatch.setattr(sample, "BEST", 10)
-    monkeypatch.setattr(sample, "RECENT", 10)
-    monkeypatch.setattr(sample, "EVEN", 20)
-    monkeypatch.setattr(sample, "LATEST", 20)
+    monkeypatch.setattr(trial_sample, "READ_ALL", 30)
+    monkeypatch.setattr(trial_sample, "BEST", 10)
+    monkeypatch.setattr(trial_sample, "RECENT", 10)
+    monkeypatch.setattr(trial_sample, "EVEN", 20)
+    monkeypatch.setattr(trial_sample, "LATEST", 20)
 
 
 def _urls(study) -> list[str]:

@@ -1,5 +1,6 @@
-"""Which trials a plot of a large study reads: every one up to `READ_ALL` finished trials, past it a
-bounded sample read through indexes, so a plot of a million trials costs what one of 20,000 does.
+"""Which trials a plot, the analysis or a leaderboard page of a large study reads: every one up to
+`READ_ALL` finished trials, past it a bounded sample read through indexes, so a plot of a million
+trials costs what one of 20,000 does.
 
 The sample holds the `BEST` best complete trials (the (study, value) index), the `RECENT` latest by
 number and an even spread of `EVEN` numbers over the whole study (the unique (study, number) index,
