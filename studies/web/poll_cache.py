@@ -5,7 +5,8 @@ renders a second of the same data, which on a small server slowed the workers wr
 half (docs/benchmarks.md, "Many viewers"). An answer is kept `settings.POLL_CACHE_S` seconds under
 the study, the address and whether the viewer may edit (the header's controls), so each address is
 rendered about once in that time whatever the number of viewers; access is checked on every
-request. A poll's data is then at most that old (its period is 3 s); 0 turns the sharing off.
+request, and an answer that holds a CSRF token (an editor's controls) is never shared. A poll's data
+is then at most that old (its period is 3 s); 0 turns the sharing off.
 """
 
 from __future__ import annotations
@@ -38,12 +39,19 @@ def shared_between_viewers(view):
         if kept is not None:
             return HttpResponse(kept[0], content_type=kept[1])
         response = view(request, study_id, *args, **kwargs)
-        if (
-            response.status_code == 200
-            and not response.streaming
-            and not response.has_header("Content-Disposition")
-        ):
+        if _shareable(request, response):
             cache.set(key, (response.content, response["Content-Type"]), seconds)
         return response
 
     return shared
+
+
+def _shareable(request, response) -> bool:
+    """A plain page of data: not a download, and no form carrying this user's CSRF token (an
+    editor's header), which must never reach another user."""
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not response.has_header("Content-Disposition")
+        and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")  # set when the view asked for the token
+    )

@@ -58,6 +58,23 @@ def test_a_stranger_gets_no_shared_answer(make_study, cast, shared):
         assert _client(cast["stranger"]).get(url).status_code == 404
 
 
+def test_an_editors_header_holds_their_own_csrf_token_and_is_never_shared(make_study, cast, shared):
+    study = run_trials(make_study(max_trials=4), [3.0])
+    url = reverse("study-header", args=[study.pk])
+    owner, editor = _client(cast["owner"]), _client(cast["editor"])
+    assert "csrfmiddlewaretoken" in owner.get(url).content.decode()
+    with CaptureQueriesContext(connection) as queries:
+        as_editor = editor.get(url)
+    assert any("studies_studysummary" in q["sql"] for q in queries)  # rendered for this editor
+    token = as_editor.content.decode().split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    assert (
+        editor.post(
+            reverse("study-action", args=[study.pk, "pause"]), {"csrfmiddlewaretoken": token}
+        ).status_code
+        == 302
+    )
+
+
 def test_an_editor_and_a_viewer_each_get_their_own_header(make_study, cast, shared):
     study = run_trials(make_study(max_trials=4), [3.0])
     url = reverse("study-header", args=[study.pk])
