@@ -6,7 +6,8 @@ file in `--data-dir`, or a PostgreSQL database with `--postgres`) is reopened as
 each looping as a worker does: sleep `--trial-s` as the job, then `finish_and_continue`, which stores
 the result and schedules and claims the next trial) run for `--seconds`, twice: alone, then while
 `--viewers` viewers (threads of this process) refresh the study page's live parts over HTTP on
-loopback (gunicorn serving hpoweb, `--web-workers` processes of 8 threads), each every
+loopback (gunicorn serving hpoweb, `--web-workers` processes of 8 threads), as a read-only member
+of the study's project, each every
 `--interval` seconds as the page's poll does: its header, its leaderboard and its history plot.
 
 Bounded in count and time, loopback only. Prints the workers' trials/s with and without viewers
@@ -198,6 +199,20 @@ def main() -> None:
         _measure(args, target, url)
 
 
+def _viewer(study):
+    """A read-only member of the study's project: the people watching it (an editor's header holds
+    its own CSRF token and is rendered for each editor)."""
+    from django.contrib.auth import get_user_model
+
+    from studies.models import Membership
+
+    user, _ = get_user_model().objects.get_or_create(username="watcher")
+    Membership.objects.get_or_create(
+        project=study.project, user=user, defaults={"role": Membership.Role.VIEWER}
+    )
+    return user
+
+
 def _measure(args, target, url: str | None) -> None:
     from django.conf import settings
     from django.test import Client
@@ -207,7 +222,7 @@ def _measure(args, target, url: str | None) -> None:
     scale.build(target, args.steps, False)
     study = target.study
     client = Client()
-    client.force_login(study.owner)
+    client.force_login(_viewer(study))
     cookie = f"sessionid={client.cookies['sessionid'].value}"
     urls = [
         reverse("study-header", args=[study.pk]),
