@@ -1,14 +1,21 @@
 """Scale: page and API times, and one trial's scheduling cost, against the size of a study.
 
-For each of `--sizes`, a SQLite database of its own (the embedded default) in a temporary folder
-gets a demo study of that many trials (`studies.demo`, `--steps` curve points each, as `demo_study`
-makes); then the sizes are timed in turns (each round every size once, so a change of the shared
-machine's load weighs on all alike), in-process (Django's test client: routing, middleware, view,
-template, JSON; no network):
+For each of `--sizes`, a database of its own gets a demo study of that many trials (`studies.demo`,
+`--steps` curve points each, as `demo_study` makes; `--objectives`: the demo's study with two
+objectives and a constraint): a SQLite file (the embedded default) in `--data-dir`, or with
+`--postgres URL` a PostgreSQL database named after the URL's with `_SIZE` (`_mo_SIZE`) appended. A
+database that already holds its study is reused, so a million-trial study is built once (`--data-dir`
+defaults to a temporary folder). Then the sizes are timed in turns (each round every size once, so a
+change of the shared machine's load weighs on all alike), in-process (Django's test client: routing,
+middleware, view, template, JSON; no network):
 
 pages: the server time (median of `--repeat` after one warm-up) and bytes of the routes that
-summarise studies: the study list and its rows, the project page, `GET /api/studies/`,
-`GET /api/studies/{id}/`, the study page and its header.
+summarise studies (`--routes summary`: the study list and its rows, the project page,
+`GET /api/studies/`, `GET /api/studies/{id}/`, the study page and its header) or of every page, plot
+and API route of the study (`--routes all`, `benchmarks/scale_routes.py`).
+
+downloads (`--downloads`): each export streamed once (up to `--download-mb`): seconds to the first
+chunk and in all, MB/s, and how far the process's resident memory rose while it streamed.
 
 trial: the study is reopened with `--trials` more to run, one at a time as a worker runs them, each
 through the real services: the result stored (`finish_attempt`, its own transaction, which never
@@ -16,6 +23,8 @@ waits for a suggestion), then the next trial proposed, stored and claimed (`sche
 `claim_trial`); medians per trial, for each of `--optimizers`.
 
     nice -n 19 .venv/bin/python benchmarks/scale.py --sizes 1000,10000,100000 --steps 2
+    nice -n 19 .venv/bin/python benchmarks/scale.py --sizes 10000,1000000 --data-dir /tmp/scale \
+        --routes all --downloads --optimizers ""
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import scale_routes
 from scratch_django import setup_scratch_django
 
 
@@ -40,6 +50,7 @@ class Target:
     study: object = None
     client: object = None
     attempt: object = None  # the trial running while its trial costs are timed
+    routes: list = None
 
 
 def use(target: Target) -> None:
@@ -52,46 +63,66 @@ def use(target: Target) -> None:
         connection.settings_dict["NAME"] = target.database
 
 
-def build(target: Target, steps: int) -> None:
+def build(target: Target, steps: int, objectives: bool) -> None:
+    """The target's study, built unless its database already holds it."""
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.test import Client
 
     from studies.demo import create_demo_study
+    from studies.models import Study
 
     use(target)
     call_command("migrate", verbosity=0)
-    user = get_user_model().objects.create_superuser("bench", "bench@example.com", "bench")
-    start = time.perf_counter()
-    target.study = create_demo_study(user, target.size, steps, name=f"scale {target.size}")
-    print(f"{target.size:,} trials: demo study built in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+    users = get_user_model().objects
+    user = users.filter(username="bench").first() or users.create_superuser("bench", "b@example.com", "bench")
+    name = f"scale {target.size}" + (" mo" if objectives else "")
+    target.study = Study.objects.filter(name=name, state=Study.State.COMPLETED).first()
+    if target.study is None:
+        start = time.perf_counter()
+        target.study = create_demo_study(user, target.size, steps, name=name, objectives=objectives)
+        print(
+            f"{target.size:,} trials: demo study built in {time.perf_counter() - start:.0f} s",
+            file=sys.stderr,
+        )
     target.client = Client()
     target.client.force_login(user)
 
 
-def urls(study) -> list[tuple[str, str]]:
-    from django.urls import reverse
+def create_postgres_database(url: str) -> None:
+    """CREATE DATABASE unless it exists (through the server's `postgres` database)."""
+    import psycopg
 
-    return [
-        ("study list", reverse("study-list")),
-        ("study list rows (poll)", reverse("study-list-rows")),
-        ("project page", reverse("project-detail", args=[study.project_id])),
-        ("GET /api/studies/", "/api/studies/"),
-        ("GET /api/studies/{id}/", f"/api/studies/{study.pk}/"),
-        ("study page", study.get_absolute_url()),
-        ("study header (poll)", reverse("study-header", args=[study.pk])),
-    ]
+    server, _, name = url.rpartition("/")
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def page_times(targets: list[Target], repeat: int) -> dict:
+def targets_of(args, data_dir: str) -> list[Target]:
+    suffix = "_mo" if args.objectives else ""
+    if not args.postgres:
+        return [Target(size, str(Path(data_dir) / f"scale{suffix}-{size}.sqlite3")) for size in args.sizes]
+    targets = []
+    for size in args.sizes:
+        url = f"{args.postgres}{suffix}_{size}"
+        create_postgres_database(url)
+        targets.append(Target(size, url.rpartition("/")[2]))
+    return targets
+
+
+def page_times(targets: list[Target], repeat: int, routes) -> dict:
     """{(size, route): (median ms, bytes)}: each round times every route of every size once; the
     first round warms up."""
     times: dict[tuple[int, str], list[float]] = {}
     sizes: dict[tuple[int, str], int] = {}
+    for target in targets:
+        use(target)
+        target.routes = routes(target.study)
     for round_ in range(repeat + 1):
         for target in targets:
             use(target)
-            for name, url in urls(target.study):
+            for name, url in target.routes:
                 start = time.perf_counter()
                 response = target.client.get(url)
                 elapsed = (time.perf_counter() - start) * 1000
@@ -140,40 +171,73 @@ def trial_costs(targets: list[Target], optimizer: str, n: int) -> dict[int, tupl
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--sizes", default="1000,10000,100000", type=lambda t: [int(s) for s in t.split(",")])
     parser.add_argument("--steps", type=int, default=2, help="learning-curve points per demo trial")
+    parser.add_argument("--objectives", action="store_true", help="the demo's study with two objectives")
+    parser.add_argument("--data-dir", help="SQLite files kept and reused here (default: a temporary folder)")
+    parser.add_argument(
+        "--postgres", help="postgres://user@host:port/PREFIX: one database PREFIX_SIZE a size"
+    )
+    parser.add_argument("--routes", default="summary", choices=["summary", "all", "none"])
+    parser.add_argument("--downloads", action="store_true", help="stream each export once")
+    parser.add_argument("--download-mb", type=float, default=50, help="stop reading a download past this")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--trials", type=int, default=10, help="trials run per optimizer and size")
-    parser.add_argument("--optimizers", default="random,tpe")
+    parser.add_argument("--optimizers", default="random,tpe", help='"" for none')
     args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
-    with tempfile.TemporaryDirectory(prefix="hpoweb-scale-") as data_dir:
-        setup_scratch_django(data_dir)
+    with tempfile.TemporaryDirectory(prefix="hpoweb-scale-") as scratch:
+        data_dir = args.data_dir or scratch
+        Path(data_dir).mkdir(parents=True, exist_ok=True)
+        targets = targets_of(args, data_dir)
+        setup_scratch_django(
+            data_dir, args.postgres and f"{args.postgres.rpartition('/')[0]}/{targets[0].database}"
+        )
         from django.conf import settings
 
         settings.ALLOWED_HOSTS = ["*"]
-        targets = [Target(size, str(Path(data_dir) / f"scale-{size}.sqlite3")) for size in sizes]
         for target in targets:
-            build(target, args.steps)
-        pages = page_times(targets, args.repeat)
-        costs = {name: trial_costs(targets, name, args.trials) for name in args.optimizers.split(",")}
-    _print(sizes, pages, costs, args)
+            build(target, args.steps, args.objectives)
+        routes = {"summary": scale_routes.summary_routes, "all": scale_routes.all_routes}.get(args.routes)
+        pages = page_times(targets, args.repeat, routes) if routes else {}
+        downloads = {}
+        for target in targets if args.downloads else []:
+            use(target)
+            for name, url in scale_routes.download_routes(target.study):
+                downloads[(target.size, name)] = scale_routes.time_download(
+                    target.client, url, args.download_mb
+                )
+        optimizers = [name for name in args.optimizers.split(",") if name]
+        costs = {name: trial_costs(targets, name, args.trials) for name in optimizers}
+    _print(args.sizes, pages, downloads, costs, args)
 
 
-def _print(sizes: list[int], pages: dict, costs: dict, args) -> None:
+def _print(sizes: list[int], pages: dict, downloads: dict, costs: dict, args) -> None:
     header = " | ".join(f"{s:,} trials" for s in sizes)
-    print(f"\nServer time, ms (median of {args.repeat}), and KB of the answer at the largest size\n")
-    print(f"| route | {header} | KB |")
-    print("|---|" + "---:|" * (len(sizes) + 1))
-    for name in [name for (size, name) in pages if size == sizes[0]]:
-        times = " | ".join(f"{pages[(s, name)][0]:.0f}" for s in sizes)
-        print(f"| {name} | {times} | {pages[(sizes[-1], name)][1] / 1024:.0f} |")
-    print(f"\nOne trial, ms (median of {args.trials}): result stored / next trial scheduled and claimed\n")
-    print(f"| optimizer | {header} |")
-    print("|---|" + "---:|" * len(sizes))
-    for name, by_size in costs.items():
-        cells = " | ".join(f"{by_size[s][0]:.0f} / {by_size[s][1]:.0f}" for s in sizes)
-        print(f"| {name} | {cells} |")
+    if pages:
+        print(f"\nServer time, ms (median of {args.repeat}), and KB of the answer at the largest size\n")
+        print(f"| route | {header} | KB |")
+        print("|---|" + "---:|" * (len(sizes) + 1))
+        for name in [name for (size, name) in pages if size == sizes[0]]:
+            times = " | ".join(f"{pages[(s, name)][0]:.0f}" for s in sizes)
+            print(f"| {name} | {times} | {pages[(sizes[-1], name)][1] / 1024:.0f} |")
+    if downloads:
+        print(f"\nDownloads, read up to {args.download_mb:g} MB: s to the first chunk, s in all, MB read,")
+        print("MB/s, and how far the process's resident memory rose while it streamed\n")
+        print("| download | trials | first s | s | MB | MB/s | memory rise MB |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for (size, name), d in downloads.items():
+            cells = f"{d['first_s']:.2f} | {d['total_s']:.1f} | {d['bytes'] / 2**20:.1f}"
+            cells += f" | {d['mb_s']:.1f} | {d['rise_mb']:.1f}"
+            print(f"| {name} | {size:,} | {cells} |")
+    if costs:
+        print(
+            f"\nOne trial, ms (median of {args.trials}): result stored / next trial scheduled and claimed\n"
+        )
+        print(f"| optimizer | {header} |")
+        print("|---|" + "---:|" * len(sizes))
+        for name, by_size in costs.items():
+            cells = " | ".join(f"{by_size[s][0]:.0f} / {by_size[s][1]:.0f}" for s in sizes)
+            print(f"| {name} | {cells} |")
     print("\n    nice -n 19 .venv/bin/python benchmarks/scale.py " + " ".join(sys.argv[1:]))
 
 

@@ -176,6 +176,8 @@ def _cache() -> dict:
 
 
 CACHES = {"default": _cache()}
+# Seconds the study page's poll answers are shared by everyone watching (studies.web.poll_cache); 0: off.
+POLL_CACHE_S = env_float("POLL_CACHE_S", 2.0)
 X_FRAME_OPTIONS = "DENY"
 
 REST_FRAMEWORK = {

@@ -2,7 +2,9 @@
 
 The study runs the `mlp_surrogate` job's 6-parameter space; values come from its objective plus
 noise, curves converge towards them, and a few trials fail (after a retried attempt) or are pruned
-early, so every plot has something to show. Benchmarks use it for data (benchmarks/dashboard_speed.py).
+early, so every plot has something to show. Benchmarks use it for data (benchmarks/dashboard_speed.py,
+benchmarks/scale.py, up to a million trials): trials are written in chunks of `CHUNK`, each chunk's
+trials, attempts and curves in one transaction, so memory stays flat whatever the study's size.
 With `objectives`, the study trades the loss against a latency under a memory limit (made up from
 the network's size), for the pages of a study with several objectives.
 """
@@ -10,10 +12,11 @@ the network's size), for the pages of a study with several objectives.
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 import numpy as np
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.utils import timezone
 
 from studies import services
@@ -21,7 +24,7 @@ from studies.jobs.builtins import SPACES, mlp_surrogate
 from studies.models import Attempt, Project, Study, StudySummary, Trial, TrialMetric
 from studies.optimizers import SearchSpace
 
-BATCH = 2000
+CHUNK = 5000
 N_WORKERS = 4
 OBJECTIVES = [{"metric": "loss", "direction": "minimize"}, {"metric": "latency_ms", "direction": "minimize"}]
 CONSTRAINTS = [{"metric": "memory_gb", "max": 6.0}]
@@ -40,37 +43,60 @@ def create_demo_study(
     """A completed study of `n_trials` trials with `steps` learning-curve points each."""
     rng = np.random.default_rng(seed)
     space = SearchSpace.from_dict(SPACES["mlp_surrogate"])
-    points = space.decode(rng.random((n_trials, len(space))))
     project, _ = Project.objects.get_or_create(name="Demo")
+    study = services.create_study(
+        owner,
+        space.to_dict(),
+        {
+            "name": name,
+            "project": project,
+            "job": "mlp_surrogate",
+            "optimizer": "random",
+            "max_trials": n_trials,
+            "max_parallel": N_WORKERS,
+            "seed": seed,
+            "job_settings": {"steps": steps},
+            "pruner": "median" if steps and not objectives else "none",
+            **({"objectives": OBJECTIVES, "constraints": CONSTRAINTS} if objectives else {}),
+        },
+    )
+    start = timezone.now() - timedelta(seconds=3 * n_trials / N_WORKERS + 60)
+    busy_until = [start] * N_WORKERS
+    for first in range(1, n_trials + 1, CHUNK):
+        points = space.decode(rng.random((min(CHUNK, n_trials + 1 - first), len(space))))
+        with transaction.atomic():
+            trials = _bulk_trials(study, first, points, steps, rng, busy_until)
+            _bulk_attempts_and_curves(study, trials)
+    _analyze(Trial, Attempt, TrialMetric)
     with transaction.atomic():
-        study = services.create_study(
-            owner,
-            space.to_dict(),
-            {
-                "name": name,
-                "project": project,
-                "job": "mlp_surrogate",
-                "optimizer": "random",
-                "max_trials": n_trials,
-                "max_parallel": N_WORKERS,
-                "seed": seed,
-                "job_settings": {"steps": steps},
-                "pruner": "median" if steps and not objectives else "none",
-                **({"objectives": OBJECTIVES, "constraints": CONSTRAINTS} if objectives else {}),
-            },
-        )
-        trials = _bulk_trials(study, points, steps, rng)
         StudySummary.recount(study)
         study.set_state(Study.State.COMPLETED, f"demo data: {n_trials} trials")
-    _bulk_attempts_and_curves(trials, steps)
     return study
 
 
-def _bulk_trials(study: Study, points: list[dict], steps: int, rng: np.random.Generator) -> list[Trial]:
-    start = timezone.now() - timedelta(seconds=3 * len(points) / N_WORKERS + 60)
-    busy_until = [start] * N_WORKERS
+def _analyze(*models_written) -> None:
+    """PostgreSQL's planner statistics for the tables just filled, as autovacuum would gather them
+    later: until then it takes a million rows for a few and reads a study's trials in full where
+    an index gives the best ones in milliseconds."""
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor == "postgresql":
+        with db.cursor() as cursor:
+            cursor.execute(
+                "ANALYZE " + ", ".join(db.ops.quote_name(m._meta.db_table) for m in models_written)
+            )
+
+
+def _bulk_trials(
+    study: Study,
+    first: int,
+    points: list[dict],
+    steps: int,
+    rng: np.random.Generator,
+    busy_until: list[datetime],
+) -> list[SimpleNamespace]:
+    """Trials numbered from `first`, each worker's after its previous one (`busy_until` moves on)."""
     trials = []
-    for number, params in enumerate(points, start=1):
+    for number, params in enumerate(points, start=first):
         final = mlp_surrogate(params) + 0.02 * float(rng.standard_normal())
         roll = rng.random()
         state = (
@@ -78,7 +104,7 @@ def _bulk_trials(study: Study, points: list[dict], steps: int, rng: np.random.Ge
             if roll < 0.02
             else Trial.State.PRUNED
             if roll < 0.12 and steps and not study.objectives
-            else "complete"
+            else Trial.State.COMPLETE
         )
         worker = number % N_WORKERS
         began = busy_until[worker] + timedelta(seconds=float(rng.uniform(0.05, 0.5)))
@@ -86,30 +112,38 @@ def _bulk_trials(study: Study, points: list[dict], steps: int, rng: np.random.Ge
         busy_until[worker] = ended
         n_steps = 0 if state == Trial.State.FAILED else steps if state == "complete" else max(1, steps // 3)
         curve = _curve(final, steps)[:n_steps]
-        trial = Trial(
-            study=study,
-            number=number,
-            params=params,
-            state=state,
-            started=began,
-            finished=ended,
-            enqueued=began,
-            worker=f"w{worker + 1}@demo",
-            n_attempts=2 if state == Trial.State.FAILED else 1,
-            value=None if state == Trial.State.FAILED else final if state == "complete" else curve[-1],
-            error="attempt 2/2 failed: RuntimeError: simulated training failure" if state == "failed" else "",
-            suggestion={"phase": "random"},
+        values, feasible = (
+            _demo_values(params, final) if study.objectives and state == "complete" else (None, None)
         )
-        if study.objectives and state == "complete":
-            trial.values, trial.feasible = _demo_values(params, final)
-        trial.demo_curve = curve
-        trials.append(trial)
-    created = []
-    for i in range(0, len(trials), BATCH):
-        created += Trial.objects.bulk_create(trials[i : i + BATCH])
-    for made, planned in zip(created, trials, strict=True):
-        made.demo_curve = planned.demo_curve
-    return created
+        trials.append(
+            SimpleNamespace(
+                number=number,
+                params=params,
+                state=state,
+                value=None if state == Trial.State.FAILED else final if state == "complete" else curve[-1],
+                values=values,
+                feasible=feasible,
+                started=began,
+                finished=ended,
+                worker=f"w{worker + 1}@demo",
+                n_attempts=2 if state == Trial.State.FAILED else 1,
+                error="attempt 2/2 failed: RuntimeError: simulated training failure"
+                if state == "failed"
+                else "",
+                curve=curve,
+            )
+        )
+    fields = ("number", "params", "state", "value", "values", "feasible", "started", "finished", "worker")
+    fields += ("n_attempts", "error")
+    rows = [
+        (study.pk, t.started, t.started, *(getattr(t, f) for f in fields), {"phase": "random"}, "")
+        for t in trials
+    ]
+    _insert(Trial, ("study", "created", "enqueued", *fields, "suggestion", "note"), rows)
+    ids = dict(study.trials.filter(number__range=(first, trials[-1].number)).values_list("number", "pk"))
+    for t in trials:
+        t.pk = ids[t.number]
+    return trials
 
 
 def _demo_values(params: dict, loss: float) -> tuple[dict, bool]:
@@ -119,42 +153,46 @@ def _demo_values(params: dict, loss: float) -> tuple[dict, bool]:
     return values, values["memory_gb"] <= CONSTRAINTS[0]["max"]
 
 
-def _bulk_attempts_and_curves(trials: list[Trial], steps: int) -> None:
-    attempts = []
-    for t in trials:
-        final_state = {"complete": "complete", "pruned": "pruned", "failed": "failed"}[t.state]
-        for n in range(1, t.n_attempts + 1):
-            attempts.append(
-                Attempt(
-                    trial=t,
-                    number=n,
-                    state=final_state if n == t.n_attempts else Attempt.State.FAILED,
-                    worker=t.worker,
-                    host="demo",
-                    pid=1000 + n,
-                    claimed=t.started,
-                    heartbeat=t.finished,
-                    ended=t.finished,
-                    reason=t.error,
-                )
+def _bulk_attempts_and_curves(study: Study, trials: list[SimpleNamespace]) -> None:
+    """Each trial's attempts (a failed one before a failed trial's last), its last attempt linked
+    by one UPDATE for the chunk, and the last attempt's curve."""
+    rows = [
+        (t.pk, n, t.state if n == t.n_attempts else Attempt.State.FAILED, t.worker, "demo", 1000 + n)
+        + (t.started, t.finished, t.finished, t.error)
+        for t in trials
+        for n in range(1, t.n_attempts + 1)
+    ]
+    fields = ("trial", "number", "state", "worker", "host", "pid", "claimed", "heartbeat", "ended", "reason")
+    _insert(Attempt, fields, rows)
+    chunk = study.trials.filter(number__range=(trials[0].number, trials[-1].number))
+    last = Attempt.objects.filter(trial=models.OuterRef("pk")).order_by("-number").values("pk")[:1]
+    chunk.update(attempt_id=models.Subquery(last))
+    attempt_of = dict(chunk.values_list("pk", "attempt_id"))
+    points = [(t.pk, attempt_of[t.pk], s, v) for t in trials for s, v in enumerate(t.curve, start=1)]
+    _insert(TrialMetric, ("trial", "attempt", "step", "value"), points)
+
+
+def _insert(model, field_names: tuple[str, ...], rows: list[tuple]) -> None:
+    """Rows of plain values through one `executemany` (COPY on PostgreSQL): several times cheaper per row than
+    `bulk_create`'s model instances, which counts at a million trials. Only JSON and times need
+    the database's form; every other value goes as it is."""
+    db = connections[DEFAULT_DB_ALIAS]
+    fields = [model._meta.get_field(name) for name in field_names]
+    converted = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField | models.DateTimeField)]
+    prepared = []
+    for row in rows:
+        row = list(row)
+        for i in converted:
+            row[i] = fields[i].get_db_prep_save(row[i], db)
+        prepared.append(row)
+    columns = ", ".join(db.ops.quote_name(field.column) for field in fields)
+    table = db.ops.quote_name(model._meta.db_table)
+    with db.cursor() as cursor:
+        if db.vendor == "postgresql":  # COPY: several times faster again than executemany
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in prepared:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})", prepared
             )
-    with transaction.atomic():
-        for i in range(0, len(attempts), BATCH):
-            Attempt.objects.bulk_create(attempts[i : i + BATCH])
-        last = {a.trial_id: a.pk for a in attempts}
-        for t in trials:
-            t.attempt_id = last[t.pk]
-        for i in range(0, len(trials), BATCH):
-            Trial.objects.bulk_update(trials[i : i + BATCH], ["attempt"])
-        metrics = (
-            TrialMetric(trial_id=t.pk, attempt_id=t.attempt_id, step=s, value=v)
-            for t in trials
-            for s, v in enumerate(t.demo_curve, start=1)
-        )
-        batch = []
-        for metric in metrics:
-            batch.append(metric)
-            if len(batch) == BATCH * 5:
-                TrialMetric.objects.bulk_create(batch)
-                batch = []
-        TrialMetric.objects.bulk_create(batch)

@@ -21,8 +21,7 @@ from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 
 from studies.leaderboard import ROW_FIELDS
-from studies.models import Attempt, Study, Trial, TrialMetric
-from studies.objectives import pareto_numbers
+from studies.models import Attempt, Study, StudySummary, Trial, TrialMetric
 from studies.services import audit
 
 FORMAT = "hpoweb-study"
@@ -86,7 +85,7 @@ def csv_lines(study: Study, trials: QuerySet | None = None) -> Iterator[str]:
     objectives), each parameter, times, attempts, worker, error."""
     names = list(study.space.parameters.values_list("name", flat=True))
     metrics = [o["metric"] for o in study.objectives] + [c["metric"] for c in study.constraints]
-    front = set(pareto_numbers(study)) if study.objectives else set()
+    front = set(StudySummary.pareto_numbers(study)) if study.objectives else set()
     writer = csv.writer(_Line())
     yield writer.writerow(
         [
@@ -183,7 +182,7 @@ def study_header(study: Study) -> dict:
             "note": study.note,
             **{field: getattr(study, field) for field in Study.DEFINITION_FIELDS},
             **{field: getattr(study, field) for field in Study.OBJECTIVE_FIELDS if study.objectives},
-            **({"pareto": pareto_numbers(study)} if study.is_multi_objective else {}),
+            **({"pareto": StudySummary.pareto_numbers(study)} if study.is_multi_objective else {}),
             "chosen": _chosen(study),
         },
         "space": study.space.to_dict(),

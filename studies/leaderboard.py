@@ -18,10 +18,11 @@ from datetime import datetime
 from typing import Any
 
 from django import forms
+from django.core.paginator import Page, Paginator
 from django.db.models import F, QuerySet
 
-from studies import trial_filter
-from studies.models import Study, Trial
+from studies import trial_filter, trial_sample
+from studies.models import Study, StudySummary, Trial
 from studies.objectives import metric_names
 
 MAX_COLUMN_TEXT = 2000
@@ -198,6 +199,36 @@ def _ordered(trials: QuerySet, study: Study, sort: str, available: dict[str, Col
     expression = F(path)
     ordering = expression.desc(nulls_last=True) if sort.startswith("-") else expression.asc(nulls_last=True)
     return trials.order_by(ordering, "number")
+
+
+# Orders an index serves over a study's trials: (study, value), (study, number), (study, state,
+# number), (study, finished, number). Any other order (a parameter, a metric of several, the worker)
+# and any filter expression sorts or scans every trial.
+INDEXED_SORTS = ("best", "value", "number", "state", "finished")
+
+
+class CountedPaginator(Paginator):
+    """A paginator told its count (a study's summary keeps it), so that paging a million trials
+    costs no COUNT over them."""
+
+    def __init__(self, object_list, per_page: int, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self.__dict__["count"] = count  # `count` is a cached property: this is its value
+
+
+def page_of(study: Study, board: Leaderboard, page_number, page_size: int) -> tuple[Page, str]:
+    """One page of `board` on the page (its CSV reads every trial), and a note ("" or what it read):
+    past `trial_sample.READ_ALL` finished trials, a filter or an order no index serves runs over the
+    plots' sample (which holds the best and the latest) and says so, instead of over every trial."""
+    read = trial_sample.sample(study) if board.filter or board.sort.lstrip("-") not in INDEXED_SORTS else None
+    if read is not None and read.numbers is not None:
+        note = "sorted and filtered " + trial_sample.note(read)
+        return Paginator(read.narrow(board.trials), page_size).get_page(page_number), note
+    if board.filter:
+        return Paginator(board.trials, page_size).get_page(page_number), ""
+    counts = StudySummary.objects.filter(study=study).values(*trial_sample.COUNTS).get()
+    count = counts[f"n_{board.state}" if board.state else "n_trials"]
+    return CountedPaginator(board.trials, page_size, count).get_page(page_number), ""
 
 
 def page_cell(value: Any) -> Any:

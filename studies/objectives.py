@@ -141,11 +141,17 @@ def result_fields(objectives: list[dict], constraints: list[dict], values: Any) 
     return {"values": clean, "value": clean[objectives[0]["metric"]], "feasible": feasible}
 
 
-def pareto_numbers(study) -> list[int]:
-    """The numbers of a study's complete, feasible, non-dominated trials, in number order."""
+def front_rows(study) -> list[list]:
+    """[number, each objective's value] of a study's complete, feasible, non-dominated trials in
+    number order, counted afresh from every complete trial (`StudySummary` keeps them as results come)."""
     rows, columns = complete_columns(study, "number")
     front = front_mask(*result_arrays(study.objectives, study.constraints, columns))
-    return [number for (number,), on_front in zip(rows, front, strict=True) if on_front]
+    metrics = [o["metric"] for o in study.objectives]
+    return [
+        [number, *(float(columns[m][i]) for m in metrics)]
+        for i, ((number,), on_front) in enumerate(zip(rows, front, strict=True))
+        if on_front
+    ]
 
 
 def complete_columns(study, *fields: str) -> tuple[list[tuple], dict[str, np.ndarray]]:

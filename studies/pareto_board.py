@@ -12,6 +12,7 @@ import numpy as np
 from django.core.paginator import Page, Paginator
 from django.db.models import BooleanField, ExpressionWrapper, Q
 
+from studies import trial_sample
 from studies.front_sort import front_ranks
 from studies.models import Study, Trial
 from studies.objectives import metric_columns, result_arrays
@@ -23,9 +24,12 @@ def ranked_page(
     study: Study, by_metric: str, page_number: int, page_size: int, narrowed_to=None
 ) -> tuple[Page, list[Trial]]:
     """One page of the study's trials (of `narrowed_to`, a filtered queryset of them, when given)
-    in Pareto order, each with `pareto_rank` (None unless complete and feasible)."""
+    in Pareto order, each with `pareto_rank` (None unless complete and feasible). Past
+    `trial_sample.READ_ALL` finished trials, of the plots' sample, which holds the Pareto set: rank 1 is
+    the study's own front, the later ranks are within the sample (its `note` says so)."""
     metrics = [o["metric"] for o in study.objectives] + [c["metric"] for c in study.constraints]
-    trials = study.trials.order_by("number")
+    read = trial_sample.sample(study)
+    trials = read.narrow(study.trials.order_by("number"))
     if narrowed_to is not None:  # whether each trial is kept, in the same query
         kept_trial = Q(pk__in=narrowed_to.values("pk"))
         trials = trials.annotate(kept=ExpressionWrapper(kept_trial, output_field=BooleanField()))
@@ -42,6 +46,7 @@ def ranked_page(
     position = {pk: i for i, pk in enumerate(pks.tolist())}
     for trial in shown:
         trial.pareto_rank = rank[position[trial.pk]] or None
+    page.note = "ranked " + trial_sample.note(read, "the Pareto set, the best, the latest and an even spread")
     return page, shown
 
 

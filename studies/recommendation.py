@@ -9,6 +9,7 @@ model. Only completed trials are candidates: a pruned trial's value is from an e
 
 from __future__ import annotations
 
+from studies import trial_sample
 from studies.models import Study, StudyAnalysis
 from studies.optimizers import get_optimizer
 
@@ -17,8 +18,12 @@ _PENDING_ANALYSIS = "the best observed value, until the model's recommendation c
 
 
 def compute(study: Study) -> dict:
-    """{"number", "why"} as the study's optimizer recommends among its completed trials."""
-    rows = list(study.trials.completed().order_by("number").values_list("number", "params", "value"))
+    """{"number", "why"} as the study's optimizer recommends among its completed trials (past
+    `trial_sample.READ_ALL`, among the plots' sample, which holds the best ones)."""
+    read = trial_sample.sample(study)
+    rows = list(
+        read.narrow(study.trials.completed()).order_by("number").values_list("number", "params", "value")
+    )
     optimizer = get_optimizer(
         study.optimizer,
         study.space.spec(),

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import ModuleType
 
+from django.db.backends.utils import CursorWrapper
 from rest_framework.test import APIClient
 
 from studies import services
@@ -139,3 +142,36 @@ def assert_bounded(client, url: str, query: dict, max_queries: int, assert_max_n
         response = client.get(url, query)
     assert response.status_code == 200, (url, query)
     assert len(response.content) < MAX_PAGE_BYTES, (url, len(response.content))
+
+
+@contextmanager
+def rows_read() -> Iterator[list[int]]:
+    """Counts the rows every query fetches while the block runs (`counted[0]`): a guard that a read
+    stays bounded as the study grows, where the number of queries alone would not show it."""
+    counted = [0]
+    original = {name: getattr(CursorWrapper, name, None) for name in ("fetchone", "fetchmany", "fetchall")}
+
+    def fetchone(self):
+        row = self.cursor.fetchone()
+        counted[0] += row is not None
+        return row
+
+    def fetchmany(self, *args):
+        rows = self.cursor.fetchmany(*args)
+        counted[0] += len(rows)
+        return rows
+
+    def fetchall(self):
+        rows = self.cursor.fetchall()
+        counted[0] += len(rows)
+        return rows
+
+    CursorWrapper.fetchone, CursorWrapper.fetchmany, CursorWrapper.fetchall = fetchone, fetchmany, fetchall
+    try:
+        yield counted
+    finally:
+        for name, method in original.items():
+            if method is None:
+                delattr(CursorWrapper, name)
+            else:
+                setattr(CursorWrapper, name, method)

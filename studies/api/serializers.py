@@ -10,8 +10,7 @@ from rest_framework import serializers
 
 from studies import recommendation
 from studies.definition import LIMITS, QUEUE_PATTERN, DefinitionError
-from studies.models import Study, StudyQuerySet, Trial
-from studies.objectives import pareto_numbers
+from studies.models import Study, StudyQuerySet, StudySummary, Trial
 from studies.optimizers import OPTIMIZERS
 from studies.optimizers.pruners import PRUNERS
 
@@ -88,7 +87,7 @@ class StudySerializer(serializers.ModelSerializer):
         if study.objectives:
             data.update(objectives=study.objectives, constraints=study.constraints)
         if study.is_multi_objective:
-            data["pareto"] = pareto_numbers(study)
+            data["pareto"] = StudySummary.pareto_numbers(study)
         return data
 
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from django import forms
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.decorators import api_view
 from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from studies import access, services, tags
+from studies import access, leaderboard, services, tags
 from studies.api import added_trials
 from studies.api.serializers import (
     StudyCreateSerializer,
@@ -21,7 +24,7 @@ from studies.api.serializers import (
     with_api_fields,
 )
 from studies.definition import check_definition, describe_definition
-from studies.models import Study
+from studies.models import Study, StudySummary
 from studies.study_search import StudySearch
 
 SEARCH_PARAMETERS = [OpenApiParameter(name, str) for name in StudySearch.base_fields]
@@ -65,11 +68,22 @@ class StudyDetail(generics.RetrieveDestroyAPIView):
         services.delete_study(self.request.user, study)
 
 
+class TrialPagination(PageNumberPagination):
+    """Pages of a study's trials counted by its summary, not by a COUNT over a million trials."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.django_paginator_class = partial(leaderboard.CountedPaginator, count=view.n_trials)
+        return super().paginate_queryset(queryset, request, view)
+
+
 class TrialList(generics.ListAPIView):
     serializer_class = TrialSerializer
+    pagination_class = TrialPagination
 
     def get_queryset(self):
-        return access.study_for_user(self.request.user, self.kwargs["study_id"]).trials.order_by("number")
+        study = access.study_for_user(self.request.user, self.kwargs["study_id"])
+        self.n_trials = StudySummary.objects.get(study=study).n_trials
+        return study.trials.order_by("number")
 
     @extend_schema(
         request=added_trials.AddTrialSerializer,

@@ -6,15 +6,21 @@ changes a trial's state moves the counts in the same transaction (`moved`), a co
 itself as the best (`offer_best`), and bulk writes (import, warm start, the demo, the admin) recount
 (`recount`). A test checks the counts against a recount after every transition of a trial's life.
 
+With several objectives it keeps the Pareto set too (`pareto`), so the API, exports and plots never
+rank every trial to find it.
+
 `n_trials` grows only when trials are created, under the study's lock: scheduling reads it as the
 version of the trial set (`services.scheduling`).
 """
 
 from __future__ import annotations
 
+import math
+
 from django.db import models
 
 from studies.models.studies import Study, Trial
+from studies.objectives import front_rows
 
 
 class StudySummary(models.Model):
@@ -33,6 +39,9 @@ class StudySummary(models.Model):
     # before it, in number order (the study list's sparkline). As long as the best improved, not as
     # long as the study: about ln(n) entries for n trials in random order.
     best_path = models.JSONField(default=list, blank=True)
+    # A study with several objectives: [number, each objective's value] of each complete feasible
+    # trial no other dominates (its Pareto set), in number order; as long as the front, not the study.
+    pareto = models.JSONField(default=list, blank=True)
 
     class Meta:
         verbose_name_plural = "study summaries"
@@ -66,17 +75,31 @@ class StudySummary(models.Model):
         cls.objects.filter(study_id=study_id).update(**change)
 
     @classmethod
-    def offer_best(cls, study: Study, trial_id: int, number: int, value: float | None, feasible) -> None:
-        """A trial just completed with `value`: it becomes the best if it beats the best (ties go to
-        the lower number, as on the leaderboard) and enters the best path where it improved on every
-        trial numbered before it. Callers hold the study's lock, so offers never race."""
+    def offer_best(
+        cls,
+        study: Study,
+        trial_id: int,
+        number: int,
+        value: float | None,
+        feasible,
+        values: dict | None = None,
+    ) -> None:
+        """A trial just completed with `value` (and with several objectives `values`): it becomes the
+        best if it beats the best (ties go to the lower number, as on the leaderboard), enters the
+        best path where it improved on every trial numbered before it, and the Pareto set unless a
+        member dominates it. Callers hold the study's lock, so offers never race."""
         if value is None or feasible is False:
             return
         summary = cls.objects.filter(study_id=study.pk).values(
-            "best_trial__number", "best_value", "best_path"
+            "best_trial__number", "best_value", "best_path", "pareto"
         )
         kept = summary.get()
         change = {}
+        if study.is_multi_objective and values:
+            point = [values.get(o["metric"]) for o in study.objectives]
+            front = with_point(kept["pareto"], number, point, study.objectives)
+            if front != kept["pareto"]:
+                change["pareto"] = front
         path = with_record(kept["best_path"], number, value, study.direction)
         if path != kept["best_path"]:
             change["best_path"] = path
@@ -105,7 +128,14 @@ class StudySummary(models.Model):
             if not path or _better(value, path[-1][1], study.direction):
                 path.append([number, value])
         fields["best_path"] = path
+        fields["pareto"] = front_rows(study) if study.is_multi_objective else []
         return fields
+
+    @classmethod
+    def pareto_numbers(cls, study: Study) -> list[int]:
+        """The numbers of the study's Pareto set (complete, feasible, non-dominated), in number order."""
+        front = cls.objects.filter(study_id=study.pk).values_list("pareto", flat=True).first()
+        return [row[0] for row in front or []]
 
     @classmethod
     def recount(cls, study: Study) -> StudySummary:
@@ -136,3 +166,25 @@ def with_record(path: list[list], number: int, value: float, direction: str) -> 
         return path
     after = [entry for entry in path if entry[0] > number and _better(entry[1], value, direction)]
     return [*before, [number, value], *after]
+
+
+def with_point(front: list[list], number: int, point: list, objectives: list[dict]) -> list[list]:
+    """`front` ([number, value per objective] rows in number order) once trial `number` completed
+    feasible with `point` (a value per objective): it enters unless a row dominates it, and the rows
+    it dominates leave. Equal points all stay, as `objectives.front_mask` keeps them."""
+    if any(v is None or not math.isfinite(v) for v in point):
+        return front
+    signs = [-1.0 if o["direction"] == "maximize" else 1.0 for o in objectives]
+    loss = [v * sign for v, sign in zip(point, signs, strict=True)]
+    kept = []
+    for row in front:
+        other = [v * sign for v, sign in zip(row[1:], signs, strict=True)]
+        if _dominates(other, loss):
+            return front
+        if not _dominates(loss, other):
+            kept.append(row)
+    return sorted([*kept, [number, *point]])
+
+
+def _dominates(a: list[float], b: list[float]) -> bool:
+    return all(x <= y for x, y in zip(a, b, strict=True)) and any(x < y for x, y in zip(a, b, strict=True))

@@ -16,8 +16,8 @@ import numpy as np
 from django.db import transaction
 from django.db.models import F
 
-from studies import recommendation
-from studies.models import Study, StudyAnalysis, Trial, TrialMetric
+from studies import recommendation, trial_sample
+from studies.models import Study, StudyAnalysis, StudySummary, TrialMetric
 from studies.optimizers import SearchSpace
 from studies.optimizers.importance import importance
 from studies.optimizers.posterior import fit_surrogate, posterior_slices
@@ -130,7 +130,10 @@ def _other_objectives_importance(study: Study, space: SearchSpace) -> dict:
     """With several objectives, the importance for each one after the first (which `importance` holds)."""
     if not study.is_multi_objective:
         return {}
-    rows = list(study.trials.completed().filter(values__isnull=False).values_list("params", "values"))
+    read = trial_sample.sample(study, representative=True)
+    rows = list(
+        read.narrow(study.trials.completed()).filter(values__isnull=False).values_list("params", "values")
+    )
     by_metric = {
         o["metric"]: compute_importance(
             space, [(p, v.get(o["metric"])) for p, v in rows], o["direction"], study.seed
@@ -141,8 +144,12 @@ def _other_objectives_importance(study: Study, space: SearchSpace) -> dict:
 
 
 def compute_curve_band(study: Study) -> dict:
-    """Per step, the 10th, 50th and 90th percentile of every trial's learning curve."""
-    rows = TrialMetric.objects.filter(trial__study=study, attempt_id=F("trial__attempt_id"))
+    """Per step, the 10th, 50th and 90th percentile of every trial's learning curve (of an even
+    spread of them past `trial_sample.READ_ALL`)."""
+    read = trial_sample.sample(study, representative=True)
+    rows = TrialMetric.objects.filter(
+        trial__in=read.narrow(study.trials.all()), attempt_id=F("trial__attempt_id")
+    )
     data = np.array(list(rows.values_list("step", "value", "trial_id")), dtype=float).reshape(-1, 3)
     if not len(data):
         return {"step": [], "p10": [], "median": [], "p90": [], "n_trials": 0}
@@ -171,8 +178,11 @@ def analyze(study: Study) -> int:
     if study.objectives:  # the surfaces are drawn for the first objective (mirrored in `value`)
         metric = study.objectives[0]["metric"]
         history = [(params, v.get(metric) if isinstance(v, dict) else None) for params, v in history]
-    n_trials = study.trials.filter(state__in=Trial.FINISHED).count()
-    complete = list(study.trials.completed().filter(value__isnull=False).values_list("params", "value"))
+    read = trial_sample.sample(study, representative=True)  # past READ_ALL trials, an even spread of them
+    n_trials = read.n_finished
+    complete = list(
+        read.narrow(study.trials.completed()).filter(value__isnull=False).values_list("params", "value")
+    )
     imp = compute_importance(space, complete, study.direction, study.seed)
     ranked = sorted(space.names, key=lambda n: -imp["ped_anova"]["params"].get(n, {}).get("importance", 0.0))
     results = {
@@ -210,7 +220,7 @@ def analyze_if_stale(study_id: int) -> int | None:
     study = Study.objects.select_related("space").filter(pk=study_id).first()
     if study is None:
         return None
-    n_trials = study.trials.filter(state__in=Trial.FINISHED).count()
+    n_trials = StudySummary.objects.get(study=study).n_finished
     stored = (
         StudyAnalysis.objects.filter(study=study, kind="importance")
         .values_list("n_trials", flat=True)

@@ -11,8 +11,9 @@ import statistics
 from collections.abc import Iterable
 
 import numpy as np
+from django.db.models import Q
 
-from studies import study_diff
+from studies import study_diff, trial_sample
 from studies.front_sort import reference_point
 from studies.models import ParameterRecord, Study, StudyAnalysis, Trial
 from studies.objectives import metric_columns
@@ -26,10 +27,15 @@ WITHIN = 0.01  # "time to reach within 1 % of the best"
 
 
 def _runs(studies: list[Study]) -> dict[int, dict]:
-    """Per study: finished trials in number order (value, state, seconds since the first start)."""
-    runs = {s.pk: {"number": [], "value": [], "state": [], "elapsed": [], "t0": None} for s in studies}
+    """Per study: finished trials in number order (value, state, seconds since the first start);
+    past `trial_sample.READ_ALL`, the plots' sample of them (which holds every improvement of the best)."""
+    which, reads = _trials_read(studies)
+    runs = {
+        s.pk: {"number": [], "value": [], "state": [], "elapsed": [], "t0": None, "n": reads[s.pk].n_finished}
+        for s in studies
+    }
     rows = (
-        Trial.objects.filter(study__in=[s.pk for s in studies], state__in=Trial.FINISHED)
+        Trial.objects.filter(which, state__in=Trial.FINISHED)
         .exclude(state=Trial.State.CANCELLED)
         .order_by("study_id", "number")
         .values_list("study_id", "number", "value", "state", EpochMs("started"), EpochMs("finished"))
@@ -49,6 +55,17 @@ def _runs(studies: list[Study]) -> dict[int, dict]:
             (f - t0) / 1000 if f is not None and t0 is not None else None for f in run["elapsed"]
         ]
     return runs
+
+
+def _trials_read(studies: list[Study]) -> tuple[Q, dict[int, trial_sample.Sample]]:
+    """The trials of `studies` the plots read (`trial_sample.sample` of each), as one filter."""
+    reads = trial_sample.samples(studies)
+    which = Q(pk__in=[])
+    for study_id, read in reads.items():
+        which |= (
+            Q(study_id=study_id) if read.numbers is None else Q(study_id=study_id, number__in=read.numbers)
+        )
+    return which, reads
 
 
 def compare_data(studies: list[Study]) -> dict:
@@ -83,7 +100,7 @@ def compare_data(studies: list[Study]) -> dict:
                 "best": best,
                 "params": names[s.pk],
                 "importance": ped.get("params"),
-                "n_trials": len(run["number"]),
+                "n_trials": run["n"],
             }
         )
     return {"studies": out}
@@ -311,7 +328,7 @@ def hypervolume_figure(studies: list[Study], data: dict) -> dict | None:
     metrics = [o["metric"] for o in first.objectives] + sorted(
         {c["metric"] for s in shared for c in s.constraints}
     )
-    trials = Trial.objects.filter(study__in=shared).order_by("study_id", "number")
+    trials = Trial.objects.filter(_trials_read(shared)[0]).order_by("study_id", "number")
     rows, columns = metric_columns(trials, metrics, "study_id", "number")
     runs = {}
     for s in shared:

@@ -16,6 +16,7 @@ from django.db.models import F, FloatField, Func, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from studies import trial_sample
 from studies.models import Study, StudyAnalysis, Trial, TrialMetric
 from studies.plots import analysis, analysis_figures, figures, pareto, parts
 
@@ -35,9 +36,11 @@ class EpochMs(Func):
 
 
 def history_data(study: Study) -> dict:
-    """Finished trials in number order: value, state, finish time (epoch milliseconds)."""
+    """Finished trials (a sample past `trial_sample.READ_ALL`) in number order: value, state, finish time
+    (epoch milliseconds)."""
+    read = trial_sample.sample(study)
     rows = list(
-        study.trials.filter(state__in=Trial.FINISHED)
+        read.narrow(study.trials.filter(state__in=Trial.FINISHED))
         .order_by("number")
         .values_list("number", "value", "state", EpochMs("finished"), Cast("values", TextField()))
     )
@@ -54,7 +57,8 @@ def history_data(study: Study) -> dict:
         data["value"].append(value)
         data["state"].append(state)
         data["finished_ms"].append(finished)
-    data["n_trials"] = len(data["number"])
+    data["n_trials"] = read.n_finished
+    data["sample_note"] = trial_sample.note(read)
     return {**data, **_objective_values(study, [row[-1] for row in rows])}
 
 
@@ -71,10 +75,12 @@ def _objective_values(study: Study, texts: list[str | None]) -> dict:
 
 
 def complete_data(study: Study) -> dict:
-    """Complete trials' params (one list per parameter) and values, for parallel coordinates and slices."""
+    """Complete trials' params (one list per parameter) and values, for parallel coordinates and
+    slices (a sample past `trial_sample.READ_ALL`)."""
     space = study.space.to_dict()
+    read = trial_sample.sample(study)
     rows = list(
-        study.trials.completed()
+        read.narrow(study.trials.completed())
         .filter(value__isnull=False)
         .order_by("number")
         .values_list("number", "value", Cast("params", TextField()), Cast("values", TextField()))
@@ -88,35 +94,50 @@ def complete_data(study: Study) -> dict:
         "number": [number for number, _, _, _ in rows],
         "value": [value for _, value, _, _ in rows],
         "params": {name: [params.get(name) for params in all_params] for name in space},
-        "n_trials": study.trials.filter(state__in=Trial.FINISHED).count(),
+        "n_trials": read.n_finished,
+        "sample_note": trial_sample.note(read),
         **_objective_values(study, [row[-1] for row in rows]),
     }
 
 
 def values_data(study: Study) -> dict:
-    """Complete trials' values only, for the EDF."""
-    values = study.trials.completed().filter(value__isnull=False).values_list("value", flat=True)
-    n_trials = study.trials.filter(state__in=Trial.FINISHED).count()
-    return {"metric": study.metric, "value": list(values), "n_trials": n_trials}
+    """Complete trials' values only, for the EDF (past `trial_sample.READ_ALL`, an even spread of them)."""
+    read = trial_sample.sample(study, representative=True)
+    values = read.narrow(study.trials.completed()).filter(value__isnull=False).values_list("value", flat=True)
+    return {
+        "metric": study.metric,
+        "value": list(values),
+        "n_trials": read.n_finished,
+        "sample_note": trial_sample.note(read, "an even spread by trial number"),
+    }
 
 
 def timeline_data(study: Study) -> dict:
-    rows = study.trials.filter(started__isnull=False).order_by("number")
+    """Each started trial's worker, state and times; past `trial_sample.READ_ALL`, the latest ones."""
+    read = trial_sample.sample(study)
+    rows = read.latest(study.trials.filter(started__isnull=False), trial_sample.LATEST).order_by("number")
     trials = [
         {"number": n, "worker": w or "?", "state": s, "started_ms": a, "finished_ms": b}
         for n, w, s, a, b in rows.values_list(
             "number", "worker", "state", EpochMs("started"), EpochMs("finished")
         )
     ]
-    finished = sum(1 for t in trials if t["state"] in Trial.FINISHED)
-    return {"trials": trials, "now_ms": timezone.now().timestamp() * 1000, "n_trials": finished}
+    return {
+        "trials": trials,
+        "now_ms": timezone.now().timestamp() * 1000,
+        "n_trials": read.n_finished,
+        "sample_note": f"the latest {trial_sample.LATEST:,} of {read.last:,} trials" if read.numbers else "",
+    }
 
 
 def curves_data(study: Study) -> dict:
-    """A best-first sample of learning curves, and the per-step percentiles a worker computed."""
+    """A best-first sample of learning curves (of the trials `trial_sample` reads past its threshold), and
+    the per-step percentiles a worker computed."""
+    read = trial_sample.sample(study)
     current = TrialMetric.objects.filter(trial__study=study, attempt_id=F("trial__attempt_id"))
     candidates = list(
-        study.trials.filter(state__in=[*Trial.FINISHED, Trial.State.RUNNING], attempt__isnull=False)
+        read.narrow(study.trials)
+        .filter(state__in=[*Trial.FINISHED, Trial.State.RUNNING], attempt__isnull=False)
         .exclude(state=Trial.State.CANCELLED)
         .values_list("pk", "number", "state", "value")
     )
@@ -135,9 +156,17 @@ def curves_data(study: Study) -> dict:
         "metric": study.metric,
         "curves": curves,
         "band": analysis_data(study, "curve_band")["data"],
-        "n_curves": len(candidates),
-        "n_trials": sum(1 for c in candidates if c[2] != Trial.State.RUNNING),
+        "n_curves": len(candidates) if read.numbers is None else _with_curves(read.counts),
+        "n_trials": read.n_finished,
+        "sample_note": trial_sample.note(read),
     }
+
+
+def _with_curves(counts: dict[str, int]) -> int:
+    """Trials that may have a curve: finished (cancelled ones aside) or running."""
+    return sum(
+        counts[state] for state in (*Trial.FINISHED, Trial.State.RUNNING) if state != Trial.State.CANCELLED
+    )
 
 
 def analysis_data(study: Study, kind: str) -> dict:
@@ -198,6 +227,10 @@ class Plot:
     read: Callable[[Study], dict]
     draw: Callable[[dict, dict], dict]
     table: Callable[[dict], tuple[list[str], list[list]]]
+
+    def figure(self, data: dict, options: dict) -> dict:
+        """The figure, its title saying so when it was drawn from a sample (`trial_sample.note`)."""
+        return parts.with_note(self.draw(data, options), data.get("sample_note", ""))
 
 
 PLOTS: dict[str, Plot] = {

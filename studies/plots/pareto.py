@@ -14,9 +14,10 @@ import numpy as np
 from django.db.models import TextField
 from django.db.models.functions import Cast
 
+from studies import trial_sample
 from studies.front_sort import hypervolume_curve, reference_point
-from studies.models import Study, Trial
-from studies.objectives import complete_columns, front_mask, result_arrays
+from studies.models import Study
+from studies.objectives import metric_columns, result_arrays
 from studies.plots.parts import MAX_POINTS, base_layout, empty_figure, label, r6_list
 
 HOVER_PARAMS = 10
@@ -27,10 +28,13 @@ INFEASIBLE_COLOUR = "#d62728"
 
 
 def pareto_data(study: Study) -> dict:
-    """Complete trials' objective values, feasibility and whether each is on the front, and the
-    params of those the figure draws (by index)."""
-    rows, columns = complete_columns(study, "number", Cast("params", TextField()), "feasible")
-    front = front_mask(*result_arrays(study.objectives, study.constraints, columns)).tolist()
+    """Complete trials' objective values (a sample past `trial_sample.READ_ALL`, the front always in it),
+    feasibility and whether each is on the front (the summary's), and the params of those the
+    figure draws (by index)."""
+    read = trial_sample.sample(study)
+    rows, columns = _complete(study, read, "number", Cast("params", TextField()), "feasible")
+    on_front = set(read.front)
+    front = [number in on_front for number, _, _ in rows]
     feasible = [feasible is not False for _, _, feasible in rows]
     drawn = [i for _, indices in _split(front, feasible) for i in indices]
     metrics = [o["metric"] for o in study.objectives]
@@ -41,8 +45,15 @@ def pareto_data(study: Study) -> dict:
         "params": {i: json.loads(rows[i][1]) for i in drawn},
         "feasible": feasible,
         "front": front,
-        "n_trials": study.trials.filter(state__in=Trial.FINISHED).count(),
+        "n_trials": read.n_finished,
+        "sample_note": trial_sample.note(read, "the Pareto set, the best, the latest and an even spread"),
     }
+
+
+def _complete(study: Study, read: trial_sample.Sample, *fields) -> tuple[list[tuple], dict]:
+    """`objectives.complete_columns` of the trials `read` holds."""
+    metrics = [o["metric"] for o in study.objectives] + [c["metric"] for c in study.constraints]
+    return metric_columns(read.narrow(study.trials.order_by("number")), metrics, *fields)
 
 
 def _hover(data: dict, i: int, names: dict[str, str]) -> str:
@@ -201,8 +212,10 @@ def hypervolume_series(numbers: list[int], losses: np.ndarray, reference: np.nda
 
 
 def hypervolume_data(study: Study) -> dict:
-    """The study's hypervolume curve against a reference just past its feasible trials' worst values."""
-    rows, columns = complete_columns(study, "number")
+    """The study's hypervolume curve against a reference just past its feasible trials' worst values
+    (past `trial_sample.READ_ALL`, of a sample that holds the front: its last value is the study's own)."""
+    read = trial_sample.sample(study)
+    rows, columns = _complete(study, read, "number")
     ok, losses = feasible_losses(study.objectives, study.constraints, columns)
     reference = reference_point(losses)
     numbers = [number for (number,), keep in zip(rows, ok, strict=True) if keep]
@@ -212,7 +225,8 @@ def hypervolume_data(study: Study) -> dict:
         "reference": None if reference is None else r6_list((reference * signs).tolist()),
         **hypervolume_series(numbers, losses, reference),
         "last_number": rows[-1][0] if rows else None,
-        "n_trials": study.trials.filter(state__in=Trial.FINISHED).count(),
+        "n_trials": read.n_finished,
+        "sample_note": trial_sample.note(read, "the Pareto set, the best, the latest and an even spread"),
     }
 
 

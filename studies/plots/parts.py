@@ -122,6 +122,15 @@ def base_layout(title: str, **extra) -> dict:
     }
 
 
+def with_note(figure: dict, text: str) -> dict:
+    """`figure` with `text` on a line of its own under its title (none: as it is)."""
+    if not text or not figure.get("data"):
+        return figure
+    title = figure["layout"].get("title") or {"font": {"size": 14}}
+    shown = f"{title.get('text') or ''}<br><sup>{label(text)}</sup>".removeprefix("<br>")
+    return {**figure, "layout": {**figure["layout"], "title": {**title, "text": shown}}}
+
+
 def empty_figure(message: str) -> dict:
     """A figure that says why there is nothing to draw."""
     return {

@@ -17,8 +17,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from studies import exports, pareto_board
-from studies.models import Study
-from studies.objectives import pareto_numbers
+from studies.models import Study, StudySummary
 from studies.plots.data import PLOTS, PlotQuery
 from studies.services import audit
 
@@ -65,7 +64,7 @@ def _best_trials(study: Study) -> list:
 
 def _pareto_set(study: Study, metrics: list[str], names: list[str]) -> list[list]:
     """Rows (number, each objective's and constraint's value, each parameter) of the Pareto set."""
-    front = pareto_numbers(study)[:PARETO_ROWS]
+    front = StudySummary.pareto_numbers(study)[:PARETO_ROWS]
     trials = (
         study.trials.filter(number__in=front).order_by("number").values_list("number", "values", "params")
     )
@@ -79,7 +78,7 @@ def report_html(study: Study) -> str:
     figures = {}
     for kind in kinds:
         plot = PLOTS[kind]
-        figures[f"figure-{kind}"] = plot.draw(plot.read(study), options.cleaned_data)
+        figures[f"figure-{kind}"] = plot.figure(plot.read(study), options.cleaned_data)
     names = list(study.space.parameters.values_list("name", flat=True))
     metrics = [o["metric"] for o in study.objectives] + [c["metric"] for c in study.constraints]
     best = _best_trials(study)

@@ -282,7 +282,9 @@ def finish_locked(attempt_id: int, outcome: Outcome) -> tuple[datetime, Study] |
     Trial.objects.filter(pk=trial.pk).update(**update)
     StudySummary.moved(study.pk, Trial.State.RUNNING, update["state"])
     if update["state"] == Trial.State.COMPLETE:
-        StudySummary.offer_best(study, trial.pk, trial.number, update["value"], update.get("feasible"))
+        StudySummary.offer_best(
+            study, trial.pk, trial.number, update["value"], update.get("feasible"), update.get("values")
+        )
     if update["state"] == Trial.State.QUEUED:
         enqueue_run([trial.pk], study.queue)
     elif update["state"] == Trial.State.FAILED:

@@ -11,9 +11,11 @@ from studies import access
 from studies.exports import neutralise
 from studies.plots.data import PLOTS, PlotQuery
 from studies.plots.parts import for_objective
+from studies.web.poll_cache import shared_between_viewers
 
 
 @login_required
+@shared_between_viewers
 def study_plot(request, study_id: int, kind: str, fmt: str = "json"):
     """`{"figure", "n_trials", "state"}` for the page's JS, or the plot's data as CSV."""
     study = access.study_for_user(request.user, study_id)
@@ -32,5 +34,5 @@ def study_plot(request, study_id: int, kind: str, fmt: str = "json"):
         writer.writerow(map(neutralise, header))
         writer.writerows(map(neutralise, row) for row in rows)
         return response
-    figure = plot.draw(data, query.cleaned_data)
+    figure = plot.figure(data, query.cleaned_data)
     return JsonResponse({"figure": figure, "n_trials": data["n_trials"], "state": study.state})

@@ -19,6 +19,7 @@ from studies.plots import compare, figures, suggestion
 from studies.plots.space_tree import space_tree
 from studies.study_search import StudySearch
 from studies.web.forms import ParameterFormSet, StudyForm
+from studies.web.poll_cache import shared_between_viewers
 
 PAGE_SIZE = 50
 
@@ -101,7 +102,7 @@ def _leaderboard(request, study) -> dict:
         narrowed = board.trials if board.filter or board.state else None
         page, shown = pareto_board.ranked_page(study, metric, page_number, PAGE_SIZE, narrowed)
     else:
-        page = Paginator(board.trials, PAGE_SIZE).get_page(page_number)
+        page, page.note = leaderboard.page_of(study, board, page_number, PAGE_SIZE)
         shown = page.object_list
     rows = []
     for trial in shown:
@@ -154,12 +155,14 @@ def study_detail(request, study_id):
 
 
 @login_required
+@shared_between_viewers
 def study_header(request, study_id):
     study = access.study_for_user(request.user, study_id)
     return render(request, "studies/_study_header.html", _header(request, study))
 
 
 @login_required
+@shared_between_viewers
 def study_leaderboard(request, study_id):
     study = access.study_for_user(request.user, study_id)
     context = _leaderboard(request, study)
@@ -230,7 +233,8 @@ def study_delete(request, study_id):
     """GET asks for confirmation (no script needed), POST deletes."""
     study = access.study_for_user(request.user, study_id, edit=True)
     if request.method != "POST":
-        return render(request, "transfer/delete.html", {"study": study, "n_trials": study.trials.count()})
+        n_trials = StudySummary.objects.get(study=study).n_trials
+        return render(request, "transfer/delete.html", {"study": study, "n_trials": n_trials})
     services.delete_study(request.user, study)
     messages.success(request, f"Study {study.name} deleted.")
     return redirect("study-list")

@@ -11,8 +11,7 @@ from django.urls import reverse
 
 from studies import services
 from studies.jobs import get_job, run_job
-from studies.models import Study, Trial
-from studies.objectives import pareto_numbers
+from studies.models import Study, StudySummary, Trial
 from studies.services import Outcome, WorkerIdentity
 from tests.helpers import study_form
 
@@ -86,4 +85,4 @@ def test_a_two_objective_study_of_it_is_created_from_the_form_and_runs_to_a_fron
     trials = list(study.trials.all())
     assert len(trials) == 6 and all(t.state == Trial.State.COMPLETE for t in trials)
     assert all(math.isfinite(t.values["n_parameters"]) for t in trials)
-    assert pareto_numbers(study)
+    assert StudySummary.pareto_numbers(study)
