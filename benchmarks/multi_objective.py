@@ -36,10 +36,23 @@ from studies.optimizers import SearchSpace, get_optimizer  # noqa: E402
 from studies.optimizers.pareto import hypervolume, objective_losses, pareto_mask, violations  # noqa: E402
 
 PROBLEMS_PATH = ROOT.parent / "shared" / "bench" / "problems.py"
-OPTIMIZERS = ["gp", "tpe", "nsga2", "random", "optuna_gp", "optuna_tpe", "optuna_nsga2", "gp_parego"]
-# benchmark names for an hpoweb optimizer with settings (an ablation, not in the default list)
-VARIANTS = {"gp_parego": ("gp", {"multi_objective": "parego"})}
-DEFAULT = OPTIMIZERS[:-1]
+OPTIMIZERS = [
+    "gp",
+    "tpe",
+    "nsga2",
+    "random",
+    "optuna_gp",
+    "optuna_tpe",
+    "optuna_nsga2",
+    "gp_parego",
+    "gp_ehvi",
+]
+# benchmark names for an hpoweb optimizer with settings (ablations, not in the default list)
+VARIANTS = {
+    "gp_parego": ("gp", {"multi_objective": "parego"}),
+    "gp_ehvi": ("gp", {"multi_objective": "ehvi"}),
+}
+DEFAULT = OPTIMIZERS[:-2]
 
 # (space, evaluate, objectives [(metric, direction)], constraints [(metric, max)], reference, best, budget)
 Problem = tuple[dict, Callable[[dict], dict], list, list, tuple | None, float, int]
@@ -77,6 +90,50 @@ def zdt3(p: dict) -> dict:
     g = 1 + 9 * np.sum(x[1:]) / 5
     h = 1 - math.sqrt(x[0] / g) - (x[0] / g) * math.sin(10 * math.pi * x[0])
     return {"f1": float(x[0]), "f2": float(g * h)}
+
+
+def dtlz7(p: dict) -> dict:
+    """DTLZ7 (6-D, 3 objectives): four disconnected pieces of front where x3..x6 are 0 (g = 1)."""
+    x = np.array([p[f"x{i}"] for i in range(1, 7)])
+    g = 1 + 9 * np.sum(x[2:]) / 4
+    h = 3 - np.sum(x[:2] / (1 + g) * (1 + np.sin(3 * np.pi * x[:2])))
+    return {"f1": float(x[0]), "f2": float(x[1]), "f3": float((1 + g) * h)}
+
+
+def dtlz5(p: dict) -> dict:
+    """DTLZ5 (6-D, 3 objectives): a degenerate front, a curve from (0, 0, 1) to (1, 1, 0) / sqrt(2),
+    where x3..x6 are 0.5 (g = 0)."""
+    x = np.array([p[f"x{i}"] for i in range(1, 7)])
+    g = float(np.sum((x[2:] - 0.5) ** 2))
+    a = x[0] * math.pi / 2
+    b = math.pi / (4 * (1 + g)) * (1 + 2 * g * x[1])
+    return {
+        "f1": (1 + g) * math.cos(a) * math.cos(b),
+        "f2": (1 + g) * math.cos(a) * math.sin(b),
+        "f3": (1 + g) * math.sin(a),
+    }
+
+
+def _dtlz7_best_hypervolume(ref: tuple) -> float:
+    """On the front f3 = 2 h(f1, f2); over each (y1, y2) the volume runs from the least f3 of front
+    points below-left of it up to the reference. On a 2,001-step grid of the box, heights taken at
+    each cell's upper and lower corners bound it from above and below (within 2e-3); their mean."""
+    steps = np.linspace(0.0, ref[0], 2001)
+    f1, f2 = np.meshgrid(np.minimum(steps, 1.0), np.minimum(steps, 1.0), indexing="ij")
+    f3 = 2 * (3 - sum(f / 2 * (1 + np.sin(3 * np.pi * f)) for f in (f1, f2)))
+    heights = np.maximum(ref[2] - np.minimum.accumulate(np.minimum.accumulate(f3, axis=0), axis=1), 0.0)
+    cell = (steps[1] - steps[0]) ** 2
+    return float((heights[1:, 1:].sum() + heights[:-1, :-1].sum()) / 2 * cell)
+
+
+def _dtlz5_best_hypervolume(ref: tuple) -> float:
+    """The front is the curve (cos t, cos t, sqrt(2) sin t) / sqrt(2): below (y1, y2) its least f3
+    is sqrt(1 - 2 m^2) for m = min(y1, y2) (0 past 1 / sqrt(2)), and m has density 2 (r - m) on a
+    square [0, r]^2 (r = ref[0] = ref[1]); the integral over m, by the trapezoid rule on 200,001 steps."""
+    r = ref[0]
+    m = np.linspace(0.0, r, 200001)
+    height = np.maximum(ref[2] - np.sqrt(np.maximum(1.0 - 2.0 * m**2, 0.0)), 0.0)
+    return float(np.trapezoid(2.0 * (r - m) * height, m))
 
 
 def _front_hypervolume(space: dict, f: Callable, objectives: list, constraints: list, ref: tuple) -> float:
@@ -118,11 +175,14 @@ def unseen_problems() -> dict[str, Problem]:
     constr_best = _front_hypervolume(constr_space, constr_ex, min2, constr_constraints, (1.1, 10.0))
     unit6 = _unit([f"x{i}" for i in range(1, 7)])
     zdt3_best = _zdt3_best_hypervolume()
+    min3 = [*min2, ("f3", "minimize")]
     return {
         "zdt2": (unit6, zdt2, min2, [], (11.0, 11.0), 121 - 2 / 3, 60),
         "binh_korn": (bnh_space, binh_korn, min2, bnh_constraints, (140.0, 50.0), bnh_best, 60),
         "constr_ex": (constr_space, constr_ex, min2, constr_constraints, (1.1, 10.0), constr_best, 40),
         "zdt3": (unit6, zdt3, min2, [], (11.0, 11.0), zdt3_best, 60),
+        "dtlz7": (unit6, dtlz7, min3, [], (1.1, 1.1, 6.6), _dtlz7_best_hypervolume((1.1, 1.1, 6.6)), 80),
+        "dtlz5": (unit6, dtlz5, min3, [], (1.1, 1.1, 1.1), _dtlz5_best_hypervolume((1.1, 1.1, 1.1)), 80),
     }
 
 

@@ -155,6 +155,10 @@
       if (!job) return;
       document.getElementById("id_metric").value = job.metric;
       document.getElementById("id_direction").value = job.direction;
+      // a job with several metrics fills its objectives and constraints; any other job clears them
+      const asJson = (list) => (list.length ? JSON.stringify(list) : "");
+      document.getElementById("id_objectives").value = asJson(job.objectives);
+      document.getElementById("id_constraints").value = asJson(job.constraints);
       const space = job.space;
       body.querySelectorAll("tr").forEach((row) => {
         const del = row.querySelector('input[name$="-DELETE"]');

@@ -34,6 +34,7 @@ class Job:
     direction: str = "minimize"
     metric: str = "loss"
     objectives: tuple[dict, ...] = ()  # for a job with several metrics: the objectives it suggests
+    constraints: tuple[dict, ...] = ()  # and the limits it suggests (with objectives only)
 
     def validate_settings(self, values: dict) -> dict:
         """Every setting with its default filled in; a SettingError names a bad or unknown one."""

@@ -81,8 +81,28 @@ def as_measurement(objective):
     return job
 
 
+_MIN = "minimize"
+# the objectives and constraints of each problem, as the study form and API take them
+DEFINITIONS = {
+    "zdt1": ([{"metric": "f1", "direction": _MIN}, {"metric": "f2", "direction": _MIN}], []),
+    "dtlz2": ([{"metric": f"f{i}", "direction": _MIN} for i in (1, 2, 3)], []),
+    "gramacy": (
+        [{"metric": "f", "direction": _MIN}],
+        [{"metric": "c1", "max": 0.0}, {"metric": "c2", "max": 0.0}],
+    ),
+}
+
 JOBS = [
-    Job(name, as_measurement(fn), doc, space=SPACES[name], settings=SETTINGS)
+    Job(
+        name,
+        as_measurement(fn),
+        doc,
+        space=SPACES[name],
+        settings=SETTINGS,
+        metric=DEFINITIONS[name][0][0]["metric"],
+        objectives=tuple(DEFINITIONS[name][0]),
+        constraints=tuple(DEFINITIONS[name][1]),
+    )
     for name, fn, doc in [
         ("zdt1", zdt1, "ZDT1 (6-D), objectives f1 and f2 to minimise; reference point (11, 11)."),
         ("dtlz2", dtlz2, "DTLZ2 (6-D), objectives f1, f2, f3 to minimise; reference point (1.1, 1.1, 1.1)."),

@@ -83,7 +83,13 @@ def study_create(request):
             messages.success(request, f"Study {study.name} created" + (" and started." if start else "."))
             return redirect(study)
     job_spaces = {
-        name: {"space": job.space, "metric": job.metric, "direction": job.direction}
+        name: {
+            "space": job.space,
+            "metric": job.metric,
+            "direction": job.direction,
+            "objectives": list(job.objectives),
+            "constraints": list(job.constraints),
+        }
         for name, job in job_registry().items()
     }
     return render(

@@ -34,3 +34,12 @@ def test_noise_moves_every_metric_reproducibly():
     first = run_job("zdt1", params, {"noise": 0.1}, Silent())
     assert first == run_job("zdt1", params, {"noise": 0.1}, Silent())
     assert first != run_job("zdt1", params, {}, Silent())
+
+
+@pytest.mark.skipif(not SHARED_BENCH.exists(), reason="needs ../shared/bench/problems.py beside the checkout")
+@pytest.mark.parametrize("name", ["zdt1", "dtlz2", "gramacy"])
+def test_multi_metric_jobs_suggest_the_benchmark_problems_objectives_and_constraints(name):
+    _space, _evaluate, objectives, constraints, *_rest = shared_bench().mo_problems()[name]
+    job = get_job(name)
+    assert [(o["metric"], o["direction"]) for o in job.objectives] == objectives
+    assert [(c["metric"], c["max"]) for c in job.constraints] == constraints

@@ -138,6 +138,15 @@ def test_a_scalarised_gp_suggestion_says_its_weights_and_keeps_its_prediction_ap
     assert "mean" not in info and "mean" in info["scalarised"]
 
 
+@pytest.mark.parametrize(("extra", "acquisition"), [([], "log_ehvi"), (["layers"], "log_ei")])
+def test_gp_uses_ehvi_for_two_objectives_and_a_scalarisation_for_three(extra, acquisition):
+    objectives = OBJECTIVES + [{"metric": m, "direction": "minimize"} for m in extra]
+    history = [(p, {**v, "layers": p["layers"]} if v else v) for p, v in mo_history(25)]
+    [(_params, info)] = make("gp", seed=1, objectives=objectives).suggest_with_info(history=history, n=1)
+    assert info["phase"] == "model" and info["acquisition"] == acquisition
+    assert ("weights" in info) == bool(extra)
+
+
 def test_a_hypervolume_suggestion_predicts_every_objective_in_its_own_units():
     history = mo_history(25)
     [(params, info)] = make("gp", seed=1).suggest_with_info(history=history, n=1)

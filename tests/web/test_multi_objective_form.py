@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from django.urls import reverse
@@ -49,3 +50,14 @@ def test_a_bad_objective_definition_is_shown_on_its_field_and_nothing_is_stored(
     assert response.status_code == 200
     assert response.context["form"].errors[field]
     assert not Study.objects.exists()
+
+
+def test_the_form_offers_each_multi_metric_jobs_objectives_and_constraints(client, cast):
+    client.force_login(cast["editor"])
+    response = client.get(reverse("study-create"))
+    jobs = json.loads(re.search(r'id="job-spaces"[^>]*>(.*?)</script>', response.content.decode()).group(1))
+    assert jobs["zdt1"]["objectives"] == OBJECTIVES and jobs["zdt1"]["constraints"] == []
+    assert [o["metric"] for o in jobs["dtlz2"]["objectives"]] == ["f1", "f2", "f3"]
+    assert jobs["gramacy"]["constraints"] == [{"metric": "c1", "max": 0.0}, {"metric": "c2", "max": 0.0}]
+    assert jobs["tabular_mlp_cost"]["objectives"][1]["metric"] == "n_parameters"
+    assert jobs["digits_mlp"]["objectives"] == [] and jobs["digits_mlp"]["constraints"] == []
