@@ -296,9 +296,10 @@ class GPOptimizer(Optimizer):
             )
         value, value_and_grad = on_active_dimensions(self.space, value, value_and_grad)
         order = np.argsort(np.where(np.isfinite(model.losses), model.losses, np.inf), kind="stable")
-        found = AcquisitionMaximizer(self.space, value, value_and_grad, len(model.losses)).maximize(
-            model.X_obs[order], excluded, rng
-        )
+        lengthscales = np.exp(model.gp.hyper.log_ls)
+        found = AcquisitionMaximizer(
+            self.space, value, value_and_grad, len(model.losses), lengthscales
+        ).maximize(model.X_obs[order], excluded, rng)
         if found is None:
             return None, {}
         x, acq_value = found
