@@ -11,6 +11,9 @@ on a loaded machine that made its times swing up to 9x from run to run (and slow
 process, 2x). hpoweb alone continues to larger histories to show how the cost grows past 1,000 trials.
 
     python benchmarks/gp_speed.py [--repeats 9] [--large 1000,2000,5000]
+    python benchmarks/gp_speed.py --cases hartmann6_50d:100,hartmann6_50d:200 --large ''
+
+`hartmann6_50d` is Hartmann-6 on 6 of 50 parameters (benchmarks/high_dim.py).
 """
 
 from __future__ import annotations
@@ -42,6 +45,10 @@ def history_for(problem: str, n: int, seed: int = 0):
         spec.loader.exec_module(module)
         names, f = module.rosenbrock(20)
         space_spec = {name: {"type": "float", "low": -5.0, "high": 10.0} for name in names}
+    elif problem == "hartmann6_50d":
+        from high_dim import make_problem
+
+        space_spec, f, _, _ = make_problem("hartmann6", 50, seed)
     else:
         space_spec, f, _, _ = load_problems()[problem]
     space = SearchSpace.from_dict(space_spec)
@@ -105,6 +112,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--large", default="1000,2000,5000", help="history sizes timed for hpoweb only")
+    parser.add_argument(
+        "--cases",
+        default="hartmann6:100,hartmann6:500,rosenbrock20:100,rosenbrock20:500,mlp_surrogate:100,"
+        "mlp_surrogate:500,hartmann6_50d:100,hartmann6_50d:200",
+        help="problem:trials pairs timed side by side",
+    )
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     import torch
@@ -117,14 +130,7 @@ def main() -> None:
     print(f"# {now:%Y-%m-%d %H:%M} UTC, load average {os.getloadavg()[0]:.1f}")
     print("| problem (d) | trials | Optuna GPSampler s (range) | hpoweb gp s (range) | speed-up |")
     print("|---|---:|---:|---:|---:|")
-    cases = [
-        ("hartmann6", 100),
-        ("hartmann6", 500),
-        ("rosenbrock20", 100),
-        ("rosenbrock20", 500),
-        ("mlp_surrogate", 100),
-        ("mlp_surrogate", 500),
-    ]
+    cases = [(problem, int(n)) for problem, n in (case.split(":") for case in args.cases.split(",") if case)]
     for problem, n in cases:
         space_spec, space, history = history_for(problem, n + args.repeats)
         theirs, ours = time_side_by_side(space_spec, space, history, n, args.repeats)

@@ -50,15 +50,17 @@ def grid_benchmark(
     optimizers: list[str],
     run_one: Callable,
     tables: Callable[[list, list[str], list[str]], str],
+    all_problems: list[str] | None = None,
 ) -> None:
-    """The command line of a benchmark whose runs are (problem, optimizer, setting, seed): each public
-    problem and optimizer at each value of one setting (`--q`, `--noise`: name, default, type, help)."""
+    """The command line of a benchmark whose runs are (problem, optimizer, setting, seed): each problem
+    (the public ones unless `all_problems` names others) and optimizer at each value of one setting
+    (`--q`, `--noise`: name, default, type, help)."""
     import argparse
     import shlex
 
     from benchmarks.optimizers import load_problems
 
-    all_problems = list(load_problems())
+    all_problems = all_problems or list(load_problems())
     option, default, kind, help_text = setting
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--problems", default=",".join(all_problems))

@@ -77,11 +77,17 @@ class Parameter:
         return low, high
 
     def to_unit(self, value: Any) -> float:
+        return float(self.to_units([value])[0])
+
+    def to_units(self, values: Sequence[Any]) -> np.ndarray:
+        """The unit coordinates of many values at once (encoding a 100-trial history of 50 parameters
+        value by value took a fifth of a suggestion). math.log, not np.log, so every value encodes to
+        the same bits as it did one at a time."""
         if self.is_categorical:
-            return (self.choice_index(value) + 0.5) / len(self.choices)
+            return (np.array([self.choice_index(v) for v in values], dtype=float) + 0.5) / len(self.choices)
         low, high = self.unit_bounds()
-        v = math.log(value) if self.log else float(value)
-        return min(1.0, max(0.0, (v - low) / (high - low)))
+        v = np.array([math.log(x) for x in values] if self.log else values, dtype=float)
+        return np.clip((v - low) / (high - low), 0.0, 1.0)
 
     def from_unit(self, u: float) -> Any:
         u = min(1.0, max(0.0, float(u)))

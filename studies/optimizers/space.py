@@ -98,13 +98,15 @@ class SearchSpace:
     def encode(self, params_list: Sequence[Mapping[str, Any]]) -> np.ndarray:
         """(n, d) array in [0, 1], one column per parameter (categoricals by index); a parameter the
         point's conditions make inactive, or that it lacks, gets `INACTIVE_UNIT`."""
-        out = np.empty((len(params_list), len(self.parameters)))
-        conditional = self.is_conditional
-        for i, params in enumerate(params_list):
-            active = active_flags(self.parameters, self._order, params) if conditional else None
-            for j, p in enumerate(self.parameters):
-                held = active is None or (active[j] and p.name in params)
-                out[i, j] = p.to_unit(params[p.name]) if held else INACTIVE_UNIT
+        out = np.full((len(params_list), len(self.parameters)), INACTIVE_UNIT)
+        rows = range(len(params_list))
+        if self.is_conditional:
+            active = [active_flags(self.parameters, self._order, params) for params in params_list]
+        for j, p in enumerate(self.parameters):
+            if self.is_conditional:
+                rows = [i for i, params in enumerate(params_list) if active[i][j] and p.name in params]
+            if len(rows):
+                out[rows, j] = p.to_units([params_list[i][p.name] for i in rows])
         return out
 
     def decode(self, X: np.ndarray) -> list[dict[str, Any]]:

@@ -238,3 +238,16 @@ def test_pi_at_its_default_margin_explores_instead_of_stalling_beside_the_incumb
     # With xi = 0 both seeds stalled about 4 above the optimum after 40 trials (docs/benchmarks.md).
     regret = _best_after(get_optimizer("gp", BRANIN, seed=seed, acquisition="pi"), 40) - optimum
     assert regret < 0.5
+
+
+@pytest.mark.parametrize(("d", "n_startup"), [(3, 5), (9, 10), (30, 10)])
+def test_the_model_takes_over_after_d_plus_one_startup_trials_but_never_more_than_ten(d, n_startup):
+    space = SearchSpace.from_dict({f"x{i}": {"type": "float", "low": 0, "high": 1} for i in range(d)})
+    opt = get_optimizer("gp", space, seed=0)
+    history = []
+    for _ in range(n_startup):
+        ((params, info),) = opt.suggest_with_info(history=history)
+        assert info["phase"] == "startup"
+        history.append((params, sum((v - 0.3) ** 2 for v in params.values())))
+    ((_, info),) = opt.suggest_with_info(history=history)
+    assert info["phase"] == "model"

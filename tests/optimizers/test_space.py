@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
 import pytest
 
-from studies.optimizers import SearchSpace
+from studies.optimizers import SearchSpace, get_optimizer
 from studies.optimizers.space import SpaceError
 from tests.optimizers.checks import assert_plain_point
 
@@ -274,3 +275,19 @@ def test_level_cells_tile_the_unit_interval_and_hold_their_level(spec):
     units = p.level_units(levels)
     assert np.all((lo <= units) & (units < hi))
     np.testing.assert_array_equal(p.unit_levels(units), levels)
+
+
+def test_encoding_many_values_at_once_gives_the_bits_of_the_scalar_formula():
+    space = SearchSpace.from_dict(
+        {
+            "lr": {"type": "float", "low": 1e-5, "high": 1.0, "log": True},
+            "n": {"type": "int", "low": 1, "high": 7},
+            "act": {"type": "categorical", "choices": ["relu", "tanh", 3]},
+        }
+    )
+    points = get_optimizer("random", space, seed=0).suggest(n=20)
+    X = space.encode(points)
+    lo, hi = math.log(1e-5), 0.0
+    assert X[:, 0].tolist() == [min(1.0, max(0.0, (math.log(p["lr"]) - lo) / (hi - lo))) for p in points]
+    assert X[:, 1].tolist() == [min(1.0, max(0.0, (float(p["n"]) - 0.5) / 7.0)) for p in points]
+    assert X[:, 2].tolist() == [(["relu", "tanh", 3].index(p["act"]) + 0.5) / 3 for p in points]
