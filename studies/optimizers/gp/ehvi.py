@@ -105,9 +105,16 @@ class BoxDecomposition:
         )
         log_cdf_b = log_ndtr(b)
         log_dcdf = log_cdf_b + _log1mexp(log_ndtr(a) - log_cdf_b)  # log(Phi(b) - Phi(a))
-        # d psi / d mean = -(Phi(b) - Phi(a)), d psi / d sigma = phi(b) - phi(a), divided by psi
-        d_mean = -np.exp(np.minimum(log_dcdf - value, _EXP_CAP))
-        d_std = np.exp(np.minimum(log_phi_b - value, _EXP_CAP)) - np.exp(
-            np.minimum(log_phi_a - value, _EXP_CAP)
+        # d psi / d mean = -(Phi(b) - Phi(a)), d psi / d sigma = phi(b) - phi(a), divided by psi. An
+        # interval a rounding wide (front points equal up to 1e-17) has psi = 0: its boxes weigh
+        # nothing, and a slope of 0 keeps 0 x NaN out of the sums over boxes.
+        empty = np.isneginf(value)
+        log_psi = np.where(empty, 0.0, value)
+        d_mean = np.where(empty, 0.0, -np.exp(np.minimum(log_dcdf - log_psi, _EXP_CAP)))
+        d_std = np.where(
+            empty,
+            0.0,
+            np.exp(np.minimum(log_phi_b - log_psi, _EXP_CAP))
+            - np.exp(np.minimum(log_phi_a - log_psi, _EXP_CAP)),
         )
         return value, d_mean, d_std
