@@ -15,12 +15,12 @@ version of the trial set (`services.scheduling`).
 
 from __future__ import annotations
 
-import math
-
+import numpy as np
 from django.db import models
 
 from studies.models.studies import Study, Trial
 from studies.objectives import front_rows
+from studies.optimizers import pareto
 
 
 class StudySummary(models.Model):
@@ -172,19 +172,12 @@ def with_point(front: list[list], number: int, point: list, objectives: list[dic
     """`front` ([number, value per objective] rows in number order) once trial `number` completed
     feasible with `point` (a value per objective): it enters unless a row dominates it, and the rows
     it dominates leave. Equal points all stay, as `objectives.front_mask` keeps them."""
-    if any(v is None or not math.isfinite(v) for v in point):
+    metrics = [o["metric"] for o in objectives]
+    rows = [dict(zip(metrics, values, strict=True)) for values in [point, *(row[1:] for row in front)]]
+    loss, *others = pareto.objective_losses(objectives, rows)
+    if not np.all(np.isfinite(loss)):
         return front
-    signs = [-1.0 if o["direction"] == "maximize" else 1.0 for o in objectives]
-    loss = [v * sign for v, sign in zip(point, signs, strict=True)]
-    kept = []
-    for row in front:
-        other = [v * sign for v, sign in zip(row[1:], signs, strict=True)]
-        if _dominates(other, loss):
-            return front
-        if not _dominates(loss, other):
-            kept.append(row)
+    if any(pareto.dominates(other, loss) for other in others):
+        return front
+    kept = [row for row, other in zip(front, others, strict=True) if not pareto.dominates(loss, other)]
     return sorted([*kept, [number, *point]])
-
-
-def _dominates(a: list[float], b: list[float]) -> bool:
-    return all(x <= y for x, y in zip(a, b, strict=True)) and any(x < y for x, y in zip(a, b, strict=True))

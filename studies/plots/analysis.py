@@ -126,11 +126,10 @@ def _pair_mean(space: SearchSpace, model, base: dict, x: tuple, y: tuple) -> lis
     return np.where(held, np.asarray(m, dtype=float), np.nan).reshape(len(ub), len(ua)).tolist()
 
 
-def _other_objectives_importance(study: Study, space: SearchSpace) -> dict:
+def _other_objectives_importance(study: Study, space: SearchSpace, read: trial_sample.Sample) -> dict:
     """With several objectives, the importance for each one after the first (which `importance` holds)."""
     if not study.is_multi_objective:
         return {}
-    read = trial_sample.sample(study, representative=True)
     rows = list(
         read.narrow(study.trials.completed()).filter(values__isnull=False).values_list("params", "values")
     )
@@ -143,10 +142,9 @@ def _other_objectives_importance(study: Study, space: SearchSpace) -> dict:
     return {OBJECTIVE_IMPORTANCE: by_metric}
 
 
-def compute_curve_band(study: Study) -> dict:
+def compute_curve_band(study: Study, read: trial_sample.Sample) -> dict:
     """Per step, the 10th, 50th and 90th percentile of every trial's learning curve (of an even
-    spread of them past `trial_sample.READ_ALL`)."""
-    read = trial_sample.sample(study, representative=True)
+    spread of them past `trial_sample.READ_ALL`: `read`)."""
     rows = TrialMetric.objects.filter(
         trial__in=read.narrow(study.trials.all()), attempt_id=F("trial__attempt_id")
     )
@@ -187,10 +185,10 @@ def analyze(study: Study) -> int:
     ranked = sorted(space.names, key=lambda n: -imp["ped_anova"]["params"].get(n, {}).get("importance", 0.0))
     results = {
         "importance": imp,
-        **_other_objectives_importance(study, space),
+        **_other_objectives_importance(study, space, read),
         "posterior": compute_posterior(space, history, study.direction, acquisition_kind(study)),
         "contour": compute_contour(space, history, study.direction, ranked, study.seed),
-        "curve_band": compute_curve_band(study),
+        "curve_band": compute_curve_band(study, read),
         recommendation.KIND: recommendation.compute(study),
     }
     with transaction.atomic():  # pages see every part of one analysis, or none of it

@@ -17,7 +17,7 @@ from django.db.models.functions import Cast
 from studies import trial_sample
 from studies.front_sort import hypervolume_curve, reference_point
 from studies.models import Study
-from studies.objectives import metric_columns, result_arrays
+from studies.objectives import complete_columns, result_arrays
 from studies.plots.parts import MAX_POINTS, base_layout, empty_figure, label, r6_list
 
 HOVER_PARAMS = 10
@@ -32,7 +32,9 @@ def pareto_data(study: Study) -> dict:
     feasibility and whether each is on the front (the summary's), and the params of those the
     figure draws (by index)."""
     read = trial_sample.sample(study)
-    rows, columns = _complete(study, read, "number", Cast("params", TextField()), "feasible")
+    rows, columns = complete_columns(
+        study, "number", Cast("params", TextField()), "feasible", trials=read.narrow(study.trials)
+    )
     on_front = set(read.front)
     front = [number in on_front for number, _, _ in rows]
     feasible = [feasible is not False for _, _, feasible in rows]
@@ -48,12 +50,6 @@ def pareto_data(study: Study) -> dict:
         "n_trials": read.n_finished,
         "sample_note": trial_sample.note(read, "the Pareto set, the best, the latest and an even spread"),
     }
-
-
-def _complete(study: Study, read: trial_sample.Sample, *fields) -> tuple[list[tuple], dict]:
-    """`objectives.complete_columns` of the trials `read` holds."""
-    metrics = [o["metric"] for o in study.objectives] + [c["metric"] for c in study.constraints]
-    return metric_columns(read.narrow(study.trials.order_by("number")), metrics, *fields)
 
 
 def _hover(data: dict, i: int, names: dict[str, str]) -> str:
@@ -215,7 +211,7 @@ def hypervolume_data(study: Study) -> dict:
     """The study's hypervolume curve against a reference just past its feasible trials' worst values
     (past `trial_sample.READ_ALL`, of a sample that holds the front: its last value is the study's own)."""
     read = trial_sample.sample(study)
-    rows, columns = _complete(study, read, "number")
+    rows, columns = complete_columns(study, "number", trials=read.narrow(study.trials))
     ok, losses = feasible_losses(study.objectives, study.constraints, columns)
     reference = reference_point(losses)
     numbers = [number for (number,), keep in zip(rows, ok, strict=True) if keep]
