@@ -36,7 +36,10 @@ def _singular() -> bool:
 
 
 def database_unavailable() -> None:
-    """Judge no one for one grace period: heartbeats could not be written while the database was away."""
+    """Judge no one for one grace period: heartbeats could not be written while the database was away.
+    Called wherever this process meets the outage (the reaper, a heartbeat, a report, a result
+    waiting to be stored): a worker that stored its own result first after a restart and then
+    reaped at once failed the other worker's attempt, whose result was still waiting to be stored."""
     global _judge_after
     _judge_after = time.monotonic() + settings.HPOWEB["GRACE_S"]
 

@@ -131,6 +131,7 @@ def _report(attempt_id: int, message: dict) -> tuple[bool, str]:
             "attempt %s: database unavailable, report of step %s not stored", attempt_id, message.get("step")
         )
         close_old_connections()
+        reaper.database_unavailable()
         return False, ""
 
 
@@ -181,4 +182,5 @@ def _finish(
                 raise
             log.warning("attempt %s: database unavailable, retrying the result", attempt_id)
             close_old_connections()
+            reaper.database_unavailable()
             time.sleep(1.0)
