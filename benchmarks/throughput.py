@@ -35,7 +35,7 @@ SPACE = {
 }
 
 
-def _recreate_database(name: str) -> None:
+def recreate_database(name: str) -> None:
     import psycopg
 
     with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
@@ -43,7 +43,7 @@ def _recreate_database(name: str) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def _drop_database(name: str) -> None:
+def drop_database(name: str) -> None:
     import psycopg
 
     with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
@@ -101,17 +101,17 @@ class CpuMeter:
         return sum(cpu - self._first.get(pid, 0.0) for pid, cpu in self._last.items())
 
 
-def _parent(pid: int) -> int:
+def parent(pid: int) -> int:
     with open(f"/proc/{pid}/stat") as f:
         return int(f.read().rsplit(")", 1)[1].split()[1])
 
 
-def _is_postgres(pid: int) -> bool:
+def is_postgres(pid: int) -> bool:
     with open(f"/proc/{pid}/comm") as f:
         return f.read().strip() == "postgres"
 
 
-def _config_env(config: str, data_dir: str) -> dict[str, str]:
+def config_env(config: str, data_dir: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL")}
     env.update(DJANGO_SETTINGS_MODULE="hpoweb.settings", HPOWEB_DATA_DIR=data_dir, LOG_LEVEL="WARNING")
     if config == "services":
@@ -174,8 +174,8 @@ def _child(config: str, n_trials: int, n_workers: int) -> dict:
         while WorkerStatus.objects.count() < n_workers:
             time.sleep(0.1)
         worker_pids = {w.pid for w in workers}
-        worker_cpu = CpuMeter(lambda pid: pid in worker_pids or _parent(pid) in worker_pids).start()
-        postgres_cpu = CpuMeter(_is_postgres).start()
+        worker_cpu = CpuMeter(lambda pid: pid in worker_pids or parent(pid) in worker_pids).start()
+        postgres_cpu = CpuMeter(is_postgres).start()
         started = time.perf_counter()
         services.start_study(study)
         while Study.objects.get(pk=study.pk).state == Study.State.RUNNING:
@@ -210,11 +210,11 @@ def _child(config: str, n_trials: int, n_workers: int) -> dict:
 def run_hpoweb(config: str, n_trials: int, n_workers: int) -> dict:
     data_dir = tempfile.mkdtemp(prefix=f"hpoweb-bench-{config}-")
     if config == "services":
-        _recreate_database("hpoweb_bench")
+        recreate_database("hpoweb_bench")
         import redis
 
         redis.Redis.from_url(REDIS).flushdb()
-    env = _config_env(config, data_dir)
+    env = config_env(config, data_dir)
     args = [
         sys.executable,
         __file__,
@@ -229,7 +229,7 @@ def run_hpoweb(config: str, n_trials: int, n_workers: int) -> dict:
     if out.returncode != 0:
         raise RuntimeError(f"{config} failed:\n{out.stderr[-4000:]}")
     if config == "services":
-        _drop_database("hpoweb_bench")
+        drop_database("hpoweb_bench")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -257,13 +257,13 @@ def run_optuna(n_trials: int, n_workers: int) -> dict:
 
     import optuna
 
-    _recreate_database("optuna_bench")
+    recreate_database("optuna_bench")
     url = f"{PG.replace('postgres://', 'postgresql+psycopg://')}/optuna_bench"
     optuna.create_study(study_name="throughput", storage=url)
     share = [n_trials // n_workers + (i < n_trials % n_workers) for i in range(n_workers)]
     context = multiprocessing.get_context("spawn")
     processes = [context.Process(target=_optuna_worker, args=(url, n)) for n in share]
-    postgres_cpu = CpuMeter(_is_postgres).start()
+    postgres_cpu = CpuMeter(is_postgres).start()
     before = os.times()
     started = time.perf_counter()
     for p in processes:
@@ -280,7 +280,7 @@ def run_optuna(n_trials: int, n_workers: int) -> dict:
     complete = len(study.get_trials(deepcopy=False, states=[optuna.trial.TrialState.COMPLETE]))
     starts = sorted(t.datetime_start for t in study.get_trials(deepcopy=False))
     del study
-    _drop_database("optuna_bench")
+    drop_database("optuna_bench")
     return {
         "config": "optuna",
         "trials": complete,

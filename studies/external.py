@@ -43,7 +43,7 @@ def ask(study: Study, worker: WorkerIdentity, request_key: str = "") -> Handout 
         )
         if earlier is not None:
             return Handout(earlier.trial, earlier)
-    services.schedule_trials(study.pk)
+    services.schedule_trials(study.pk, wait=True)
     queued = study.trials.filter(state=Trial.State.QUEUED).order_by("number")
     for trial_id in queued.values_list("pk", flat=True):
         attempt = services.claim_trial(trial_id, worker)
@@ -92,7 +92,7 @@ def tell(trial: Trial, attempt_id: int, outcome: Outcome) -> None:
     """End the attempt (and schedule the next trials at once: no Celery worker need be running)."""
     attempt = _attempt(trial, attempt_id)
     if services.finish_attempt(attempt_id, outcome):
-        services.schedule_trials(trial.study_id)
+        services.schedule_trials(trial.study_id, wait=True)
         return
     attempt.refresh_from_db()
     trial.refresh_from_db()

@@ -10,7 +10,7 @@ With several objectives it keeps the Pareto set too (`pareto`), so the API, expo
 rank every trial to find it.
 
 `n_trials` grows only when trials are created, under the study's lock: scheduling reads it as the
-version of the trial set (`services.scheduling`).
+version of the trial set, and the summary row holds scheduling's lease (`services.scheduling`).
 """
 
 from __future__ import annotations
@@ -42,6 +42,10 @@ class StudySummary(models.Model):
     # A study with several objectives: [number, each objective's value] of each complete feasible
     # trial no other dominates (its Pareto set), in number order; as long as the front, not the study.
     pareto = models.JSONField(default=list, blank=True)
+    # One scheduler at a time (studies.services.scheduling): until when the scheduling step at work
+    # holds the study, and whether a result or a change came in meanwhile that needs another step.
+    scheduler_until = models.DateTimeField(null=True, blank=True)
+    schedule_again = models.BooleanField(default=False)
 
     class Meta:
         verbose_name_plural = "study summaries"

@@ -10,15 +10,28 @@ asynchronous optimizer always does, and the free slots and the budget are counte
 lock. A trial created in between does: its point was not pending for the optimizer, which may have
 proposed it again (two schedulers with the same inputs and seed propose the same points). Then the
 step proposes once more, and after that under the lock, which cannot be overtaken.
+
+One scheduler per study at a time. With many workers, results arrive faster than a model suggests:
+each finishing worker proposing for itself made every proposal but one stale (a trial was created
+meanwhile), so each was made two or three times, the last under the lock, and a study of 16 gp
+workers spent more time proposing than running trials. So a step takes the study's lease first
+(`StudySummary.scheduler_until`, good for one grace period: a scheduler that died holding it is
+judged like a silent worker), and whoever finds it taken only asks for another step
+(`schedule_again`) and goes back to its queue. The scheduler at work sends a step for the study when
+it releases the lease and finds the request, so no freed slot waits for a later result; and that
+step fills every slot freed meanwhile with one model fit (the optimizers propose a batch).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import DatabaseError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from studies.models import Attempt, SpaceRecord, Study, StudySummary, Trial
@@ -30,6 +43,7 @@ from studies.services.lifecycle import (
     claim_update,
     db_now,
     enqueue_run,
+    enqueue_schedule,
     finish_locked,
     start_attempt,
 )
@@ -58,13 +72,14 @@ def optimizer_inputs(study: Study) -> tuple[list[tuple[dict, float | None]], lis
     return inputs.history, inputs.pending
 
 
-def schedule_trials(study_id: int, *, keep: int = 0) -> list[int]:
+def schedule_trials(study_id: int, *, keep: int = 0, wait: bool = False) -> list[int]:
     """Fill the study's free slots with new trials; complete it when its budget is spent.
 
     The first `keep` new trials are not published: the caller claims them at once (and if it dies
-    first, the reconciler publishes them).
+    first, the reconciler publishes them). While another step schedules the study, this one leaves
+    it a request and returns nothing, or with `wait` waits its turn (a client asking for a trial).
     """
-    return [trial.pk for trial in _schedule(study_id, keep, None)[0]]
+    return [trial.pk for trial in _schedule(study_id, keep, None, wait)[0]]
 
 
 def finish_and_continue(attempt_id: int, outcome: Outcome, worker: WorkerIdentity | None) -> Attempt | None:
@@ -82,7 +97,7 @@ def finish_and_continue(attempt_id: int, outcome: Outcome, worker: WorkerIdentit
         return None
     study_id = finished[1].pk
     try:
-        return _schedule(study_id, 1 if worker else 0, worker)[1]
+        return _schedule(study_id, 1 if worker else 0, worker, False)[1]
     except DatabaseError:
         raise
     except Exception:  # an optimizer's bug must not stop the worker; the result is stored
@@ -90,7 +105,44 @@ def finish_and_continue(attempt_id: int, outcome: Outcome, worker: WorkerIdentit
         return None
 
 
-def _schedule(study_id: int, keep: int, worker: WorkerIdentity | None) -> tuple[list[Trial], Attempt | None]:
+def _schedule(
+    study_id: int, keep: int, worker: WorkerIdentity | None, wait: bool
+) -> tuple[list[Trial], Attempt | None]:
+    """One step under the study's scheduling lease, or a request for one (the module's docstring)."""
+    StudySummary.objects.filter(study_id=study_id).update(schedule_again=True)
+    deadline = time.monotonic() + (settings.HPOWEB["GRACE_S"] if wait else 0.0)
+    while (lease := _take_lease(study_id)) is None:
+        if time.monotonic() >= deadline:
+            return [], None
+        time.sleep(0.05)
+    try:
+        return _step(study_id, keep, worker)
+    finally:
+        if _release_lease(study_id, lease):
+            study = Study.objects.filter(pk=study_id, state=Study.State.RUNNING).first()
+            if study is not None:
+                enqueue_schedule(study)
+
+
+def _take_lease(study_id: int) -> datetime | None:
+    """The lease's end when this step took it, None when another step holds it."""
+    now = db_now()
+    until = now + timedelta(seconds=settings.HPOWEB["GRACE_S"])
+    free = Q(scheduler_until__isnull=True) | Q(scheduler_until__lt=now)
+    taken = StudySummary.objects.filter(free, study_id=study_id).update(
+        scheduler_until=until, schedule_again=False
+    )
+    return until if taken else None
+
+
+def _release_lease(study_id: int, until: datetime) -> bool:
+    """Give the lease back; whether another step was asked for while it was held."""
+    rows = StudySummary.objects.filter(study_id=study_id)
+    rows.filter(scheduler_until=until).update(scheduler_until=None)
+    return bool(rows.values_list("schedule_again", flat=True).first())
+
+
+def _step(study_id: int, keep: int, worker: WorkerIdentity | None) -> tuple[list[Trial], Attempt | None]:
     """Propose without the lock and store under it (see the module's docstring); with `worker`, the
     first stored trial is claimed for it. The new trials and that attempt."""
     for _ in range(UNLOCKED_TRIES):

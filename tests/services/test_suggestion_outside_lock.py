@@ -1,5 +1,6 @@
 """The optimizer proposes outside the study's lock: a result is stored while a slow suggestion runs,
 and a proposal overtaken by another scheduler's trials is made again, so no point is stored twice.
+One step schedules a study at a time: another one asks for a step and returns, and the first sends it.
 
 The slow suggestion is real: an optimizer registered for the test that holds each thread's first
 suggestion until the test lets it go (threads, a real database; nothing mocked).
@@ -14,10 +15,11 @@ import pytest
 from django.db import connection
 
 from studies import services
-from studies.models import Trial
+from studies.models import StudySummary, Trial
 from studies.optimizers import registry
 from studies.optimizers.grid import GridSearch
 from studies.services import Outcome, WorkerIdentity
+from tests.conftest import empty_broker
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -113,11 +115,49 @@ def test_a_result_is_stored_while_a_slow_suggestion_runs(make_study, gates):
     assert len(set(_points(study))) == 3
 
 
+def _schedule_messages(queue: str) -> list[list]:
+    """The `workers.schedule_study` messages waiting in the real broker: each one's args."""
+    from hpoweb.celery import app
+
+    found = []
+    with app.connection_for_read() as conn:
+        waiting = conn.SimpleQueue(queue)
+        while True:
+            try:
+                message = waiting.get(timeout=1)
+            except waiting.Empty:
+                return found
+            if message.headers.get("task") == "workers.schedule_study":
+                found.append(message.payload[0])
+            message.ack()
+
+
+def test_while_a_step_schedules_the_study_another_asks_for_a_step_and_the_first_sends_it(make_study, gates):
+    study, (first, second) = _running_study(make_study)
+    services.finish_attempt(first.pk, Outcome("complete", value=2.0), schedule=False)
+    early = _scheduler(gates, "early", study.pk)  # holds the study's lease, proposing one point
+    services.finish_attempt(second.pk, Outcome("complete", value=1.0), schedule=False)
+    empty_broker()
+
+    assert services.schedule_trials(study.pk) == []  # returns at once: no second proposal
+    assert StudySummary.objects.get(study=study).schedule_again
+
+    gates.gates["early"].set()
+    early.join(WAIT_S)
+    assert study.trials.count() == 3  # the early step filled the slot it saw free
+    assert _schedule_messages(study.queue) == [[study.pk]]  # and sent a step for the other
+    assert len(services.schedule_trials(study.pk)) == 1  # as the worker taking that message does
+    assert len(set(_points(study))) == 4
+    assert StudySummary.objects.filter(study=study, scheduler_until__isnull=True).exists()
+
+
 def test_a_proposal_overtaken_by_another_schedulers_trials_is_made_again(make_study, gates):
     study, (first, second) = _running_study(make_study)
     services.finish_attempt(first.pk, Outcome("complete", value=2.0), schedule=False)
     early = _scheduler(gates, "early", study.pk)  # proposes one point: the next free cell
     services.finish_attempt(second.pk, Outcome("complete", value=1.0), schedule=False)
+    # the early suggestion outlasts its lease (one grace period), so another step takes the study
+    StudySummary.objects.filter(study=study).update(scheduler_until=services.db_now())
     late = _scheduler(gates, "late", study.pk)  # proposes two: the same cell and the one after
 
     gates.gates["early"].set()
