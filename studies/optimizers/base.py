@@ -108,7 +108,7 @@ class Optimizer:
         per parent, what the finished trials said of that value: "branch_evidence" {parent: {"took":
         trials with this value, "held": trials with the parent, "best": their best value, "best_other":
         the best with another value}}, in the objective's units (None where no trial has a value)."""
-        parents = {parent for p in self.space.parameters for parent, _ in p.when}
+        parents = self.space.parent_names
         if not parents:
             return info
         branch = {name: params[name] for name in self.space.names if name in parents & set(params)}

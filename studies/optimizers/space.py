@@ -68,6 +68,11 @@ class SearchSpace:
     def is_conditional(self) -> bool:
         return any(p.when for p in self.parameters)
 
+    @property
+    def parent_names(self) -> frozenset[str]:
+        """The parameters some condition names: their values choose a point's branch."""
+        return frozenset(parent for p in self.parameters for parent, _ in p.when)
+
     def active_names(self, params: Mapping[str, Any]) -> list[str]:
         """The parameters (in space order) that `params` makes active; extra keys are ignored."""
         flags = active_flags(self.parameters, self._order, params)

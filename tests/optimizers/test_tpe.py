@@ -100,3 +100,25 @@ def test_by_default_it_scores_24_candidates_per_parameter():
     default = get_optimizer("tpe", space, seed=5).suggest(history=history, n=3)
     assert default == get_optimizer("tpe", space, seed=5, n_candidates=144).suggest(history=history, n=3)
     assert default != get_optimizer("tpe", space, seed=5, n_candidates=24).suggest(history=history, n=3)
+
+
+def test_on_a_tree_it_leaves_a_branch_that_its_bad_trials_crowd_though_its_good_ones_cluster_there():
+    # 3 good trials, all in branch a and close together; 25 bad ones in a, 2 in b: good trials took
+    # a less often (3 of 3 against 25 of 27 is a ratio under 1 once the prior is in) than b's 0 of 3
+    # against 2 of 27 says of b, so b is where l/g points, whatever a's good cluster adds
+    space = SearchSpace.from_dict(
+        {
+            "model": {"type": "categorical", "choices": ["a", "b"]},
+            "a_x": {"type": "float", "low": 0.0, "high": 1.0, "when": {"model": ["a"]}},
+            "a_y": {"type": "float", "low": 0.0, "high": 1.0, "when": {"model": ["a"]}},
+            "b_x": {"type": "float", "low": 0.0, "high": 1.0, "when": {"model": ["b"]}},
+        }
+    )
+    rng = np.random.default_rng(0)
+    history = [({"model": "a", "a_x": 0.5 + d, "a_y": 0.5 - d}, 0.1 + d) for d in (0.0, 0.01, 0.02)]
+    history += [({"model": "a", "a_x": x, "a_y": y}, 1.0) for x, y in rng.random((25, 2))]
+    history += [({"model": "b", "b_x": x}, 1.0) for x in (0.1, 0.9)]
+    chosen = [
+        get_optimizer("tpe", space, seed=seed).suggest(history=history)[0]["model"] for seed in range(5)
+    ]
+    assert chosen == ["b"] * 5
