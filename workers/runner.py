@@ -101,6 +101,7 @@ def supervise(proc: JobProcess, attempt_id: int, time_limit_s: float | None) -> 
         for message in proc.messages(min(next_beat - now, 0.5)):
             if "step" in message:
                 prune, reason = _report(attempt_id, message)
+                next_beat = time.monotonic() + beat_every  # a stored report refreshed the heartbeat
                 pruned_reason = pruned_reason or (reason if prune else "")
                 proc.answer(prune)
                 if prune and not proc.takes_answers:
@@ -112,7 +113,7 @@ def supervise(proc: JobProcess, attempt_id: int, time_limit_s: float | None) -> 
             launch.keep_output(attempt_id, proc, live=True)
             next_beat = time.monotonic() + beat_every
         if time.monotonic() >= next_reap:
-            reaper.reap()  # the solo pool cannot take the beat's reap message while this trial runs
+            reaper.reap_if_our_turn()  # the solo pool cannot take the beat's reap message meanwhile
             next_reap = time.monotonic() + reap_every
     return _outcome(proc, result, pruned_reason)
 

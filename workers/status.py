@@ -1,7 +1,9 @@
 """Each worker keeps its `WorkerStatus` row current, so the workers page can tell live from lost.
 
-Written three ways: once when the worker is ready (host, pid, queues); by a daemon thread every
-heartbeat period (`last_seen`: the process is alive, even while its solo pool runs a long trial); and
+Written three ways: once when the worker is ready (host, pid, queues); by a daemon thread four times
+per grace period (`last_seen`: the process is alive, even while its solo pool runs a long trial; the
+page calls a worker lost after a grace period of silence, and 64 workers beating every heartbeat
+period were 32 writes a second); and
 as it works: `last_consumed` when it takes a message (at most once per heartbeat period) and
 `current_trial` in the claim's own transaction (busy while that trial runs). `studies.worker_health`
 draws the conclusions: lost, busy, idle, or connected but not consuming (celery#8030).
@@ -54,7 +56,7 @@ def _beat() -> None:
     while True:
         ok = _touch("last_seen", register=not registered)
         registered = registered or ok
-        if _stop.wait(settings.HPOWEB["HEARTBEAT_S"]):
+        if _stop.wait(settings.HPOWEB["GRACE_S"] / 4):
             break
     connection.close()
 

@@ -83,13 +83,14 @@ def enqueue_analysis(study: Study) -> None:
 
     The first result of a window wins a conditional update and sends the task with a countdown of
     one window, so the analysis that runs covers every result of that window, the last one too. The
-    window grows to four times the last analysis's duration, so analysis takes at most about a fifth
-    of a worker's time however large the study.
+    window grows to nine times the last analysis's duration, so analysis takes at most about a tenth
+    of one worker's time however large the study (at a fifth it was a sixth of all the CPU that 16
+    workers of 2 s trials used on a 2-core machine: docs/benchmarks.md, "Worker utilisation").
     """
     now = timezone.now()
     rows = Study.objects.filter(pk=study.pk)
     seconds = rows.values_list("analysis_seconds", flat=True).get()
-    every = max(settings.HPOWEB.get("ANALYSIS_EVERY_S", 5.0), 4 * seconds)
+    every = max(settings.HPOWEB.get("ANALYSIS_EVERY_S", 5.0), 9 * seconds)
     # `analysis_requested` holds when the requested analysis runs: a result after that needs another.
     # (Compared with the request time instead, a window grown since the request by a slow analysis
     # left the last results of a finished study unanalysed.)
