@@ -254,6 +254,10 @@ CELERY_WORKER_ENABLE_SOFT_SHUTDOWN_ON_IDLE = True
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TASK_DEFAULT_QUEUE = "hpoweb"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Celery closes Django's connections around every task unless told to reuse them; workers.tasks
+# checks a kept connection before each task instead. Each worker holds one connection: PostgreSQL's
+# max_connections must exceed the workers plus the web's threads (docs/deployment.md).
+CELERY_DB_REUSE_MAX = 1000
 _REAPER_PERIOD_S = env_float("HPOWEB_REAPER_PERIOD_S", 5.0)
 _RECONCILE_PERIOD_S = env_float("HPOWEB_RECONCILE_PERIOD_S", 15.0)
 # A tick that waited a whole period behind busy workers is stale: `expires` drops it instead of

@@ -56,9 +56,9 @@ def _beat() -> None:
     while True:
         ok = _touch("last_seen", register=not registered)
         registered = registered or ok
+        connection.close()  # one connection per worker, not two: 64 workers and PostgreSQL's 100
         if _stop.wait(settings.HPOWEB["GRACE_S"] / 4):
             break
-    connection.close()
 
 
 @worker_ready.connect

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from celery import shared_task
+from celery.signals import task_prerun
 from django.conf import settings
+from django.db import close_old_connections
 
 from studies import services
 from workers import reaper, runner, status  # noqa: F401  (status: the worker's signal handlers)
+
+
+@task_prerun.connect
+def _check_database_connection(**_kwargs) -> None:
+    """Each task as Django treats each request: the connection is kept (`CELERY_DB_REUSE_MAX`; opened
+    for every task it cost PostgreSQL a backend and 64 workers a third of their CPU) and checked
+    before its first query (`CONN_HEALTH_CHECKS`), so a database restarted meanwhile costs no task."""
+    close_old_connections()
 
 
 @shared_task(name="workers.schedule_study", acks_late=True, ignore_result=True)
