@@ -100,8 +100,9 @@ def supervise(proc: JobProcess, attempt_id: int, time_limit_s: float | None) -> 
             return Outcome(Attempt.State.INTERRUPTED, reason="interrupted: the worker is shutting down")
         for message in proc.messages(min(next_beat - now, 0.5)):
             if "step" in message:
-                prune, reason = _report(attempt_id, message)
-                next_beat = time.monotonic() + beat_every  # a stored report refreshed the heartbeat
+                stored, prune, reason = _report(attempt_id, message)
+                if stored:  # storing it refreshed the heartbeat
+                    next_beat = time.monotonic() + beat_every
                 pruned_reason = pruned_reason or (reason if prune else "")
                 proc.answer(prune)
                 if prune and not proc.takes_answers:
@@ -118,22 +119,23 @@ def supervise(proc: JobProcess, attempt_id: int, time_limit_s: float | None) -> 
     return _outcome(proc, result, pruned_reason)
 
 
-def _report(attempt_id: int, message: dict) -> tuple[bool, str]:
+def _report(attempt_id: int, message: dict) -> tuple[bool, bool, str]:
+    """(stored, prune, reason) for one report of the job."""
     try:
         step, value = int(message["step"]), float(message["value"])
         if not services.record_metric(attempt_id, step, value):
             raise Superseded
-        return services.prune_decision(attempt_id)
+        return True, *services.prune_decision(attempt_id)
     except (TypeError, ValueError) as bad:
         log.warning("attempt %s: ignoring a bad report %r: %s", attempt_id, message, bad)
-        return False, ""
+        return False, False, ""
     except DatabaseError:
         log.warning(
             "attempt %s: database unavailable, report of step %s not stored", attempt_id, message.get("step")
         )
         close_old_connections()
         reaper.database_unavailable()
-        return False, ""
+        return False, False, ""
 
 
 def _heartbeat(attempt_id: int) -> None:
