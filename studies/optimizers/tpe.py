@@ -317,7 +317,8 @@ class TPE(Optimizer):
         win every draw (its density ratio peaks somewhere among hundreds of candidates, a flat branch's
         cannot), even after its bad trials outnumbered them: on digits_models 14 runs of 30 spent all
         their model trials in one branch (docs/benchmarks.md)."""
-        parents = np.array([name in self.space.parent_names for name in self.space.names])
+        parent_names = self.space.parent_names
+        parents = np.array([name in parent_names for name in self.space.names])
         if not parents.any():
             return np.argsort(-scores, kind="stable")
         on_parents = active & parents

@@ -109,12 +109,15 @@ def _schedule(
     study_id: int, keep: int, worker: WorkerIdentity | None, wait: bool
 ) -> tuple[list[Trial], Attempt | None]:
     """One step under the study's scheduling lease, or a request for one (the module's docstring)."""
-    StudySummary.objects.filter(study_id=study_id).update(schedule_again=True)
-    deadline = time.monotonic() + (settings.HPOWEB["GRACE_S"] if wait else 0.0)
-    while (lease := _take_lease(study_id)) is None:
-        if time.monotonic() >= deadline:
-            return [], None
-        time.sleep(0.05)
+    lease = _take_lease(study_id)
+    if lease is None:
+        # asked before the second try, so the holder reads the request after it releases the lease
+        StudySummary.objects.filter(study_id=study_id).update(schedule_again=True)
+        deadline = time.monotonic() + (settings.HPOWEB["GRACE_S"] if wait else 0.0)
+        while (lease := _take_lease(study_id)) is None:
+            if time.monotonic() >= deadline:
+                return [], None
+            time.sleep(0.05)
     try:
         return _step(study_id, keep, worker)
     finally:
