@@ -84,6 +84,27 @@ def test_the_posterior_covariance_is_symmetric_and_positive_semidefinite():
     assert np.linalg.eigvalsh(cov).min() > -1e-8
 
 
+def test_believed_points_added_to_the_factor_give_the_posterior_of_a_full_refactorization():
+    """A batch extends the Cholesky factor by one block per believed point instead of factorizing
+    anew; the posterior must be the same, including points believed on top of an observation."""
+    rng = np.random.default_rng(2)
+    X = rng.random((40, 3))
+    X[:, 2] = (np.floor(X[:, 2] * 3) + 0.5) / 3
+    cat = np.array([False, False, True])
+    hyper = Hyperparameters(np.log([0.2, 0.3, 0.5]), 0.3, math.log(1e-3))
+    gp = GaussianProcess(X, np.sin(6 * X[:, 0]) + X[:, 1], cat, hyper)
+    Xp = np.vstack([rng.random((3, 3)), X[:1]])  # the last one sits on an observation
+    Xp[:3, 2] = X[:3, 2]
+    yp = rng.normal(size=4)
+    grown = gp.with_exact_observations(Xp[:2], yp[:2]).with_exact_observations(Xp[2:], yp[2:])
+    whole = GaussianProcess(np.vstack([X, Xp]), np.concatenate([gp.y, yp]), cat, hyper, n_exact=4)
+    Xs = rng.random((25, 3))
+    for got, want in zip(grown.predict(Xs), whole.predict(Xs), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-9)
+    assert grown.n_exact == 4
+    assert grown.predict(Xp[:3])[1].max() < 1e-4 * gp.scale  # exact: no variance left there
+
+
 def test_hamming_distance_counts_a_changed_categorical_once():
     A = np.array([[0.1, 1 / 6]])
     B = np.array([[0.1, 1 / 6], [0.1, 5 / 6], [0.4, 5 / 6]])

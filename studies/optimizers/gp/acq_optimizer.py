@@ -28,6 +28,11 @@ N_SOBOL = 1024
 N_PERTURB_CENTRES = 5
 N_PERTURB_EACH = 64
 N_LOCAL_STARTS = 8
+# A later member of a batch: the believer's acquisition differs from the earlier member's only near the
+# point just added, so the earlier search's polished points are its best starts; a quarter of the
+# random candidates and two starts cut a member's cost (docs/benchmarks.md, "GP batch cost").
+LATER_CANDIDATE_SHARE = 4
+N_LATER_STARTS = 2
 PRECONDITION_MIN_DIMS = 11  # parameters
 
 # values (m,), d value / dx (m, len(dims)) for points X (m, d) and gradient dims
@@ -56,31 +61,45 @@ class AcquisitionMaximizer:
         )
         self.discrete = np.array([p.n_levels > 0 for p in params])
 
-    def candidates(self, centres: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    def candidates(self, centres: np.ndarray, rng: np.random.Generator, share: int = 1) -> np.ndarray:
+        """Sobol points and perturbations of the centres (the best observed points), 1 / share of them."""
         d = len(self.space)
         # screening costs O(n^2) per candidate: halve it past the 64 observations that get a full fit
-        n_sobol = N_SOBOL if self.n_observations <= 64 else N_SOBOL // 2
+        n_sobol = (N_SOBOL if self.n_observations <= 64 else N_SOBOL // 2) // share
+        n_each = N_PERTURB_EACH // share
         sobol = qmc.Sobol(d, scramble=True, rng=rng).random_base2(int(np.log2(n_sobol)))
         parts = [sobol]
         for centre in centres[:N_PERTURB_CENTRES]:
-            sd = np.where(rng.random((N_PERTURB_EACH, 1)) < 0.5, 0.02, 0.1)
-            noise = rng.normal(0.0, 1.0, (N_PERTURB_EACH, d)) * sd
+            sd = np.where(rng.random((n_each, 1)) < 0.5, 0.02, 0.1)
+            noise = rng.normal(0.0, 1.0, (n_each, d)) * sd
             # noise on every column: discrete and categorical values change where it crosses a cell edge
             parts.append(centre + noise)
         return self.space.snap_unit(np.vstack(parts))
 
     def maximize(
-        self, centres: np.ndarray, excluded: set[tuple[float, ...]], rng: np.random.Generator
+        self,
+        centres: np.ndarray,
+        excluded: set[tuple[float, ...]],
+        rng: np.random.Generator,
+        previous: np.ndarray | None = None,
     ) -> tuple[np.ndarray, float] | None:
-        """The best admissible point (d,) and its acquisition value, or None when all are excluded."""
-        X = self.candidates(centres, rng)
+        """The best admissible point (d,) and its acquisition value, or None when all are excluded.
+
+        `previous`: the `polished` points of the search for the batch's earlier member, which makes
+        this search a later member's (see LATER_CANDIDATE_SHARE).
+        """
+        if previous is None:
+            X, n_starts = self.candidates(centres, rng), N_LOCAL_STARTS
+        else:
+            X = np.vstack([previous, self.candidates(centres, rng, LATER_CANDIDATE_SHARE)])
+            n_starts = N_LATER_STARTS
         values = self.value(X)
         pool_X, pool_v = [X], [values]
-        starts = self._distinct_best(X, values, N_LOCAL_STARTS)
+        starts = self._distinct_best(X, values, n_starts)
+        self.polished = self._local_search(starts) if starts.size else starts
         if starts.size:
-            local = self._local_search(starts)
-            pool_X.append(local)
-            pool_v.append(self.value(local))
+            pool_X.append(self.polished)
+            pool_v.append(self.value(self.polished))
         X, values = np.vstack(pool_X), np.concatenate(pool_v)
         for i in np.argsort(-values, kind="stable"):
             if unit_keys(X[i : i + 1])[0] not in excluded:

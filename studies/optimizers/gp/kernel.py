@@ -37,13 +37,16 @@ def matern52_and_dr2(r2: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarr
 
 
 def sq_differences(X: np.ndarray, cat_mask: np.ndarray) -> np.ndarray:
-    """(d, n * n) per-dimension contributions to the squared distance between every pair of rows of X
-    (n, d), row-major: (x_aj - x_bj)^2 on numeric dimensions, [x_aj != x_bj] on categorical ones.
+    """(d, n (n - 1) / 2) per-dimension contributions to the squared distance between each pair of
+    rows a < b of X (n, d), in scipy's condensed order (`squareform`): (x_aj - x_bj)^2 on numeric
+    dimensions, [x_aj != x_bj] on categorical ones.
 
     Computed once per fit, it turns the scaled squared distances into one product, inv_ls2 @ D, and the
-    likelihood gradient's contractions sum_ab M_ab delta_j(a, b)^2 into another, D @ M.ravel().
+    likelihood gradient's contractions sum_ab M_ab delta_j(a, b)^2 into another. Each pair once: at
+    50 dimensions a fit's time was reading D, twice per likelihood evaluation.
     """
-    diff = X.T[:, :, None] - X.T[:, None, :]
+    a, b = np.triu_indices(len(X), 1)
+    diff = X[a].T - X[b].T
     D = diff**2
     D[cat_mask] = np.abs(diff[cat_mask]) > 1e-9
-    return D.reshape(X.shape[1], -1)
+    return D

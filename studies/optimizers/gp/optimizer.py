@@ -187,13 +187,20 @@ class GPOptimizer(Optimizer):
                 model = build_surrogate(space, history, self._model_direction, rng, X_history)
             if model is not None and self.constraints:
                 feasibility = FeasibilityModel(space, X_history, results, self.constraints, rng)
+        believer, polished = None, None
         for b in range(n):
             if model is None or done + b < self.n_startup:
                 x, info = self._startup_point(done + b, excluded), {"phase": "startup"}
             elif isinstance(model, HypervolumeModel):
                 x, info = self._hypervolume_point(model, X_pending, batch_X, excluded, rng, feasibility)
             else:
-                x, info = self._model_point(model, X_pending, batch_X, excluded, rng, feasibility)
+                if believer is None:
+                    believer = _believing(model, model.gp, X_pending)
+                x, info, polished = self._model_point(model, believer, excluded, rng, feasibility, polished)
+                if x is None:
+                    break
+                believer = _believing(model, believer, x[None, :])
+                info["n_pending"] = len(X_pending) + len(batch_X)
                 if weights is not None:
                     info = _scalarised_info(info, self.objectives, weights)
             if x is None:
@@ -285,17 +292,16 @@ class GPOptimizer(Optimizer):
     def _model_point(
         self,
         model: SurrogateModel,
-        X_pending: np.ndarray,
-        batch_X: list[np.ndarray],
+        gp: GaussianProcess,
         excluded: set,
         rng: np.random.Generator,
         feasibility: FeasibilityModel | None = None,
-    ) -> tuple[np.ndarray | None, dict[str, Any]]:
-        # a running point is believed no better than the incumbent: believed at a posterior mean below
-        # it (an extrapolated trend at the box's edge), each next point slid a little further along the
-        # trend, and 16 points of a Branin batch piled up within 1e-3 of one another
+        previous: np.ndarray | None = None,
+    ) -> tuple[np.ndarray | None, dict[str, Any], np.ndarray]:
+        """The acquisition's best point under `gp` (the model believing the running trials and the
+        batch's earlier members), its info, and the points the search polished; `previous`, those of
+        the batch's earlier member, makes this a later member's cheaper search (acq_optimizer.py)."""
         best = model.incumbent_target()
-        gp = model.gp.with_pseudo_observations(np.vstack([X_pending, *batch_X]), floor=best)
         kind = self.acquisition_kind
         if feasibility is not None:
             best = _feasible_incumbent(model, feasibility.feasible)
@@ -307,26 +313,35 @@ class GPOptimizer(Optimizer):
         value, value_and_grad = on_active_dimensions(self.space, value, value_and_grad)
         order = np.argsort(np.where(np.isfinite(model.losses), model.losses, np.inf), kind="stable")
         lengthscales = np.exp(model.gp.hyper.log_ls)
-        found = AcquisitionMaximizer(
-            self.space, value, value_and_grad, len(model.losses), lengthscales
-        ).maximize(model.X_obs[order], excluded, rng)
+        maximizer = AcquisitionMaximizer(self.space, value, value_and_grad, len(model.losses), lengthscales)
+        found = maximizer.maximize(model.X_obs[order], excluded, rng, previous)
         if found is None:
-            return None, {}
+            return None, {}, maximizer.polished
         x, acq_value = found
         mean, var = gp.predict(x[None, :])
         loss_mean, loss_std = model.to_loss(mean, np.sqrt(var))
         sign = -1.0 if self._model_direction == "maximize" else 1.0
         finite = model.losses[np.isfinite(model.losses)]
-        return x, {
+        info = {
             "phase": "model",
             "acquisition": ACQUISITIONS[kind].info_name,
             "acquisition_value": _json_float(acq_value),
             "mean": _json_float(sign * loss_mean[0]),
             "std": _json_float(loss_std[0]),
             "incumbent": _json_float(sign * float(np.min(finite))),
-            "n_pending": len(X_pending) + len(batch_X),
             "n_observations": len(model.losses),
         }
+        return x, info, maximizer.polished
+
+
+def _believing(model: SurrogateModel, gp: GaussianProcess, X: np.ndarray) -> GaussianProcess:
+    """`gp` also conditioned on running points X (kriging believer), each believed at the model's
+    posterior mean there but no better than the incumbent: believed at a posterior mean below it (an
+    extrapolated trend at the box's edge), each next point slid a little further along the trend, and
+    16 points of a Branin batch piled up within 1e-3 of one another."""
+    if len(X) == 0:
+        return gp
+    return gp.with_exact_observations(X, np.maximum(model.gp.predict_mean(X), model.incumbent_target()))
 
 
 def _scalarised_info(info: dict[str, Any], objectives: list[dict], weights: np.ndarray) -> dict[str, Any]:

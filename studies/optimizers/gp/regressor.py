@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import linalg, optimize
+from scipy.spatial.distance import squareform
 
 from .kernel import matern52, matern52_and_dr2, scaled_sqdist, sq_differences
 
@@ -66,18 +67,32 @@ class GaussianProcess:
     """The posterior of a zero-mean GP given X (n, d) in the unit cube and standardized y (n,)."""
 
     def __init__(
-        self, X: np.ndarray, y: np.ndarray, cat_mask: np.ndarray, hyper: Hyperparameters, n_exact: int = 0
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        cat_mask: np.ndarray,
+        hyper: Hyperparameters,
+        n_exact: int = 0,
+        chol: np.ndarray | None = None,
     ) -> None:
-        """The last `n_exact` rows are believed outcomes, conditioned on without observation noise."""
+        """The last `n_exact` rows are believed outcomes, conditioned on without observation noise.
+        `chol`, when given, is the factor of this kernel matrix (see `with_exact_observations`)."""
         self.X, self.y, self.cat_mask, self.hyper, self.n_exact = X, y, cat_mask, hyper, n_exact
         self.scale = math.exp(hyper.log_scale)
         self.noise = math.exp(hyper.log_noise)
-        K = matern52(scaled_sqdist(X, X, hyper.inv_ls2, cat_mask), self.scale)
-        noise = np.full(len(X), self.noise)
-        noise[len(X) - n_exact :] = math.exp(LOG_NOISE_BOUNDS[0]) * self.scale
+        if chol is None:
+            K = matern52(scaled_sqdist(X, X, hyper.inv_ls2, cat_mask), self.scale)
+            noise = np.full(len(X), self.noise)
+            noise[len(X) - n_exact :] = self.exact_noise
+            chol = robust_cholesky(K + np.diag(noise))
         # Fortran order, as LAPACK takes it: the many small solves of the acquisition search copy nothing
-        self.chol = np.asfortranarray(robust_cholesky(K + np.diag(noise)))
+        self.chol = np.asfortranarray(chol)
         self.alpha = linalg.cho_solve((self.chol, True), y, check_finite=False)
+
+    @property
+    def exact_noise(self) -> float:
+        """The variance added to a believed outcome's diagonal: the noise floor, relative to the scale."""
+        return math.exp(LOG_NOISE_BOUNDS[0]) * self.scale
 
     def cross_kernel(self, Xs: np.ndarray) -> np.ndarray:
         return matern52(scaled_sqdist(Xs, self.X, self.hyper.inv_ls2, self.cat_mask), self.scale)
@@ -127,9 +142,28 @@ class GaussianProcess:
         """
         if len(Xp) == 0:
             return self
-        X = np.vstack([self.X, Xp])
-        y = np.concatenate([self.y, np.maximum(self.predict_mean(Xp), floor)])
-        return GaussianProcess(X, y, self.cat_mask, self.hyper, n_exact=self.n_exact + len(Xp))
+        return self.with_exact_observations(Xp, np.maximum(self.predict_mean(Xp), floor))
+
+    def with_exact_observations(self, Xp: np.ndarray, yp: np.ndarray) -> GaussianProcess:
+        """The same GP also conditioned on Xp (p, d) at yp (p,), taken as exact.
+
+        The Cholesky factor is extended by one block, O(n^2 p), instead of refactorized, O((n + p)^3):
+        each member of a batch adds one believed point to hundreds of observations.
+        """
+        B = linalg.solve_triangular(self.chol, self.cross_kernel(Xp).T, lower=True, check_finite=False)
+        n, p = len(self.X), len(Xp)
+        Kpp = matern52(scaled_sqdist(Xp, Xp, self.hyper.inv_ls2, self.cat_mask), self.scale)
+        Kpp.flat[:: p + 1] += self.exact_noise
+        chol = np.zeros((n + p, n + p), order="F")
+        chol[:n, :n] = self.chol
+        chol[n:, :n] = B.T
+        # the Schur complement: the believed points' posterior covariance plus their noise, whose
+        # diagonal is at least that noise in exact arithmetic (rounding can take it below zero)
+        S = Kpp - B.T @ B
+        S.flat[:: p + 1] = np.maximum(S.flat[:: p + 1], self.exact_noise)
+        chol[n:, n:] = robust_cholesky(S)
+        X, y = np.vstack([self.X, Xp]), np.concatenate([self.y, yp])
+        return GaussianProcess(X, y, self.cat_mask, self.hyper, self.n_exact + p, chol)
 
 
 def neg_log_posterior(theta: np.ndarray, D: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
@@ -142,7 +176,7 @@ def neg_log_posterior(theta: np.ndarray, D: np.ndarray, y: np.ndarray) -> tuple[
     n, d = len(y), len(D)
     scale, noise = math.exp(hyper.log_scale), math.exp(hyper.log_noise)
     inv_ls2 = hyper.inv_ls2
-    Kf, dK_dr2 = matern52_and_dr2((inv_ls2 @ D).reshape(n, n), scale)
+    Kf, dK_dr2 = matern52_and_dr2(squareform(inv_ls2 @ D), scale)
     K = Kf.copy()
     K.flat[:: n + 1] += noise
     L, info = linalg.lapack.dpotrf(K, lower=1, clean=1)
@@ -157,8 +191,9 @@ def neg_log_posterior(theta: np.ndarray, D: np.ndarray, y: np.ndarray) -> tuple[
     W -= 2.0 * Kinv_lower
     W.flat[:: n + 1] += np.diag(Kinv_lower)
     grad = np.empty_like(theta)
-    # dK/dlog l_j = dK/dr2 * (-2) inv_ls2_j delta_j^2
-    grad[:d] = inv_ls2 * (D @ (W * dK_dr2).ravel())
+    # dK/dlog l_j = dK/dr2 * (-2) inv_ls2_j delta_j^2, summed over both triangles of each pair
+    M = W * dK_dr2
+    grad[:d] = inv_ls2 * (D @ squareform(M + M.T, checks=False))
     grad[d] = -0.5 * np.vdot(W, Kf)
     grad[d + 1] = -0.5 * noise * np.trace(W)
     mu_ls, sd_ls = lengthscale_prior(d)
