@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from studies import services
 from studies.jobs.builtins import branin
@@ -86,3 +87,39 @@ def test_a_small_discrete_space_is_still_used_up_exactly_once(make_study, small_
     assert study.state == "completed" and "exhausted" in study.state_reason
     points = {(p["a"], p["b"]) for p in study.trials.values_list("params", flat=True)}
     assert len(points) == 30 == study.trials.count() > BEST + RECENT
+
+
+def _reads_points(queries) -> bool:
+    return any('"studies_trial"."params"' in q["sql"] for q in queries)
+
+
+def test_a_step_decodes_only_the_points_of_trials_new_to_its_process(make_study):
+    """Each step reads up to 1,400 rows; their points (JSON) are decoded once per process."""
+    study = make_study(optimizer="random", max_trials=40, max_parallel=1)
+    study.set_state("running")
+    _run(study, 30)
+    services.optimizer_inputs(study)  # the last trial's point, new to the process
+    with CaptureQueriesContext(connection) as queries:
+        history_, _pending = services.optimizer_inputs(study)
+    assert len(history_) == 30
+    assert not _reads_points(queries)
+    Trial.objects.create(study=study, number=31, params={"x1": 1.0, "x2": 2.0}, state="complete", value=0.5)
+    with CaptureQueriesContext(connection) as queries:
+        history_, _pending = services.optimizer_inputs(study)
+    assert ({"x1": 1.0, "x2": 2.0}, 0.5) in history_
+    assert _reads_points(queries)
+
+
+def test_a_cached_point_is_never_served_for_another_trial_under_the_same_id(make_study):
+    """A database restored under a running worker (or a rolled-back test) can reuse a trial's id."""
+    study = make_study(optimizer="random", max_trials=40, max_parallel=1)
+    study.set_state("running")
+    _run(study, 5)
+    services.optimizer_inputs(study)  # every point now cached
+    trial = study.trials.get(number=3)
+    Trial.objects.filter(pk=trial.pk).update(
+        params={"x1": 9.5, "x2": 14.5}, created=trial.created + timezone.timedelta(seconds=1)
+    )
+    history_, _pending = services.optimizer_inputs(study)
+    assert {"x1": 9.5, "x2": 14.5} in [params for params, _ in history_]
+    assert trial.params not in [params for params, _ in history_]
