@@ -13,6 +13,12 @@ points on a random history of H trials with P running, as CPU milliseconds per p
 The Cholesky factor grows by one block per member in both. Every thread pool is limited to one thread.
 
     python benchmarks/gp_batch.py [--problems hartmann6,mlp_surrogate] [--histories 100,400] [--repeats 5]
+
+`--quality` compares what the two find instead: synchronous batches of `--q` (each call asks q points
+with nothing running, so q - 1 of every q are later members), on the public problems at their
+budgets, the final regret per seed (median, quartiles, and on how many seeds `shipped` is better).
+
+    python benchmarks/gp_batch.py --quality --q 8 --seeds 30 [--problems branin,hartmann6,...]
 """
 
 from __future__ import annotations
@@ -47,19 +53,55 @@ def cpu_ms_per_point(space, history, pending, n: int, variant: str, repeats: int
     return float(np.median(times))
 
 
+def final_regret(spec: dict, f, optimum: float, budget: int, seed: int, q: int, variant: str) -> float:
+    acq_optimizer.LATER_CANDIDATE_SHARE, acq_optimizer.N_LATER_STARTS = VARIANTS[variant]
+    optimizer = get_optimizer("gp", SearchSpace.from_dict(spec), seed=seed)
+    history = []
+    while len(history) < budget:
+        history += [(p, f(p)) for p in optimizer.suggest(history=history, n=min(q, budget - len(history)))]
+    acq_optimizer.LATER_CANDIDATE_SHARE, acq_optimizer.N_LATER_STARTS = SHIPPED
+    return min(v for _, v in history) - optimum
+
+
+def quality(args, problems) -> None:
+    print("| problem | seeds | shipped median (25 %-75 %) | full median (25 %-75 %) | shipped better on |")
+    print("|---|---:|---:|---:|---:|")
+    for name in args.problems.split(","):
+        spec, f, optimum, budget = problems[name]
+        runs = {
+            v: [final_regret(spec, f, optimum, budget, s, args.q, v) for s in range(args.seeds)]
+            for v in VARIANTS
+        }
+        cells = [
+            f"{np.median(r):.3g} ({np.quantile(r, 0.25):.3g}-{np.quantile(r, 0.75):.3g})"
+            for r in (runs["shipped"], runs["full"])
+        ]
+        better = sum(a < b for a, b in zip(runs["shipped"], runs["full"], strict=True))
+        print(f"| {name} | {args.seeds} | {cells[0]} | {cells[1]} | {better} of {args.seeds} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--problems", default="hartmann6,mlp_surrogate")
+    parser.add_argument("--problems", help="default: hartmann6,mlp_surrogate; with --quality all five")
     parser.add_argument("--histories", default="100,400")
     parser.add_argument("--pending", type=int, default=60)
     parser.add_argument("--batches", default="1,4,16")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--quality", action="store_true", help="regret of synchronous batches instead")
+    parser.add_argument("--q", type=int, default=8)
+    parser.add_argument("--seeds", type=int, default=30)
     args = parser.parse_args()
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)
     problems = load_problems()
+    if args.quality:
+        args.problems = args.problems or "branin,hartmann6,rosenbrock4,ackley5,mlp_surrogate"
+        quality(args, problems)
+        print(f"\nrerun: OMP_NUM_THREADS=1 python {shlex.join(sys.argv)}")
+        return
     batches = [int(b) for b in args.batches.split(",")]
+    args.problems = args.problems or "hartmann6,mlp_surrogate"
     print("| problem | trials | running | points | full ms/point | shipped ms/point | speed-up |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name in args.problems.split(","):
