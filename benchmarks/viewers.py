@@ -151,7 +151,8 @@ def cpu_seconds(pid: int) -> float:
 
 
 def cache_writes(args) -> int:
-    """SET commands Redis has answered: with --postgres, about one per poll answer rendered and kept."""
+    """SET commands Redis has answered (with --postgres): a poll answer kept, or a try to take the
+    lock to render a stale one again (SET NX)."""
     if not args.postgres:
         return 0
     import redis
@@ -285,7 +286,8 @@ def _measure(args, target, url: str | None) -> None:
     per_s = [value / args.seconds for value in results[args.viewers]["cpu"]]
     print(
         f"\nWith viewers, per second: web server {per_s[0]:.2f} CPU s, the viewers' HTTP client"
-        f" (this process) {per_s[1]:.2f} CPU s, Redis SETs (poll answers kept) {per_s[2]:.1f}"
+        f" (this process) {per_s[1]:.2f} CPU s, Redis SETs {per_s[2]:.1f}"
+        " (poll answers kept, and tries to take the lock to render one again)"
     )
     print("\n    nice -n 19 .venv/bin/python benchmarks/viewers.py " + " ".join(sys.argv[1:]))
 
