@@ -138,8 +138,31 @@ def serve(args, env: dict) -> subprocess.Popen:
     raise RuntimeError("gunicorn did not answer")
 
 
-def phase(args, study, viewers: int, env_urls) -> dict:
-    """Workers for `--seconds` (and `viewers` viewers over the same stretch): trials/s, latencies."""
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by process `pid` and its children that are alive."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK") + sum(
+        cpu_seconds(int(child)) for child in children
+    )
+
+
+def cache_writes(args) -> int:
+    """SET commands Redis has answered (with --postgres): a poll answer kept, or a try to take the
+    lock to render a stale one again (SET NX)."""
+    if not args.postgres:
+        return 0
+    import redis
+
+    return redis.Redis.from_url(args.redis).info("commandstats").get("cmdstat_set", {}).get("calls", 0)
+
+
+def phase(args, study, viewers: int, env_urls, server: subprocess.Popen) -> dict:
+    """Workers for `--seconds` (and `viewers` viewers over the same stretch): trials/s, latencies,
+    and the CPU seconds the web server and the viewers' own HTTP client used in that stretch."""
     start_at = time.time() + 20  # every worker process set up by then
     processes = start_workers(args, study.pk, start_at)
     latencies: dict[str, list[float]] = {}
@@ -149,13 +172,20 @@ def phase(args, study, viewers: int, env_urls) -> dict:
         for _ in range(viewers)
     ]
     time.sleep(max(0.0, start_at - time.time()))
+    server_cpu, client_cpu, writes = cpu_seconds(server.pid), time.process_time(), cache_writes(args)
     for thread in pool:
         time.sleep(args.interval / max(1, viewers))  # viewers spread over one interval, as people are
         thread.start()
     for thread in pool:
         thread.join()
+    server_cpu, client_cpu = cpu_seconds(server.pid) - server_cpu, time.process_time() - client_cpu
+    writes = cache_writes(args) - writes
     done = finished_by(processes)
-    return {"trials_per_s": done / args.seconds, "latencies": latencies}
+    return {
+        "trials_per_s": done / args.seconds,
+        "latencies": latencies,
+        "cpu": (server_cpu, client_cpu, writes),
+    }
 
 
 def percentiles(values: list[float]) -> str:
@@ -236,7 +266,7 @@ def _measure(args, target, url: str | None) -> None:
     try:
         for viewers in (0, args.viewers):
             reopen(study, args.workers)
-            results[viewers] = phase(args, study, viewers, (urls, cookie))
+            results[viewers] = phase(args, study, viewers, (urls, cookie), server)
             close(study)
             print(f"{viewers} viewers: {results[viewers]['trials_per_s']:.1f} trials/s", file=sys.stderr)
     finally:
@@ -253,6 +283,12 @@ def _measure(args, target, url: str | None) -> None:
     print("| request | n | p50 | p90 | p99 | max |\n|---|---:|---:|---:|---:|---:|")
     for request, values in results[args.viewers]["latencies"].items():
         print(f"| {request.replace(str(study.pk), 'ID')} | {percentiles(values)} |")
+    per_s = [value / args.seconds for value in results[args.viewers]["cpu"]]
+    print(
+        f"\nWith viewers, per second: web server {per_s[0]:.2f} CPU s, the viewers' HTTP client"
+        f" (this process) {per_s[1]:.2f} CPU s, Redis SETs {per_s[2]:.1f}"
+        " (poll answers kept, and tries to take the lock to render one again)"
+    )
     print("\n    nice -n 19 .venv/bin/python benchmarks/viewers.py " + " ".join(sys.argv[1:]))
 
 

@@ -176,6 +176,10 @@ def _cache() -> dict:
 
 
 CACHES = {"default": _cache()}
+# Sessions read from that shared cache and written through to the database: every page asked for
+# reads its session, and fifty people polling a running study are fifty a second (docs/benchmarks.md,
+# "Many viewers"). Logging out deletes both copies.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # Seconds the study page's poll answers are shared by everyone watching (studies.web.poll_cache); 0: off.
 POLL_CACHE_S = env_float("POLL_CACHE_S", 2.0)
 X_FRAME_OPTIONS = "DENY"

@@ -41,6 +41,19 @@ def can_edit(user, study: Study) -> bool:
     return role_in(user, study.project) in EDITOR_ROLES
 
 
+def role_in_study(user, study_id) -> str:
+    """`user`'s role in the study's project in one query (staff: owner), for an answer that needs
+    no more of the study (a shared poll); Http404 if they may not see it."""
+    if user.is_staff:
+        role = Membership.Role.OWNER if Study.objects.filter(pk=study_id).exists() else None
+    else:
+        memberships = Membership.objects.filter(user=user, project__studies=study_id)
+        role = memberships.values_list("role", flat=True).first()
+    if role is None:
+        raise Http404("No such study.")
+    return role
+
+
 def study_for_user(user, study_id, *, edit: bool = False) -> Study:
     """The study if `user` may see it (and change it, with edit=True); Http404 otherwise."""
     study = visible_studies(user).select_related("project", "owner", "space").filter(pk=study_id).first()
