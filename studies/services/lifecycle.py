@@ -63,11 +63,12 @@ def enqueue_schedule(study: Study) -> None:
     )
 
 
-# A trial waits its turn behind every other message on its queue: a study's scheduling step (which
-# fills the study's freed slots), the reaper's and the reconciler's turns. Behind the trials of 50
-# studies, a step waited a whole turn of the queue, its study ran a slot short meanwhile, and a study
-# just started waited two turns for its first trial. Redis and the filesystem broker (hpoweb.broker)
-# take the lowest number first; every other message has the default, 0.
+# Trials and analyses wait their turn behind every other message on their queue: a study's
+# scheduling step (which fills the study's freed slots), the reaper's and the reconciler's turns.
+# Behind the trials of 50 studies, a step waited a whole turn of the queue, its study ran a slot short
+# meanwhile, and a study just started waited two turns for its first trial. Analyses stay in line
+# with the trials: ahead of them, the first analyses of 50 studies would all run at once. Redis and
+# the filesystem broker (hpoweb.broker) take the lowest number first; every other message has 0.
 TRIAL_PRIORITY = 9
 
 
@@ -113,7 +114,11 @@ def enqueue_analysis(study: Study) -> None:
     if rows.update(analysis_requested=now + timezone.timedelta(seconds=every)) == 1:
         transaction.on_commit(
             lambda: current_app.send_task(
-                "workers.analyze_study", args=[study.pk], queue=study.queue, countdown=every
+                "workers.analyze_study",
+                args=[study.pk],
+                queue=study.queue,
+                countdown=every,
+                priority=TRIAL_PRIORITY,
             )
         )
 

@@ -24,8 +24,10 @@ def test_a_study_started_behind_another_studys_waiting_trials_is_scheduled_befor
     first_trials = services.schedule_trials(busy.pk)  # four trials published, as a worker does
     later = make_study(name="later")
     services.start_study(later)
+    services.enqueue_analysis(busy)  # the long work stays in line with the trials
 
     taken = take_messages(busy.queue)
     assert taken[0] == ("workers.schedule_study", [later.pk])
-    assert [args[0] for task, args in taken if task == "workers.run_trial"] == first_trials
+    assert [args[0] for task, args in taken[1:5]] == first_trials
+    assert taken[5] == ("workers.analyze_study", [busy.pk])
     assert Trial.objects.filter(study=later).count() == 0  # its trials come from that step
