@@ -175,10 +175,11 @@ def _first_claims(studies, started_at: dict) -> dict:
         .annotate(first=Min("claimed"))
         .values_list("trial__study", "first")
     )
+    # a trial is published as it is created (`enqueued` moves when a failed trial is retried)
     claimable = dict(
-        Trial.objects.filter(study__in=studies, enqueued__isnull=False)
+        Trial.objects.filter(study__in=studies)
         .values("study")
-        .annotate(first=Min("enqueued"))
+        .annotate(first=Min("created"))
         .values_list("study", "first")
     )
     from_start = [(claimed[s.pk] - started_at[s.pk]).total_seconds() for s in studies]
