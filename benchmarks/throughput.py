@@ -1,16 +1,21 @@
-"""Throughput: 500 trials of a trivial job on 2 workers, end to end, next to Optuna in the same run.
+"""Throughput: 500 trials of a trivial job on N workers, end to end, next to Optuna in the same run.
 
 Each hpoweb configuration runs in a child process of its own (Django settings are per process):
   embedded   SQLite (WAL, IMMEDIATE) + kombu's filesystem broker, in a fresh data folder
   services   PostgreSQL (database hpoweb_bench, created and dropped) + Redis (database 14, flushed)
-and Optuna runs 2 processes on RDB storage in the same PostgreSQL (database optuna_bench), random
-sampler, the same objective. Trials/s is wall time from starting the study to its completion (workers
-are started and ready before). Per-trial overhead: the cycle, on each worker the time from one attempt's
-claim to its next one's, which for this job (microseconds of work) is all overhead: claim, start the
-job, reap it, store the result, schedule and claim the next. CPU per trial (the workers with their job
+and Optuna runs as many processes on RDB storage in the same PostgreSQL (database optuna_bench), the
+same objective, with its random sampler (`optuna`) or TPE (`optuna_tpe`). Trials/s is wall time from
+starting the study to its completion (workers are started and ready before). Per-trial overhead: the
+cycle, on each worker the time from one attempt's claim to its next one's, which for this job
+(microseconds of work) is all overhead: claim, start the job, reap it, store the result, schedule
+and claim the next. CPU per trial (the workers with their job
 hosts and jobs, and PostgreSQL's processes) varies far less with the machine's load than wall time.
 
-    python benchmarks/throughput.py [--trials 500] [--only embedded,services,optuna]
+    python benchmarks/throughput.py [--trials 500] [--workers 1,2,4,8]
+        [--only embedded,services,optuna,optuna_tpe]
+
+With several worker counts, each count runs every configuration in turn, and a last table gives
+hpoweb's rate over Optuna's (random against random) per count.
 """
 
 from __future__ import annotations
@@ -198,6 +203,7 @@ def _child(config: str, n_trials: int, n_workers: int) -> dict:
     complete = study.trials.filter(state="complete").count()
     return {
         "config": config,
+        "workers": n_workers,
         "trials": complete,
         "state": study.state,
         "wall_s": wall,
@@ -236,13 +242,17 @@ def run_hpoweb(config: str, n_trials: int, n_workers: int) -> dict:
 # --- Optuna on the same PostgreSQL --------------------------------------------------------------------
 
 
-def _optuna_worker(url: str, n_trials: int) -> None:
+OPTUNA_SAMPLERS = {"optuna": "RandomSampler", "optuna_tpe": "TPESampler"}
+
+
+def _optuna_worker(url: str, n_trials: int, sampler: str) -> None:
     import math
 
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.load_study(study_name="throughput", storage=url, sampler=optuna.samplers.RandomSampler())
+    sampler = getattr(optuna.samplers, sampler)()
+    study = optuna.load_study(study_name="throughput", storage=url, sampler=sampler)
 
     def objective(trial) -> float:
         x, y = trial.suggest_float("x1", -5.0, 10.0), trial.suggest_float("x2", 0.0, 15.0)
@@ -252,7 +262,7 @@ def _optuna_worker(url: str, n_trials: int) -> None:
     study.optimize(objective, n_trials=n_trials)
 
 
-def run_optuna(n_trials: int, n_workers: int) -> dict:
+def run_optuna(n_trials: int, n_workers: int, config: str = "optuna") -> dict:
     import multiprocessing
 
     import optuna
@@ -262,7 +272,8 @@ def run_optuna(n_trials: int, n_workers: int) -> dict:
     optuna.create_study(study_name="throughput", storage=url)
     share = [n_trials // n_workers + (i < n_trials % n_workers) for i in range(n_workers)]
     context = multiprocessing.get_context("spawn")
-    processes = [context.Process(target=_optuna_worker, args=(url, n)) for n in share]
+    sampler = OPTUNA_SAMPLERS[config]
+    processes = [context.Process(target=_optuna_worker, args=(url, n, sampler)) for n in share if n]
     postgres_cpu = CpuMeter(is_postgres).start()
     before = os.times()
     started = time.perf_counter()
@@ -282,7 +293,8 @@ def run_optuna(n_trials: int, n_workers: int) -> dict:
     del study
     drop_database("optuna_bench")
     return {
-        "config": "optuna",
+        "config": config,
+        "workers": n_workers,
         "trials": complete,
         "wall_s": wall,
         "trials_per_s": complete / wall,
@@ -294,29 +306,53 @@ def run_optuna(n_trials: int, n_workers: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=500)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--only", default="embedded,services,optuna")
+    parser.add_argument("--workers", default="2", help="worker (or Optuna process) counts: 1,2,4,8")
+    parser.add_argument("--only", default="embedded,services,optuna", help="and optuna_tpe")
+    parser.add_argument("--out", help="append each result as a JSON line")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         sys.path.insert(0, str(ROOT))
-        print(json.dumps(_child(args.child, args.trials, args.workers)))
+        print(json.dumps(_child(args.child, args.trials, int(args.workers))))
         return
     results = []
-    for config in args.only.split(","):
-        if config == "optuna":
-            result = run_optuna(args.trials, args.workers)
-        else:
-            result = run_hpoweb(config, args.trials, args.workers)
-        print(json.dumps(result), flush=True)
-        results.append(result)
-    print("\n| run | trials | wall s | trials/s | CPU ms/trial: own + PostgreSQL | median cycle ms |")
-    print("|---|---|---|---|---|---|")
+    for n_workers in (int(n) for n in args.workers.split(",")):
+        for config in args.only.split(","):
+            if config in OPTUNA_SAMPLERS:
+                result = run_optuna(args.trials, n_workers, config)
+            else:
+                result = run_hpoweb(config, args.trials, n_workers)
+            print(json.dumps(result), flush=True)
+            if args.out:
+                with open(args.out, "a") as f:
+                    f.write(json.dumps(result) + "\n")
+            results.append(result)
+    print(f"\n    python benchmarks/throughput.py {' '.join(sys.argv[1:])}\n")
+    _print_tables(results)
+
+
+def _print_tables(results: list[dict]) -> None:
+    print("| run | workers | trials | wall s | trials/s | CPU ms/trial: own + PostgreSQL | median cycle ms |")
+    print("|---|---:|---|---|---|---|---|")
     for r in results:
         cycle = f"{r['cycle_ms_median']:.1f}" if "cycle_ms_median" in r else "—"
         rate = f"{r['trials_per_s']:.1f}"
         cpu = f"{r['cpu_ms_per_trial']['workers']:.0f} + {r['cpu_ms_per_trial']['postgres']:.0f}"
-        print(f"| {r['config']} | {r['trials']} | {r['wall_s']:.1f} | {rate} | {cpu} | {cycle} |")
+        wall = f"{r['wall_s']:.1f}"
+        print(f"| {r['config']} | {r['workers']} | {r['trials']} | {wall} | {rate} | {cpu} | {cycle} |")
+    rates = {(r["config"], r["workers"]): r["trials_per_s"] for r in results}
+    counts = sorted({r["workers"] for r in results})
+    configs = list(dict.fromkeys(r["config"] for r in results))
+    if "optuna" not in configs:
+        return
+    hpoweb = [c for c in configs if c not in OPTUNA_SAMPLERS]
+    header = " | ".join(configs + [f"{c} / optuna" for c in hpoweb])
+    print(f"\n| workers | {header} |\n|---:|{'---:|' * (len(configs) + len(hpoweb))}")
+    for n in counts:
+        cells = [f"{rates[c, n]:.1f}" if (c, n) in rates else "—" for c in configs]
+        optuna = rates.get(("optuna", n))
+        cells += [f"{rates[c, n] / optuna:.2f}" if optuna and (c, n) in rates else "—" for c in hpoweb]
+        print(f"| {n} | {' | '.join(cells)} |")
 
 
 if __name__ == "__main__":

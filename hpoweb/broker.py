@@ -5,6 +5,9 @@ take a file that is still empty or half written: it fails on `JSONDecodeError` a
 lost (our reliability tests caught it). Here a message is written under a name no consumer looks
 at and renamed into the queue folder in one step, and a consumer claims a file by an atomic rename
 within the folder before reading it, so exactly one consumer reads each complete message.
+
+Consumers take messages in the order of their names: the message's priority (0 to 9, lowest first,
+as Redis does), then when it was published.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from kombu.utils.json import dumps, loads
 
 class Channel(filesystem.Channel):
     def _put(self, queue, payload, **kwargs):
-        name = f"{int(round(monotonic() * 1000))}_{uuid.uuid4()}.{queue}.msg"
+        priority = self._get_message_priority(payload, reverse=False)
+        name = f"{priority}_{int(round(monotonic() * 1000))}_{uuid.uuid4()}.{queue}.msg"
         partial = os.path.join(self.data_folder_out, f".{name}.partial")
         with open(partial, "wb") as f:
             f.write(str_to_bytes(dumps(payload)))

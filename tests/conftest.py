@@ -69,6 +69,23 @@ def empty_broker() -> None:
         app.control.purge()
 
 
+def take_messages(queue: str) -> list[tuple[str, list]]:
+    """Take every message waiting on `queue` in the real broker, in the order a worker would take
+    them: each one's task name and args."""
+    from hpoweb.celery import app
+
+    taken = []
+    with app.connection_for_read() as conn:
+        waiting = conn.SimpleQueue(queue)
+        while True:
+            try:
+                message = waiting.get(timeout=1)
+            except waiting.Empty:
+                return taken
+            taken.append((message.headers.get("task"), message.payload[0]))
+            message.ack()
+
+
 @pytest.fixture(autouse=True)
 def _empty_broker_for_workers(request):
     """Autouse, so it runs before the fixtures that start a study: emptying the broker after them

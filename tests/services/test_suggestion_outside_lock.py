@@ -19,7 +19,7 @@ from studies.models import StudySummary, Trial
 from studies.optimizers import registry
 from studies.optimizers.grid import GridSearch
 from studies.services import Outcome, WorkerIdentity
-from tests.conftest import empty_broker
+from tests.conftest import empty_broker, take_messages
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -117,19 +117,7 @@ def test_a_result_is_stored_while_a_slow_suggestion_runs(make_study, gates):
 
 def _schedule_messages(queue: str) -> list[list]:
     """The `workers.schedule_study` messages waiting in the real broker: each one's args."""
-    from hpoweb.celery import app
-
-    found = []
-    with app.connection_for_read() as conn:
-        waiting = conn.SimpleQueue(queue)
-        while True:
-            try:
-                message = waiting.get(timeout=1)
-            except waiting.Empty:
-                return found
-            if message.headers.get("task") == "workers.schedule_study":
-                found.append(message.payload[0])
-            message.ack()
+    return [args for task, args in take_messages(queue) if task == "workers.schedule_study"]
 
 
 def test_while_a_step_schedules_the_study_another_asks_for_a_step_and_the_first_sends_it(make_study, gates):

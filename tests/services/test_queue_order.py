@@ -1,0 +1,33 @@
+"""The order workers take messages in: a scheduling step before the trials waiting on its queue.
+
+Many studies share a queue. Behind the trials of 50 studies, a study's scheduling step waited a whole
+turn of the queue, so the study ran a slot short meanwhile and a study just started waited two turns
+for its first trial (docs/benchmarks.md, "Worker utilisation"). Trials still take turns among
+themselves in the order they were published. The real broker of the test settings; no worker.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from studies import services
+from studies.models import Trial
+from tests.conftest import empty_broker, take_messages
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_study_started_behind_another_studys_waiting_trials_is_scheduled_before_them(make_study):
+    empty_broker()
+    busy = make_study(name="busy", max_trials=20, max_parallel=4)
+    busy.set_state("running")
+    first_trials = services.schedule_trials(busy.pk)  # four trials published, as a worker does
+    later = make_study(name="later")
+    services.start_study(later)
+    services.enqueue_analysis(busy)  # the long work stays in line with the trials
+
+    taken = take_messages(busy.queue)
+    assert taken[0] == ("workers.schedule_study", [later.pk])
+    assert [args[0] for task, args in taken[1:5]] == first_trials
+    assert taken[5] == ("workers.analyze_study", [busy.pk])
+    assert Trial.objects.filter(study=later).count() == 0  # its trials come from that step
