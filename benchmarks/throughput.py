@@ -322,13 +322,18 @@ def main() -> None:
                 result = run_optuna(args.trials, n_workers, config)
             else:
                 result = run_hpoweb(config, args.trials, n_workers)
-            print(json.dumps(result), flush=True)
-            if args.out:
-                with open(args.out, "a") as f:
-                    f.write(json.dumps(result) + "\n")
-            results.append(result)
+            results.append(emit(result, args.out))
     print(f"\n    python benchmarks/throughput.py {' '.join(sys.argv[1:])}\n")
     _print_tables(results)
+
+
+def emit(result: dict, out: str | None) -> dict:
+    """Print a run's result as a JSON line, and append it to `out` if given."""
+    print(json.dumps(result), flush=True)
+    if out:
+        with open(out, "a") as f:
+            f.write(json.dumps(result) + "\n")
+    return result
 
 
 def _print_tables(results: list[dict]) -> None:

@@ -37,7 +37,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from throughput import PG, ROOT, CpuMeter, config_env, drop_database, is_postgres, parent, recreate_database
+from throughput import (
+    PG,
+    ROOT,
+    CpuMeter,
+    config_env,
+    drop_database,
+    emit,
+    is_postgres,
+    parent,
+    recreate_database,
+)
 
 DATABASE = "hpoweb_utilisation"
 REDIS = "redis://127.0.0.1:6379/12"
@@ -258,12 +268,7 @@ def main() -> None:
     results = []
     for config in args.config.split(","):
         for n in (int(n) for n in args.workers.split(",")):
-            result = run(config, n, args)
-            print(json.dumps(result), flush=True)
-            if args.out:
-                with open(args.out, "a") as f:
-                    f.write(json.dumps(result) + "\n")
-            results.append(result)
+            results.append(emit(run(config, n, args), args.out))
     print(f"\n    python benchmarks/utilisation.py {' '.join(sys.argv[1:])}\n")
     _print_table(results)
 
