@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import uuid
 from queue import Empty
-from time import monotonic
+from time import monotonic_ns
 
 from kombu.transport import filesystem
 from kombu.utils.encoding import bytes_to_str, str_to_bytes
@@ -25,7 +25,8 @@ from kombu.utils.json import dumps, loads
 class Channel(filesystem.Channel):
     def _put(self, queue, payload, **kwargs):
         priority = self._get_message_priority(payload, reverse=False)
-        name = f"{priority}_{int(round(monotonic() * 1000))}_{uuid.uuid4()}.{queue}.msg"
+        # nanoseconds, fixed width: names sort as published (milliseconds tied a batch of trials)
+        name = f"{priority}_{monotonic_ns():020d}_{uuid.uuid4()}.{queue}.msg"
         partial = os.path.join(self.data_folder_out, f".{name}.partial")
         with open(partial, "wb") as f:
             f.write(str_to_bytes(dumps(payload)))

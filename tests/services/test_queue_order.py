@@ -19,15 +19,16 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 def test_a_study_started_behind_another_studys_waiting_trials_is_scheduled_before_them(make_study):
     empty_broker()
-    busy = make_study(name="busy", max_trials=20, max_parallel=4)
+    busy = make_study(name="busy", max_trials=40, max_parallel=16)
     busy.set_state("running")
-    first_trials = services.schedule_trials(busy.pk)  # four trials published, as a worker does
+    # sixteen trials published at once, as a worker does: several within one millisecond
+    first_trials = services.schedule_trials(busy.pk)
     later = make_study(name="later")
     services.start_study(later)
     services.enqueue_analysis(busy)  # the long work stays in line with the trials
 
     taken = take_messages(busy.queue)
     assert taken[0] == ("workers.schedule_study", [later.pk])
-    assert [args[0] for task, args in taken[1:5]] == first_trials
-    assert taken[5] == ("workers.analyze_study", [busy.pk])
+    assert [args[0] for task, args in taken[1:17]] == first_trials
+    assert taken[17] == ("workers.analyze_study", [busy.pk])
     assert Trial.objects.filter(study=later).count() == 0  # its trials come from that step
