@@ -195,11 +195,12 @@ class GPOptimizer(Optimizer):
                 x, info = self._hypervolume_point(model, X_pending, batch_X, excluded, rng, feasibility)
             else:
                 if believer is None:
-                    believer = _believing(model, model.gp, X_pending)
+                    believer = model.gp.with_pseudo_observations(X_pending, floor=model.incumbent_target())
                 x, info, polished = self._model_point(model, believer, excluded, rng, feasibility, polished)
                 if x is None:
                     break
-                believer = _believing(model, believer, x[None, :])
+                # believed at the model's own mean, floored: see _model_point
+                believer = believer.with_pseudo_observations(x[None, :], model.incumbent_target(), model.gp)
                 info["n_pending"] = len(X_pending) + len(batch_X)
                 if weights is not None:
                     info = _scalarised_info(info, self.objectives, weights)
@@ -300,7 +301,11 @@ class GPOptimizer(Optimizer):
     ) -> tuple[np.ndarray | None, dict[str, Any], np.ndarray]:
         """The acquisition's best point under `gp` (the model believing the running trials and the
         batch's earlier members), its info, and the points the search polished; `previous`, those of
-        the batch's earlier member, makes this a later member's cheaper search (acq_optimizer.py)."""
+        the batch's earlier member, makes this a later member's cheaper search (acq_optimizer.py).
+
+        A running point is believed no better than the incumbent: believed at a posterior mean below
+        it (an extrapolated trend at the box's edge), each next point slid a little further along the
+        trend, and 16 points of a Branin batch piled up within 1e-3 of one another."""
         best = model.incumbent_target()
         kind = self.acquisition_kind
         if feasibility is not None:
@@ -332,16 +337,6 @@ class GPOptimizer(Optimizer):
             "n_observations": len(model.losses),
         }
         return x, info, maximizer.polished
-
-
-def _believing(model: SurrogateModel, gp: GaussianProcess, X: np.ndarray) -> GaussianProcess:
-    """`gp` also conditioned on running points X (kriging believer), each believed at the model's
-    posterior mean there but no better than the incumbent: believed at a posterior mean below it (an
-    extrapolated trend at the box's edge), each next point slid a little further along the trend, and
-    16 points of a Branin batch piled up within 1e-3 of one another."""
-    if len(X) == 0:
-        return gp
-    return gp.with_exact_observations(X, np.maximum(model.gp.predict_mean(X), model.incumbent_target()))
 
 
 def _scalarised_info(info: dict[str, Any], objectives: list[dict], weights: np.ndarray) -> dict[str, Any]:

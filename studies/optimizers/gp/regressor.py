@@ -133,16 +133,18 @@ class GaussianProcess:
         dvar = -2.0 * w * (B.sum(axis=1, keepdims=True) * Xsd - B @ Xd)
         return mean, var, dmean, dvar
 
-    def with_pseudo_observations(self, Xp: np.ndarray, floor: float = -math.inf) -> GaussianProcess:
-        """Kriging believer: the same GP also conditioned on Xp at its own posterior mean, but never
-        below `floor`, taken as exact.
+    def with_pseudo_observations(
+        self, Xp: np.ndarray, floor: float = -math.inf, believed_by: GaussianProcess | None = None
+    ) -> GaussianProcess:
+        """Kriging believer: the same GP also conditioned on Xp at the posterior mean of `believed_by`
+        (default: its own), but never below `floor`, taken as exact.
 
         The variance vanishes at Xp (even when the noise is large), so a batch spreads out instead of
         piling up on a running point.
         """
         if len(Xp) == 0:
             return self
-        return self.with_exact_observations(Xp, np.maximum(self.predict_mean(Xp), floor))
+        return self.with_exact_observations(Xp, np.maximum((believed_by or self).predict_mean(Xp), floor))
 
     def with_exact_observations(self, Xp: np.ndarray, yp: np.ndarray) -> GaussianProcess:
         """The same GP also conditioned on Xp (p, d) at yp (p,), taken as exact.
