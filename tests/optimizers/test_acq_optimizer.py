@@ -36,7 +36,7 @@ def test_in_a_large_space_the_lengthscales_precondition_the_descent():
         calls = [0]
         lengthscales, centre, value, value_and_grad = _ill_conditioned(d, calls)
         maximizer = AcquisitionMaximizer(_space(d), value, value_and_grad, 20, lengthscales if use else None)
-        x, v = maximizer.maximize(np.full((1, d), 0.5), set(), np.random.default_rng(0))
+        _, v, _ = maximizer.maximize(np.full((1, d), 0.5), set(), np.random.default_rng(0))
         results[use] = calls[0], v
     (plain_calls, plain_value), (scaled_calls, scaled_value) = results[False], results[True]
     assert scaled_value >= plain_value - 1e-6
@@ -50,5 +50,5 @@ def test_small_spaces_ignore_the_lengthscales_and_keep_their_points(d):
     for lengthscales in (None, np.geomspace(0.05, 5.0, d)):
         _, _, value, value_and_grad = _ill_conditioned(d, [0])
         maximizer = AcquisitionMaximizer(_space(d), value, value_and_grad, 20, lengthscales)
-        found.append(maximizer.maximize(np.full((1, d), 0.5), set(), np.random.default_rng(0))[0])
+        found.append(maximizer.maximize(np.full((1, d), 0.5), set(), np.random.default_rng(0)).point)
     np.testing.assert_array_equal(found[0], found[1])

@@ -16,6 +16,7 @@ The answer is the best point seen that is not excluded (history, pending, earlie
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 from scipy import optimize
@@ -38,6 +39,15 @@ PRECONDITION_MIN_DIMS = 11  # parameters
 # values (m,), d value / dx (m, len(dims)) for points X (m, d) and gradient dims
 AcqWithGrad = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 AcqValue = Callable[[np.ndarray], np.ndarray]
+
+
+class Found(NamedTuple):
+    """A search's answer: the best admissible point (d,) and its acquisition value (None and -inf
+    when every point it saw is excluded), and the points it polished, a later member's best starts."""
+
+    point: np.ndarray | None
+    value: float
+    polished: np.ndarray
 
 
 class AcquisitionMaximizer:
@@ -82,12 +92,9 @@ class AcquisitionMaximizer:
         excluded: set[tuple[float, ...]],
         rng: np.random.Generator,
         previous: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, float] | None:
-        """The best admissible point (d,) and its acquisition value, or None when all are excluded.
-
-        `previous`: the `polished` points of the search for the batch's earlier member, which makes
-        this search a later member's (see LATER_CANDIDATE_SHARE).
-        """
+    ) -> Found:
+        """`previous`: the `polished` points of the search for the batch's earlier member, which makes
+        this search a later member's (see LATER_CANDIDATE_SHARE)."""
         if previous is None:
             X, n_starts = self.candidates(centres, rng), N_LOCAL_STARTS
         else:
@@ -96,15 +103,15 @@ class AcquisitionMaximizer:
         values = self.value(X)
         pool_X, pool_v = [X], [values]
         starts = self._distinct_best(X, values, n_starts)
-        self.polished = self._local_search(starts) if starts.size else starts
+        polished = self._local_search(starts) if starts.size else starts
         if starts.size:
-            pool_X.append(self.polished)
-            pool_v.append(self.value(self.polished))
+            pool_X.append(polished)
+            pool_v.append(self.value(polished))
         X, values = np.vstack(pool_X), np.concatenate(pool_v)
         for i in np.argsort(-values, kind="stable"):
             if unit_keys(X[i : i + 1])[0] not in excluded:
-                return X[i], float(values[i])
-        return None
+                return Found(X[i], float(values[i]), polished)
+        return Found(None, -np.inf, polished)
 
     def _distinct_best(self, X: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
         keys = np.round(X, 9)

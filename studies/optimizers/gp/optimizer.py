@@ -250,9 +250,9 @@ class GPOptimizer(Optimizer):
         found = AcquisitionMaximizer(self.space, value, value_and_grad, len(model.losses)).maximize(
             model.centres(feasible), excluded, rng
         )
-        if found is None:
+        x, acq_value = found.point, found.value
+        if x is None:
             return None, {}
-        x, acq_value = found
         return x, {
             "phase": "model",
             "acquisition": "log_ehvi" if model.boxes is not None else "log_feasibility",
@@ -320,9 +320,9 @@ class GPOptimizer(Optimizer):
         lengthscales = np.exp(model.gp.hyper.log_ls)
         maximizer = AcquisitionMaximizer(self.space, value, value_and_grad, len(model.losses), lengthscales)
         found = maximizer.maximize(model.X_obs[order], excluded, rng, previous)
-        if found is None:
-            return None, {}, maximizer.polished
-        x, acq_value = found
+        x, acq_value = found.point, found.value
+        if x is None:
+            return None, {}, found.polished
         mean, var = gp.predict(x[None, :])
         loss_mean, loss_std = model.to_loss(mean, np.sqrt(var))
         sign = -1.0 if self._model_direction == "maximize" else 1.0
@@ -336,7 +336,7 @@ class GPOptimizer(Optimizer):
             "incumbent": _json_float(sign * float(np.min(finite))),
             "n_observations": len(model.losses),
         }
-        return x, info, maximizer.polished
+        return x, info, found.polished
 
 
 def _scalarised_info(info: dict[str, Any], objectives: list[dict], weights: np.ndarray) -> dict[str, Any]:
