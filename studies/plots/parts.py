@@ -51,9 +51,13 @@ def r6_list(values: Sequence[float | None]) -> list[float | None]:
         return []
     a = np.array([np.nan if v is None else v for v in values], dtype=float)
     finite = np.isfinite(a) & (a != 0)
-    scale = np.ones_like(a)
-    scale[finite] = 10.0 ** (5 - np.floor(np.log10(np.abs(a[finite]))))
+    exponent = np.zeros_like(a)
+    exponent[finite] = 5 - np.floor(np.log10(np.abs(a[finite])))
+    # below about 1e-295 the scale overflows (a 1e-310 loss became None): those few go one by one
+    tiny = exponent > 300
+    scale = 10.0 ** np.where(finite & ~tiny, exponent, 0.0)
     rounded = np.where(finite, np.round(a * scale) / scale, a)
+    rounded[tiny] = [r6(v) for v in a[tiny]]
     return [None if v != v or v in (math.inf, -math.inf) else v for v in rounded.tolist()]
 
 

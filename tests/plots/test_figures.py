@@ -217,3 +217,11 @@ def test_the_contour_draws_the_chosen_pair_either_way_round_and_refuses_others()
     assert swapped["x"] == ["u", "v", "w"] and swapped["z"] == [[1.0, 3.0, 5.0], [2.0, 4.0, 6.0]]
     refused = analysis_figures.contour_figure(analysis, {"x_param": "a", "y_param": "a"})
     assert "Pick two different parameters" in refused["layout"]["annotations"][0]["text"]
+
+
+def test_plotted_values_keep_six_digits_at_the_ends_of_the_float_range():
+    """A loss of 1e-310 (a subnormal) or 1.5e308 is drawn, rounded like any other, not dropped."""
+    values = [1.23456789e-310, 5e-324, 1.23456789e308, -2.5e-305, 0.0, None, float("nan"), 3.14159265]
+    rounded = parts.r6_list(values)
+    assert rounded == [parts.r6(v) if v is not None else None for v in values]
+    assert rounded[:5] == [1.23457e-310, 5e-324, 1.23457e308, -2.5e-305, 0.0]
