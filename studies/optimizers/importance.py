@@ -107,7 +107,7 @@ def _ped_anova(
 ) -> dict[str, dict[str, float]]:
     d = len(space)
     losses = np.array([loss for _, loss in complete])
-    if len(complete) < 2 or np.ptp(losses) == 0:  # nothing tells a good trial from a bad one
+    if len(complete) < 2 or np.all(losses == losses[0]):  # nothing tells a good trial from a bad one
         out = {name: {"importance": 1.0 / d, "low": 0.0, "high": 1.0} for name in space.names}
         return _with_subtrees(space, out)
     points = [params for params, _ in complete]
