@@ -66,10 +66,11 @@ def final_regret(spec: dict, f, optimum: float, budget: int, seed: int, q: int, 
 def quality(args, problems) -> None:
     print("| problem | seeds | shipped median (25 %-75 %) | full median (25 %-75 %) | shipped better on |")
     print("|---|---:|---:|---:|---:|")
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
     for name in args.problems.split(","):
         spec, f, optimum, budget = problems[name]
         runs = {
-            v: [final_regret(spec, f, optimum, budget, s, args.q, v) for s in range(args.seeds)]
+            v: [final_regret(spec, f, optimum, budget, s, args.q, v) for s in seeds]
             for v in VARIANTS
         }
         cells = [
@@ -90,6 +91,7 @@ def main() -> None:
     parser.add_argument("--quality", action="store_true", help="regret of synchronous batches instead")
     parser.add_argument("--q", type=int, default=8)
     parser.add_argument("--seeds", type=int, default=30)
+    parser.add_argument("--first-seed", type=int, default=0)
     args = parser.parse_args()
     from threadpoolctl import threadpool_limits
 
