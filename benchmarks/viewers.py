@@ -301,9 +301,8 @@ def _measure(args, target, url: str | None) -> None:
         print(f"| {viewers} | {result['trials_per_s']:.1f} | {result['trials_per_s'] / ideal:.0%} |")
     watched = results[args.viewers]
     print(f"\n{args.viewers} viewers, each address refreshed every period s: server round trip, ms\n")
-    print(
-        "| request | every (s) | asked | n | p50 | p90 | p99 | max |\n|---|---:|---:|---:|---:|---:|---:|---:|"
-    )
+    print("| request | every (s) | asked | n | p50 | p90 | p99 | max |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for url, period in watched["polls"]:
         asked = args.viewers * args.seconds / period
         shown = url.replace(f"/{study.pk}/", "/ID/")
