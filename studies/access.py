@@ -49,8 +49,8 @@ def can_edit(user, study: Study) -> bool:
 def role_in_study(user, study_id) -> str:
     """`user`'s role in the study's project in one query (staff: owner), for an answer that needs
     no more of the study (a shared poll); Http404 if they may not see it. Written in SQL: every
-    viewer's poll asks it, and the ORM took a tenth of a poll's CPU building it (docs/benchmarks.md,
-    "Many viewers")."""
+    viewer's poll asks it, and through the ORM it was a quarter of a cached poll's Python time
+    (docs/benchmarks.md, "Many viewers")."""
     if user.is_staff:
         role = Membership.Role.OWNER if Study.objects.filter(pk=study_id).exists() else None
     else:
