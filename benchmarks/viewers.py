@@ -7,8 +7,9 @@ each looping as a worker does: sleep `--trial-s` as the job, then `finish_and_co
 the result and schedules and claims the next trial) run for `--seconds`, twice: alone, then while
 `--viewers` viewers (threads of this process) refresh the study page's live parts over HTTP on
 loopback (gunicorn serving hpoweb, `--web-workers` processes of 8 threads), as a read-only member
-of the study's project, each every
-`--interval` seconds as the page's poll does: its header, its leaderboard and its history plot.
+of the study's project, as the page does: each of its htmx polls (`hx-trigger="every Ns"`) and the
+plot in view when it opens (the history plot, on its `data-refresh` period), read from the page
+itself; or each of them every `--interval` seconds.
 
 Bounded in count and time, loopback only. Prints the workers' trials/s with and without viewers
 (and against the ideal, workers / trial time) and each refresh request's latency percentiles.
@@ -20,8 +21,10 @@ Bounded in count and time, loopback only. Prints the workers' trials/s with and 
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -111,18 +114,35 @@ def finished_by(processes: list[subprocess.Popen]) -> int:
     return sum(json.loads(p.communicate()[0].strip().splitlines()[-1])["done"] for p in processes)
 
 
-def view(urls: list[str], cookie: str, interval: float, end_at: float, latencies: dict) -> None:
-    """One viewer: every `interval` s, each of `urls` in turn, as the page's polls fetch them."""
-    while time.time() < end_at:
-        began = time.time()
-        for url in urls:
-            request = urllib.request.Request(f"http://127.0.0.1:{PORT}{url}", headers={"Cookie": cookie})
-            start = time.perf_counter()
-            with urllib.request.urlopen(request, timeout=60) as response:
-                response.read()
-                assert response.status == 200, url
-            latencies.setdefault(url, []).append((time.perf_counter() - start) * 1000)
-        time.sleep(max(0.0, interval - (time.time() - began)))
+def view(polls: list[tuple[str, float]], cookie: str, end_at: float, latencies: dict) -> None:
+    """One viewer: each (address, period) of `polls` every period s, as the page's polls fetch them."""
+    due = {url: time.time() for url, _ in polls}
+    while True:
+        url, period = min(polls, key=lambda poll: due[poll[0]])
+        time.sleep(max(0.0, due[url] - time.time()))
+        if time.time() >= end_at:
+            return
+        due[url] += period
+        request = urllib.request.Request(f"http://127.0.0.1:{PORT}{url}", headers={"Cookie": cookie})
+        start = time.perf_counter()
+        with urllib.request.urlopen(request, timeout=60) as response:
+            response.read()
+            assert response.status == 200, url
+        latencies.setdefault(url, []).append((time.perf_counter() - start) * 1000)
+
+
+def page_polls(client, study, interval: float | None) -> list[tuple[str, float]]:
+    """(address, period s) of what the running study's page refreshes: its htmx polls, and the plot in
+    view when it opens (the history plot; the others refresh only while scrolled to); each every
+    `interval` s if given."""
+    page = client.get(study.get_absolute_url()).content.decode()
+    polls = [
+        (html.unescape(url), float(every))
+        for url, every in re.findall(r'hx-get="([^"]+)" hx-trigger="every (\d+)s"', page)
+    ]
+    plot = re.search(r'id="history-plot"[^>]* data-src="([^"]+)"[^>]* data-refresh="(\d+)"', page)
+    polls.append((html.unescape(plot[1]), float(plot[2])))
+    return [(url, interval or every) for url, every in polls]
 
 
 def serve(args, env: dict) -> subprocess.Popen:
@@ -160,21 +180,23 @@ def cache_writes(args) -> int:
     return redis.Redis.from_url(args.redis).info("commandstats").get("cmdstat_set", {}).get("calls", 0)
 
 
-def phase(args, study, viewers: int, env_urls, server: subprocess.Popen) -> dict:
+def phase(args, study, viewers: int, client, server: subprocess.Popen) -> dict:
     """Workers for `--seconds` (and `viewers` viewers over the same stretch): trials/s, latencies,
     and the CPU seconds the web server and the viewers' own HTTP client used in that stretch."""
     start_at = time.time() + 20  # every worker process set up by then
     processes = start_workers(args, study.pk, start_at)
     latencies: dict[str, list[float]] = {}
-    urls, cookie = env_urls
+    polls = page_polls(client, study, args.interval)
+    cookie = f"sessionid={client.cookies['sessionid'].value}"
     pool = [
-        threading.Thread(target=view, args=(urls, cookie, args.interval, start_at + args.seconds, latencies))
+        threading.Thread(target=view, args=(polls, cookie, start_at + args.seconds, latencies))
         for _ in range(viewers)
     ]
     time.sleep(max(0.0, start_at - time.time()))
     server_cpu, client_cpu, writes = cpu_seconds(server.pid), time.process_time(), cache_writes(args)
+    shortest = min(period for _, period in polls)
     for thread in pool:
-        time.sleep(args.interval / max(1, viewers))  # viewers spread over one interval, as people are
+        time.sleep(shortest / max(1, viewers))  # viewers spread over one period, as people are
         thread.start()
     for thread in pool:
         thread.join()
@@ -183,6 +205,7 @@ def phase(args, study, viewers: int, env_urls, server: subprocess.Popen) -> dict
     done = finished_by(processes)
     return {
         "trials_per_s": done / args.seconds,
+        "polls": polls,
         "latencies": latencies,
         "cpu": (server_cpu, client_cpu, writes),
     }
@@ -208,7 +231,11 @@ def main() -> None:
     )
     parser.add_argument("--trial-s", type=float, default=1.0)
     parser.add_argument("--viewers", type=int, default=50)
-    parser.add_argument("--interval", type=float, default=3.0, help="seconds between a viewer's refreshes")
+    parser.add_argument(
+        "--interval",
+        type=float,
+        help="seconds between a viewer's refreshes of each address (default: the page's periods)",
+    )
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--web-workers", type=int, default=2)
     parser.add_argument("--role-workers", nargs=3, help=argparse.SUPPRESS)
@@ -246,19 +273,12 @@ def _viewer(study):
 def _measure(args, target, url: str | None) -> None:
     from django.conf import settings
     from django.test import Client
-    from django.urls import reverse
 
     settings.ALLOWED_HOSTS = ["*"]
     scale.build(target, args.steps, False)
     study = target.study
     client = Client()
     client.force_login(_viewer(study))
-    cookie = f"sessionid={client.cookies['sessionid'].value}"
-    urls = [
-        reverse("study-header", args=[study.pk]),
-        reverse("study-leaderboard", args=[study.pk]),
-        reverse("study-history", args=[study.pk]),
-    ]
     env = {**os.environ, "HPOWEB_DATA_DIR": args.data_dir, "ALLOWED_HOSTS": "127.0.0.1"}
     env["DATABASE_URL"] = url or f"sqlite:///{target.database}"
     server = serve(args, env)
@@ -266,7 +286,7 @@ def _measure(args, target, url: str | None) -> None:
     try:
         for viewers in (0, args.viewers):
             reopen(study, args.workers)
-            results[viewers] = phase(args, study, viewers, (urls, cookie), server)
+            results[viewers] = phase(args, study, viewers, client, server)
             close(study)
             print(f"{viewers} viewers: {results[viewers]['trials_per_s']:.1f} trials/s", file=sys.stderr)
     finally:
@@ -279,13 +299,19 @@ def _measure(args, target, url: str | None) -> None:
     print("\n| viewers | trials/s | of the ideal |\n|---:|---:|---:|")
     for viewers, result in results.items():
         print(f"| {viewers} | {result['trials_per_s']:.1f} | {result['trials_per_s'] / ideal:.0%} |")
-    print(f"\n{args.viewers} viewers, one refresh every {args.interval:g} s each: server round trip, ms\n")
-    print("| request | n | p50 | p90 | p99 | max |\n|---|---:|---:|---:|---:|---:|")
-    for request, values in results[args.viewers]["latencies"].items():
-        print(f"| {request.replace(str(study.pk), 'ID')} | {percentiles(values)} |")
-    per_s = [value / args.seconds for value in results[args.viewers]["cpu"]]
+    watched = results[args.viewers]
+    print(f"\n{args.viewers} viewers, each address refreshed every period s: server round trip, ms\n")
+    print("| request | every (s) | asked | n | p50 | p90 | p99 | max |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for url, period in watched["polls"]:
+        asked = args.viewers * args.seconds / period
+        shown = url.replace(f"/{study.pk}/", "/ID/")
+        print(f"| {shown} | {period:g} | {asked:.0f} | {percentiles(watched['latencies'].get(url, [0.0]))} |")
+    per_s = [value / args.seconds for value in watched["cpu"]]
+    answered = sum(map(len, watched["latencies"].values())) / args.seconds
     print(
-        f"\nWith viewers, per second: web server {per_s[0]:.2f} CPU s, the viewers' HTTP client"
+        f"\nWith viewers, per second: {answered:.1f} requests answered, web server {per_s[0]:.2f} CPU s"
+        f" ({1000 * per_s[0] / max(answered, 1e-9):.1f} ms a request), the viewers' HTTP client"
         f" (this process) {per_s[1]:.2f} CPU s, Redis SETs {per_s[2]:.1f}"
         " (poll answers kept, and tries to take the lock to render one again)"
     )

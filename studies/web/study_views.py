@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -19,7 +19,7 @@ from studies.plots import compare, figures, suggestion
 from studies.plots.space_tree import space_tree
 from studies.study_search import StudySearch
 from studies.web.forms import ParameterFormSet, StudyForm
-from studies.web.poll_cache import shared_between_viewers
+from studies.web.poll_cache import kept_answer, shared_between_viewers
 
 PAGE_SIZE = 50
 
@@ -160,19 +160,47 @@ def study_detail(request, study_id):
     return render(request, "studies/study_detail.html", context, status=_status(context))
 
 
+def _header_answer(request, study_id):
+    study = access.study_for_user(request.user, study_id)
+    return render(request, "studies/_study_header.html", _header(request, study))
+
+
+def _leaderboard_answer(request, study_id, out_of_band: bool = False):
+    study = access.study_for_user(request.user, study_id)
+    context = {**_leaderboard(request, study), "out_of_band": out_of_band}
+    return render(request, "studies/_leaderboard_rows.html", context, status=_status(context))
+
+
 @login_required
 @shared_between_viewers
 def study_header(request, study_id):
-    study = access.study_for_user(request.user, study_id)
-    return render(request, "studies/_study_header.html", _header(request, study))
+    return _header_answer(request, study_id)
 
 
 @login_required
 @shared_between_viewers
 def study_leaderboard(request, study_id):
-    study = access.study_for_user(request.user, study_id)
-    context = _leaderboard(request, study)
-    return render(request, "studies/_leaderboard_rows.html", context, status=_status(context))
+    return _leaderboard_answer(request, study_id)
+
+
+@login_required
+def study_live(request, study_id):
+    """The running study page's one poll: its header, and its leaderboard (for the page's query)
+    swapped in out of band: one request per viewer every 3 s where there were two, each paying
+    for the session, the user and the access check (docs/benchmarks.md, "Many viewers"). Each part
+    is shared as its own poll was: the header by whether the viewer may edit, never an editor's,
+    and the leaderboard by everyone. A leaderboard the query cannot show (a bad filter) is left as
+    it is on the page."""
+    can_edit = access.role_in_study(request.user, study_id) in access.EDITOR_ROLES
+    where = f"{study_id}|{request.get_full_path()}"
+    header = kept_answer(
+        f"live-header|{can_edit}|{where}", request, lambda: _header_answer(request, study_id)
+    )
+    board = kept_answer(
+        f"live-board|{where}", request, lambda: _leaderboard_answer(request, study_id, out_of_band=True)
+    )
+    parts = [header.content] + ([board.content] if board.status_code == 200 else [])
+    return HttpResponse(b"".join(parts), content_type=header["Content-Type"])
 
 
 @login_required

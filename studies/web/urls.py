@@ -40,6 +40,7 @@ study_pages = [
     path(STUDY, study_views.study_detail, name="study-detail"),
     path(STUDY + "leaderboard/", study_views.study_leaderboard, name="study-leaderboard"),
     path(STUDY + "header/", study_views.study_header, name="study-header"),
+    path(STUDY + "live/", study_views.study_live, name="study-live"),
     re_path(
         r"^studies/(?P<study_id>\d+)/(?P<action>start|resume|pause|cancel)/$",
         study_views.study_action,

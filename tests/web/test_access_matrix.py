@@ -87,6 +87,7 @@ ROUTES = [
     Route("study-detail", "read"),
     Route("study-leaderboard", "read"),
     Route("study-header", "read"),
+    Route("study-live", "read"),
     Route("study-history", "read"),
     Route("study-plot", "read", kwargs=lambda w: {"study_id": w.study.pk, "kind": "history"}),
     Route("study-plot-csv", "read", kwargs=lambda w: {"study_id": w.study.pk, "kind": "history"}),

@@ -85,9 +85,10 @@ def test_a_study_created_in_the_browser_runs_on_real_workers_and_every_plot_draw
     assert study.optimizer == "random" and study.job_settings["epochs"] == 3
 
     def filling():
-        """(rows complete, the leaderboard's poll URL) once some but not all trials are complete."""
+        """(rows complete, the header's poll URL, which brings the leaderboard too) once some but not
+        all trials are complete."""
         n = _complete_rows(page)
-        return (n, page.locator("#leaderboard").get_attribute("hx-get")) if 0 < n < N_TRIALS else None
+        return (n, page.locator("#study-header").get_attribute("hx-get")) if 0 < n < N_TRIALS else None
 
     _, polling = wait_for(filling, 180, "the leaderboard to start filling", interval=0.5, workers=pool)
     assert polling, "the leaderboard polls while the study runs"

@@ -135,7 +135,7 @@ def test_the_study_header_polls_while_running_and_serves_its_current_state(clien
     study = make_study(max_trials=2, max_parallel=1)
     _run(study, [Outcome("complete", value=4.5)])
     page = _page(client, cast["viewer"], study.get_absolute_url())
-    header_url = reverse("study-header", args=[study.pk])
+    header_url = reverse("study-live", args=[study.pk])  # the header, and the leaderboard with it
     assert f'hx-get="{header_url}"' in page
     _run(study, [Outcome("complete", value=2.25)])
     header = _page(client, cast["viewer"], header_url)

@@ -205,12 +205,12 @@ def test_a_stranger_gets_404_for_the_leaderboard_and_its_csv_whatever_the_column
 def test_the_live_refresh_replaces_the_rows_and_leaves_the_filter_box_and_column_chooser_alone(viewer, study):
     """A running study's leaderboard refreshes every few seconds: what someone is typing stays."""
     page = viewer.get(study.get_absolute_url(), {"cols": "state,param:lr"}).content.decode()
-    poll = reverse("study-leaderboard", args=[study.pk]) + "?cols=state%2Cparam%3Alr"
-    assert f'<div id="leaderboard" hx-get="{poll}"' in page
+    poll = reverse("study-live", args=[study.pk]) + "?cols=state%2Cparam%3Alr"
+    assert f'<div id="study-header" hx-get="{poll}"' in page
     assert (
         page.index('id="trial-filter"') < page.index('id="columns-choice"') < page.index('id="leaderboard"')
     )
-    rows = viewer.get(poll).content.decode()
+    rows = viewer.get(poll).content.decode().split('<div id="leaderboard" hx-swap-oob="true">')[1]
     assert "<table" in rows and 'id="trial-filter"' not in rows and 'id="columns-choice"' not in rows
 
 

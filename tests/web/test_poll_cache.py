@@ -1,5 +1,6 @@
 """The study page's polls are shared by its viewers for `POLL_CACHE_S` seconds: the second viewer's
-poll reads no trial, a stranger still gets 404, and an editor and a viewer each get their own header."""
+poll reads no trial, a stranger still gets 404, and an editor and a viewer each get their own header.
+The header and the leaderboard are one poll (study-live), each part shared as its own poll is."""
 
 from __future__ import annotations
 
@@ -33,12 +34,12 @@ def _client(user) -> Client:
     return client
 
 
-def _polls(study) -> list[str]:
-    return [
-        reverse("study-header", args=[study.pk]),
-        reverse("study-leaderboard", args=[study.pk]),
-        reverse("study-history", args=[study.pk]),
-    ]
+def _polls(study, *, headers: bool = True) -> list[str]:
+    """The page's polls (and those of a page opened before they were one), with or without the
+    answers that hold the header, which an editor gets for themselves alone."""
+    with_header = [reverse("study-header", args=[study.pk]), reverse("study-live", args=[study.pk])]
+    rest = [reverse("study-leaderboard", args=[study.pk]), reverse("study-history", args=[study.pk])]
+    return with_header * headers + rest
 
 
 def test_a_second_viewers_poll_reads_no_trial(make_study, cast, shared):
@@ -94,7 +95,7 @@ def test_a_shared_poll_asks_the_database_only_who_is_asking_and_their_role(make_
     and checks the study and the role in one query (docs/benchmarks.md, "Many viewers")."""
     study = run_trials(make_study(max_trials=4), [3.0])
     client = _client(cast[who])
-    for url in _polls(study)[who == "staff" :]:  # staff may edit: their header is their own
+    for url in _polls(study, headers=who == "viewer"):  # staff may edit: their header is their own
         client.get(url)
         with CaptureQueriesContext(connection) as queries:
             assert client.get(url).status_code == 200
@@ -139,3 +140,48 @@ def test_while_one_viewer_renders_a_stale_answer_again_the_others_get_it_without
     cache.clear()
     assert during["answer"].status_code == 200 and during["answer"].content == kept
     assert during["read"] == []
+
+
+def test_the_page_polls_its_header_and_leaderboard_in_one_request_that_keeps_the_leaderboards_query(
+    make_study, cast, shared
+):
+    """Fifty viewers are fifty requests a second per poll: the header's poll brings the leaderboard
+    for the page's query too, swapped in out of band, and the leaderboard no longer polls alone."""
+    study = run_trials(make_study(max_trials=4), [3.0, 1.0])
+    client = _client(cast["viewer"])
+    page = client.get(study.get_absolute_url(), {"sort": "number"}).content.decode()
+    live = reverse("study-live", args=[study.pk]) + "?sort=number"
+    assert f'<div id="study-header" hx-get="{live}" hx-trigger="every 3s"' in page
+    assert page.count('hx-trigger="every 3s"') == 1
+    answer = client.get(live).content.decode()
+    header, board = answer.split('<div id="leaderboard" hx-swap-oob="true">')
+    assert f'<div id="study-header" hx-get="{live}"' in header, "the header polls on with the query"
+    first, second = (board.index(f'trials/{n}/">{n}</a>') for n in (1, 2))
+    assert first < second, "the rows in the page's order"
+    descending = client.get(reverse("study-live", args=[study.pk]) + "?sort=-number").content.decode()
+    first, second = (descending.index(f'trials/{n}/">{n}</a>') for n in (1, 2))
+    assert second < first
+
+
+def test_an_editors_live_poll_shares_the_leaderboard_but_not_their_header(make_study, cast, shared):
+    study = run_trials(make_study(max_trials=4), [3.0, 1.0])
+    live = reverse("study-live", args=[study.pk])
+    assert _client(cast["owner"]).get(live).status_code == 200
+    editor = _client(cast["editor"])
+    response = editor.get(live)
+    rendered = [template.name for template in response.templates]
+    assert "studies/_leaderboard_rows.html" not in rendered, "the leaderboard shared"
+    assert "studies/_study_header.html" in rendered, "the header rendered for them"
+    answer = response.content.decode()
+    assert '<div id="leaderboard" hx-swap-oob="true">' in answer
+    token = answer.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    pause = reverse("study-action", args=[study.pk, "pause"])
+    assert editor.post(pause, {"csrfmiddlewaretoken": token}).status_code == 302
+
+
+def test_a_live_poll_with_a_filter_it_cannot_read_leaves_the_leaderboard_as_it_is(make_study, cast, shared):
+    study = run_trials(make_study(max_trials=4), [3.0])
+    answer = _client(cast["viewer"]).get(reverse("study-live", args=[study.pk]), {"filter": "lr <"})
+    assert answer.status_code == 200
+    assert 'id="study-header"' in answer.content.decode()
+    assert 'id="leaderboard"' not in answer.content.decode()
