@@ -69,10 +69,7 @@ def quality(args, problems) -> None:
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     for name in args.problems.split(","):
         spec, f, optimum, budget = problems[name]
-        runs = {
-            v: [final_regret(spec, f, optimum, budget, s, args.q, v) for s in seeds]
-            for v in VARIANTS
-        }
+        runs = {v: [final_regret(spec, f, optimum, budget, s, args.q, v) for s in seeds] for v in VARIANTS}
         cells = [
             f"{np.median(r):.3g} ({np.quantile(r, 0.25):.3g}-{np.quantile(r, 0.75):.3g})"
             for r in (runs["shipped"], runs["full"])
