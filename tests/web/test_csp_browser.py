@@ -72,7 +72,7 @@ def test_the_pages_draw_their_plots_without_a_csp_violation(live_server, browser
     page.goto(live_server.url + finished.get_absolute_url())
     page.wait_for_function("() => document.querySelector('#history-plot').dataset.loaded === '1'")
     assert page.locator("#history-plot canvas").count() > 0  # WebGL traces drew
-    with page.expect_response(lambda r: "/leaderboard/" in r.url):  # htmx polls the running study's table
+    with page.expect_response(lambda r: "/live/" in r.url):  # htmx polls the running study's header and table
         pass
     page.goto(live_server.url + reverse("trial-detail", args=[finished.pk, 1]))
     page.wait_for_function("() => document.querySelector('#curve-plot').dataset.loaded === '1'")
