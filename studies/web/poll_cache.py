@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
-from functools import wraps
+from functools import partial, wraps
 
 from django.conf import settings
 from django.core.cache import cache
@@ -38,19 +38,27 @@ def shared_between_viewers(view):
     def shared(request, study_id, *args, **kwargs):
         if not settings.POLL_CACHE_S or request.method != "GET":
             return view(request, study_id, *args, **kwargs)
-        can_edit = access.role_in_study(request.user, study_id) in access.EDITOR_ROLES
-        address = f"{view.__name__}|{study_id}|{can_edit}|{request.get_full_path()}"
-        return kept_answer(address, request, lambda: view(request, study_id, *args, **kwargs))
+        render = partial(view, request, study_id, *args, **kwargs)
+        can_edit = viewer_can_edit(request, study_id)
+        return kept_answer(view.__name__, request, study_id, render, can_edit=can_edit)
 
     return shared
 
 
-def kept_answer(address: str, request, render: Callable[[], HttpResponse]) -> HttpResponse:
-    """The answer kept under `address` (everything it depends on), or `render()`'s, kept if it may be
-    shared. The caller has checked that the user may see it."""
+def viewer_can_edit(request, study_id) -> bool:
+    """Whether the viewer may edit the study, in one query; Http404 if they may not see it."""
+    return access.role_in_study(request.user, study_id) in access.EDITOR_ROLES
+
+
+def kept_answer(
+    part: str, request, study_id, render: Callable[[], HttpResponse], can_edit: bool | None = None
+) -> HttpResponse:
+    """The answer kept for `part` of the study at this address (with `can_edit` where the answer
+    shows controls), or `render()`'s, kept if it may be shared. The caller has checked access."""
     seconds = settings.POLL_CACHE_S
     if not seconds or request.method != "GET":
         return render()
+    address = f"{part}|{study_id}|{can_edit}|{request.get_full_path()}"
     key = "poll-v2:" + hashlib.sha256(address.encode()).hexdigest()
     kept = cache.get(key)
     if kept is not None and (kept[0] > time.time() or not cache.add(key + ":render", 1, RENDER_S)):

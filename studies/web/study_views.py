@@ -19,7 +19,7 @@ from studies.plots import compare, figures, suggestion
 from studies.plots.space_tree import space_tree
 from studies.study_search import StudySearch
 from studies.web.forms import ParameterFormSet, StudyForm
-from studies.web.poll_cache import kept_answer, shared_between_viewers
+from studies.web.poll_cache import kept_answer, shared_between_viewers, viewer_can_edit
 
 PAGE_SIZE = 50
 
@@ -191,13 +191,12 @@ def study_live(request, study_id):
     is shared as its own poll was: the header by whether the viewer may edit, never an editor's,
     and the leaderboard by everyone. A leaderboard the query cannot show (a bad filter) is left as
     it is on the page."""
-    can_edit = access.role_in_study(request.user, study_id) in access.EDITOR_ROLES
-    where = f"{study_id}|{request.get_full_path()}"
+    can_edit = viewer_can_edit(request, study_id)
     header = kept_answer(
-        f"live-header|{can_edit}|{where}", request, lambda: _header_answer(request, study_id)
+        "live-header", request, study_id, lambda: _header_answer(request, study_id), can_edit=can_edit
     )
     board = kept_answer(
-        f"live-board|{where}", request, lambda: _leaderboard_answer(request, study_id, out_of_band=True)
+        "live-board", request, study_id, lambda: _leaderboard_answer(request, study_id, out_of_band=True)
     )
     parts = [header.content] + ([board.content] if board.status_code == 200 else [])
     return HttpResponse(b"".join(parts), content_type=header["Content-Type"])
