@@ -15,7 +15,6 @@ The peers come from the `bench` extra: `pip install -e '.[bench]'`.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import sys
 import warnings
@@ -27,19 +26,17 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.optimizers import problems_module  # noqa: E402
 from studies.jobs.model_selection import SPACE as MODELS_SPACE  # noqa: E402
 from studies.jobs.model_selection import validation_loss  # noqa: E402
 from studies.optimizers import SearchSpace, get_optimizer  # noqa: E402
 
-PROBLEMS_PATH = ROOT.parent / "shared" / "bench" / "problems.py"
 OPTIMIZERS = ["tpe", "gp", "optuna_tpe", "optuna_gp", "hyperopt_tpe"]
 MODELS_BUDGET = 40
 
 
 def load_problems() -> dict[str, tuple[dict, Callable[[dict], float], float | None, int]]:
-    spec = importlib.util.spec_from_file_location("bench_problems", PROBLEMS_PATH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = problems_module()
     return {
         **module.conditional_problems(),
         "digits_models": (MODELS_SPACE, validation_loss, None, MODELS_BUDGET),

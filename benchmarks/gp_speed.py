@@ -36,14 +36,9 @@ from studies.optimizers import SearchSpace, get_optimizer  # noqa: E402
 
 def history_for(problem: str, n: int, seed: int = 0):
     if problem == "rosenbrock20":
-        import importlib.util
+        from optimizers import problems_module
 
-        from optimizers import PROBLEMS_PATH
-
-        spec = importlib.util.spec_from_file_location("bench_problems", PROBLEMS_PATH)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        names, f = module.rosenbrock(20)
+        names, f = problems_module().rosenbrock(20)
         space_spec = {name: {"type": "float", "low": -5.0, "high": 10.0} for name in names}
     elif problem == "hartmann6_50d":
         from high_dim import make_problem

@@ -23,7 +23,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.optimizers import PROBLEMS_PATH, run_hpoweb  # noqa: E402
+from benchmarks.optimizers import problems_module, run_hpoweb  # noqa: E402
 from benchmarks.runs import read_saved, run_all  # noqa: E402
 
 
@@ -53,11 +53,7 @@ def _styblinski_tang(x: np.ndarray) -> float:
 
 def problems() -> dict[str, tuple[dict, object, float, int]]:
     """name -> (search space, objective to minimise, known optimum value, trial budget)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("bench_problems", PROBLEMS_PATH)
-    public = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(public)
+    public = problems_module()
     return {
         "rosenbrock2": (_box(2, -5.0, 10.0), public.rosenbrock(2)[1], 0.0, 40),
         "ackley3": (_box(3, -20.0, 45.0), public.ackley(3)[1], 0.0, 50),

@@ -21,7 +21,6 @@ ask/tell, as in benchmarks/optimizers.py.
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 import warnings
 from collections.abc import Callable
@@ -32,12 +31,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.optimizers import PROBLEMS_PATH, run_hpoweb, run_optuna  # noqa: E402
+from benchmarks.optimizers import problems_module, run_hpoweb, run_optuna  # noqa: E402
 from benchmarks.runs import grid_benchmark  # noqa: E402
 
-_SPEC = importlib.util.spec_from_file_location("bench_problems", PROBLEMS_PATH)
-_PUBLIC = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(_PUBLIC)  # Branin and Hartmann-6 as the public problems define them
+_PUBLIC = problems_module()  # Branin and Hartmann-6 as the public problems define them
 
 OPTIMIZERS = ["gp", "tpe", "optuna_gp", "optuna_tpe", "optuna_cmaes"]
 BUDGETS = {"branin": 100, "hartmann6": 100, "stybtang4": 100}

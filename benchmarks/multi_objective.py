@@ -18,7 +18,6 @@ stopped and its finished seeds kept); `--report` prints the side-by-side table o
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import math
 import sys
@@ -32,10 +31,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.optimizers import problems_module  # noqa: E402
 from studies.optimizers import SearchSpace, get_optimizer  # noqa: E402
 from studies.optimizers.pareto import hypervolume, objective_losses, pareto_mask, violations  # noqa: E402
 
-PROBLEMS_PATH = ROOT.parent / "shared" / "bench" / "problems.py"
 OPTIMIZERS = [
     "gp",
     "tpe",
@@ -187,10 +186,7 @@ def unseen_problems() -> dict[str, Problem]:
 
 
 def load_problems() -> dict[str, Problem]:
-    spec = importlib.util.spec_from_file_location("bench_problems", PROBLEMS_PATH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return {**module.mo_problems(), **unseen_problems()}
+    return {**problems_module().mo_problems(), **unseen_problems()}
 
 
 def _definitions(objectives: list, constraints: list) -> tuple[list[dict], list[dict]]:

@@ -36,11 +36,16 @@ PROBLEMS_PATH = ROOT.parent / "shared" / "bench" / "problems.py"
 PEERS = ["optuna_tpe", "optuna_gp", "optuna_cmaes", "skopt_gp", "bayes_opt", "optuna_random"]
 
 
-def load_problems() -> dict[str, tuple[dict, Callable[[dict], float], float, int]]:
+def problems_module():
+    """../shared/bench/problems.py, imported by path (it is not a package of ours)."""
     spec = importlib.util.spec_from_file_location("bench_problems", PROBLEMS_PATH)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.problems("public")
+    return module
+
+
+def load_problems() -> dict[str, tuple[dict, Callable[[dict], float], float, int]]:
+    return problems_module().problems("public")
 
 
 def parse_label(label: str) -> tuple[str, dict]:
