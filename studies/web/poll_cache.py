@@ -5,16 +5,19 @@ on their own periods: fifty renders a second of the same data, which on a small 
 workers writing the study by half (docs/benchmarks.md, "Many viewers"). An answer is kept
 `settings.POLL_CACHE_S` seconds under its address (the study, the path and query, and whether the
 viewer may edit where the answer shows controls), so each is rendered about once in that time
-whatever the number of viewers: when it is older, the first viewer to ask renders it again while the
-others are given the older one (without that, every viewer arriving during a slow render rendered it
-too). Access is checked on every request, in one query, and an answer that holds a CSRF token (an
-editor's controls) is never shared. A poll's data is then at most that old plus one render (its
-period is 3 s); 0 turns the sharing off.
+whatever the number of viewers: when it is older, the first viewer to ask is given it too, and their
+process renders it again after sending that answer, while the others are given the older one
+(without that, every viewer arriving during a slow render rendered it too, and the one who rendered
+it waited for the render: on a busy server the slowest refreshes, docs/benchmarks.md). Access is
+checked on every request, in one query, and an answer that holds a CSRF token (an editor's controls)
+is never shared. A poll's data is then at most that old plus one render (its period is 3 s); 0 turns
+the sharing off.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable
 from functools import partial, wraps
@@ -24,6 +27,8 @@ from django.core.cache import cache
 from django.http import HttpResponse
 
 from studies import access
+
+log = logging.getLogger(__name__)
 
 # Seconds a viewer's render of a stale answer keeps the others on the stale one (a render that fails
 # lets go at once; one whose process was killed, after this).
@@ -35,6 +40,7 @@ def shared_between_viewers(view):
     address and whether the user may edit it."""
 
     @wraps(view)
+    @renders_after_answering
     def shared(request, study_id, *args, **kwargs):
         if not settings.POLL_CACHE_S or request.method != "GET":
             return view(request, study_id, *args, **kwargs)
@@ -43,6 +49,27 @@ def shared_between_viewers(view):
         return kept_answer(view.__name__, request, study_id, render, can_edit=can_edit)
 
     return shared
+
+
+def renders_after_answering(view):
+    """Lets `kept_answer` put off the renders of stale answers in `view` until its response has been
+    sent: the server closes a response after its last byte, and Django runs a response's closers
+    then, before it lets go of the request's database connection."""
+
+    @wraps(view)
+    def answering(request, *args, **kwargs):
+        request.renders_after_answer = []
+        try:
+            response = view(request, *args, **kwargs)
+        except BaseException:
+            for render_again in request.renders_after_answer:  # not to hold their locks for nothing
+                render_again()
+            raise
+        # Django's own hook for work at close (FileResponse closes its file through it).
+        response._resource_closers.extend(request.renders_after_answer)
+        return response
+
+    return answering
 
 
 def viewer_can_edit(request, study_id) -> bool:
@@ -54,7 +81,9 @@ def kept_answer(
     part: str, request, study_id, render: Callable[[], HttpResponse], can_edit: bool | None = None
 ) -> HttpResponse:
     """The answer kept for `part` of the study at this address (with `can_edit` where the answer
-    shows controls), or `render()`'s, kept if it may be shared. The caller has checked access."""
+    shows controls), or `render()`'s, kept if it may be shared. A stale answer is given as it is
+    and rendered again after the response where the view `renders_after_answering`. The caller has
+    checked access."""
     seconds = settings.POLL_CACHE_S
     if not seconds or request.method != "GET":
         return render()
@@ -63,11 +92,27 @@ def kept_answer(
     kept = cache.get(key)
     if kept is not None and (kept[0] > time.time() or not cache.add(key + ":render", 1, RENDER_S)):
         return HttpResponse(kept[1], content_type=kept[2])
-    try:
+    if kept is None:
         return _render_and_keep(key, seconds, request, render)
-    finally:
-        if kept is not None:
+    renders_after = getattr(request, "renders_after_answer", None)
+    if renders_after is None:
+        try:
+            return _render_and_keep(key, seconds, request, render)
+        finally:
             cache.delete(key + ":render")
+    renders_after.append(partial(_render_again, key, seconds, request, render))
+    return HttpResponse(kept[1], content_type=kept[2])
+
+
+def _render_again(key: str, seconds: float, request, render: Callable[[], HttpResponse]) -> None:
+    """Renders a stale answer again once its viewer has been given the old one; Django ignores a
+    closer's errors, so a failed render is logged here."""
+    try:
+        _render_and_keep(key, seconds, request, render)
+    except Exception:
+        log.exception("rendering the kept answer %s again failed", key)
+    finally:
+        cache.delete(key + ":render")
 
 
 def _render_and_keep(key: str, seconds: float, request, render: Callable[[], HttpResponse]):

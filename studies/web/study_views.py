@@ -19,7 +19,12 @@ from studies.plots import compare, figures, suggestion
 from studies.plots.space_tree import space_tree
 from studies.study_search import StudySearch
 from studies.web.forms import ParameterFormSet, StudyForm
-from studies.web.poll_cache import kept_answer, shared_between_viewers, viewer_can_edit
+from studies.web.poll_cache import (
+    kept_answer,
+    renders_after_answering,
+    shared_between_viewers,
+    viewer_can_edit,
+)
 
 PAGE_SIZE = 50
 
@@ -184,6 +189,7 @@ def study_leaderboard(request, study_id):
 
 
 @login_required
+@renders_after_answering
 def study_live(request, study_id):
     """The running study page's one poll: its header, and its leaderboard (for the page's query)
     swapped in out of band: one request per viewer every 3 s where there were two, each paying
