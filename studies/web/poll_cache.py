@@ -8,7 +8,8 @@ viewer may edit where the answer shows controls), so each is rendered about once
 whatever the number of viewers: when it is older, the first viewer to ask is given it too, and their
 process renders it again after sending that answer, while the others are given the older one
 (without that, every viewer arriving during a slow render rendered it too, and the one who rendered
-it waited for the render: on a busy server the slowest refreshes, docs/benchmarks.md). Access is
+it waited for the render: on a busy server the slowest refreshes, docs/benchmarks.md). Where none is
+kept yet, one viewer renders it and those arriving meanwhile wait for theirs. Access is
 checked on every request, in one query, and an answer that holds a CSRF token (an editor's controls)
 is never shared. A poll's data is then at most that old plus one render (its period is 3 s); 0 turns
 the sharing off.
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 # Seconds a viewer's render of a stale answer keeps the others on the stale one (a render that fails
 # lets go at once; one whose process was killed, after this).
 RENDER_S = 30
+# How often a viewer waiting for another's first render of an answer looks for it.
+AWAIT_S = 0.05
 
 
 def shared_between_viewers(view):
@@ -87,21 +90,47 @@ def kept_answer(
     seconds = settings.POLL_CACHE_S
     if not seconds or request.method != "GET":
         return render()
-    address = f"{part}|{study_id}|{can_edit}|{request.get_full_path()}"
-    key = "poll-v2:" + hashlib.sha256(address.encode()).hexdigest()
+    key = answer_key(part, study_id, can_edit, request.get_full_path())
     kept = cache.get(key)
-    if kept is not None and (kept[0] > time.time() or not cache.add(key + ":render", 1, RENDER_S)):
-        return HttpResponse(kept[1], content_type=kept[2])
-    if kept is None:
-        return _render_and_keep(key, seconds, request, render)
+    if kept is not None and kept[0] > time.time():
+        return _answer(kept)
+    lock = key + ":render"
+    if not cache.add(lock, 1, RENDER_S):  # another viewer renders it
+        kept = kept or _awaited(key, lock)
+        return _answer(kept) if kept is not None else _render_and_keep(key, seconds, request, render)
     renders_after = getattr(request, "renders_after_answer", None)
-    if renders_after is None:
-        try:
-            return _render_and_keep(key, seconds, request, render)
-        finally:
-            cache.delete(key + ":render")
-    renders_after.append(partial(_render_again, key, seconds, request, render))
+    if kept is not None and renders_after is not None:
+        renders_after.append(partial(_render_again, key, seconds, request, render))
+        return _answer(kept)
+    try:
+        return _render_and_keep(key, seconds, request, render)
+    finally:
+        cache.delete(lock)
+
+
+def answer_key(part: str, study_id, can_edit: bool | None, full_path: str) -> str:
+    """Where the answer for `part` of a study at an address is kept."""
+    address = f"{part}|{study_id}|{can_edit}|{full_path}"
+    return "poll-v2:" + hashlib.sha256(address.encode()).hexdigest()
+
+
+def _answer(kept: tuple) -> HttpResponse:
     return HttpResponse(kept[1], content_type=kept[2])
+
+
+def _awaited(key: str, lock: str) -> tuple | None:
+    """The answer another viewer is rendering where none is kept yet (viewers opening the page
+    together would each render it, all at once), or None if they let go without keeping one (an
+    error, or an answer that is not shared)."""
+    deadline = time.monotonic() + RENDER_S
+    while time.monotonic() < deadline:
+        time.sleep(AWAIT_S)
+        if cache.get(lock) is None:
+            return cache.get(key)
+        kept = cache.get(key)
+        if kept is not None:
+            return kept
+    return None
 
 
 def _render_again(key: str, seconds: float, request, render: Callable[[], HttpResponse]) -> None:

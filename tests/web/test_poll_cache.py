@@ -4,6 +4,7 @@ The header and the leaderboard are one poll (study-live), each part shared as it
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -15,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from studies.models import Membership
+from studies.web.poll_cache import answer_key
 from tests.helpers import run_trials
 
 pytestmark = pytest.mark.django_db
@@ -164,6 +166,29 @@ def test_the_viewer_who_finds_an_answer_stale_is_given_it_at_once_and_it_is_fres
     assert stale.status_code == 200 and stale.content == old
     assert fresh.status_code == 200 and fresh.content != old
     assert not [q["sql"] for q in queries if "studies_trial" in q["sql"]], "rendered by the first"
+
+
+def test_viewers_arriving_while_the_first_answer_is_rendered_wait_for_it_instead_of_rendering_it(
+    make_study, cast, shared
+):
+    """Fifty viewers opening a page together each rendered its first answers, all at once."""
+    study = run_trials(make_study(max_trials=4), [3.0, 1.0])
+    url = reverse("study-leaderboard", args=[study.pk])
+    key = answer_key("study_leaderboard", study.pk, False, url)  # a viewer, who may not edit
+    assert cache.add(key + ":render", 1, 30)  # another viewer's render under way
+
+    def theirs_kept():
+        time.sleep(0.3)
+        cache.set(key, (time.time() + 60, b"their render", "text/html"), 60)
+        cache.delete(key + ":render")
+
+    other = threading.Thread(target=theirs_kept)
+    other.start()
+    with CaptureQueriesContext(connection) as queries:
+        answer = _client(cast["viewer"]).get(url)
+    other.join()
+    assert answer.status_code == 200 and answer.content == b"their render"
+    assert not [q["sql"] for q in queries if "studies_trial" in q["sql"]]
 
 
 def test_the_page_polls_its_header_and_leaderboard_in_one_request_that_keeps_the_leaderboards_query(
