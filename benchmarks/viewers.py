@@ -115,8 +115,11 @@ def finished_by(processes: list[subprocess.Popen]) -> int:
 
 
 def view(polls: list[tuple[str, float]], cookie: str, end_at: float, latencies: dict) -> None:
-    """One viewer: each (address, period) of `polls` every period s, as the page's polls fetch them."""
+    """One viewer: each (address, period) of `polls` every period s, as the page's polls fetch them.
+    Its first request of each address (the page opening) is kept under (url, "opening"), the
+    refreshes under url."""
     due = {url: time.time() for url, _ in polls}
+    opened = set()
     while True:
         url, period = min(polls, key=lambda poll: due[poll[0]])
         time.sleep(max(0.0, due[url] - time.time()))
@@ -128,7 +131,9 @@ def view(polls: list[tuple[str, float]], cookie: str, end_at: float, latencies: 
         with urllib.request.urlopen(request, timeout=60) as response:
             response.read()
             assert response.status == 200, url
-        latencies.setdefault(url, []).append((time.perf_counter() - start) * 1000)
+        kind = url if url in opened else (url, "opening")
+        opened.add(url)
+        latencies.setdefault(kind, []).append((time.perf_counter() - start) * 1000)
 
 
 def page_polls(client, study, interval: float | None) -> list[tuple[str, float]]:
@@ -300,15 +305,25 @@ def _measure(args, target, url: str | None) -> None:
     for viewers, result in results.items():
         print(f"| {viewers} | {result['trials_per_s']:.1f} | {result['trials_per_s'] / ideal:.0%} |")
     watched = results[args.viewers]
-    print(f"\n{args.viewers} viewers, each address refreshed every period s: server round trip, ms\n")
+    print(
+        f"\n{args.viewers} viewers, each address refreshed every period s: server round trip, ms"
+        " (each viewer's first request of an address, as its page opens, apart)\n"
+    )
     print("| request | every (s) | asked | n | p50 | p90 | p99 | max |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    latencies = watched["latencies"]
     for url, period in watched["polls"]:
         asked = args.viewers * args.seconds / period
         shown = url.replace(f"/{study.pk}/", "/ID/")
-        print(f"| {shown} | {period:g} | {asked:.0f} | {percentiles(watched['latencies'].get(url, [0.0]))} |")
+        for kind, name, count in (
+            (url, "refreshes", asked - args.viewers),
+            ((url, "opening"), "opening", args.viewers),
+        ):
+            print(
+                f"| {shown}, {name} | {period:g} | {count:.0f} | {percentiles(latencies.get(kind, [0.0]))} |"
+            )
     per_s = [value / args.seconds for value in watched["cpu"]]
-    answered = sum(map(len, watched["latencies"].values())) / args.seconds
+    answered = sum(map(len, latencies.values())) / args.seconds
     print(
         f"\nWith viewers, per second: {answered:.1f} requests answered, web server {per_s[0]:.2f} CPU s"
         f" ({1000 * per_s[0] / max(answered, 1e-9):.1f} ms a request), the viewers' HTTP client"
