@@ -316,10 +316,10 @@ class GPOptimizer(Optimizer):
                 value, value_and_grad, feasibility, math.isfinite(best)
             )
         value, value_and_grad = on_active_dimensions(self.space, value, value_and_grad)
-        order = np.argsort(np.where(np.isfinite(model.losses), model.losses, np.inf), kind="stable")
+        feasible = feasibility.feasible if feasibility is not None else None
         lengthscales = np.exp(model.gp.hyper.log_ls)
         maximizer = AcquisitionMaximizer(self.space, value, value_and_grad, len(model.losses), lengthscales)
-        found = maximizer.maximize(model.X_obs[order], excluded, rng, previous)
+        found = maximizer.maximize(_centres(model, feasible), excluded, rng, previous)
         x, acq_value = found.point, found.value
         if x is None:
             return None, {}, found.polished
@@ -345,6 +345,16 @@ def _scalarised_info(info: dict[str, Any], objectives: list[dict], weights: np.n
     scalarised = {key: info.pop(key) for key in ("mean", "std", "incumbent") if key in info}
     weights_by_metric = {o["metric"]: round(float(w), 4) for o, w in zip(objectives, weights, strict=True)}
     return {**info, "weights": weights_by_metric, "scalarised": scalarised}
+
+
+def _centres(model: SurrogateModel, feasible: np.ndarray | None) -> np.ndarray:
+    """Observed points to perturb for candidates, best first; under constraints the feasible ones first,
+    as for EHVI (HypervolumeModel.centres). Ordered by loss alone, the centres were the infeasible points
+    beyond the constraint with the lowest objective, where log P(feasible) is lowest, and the search
+    settled there instead of beside the feasible incumbent (docs/benchmarks.md, "Why gramacy")."""
+    targets = np.where(np.isfinite(model.losses), model.losses, np.inf)
+    order = np.argsort(targets, kind="stable") if feasible is None else np.lexsort((targets, ~feasible))
+    return model.X_obs[order]
 
 
 def _feasible_incumbent(model: SurrogateModel, feasible: np.ndarray) -> float:
