@@ -23,7 +23,7 @@ from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
 from studies.models import WorkerStatus
-from studies.services import db_now
+from studies.services import db_clock, db_now
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +39,15 @@ def _touch(*fields: str, register: bool = False) -> bool:
     if _name is None:
         return False
     try:
-        now = db_now()
-        values = dict.fromkeys(fields, now)
-        if register or not WorkerStatus.objects.filter(name=_name).update(**values):
+        if register or not WorkerStatus.objects.filter(name=_name).update(
+            **dict.fromkeys(fields, db_clock())
+        ):
             # first beat, or the row was lost: (re)register with what the worker knows about itself
+            now = db_now()
             defaults = {**_identity, "last_seen": now, "last_consumed": None, "current_trial": None}
-            WorkerStatus.objects.update_or_create(name=_name, defaults={**defaults, **values})
+            WorkerStatus.objects.update_or_create(
+                name=_name, defaults={**defaults, **dict.fromkeys(fields, now)}
+            )
     except DatabaseError:
         close_old_connections()
         return False

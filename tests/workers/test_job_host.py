@@ -106,3 +106,14 @@ def test_a_worker_killed_with_sigkill_leaves_neither_its_host_nor_its_job():
     finally:
         worker.kill()
         worker.stdout.close()
+
+
+def test_the_host_holds_the_job_registry_but_no_optimizer(host):
+    """Every job is a fork of the host, whose size each fork pays in page tables and copy-on-write
+    faults: the job registry (the settings schema of `studies.optimizers.settings`) must not pull in
+    every optimizer and scipy, which made each trial's fork and exit cost twice the CPU."""
+    _follow(host.start("branin", POINT, {"steps": 1}))  # the host is up and has built its registry
+    with open(f"/proc/{host.process.pid}/maps") as maps:
+        loaded = maps.read()
+    assert "/numpy/" in loaded  # the builtin jobs' numpy, imported before the first fork
+    assert "/scipy/" not in loaded
