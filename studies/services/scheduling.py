@@ -207,7 +207,10 @@ def _locked(study_id: int) -> Study | None:
 
 def _propose(study: Study) -> Proposal:
     """Read the inputs and ask the optimizer for as many trials as look free; holds no lock."""
-    version = StudySummary.objects.values_list("n_trials", flat=True).get(study_id=study.pk)
+    counts = StudySummary.objects.filter(study_id=study.pk)
+    version, queued, running = counts.values_list("n_trials", "n_queued", "n_running").get()
+    if min(study.max_parallel - queued - running, study.max_trials - version) <= 0:
+        return Proposal(version, [])  # no slot: the history is not worth reading
     space = SpaceRecord.spec_of(study.space_id)
     inputs = scheduling_inputs(study, space)
     free = min(study.max_parallel - inputs.active, study.max_trials - version)

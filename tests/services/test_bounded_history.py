@@ -123,3 +123,14 @@ def test_a_cached_point_is_never_served_for_another_trial_under_the_same_id(make
     history_, _pending = services.optimizer_inputs(study)
     assert {"x1": 9.5, "x2": 14.5} in [params for params, _ in history_]
     assert trial.params not in [params for params, _ in history_]
+
+
+def test_a_step_with_no_free_slot_reads_no_trial(make_study):
+    """A worker that waited for the step at work, or a step asked for twice, often finds every slot
+    taken: it read the whole bounded history (up to 1,400 rows) to propose nothing."""
+    study = make_study(optimizer="random", max_trials=50, max_parallel=2)
+    study.set_state("running")
+    assert len(services.schedule_trials(study.pk)) == 2  # both slots taken
+    with CaptureQueriesContext(connection) as queries:
+        assert services.schedule_trials(study.pk) == []
+    assert not [q["sql"] for q in queries if 'SELECT "studies_trial".' in q["sql"]]  # no trial's row
