@@ -2,20 +2,13 @@
 
 HPO losses are skewed and heavy-tailed, and what matters is resolution among the good ones. So the
 better half stays linear, scaled by its own spread (median - best), and the worse half is compressed
-by a Box-Cox power of 1 + z, ((1 + z)^s - 1) / s, whose strength s runs from log1p (s = 0: a few huge
-losses neither flatten the good region nor dominate the fit, as Rosenbrock needs) to linear (s = 1: a
-smooth bowl such as Branin's stays a bowl instead of narrow holes in a plateau). s is fitted with the
-GP's hyperparameters (regressor.py), the warp's Jacobian included, under a prior centred on log1p.
-(A Yeo-Johnson transform of all losses fitted by likelihood was tried first: its lambda follows the
-outliers and on Branin squeezed the best values together until EI stalled on a local minimum; here
-the better half is linear whatever s is.) Failed trials (NaN) become the worst target plus a margin,
-so they repel the search without poisoning the fit.
+by log1p, so that a few huge losses neither flatten the good region nor dominate the fit. (A
+Yeo-Johnson transform fitted by likelihood was tried first: its lambda follows the outliers and on
+Branin squeezed the best values together until EI stalled on a local minimum.) Failed trials (NaN)
+become the worst target plus a margin, so they repel the search without poisoning the fit.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from typing import NamedTuple
 
 import numpy as np
 
@@ -23,114 +16,35 @@ FAILED_MARGIN = 0.5
 _HUGE = 1e100  # losses are clipped here so that no arithmetic overflows
 
 
-def _power(log1p_z: np.ndarray, strength: float) -> np.ndarray:
-    """((1 + z)^s - 1) / s of log1p(z) >= 0; log1p(z) itself at s = 0."""
-    if strength == 0.0:
-        return log1p_z
-    with np.errstate(over="ignore"):
-        return np.expm1(np.minimum(strength * log1p_z, 700.0)) / strength
-
-
-def _power_derivative(log1p_z: np.ndarray, strength: float) -> np.ndarray:
-    """d _power / d s; by its series where s log1p(z) is small and the closed form cancels."""
-    u = strength * log1p_z
-    series = log1p_z**2 * (0.5 + u / 3.0 + u**2 / 8.0)
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        exact = (u * np.exp(np.minimum(u, 700.0)) - np.expm1(np.minimum(u, 700.0))) / strength**2
-    return np.where(u < 1e-3, series, exact)
-
-
-class WarpedTargets(NamedTuple):
-    """A fit's targets at one strength s, what depends on s there, and its derivative in s."""
-
-    y: np.ndarray
-    dy: np.ndarray
-    log_jacobian: float  # of losses -> targets, up to a constant
-    d_log_jacobian: float
-    log_variance: float  # of all the targets: the GP's output scale is fitted relative to it
-    d_log_variance: float
-
-
 class OutputWarp:
-    """Fitted on the finite losses; `forward` maps losses to targets, `inverse` maps targets back.
+    """Fitted on the finite losses; `forward` maps losses to targets, `inverse` maps targets back."""
 
-    The scale is the log1p warp's whatever the strength: the better half, linear in every warp, keeps
-    its units, so the noise floor and prior mean the same there and only the worse half's shape moves.
-    """
-
-    def __init__(self, losses: np.ndarray, strength: float = 0.0) -> None:
+    def __init__(self, losses: np.ndarray) -> None:
         finite = np.clip(losses[np.isfinite(losses)], -_HUGE, _HUGE)
-        self.strength = strength
         self.centre = float(np.median(finite)) if finite.size else 0.0
         spread = self.centre - float(np.min(finite)) if finite.size else 0.0
         if spread <= 1e-12 * max(1.0, abs(self.centre)):
             spread = float(np.std(finite)) if finite.size > 1 else 0.0
         self.spread = spread if spread > 1e-12 * max(1.0, abs(self.centre)) else 1.0
-        z = self._z(finite)
-        std = float(np.std(self._compress(z, 0.0))) if z.size > 1 else 0.0
+        w = self._compress(finite)
+        self.loc = float(np.mean(w)) if w.size else 0.0
+        std = float(np.std(w)) if w.size > 1 else 0.0
         self.scale = std if std > 1e-12 else 1.0
-        self._log1p_worse = np.log1p(z[z > 0])
-        self._better = z[z <= 0]
-        self.loc, self.failed_target = self._loc_and_failed_target(strength)
+        self.failed_target = float((np.max(w) - self.loc) / self.scale + FAILED_MARGIN) if w.size else 0.0
 
-    def _z(self, losses: np.ndarray) -> np.ndarray:
-        return (np.clip(losses, -_HUGE, _HUGE) - self.centre) / self.spread
-
-    @staticmethod
-    def _compress(z: np.ndarray, strength: float) -> np.ndarray:
-        return np.where(z > 0, _power(np.log1p(np.maximum(z, 0.0)), strength), z)
-
-    def _loc_and_failed_target(self, strength: float) -> tuple[float, float]:
-        """The mean compressed loss, and the failures' target, at this strength."""
-        if not self._better.size + self._log1p_worse.size:
-            return 0.0, 0.0
-        worse = _power(self._log1p_worse, strength)
-        loc = float(np.mean(np.concatenate([self._better, worse])))
-        top = float(np.max(worse)) if worse.size else float(np.max(self._better))
-        return loc, (top - loc) / self.scale + FAILED_MARGIN
-
-    def targets_by_strength(self, losses: np.ndarray) -> Callable[[float], WarpedTargets]:
-        """The targets of `losses` (the fit's points) as a function of the strength, for fitting it."""
-        z = self._z(np.where(np.isfinite(losses), losses, 0.0))
-        finite, worse = np.isfinite(losses), np.isfinite(losses) & (z > 0)
-        log1p_z = np.log1p(np.maximum(z, 0.0))
-        jacobian_slope = float(np.sum(log1p_z[worse]))  # log w'(z) = (s - 1) log1p(z) on the worse half
-        n_all = self._better.size + self._log1p_worse.size
-        top = int(np.argmax(self._log1p_worse)) if self._log1p_worse.size else None
-
-        def targets(strength: float) -> WarpedTargets:
-            loc, failed_target = self._loc_and_failed_target(strength)
-            worse_all = _power(self._log1p_worse, strength)
-            d_worse = _power_derivative(self._log1p_worse, strength)
-            d_loc = float(np.sum(d_worse)) / n_all if n_all else 0.0
-            d_top = float(d_worse[top]) if top is not None else 0.0
-            w = np.where(z > 0, _power(log1p_z, strength), z)
-            y = np.where(finite, (w - loc) / self.scale, failed_target)
-            dw = np.where(worse, _power_derivative(log1p_z, strength), 0.0)
-            dy = np.where(finite, dw - d_loc, d_top - d_loc) / self.scale
-            variance = (np.sum((self._better - loc) ** 2) + np.sum((worse_all - loc) ** 2)) / max(n_all, 1)
-            if variance <= 0.0:
-                log_variance = d_log_variance = 0.0
-            else:
-                log_variance = float(np.log(variance / self.scale**2))
-                d_log_variance = float(2.0 * np.sum((worse_all - loc) * d_worse) / n_all / variance)
-            return WarpedTargets(
-                y, dy, strength * jacobian_slope, jacobian_slope, log_variance, d_log_variance
-            )
-
-        return targets
+    def _compress(self, losses: np.ndarray) -> np.ndarray:
+        z = (np.clip(losses, -_HUGE, _HUGE) - self.centre) / self.spread
+        return np.where(z > 0, np.log1p(np.maximum(z, 0.0)), z)
 
     def forward(self, losses: np.ndarray) -> np.ndarray:
         losses = np.asarray(losses, dtype=float)
         out = np.full(losses.shape, self.failed_target)
         ok = np.isfinite(losses)
-        out[ok] = (self._compress(self._z(losses[ok]), self.strength) - self.loc) / self.scale
+        out[ok] = (self._compress(losses[ok]) - self.loc) / self.scale
         return out
 
     def inverse(self, targets: np.ndarray) -> np.ndarray:
         w = np.asarray(targets, dtype=float) * self.scale + self.loc
-        s = self.strength
-        with np.errstate(over="ignore", invalid="ignore"):
-            log1p_z = np.log1p(s * np.maximum(w, 0.0)) / s if s > 0 else w
-            z = np.where(w > 0, np.expm1(np.minimum(log1p_z, 700.0)), w)
+        with np.errstate(over="ignore"):
+            z = np.where(w > 0, np.expm1(np.minimum(w, 700.0)), w)
         return z * self.spread + self.centre
