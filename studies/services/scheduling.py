@@ -19,9 +19,7 @@ workers spent more time proposing than running trials. So a step takes the study
 judged like a silent worker), and whoever finds it taken only asks for another step
 (`schedule_again`) and goes back to its queue. The scheduler at work sends a step for the study when
 it releases the lease and finds the request, so no freed slot waits for a later result; and that
-step fills every slot freed meanwhile with one model fit (the optimizers propose a batch). A worker
-that finished a trial first waits a moment for the step at work to end (`_follow_step`), so that a
-study of fast trials keeps its workers' chains.
+step fills every slot freed meanwhile with one model fit (the optimizers propose a batch).
 """
 
 from __future__ import annotations
@@ -42,7 +40,6 @@ from studies.services.history import scheduling_inputs
 from studies.services.lifecycle import (
     Outcome,
     WorkerIdentity,
-    claim_trial,
     claim_update,
     db_now,
     enqueue_run,
@@ -54,8 +51,6 @@ from studies.services.lifecycle import (
 log = logging.getLogger(__name__)
 
 UNLOCKED_TRIES = 2
-# Pauses, in seconds, of a finishing worker that waits for the step at work (`_follow_step`).
-FOLLOW_S = (0.01, 0.02, 0.05, 0.1)
 
 
 @dataclass(frozen=True)
@@ -115,8 +110,6 @@ def _schedule(
 ) -> tuple[list[Trial], Attempt | None]:
     """One step under the study's scheduling lease, or a request for one (the module's docstring)."""
     lease = _take_lease(study_id)
-    if lease is None and worker is not None:
-        lease = _follow_step(study_id)
     if lease is None:
         # asked before the second try, so the holder reads the request after it releases the lease
         StudySummary.objects.filter(study_id=study_id).update(schedule_again=True)
@@ -126,39 +119,12 @@ def _schedule(
                 return [], None
             time.sleep(0.05)
     try:
-        trials, attempt = _step(study_id, keep, worker)
+        return _step(study_id, keep, worker)
     finally:
         if _release_lease(study_id, lease):
             study = Study.objects.filter(pk=study_id, state=Study.State.RUNNING).first()
             if study is not None:
                 enqueue_schedule(study)
-    if worker is not None and attempt is None:
-        # every slot is taken: the step before this one filled the slot this worker freed
-        attempt = _claim_published(study_id, worker)
-    return trials, attempt
-
-
-def _follow_step(study_id: int) -> datetime | None:
-    """The lease, for a worker whose finish found another step at work, once that step is over if
-    it is over within `sum(FOLLOW_S)`; its own step then fills the slot it freed and claims that
-    trial. Going back to the queue at once, a worker of fast trials left its chain at nearly every
-    trial, for a step of its own and two messages (docs/benchmarks.md, "Throughput", session 9). It
-    asks for nothing meanwhile: it either takes the lease or, after this, asks and tries once more,
-    as any finish does (so a slow step, a model fit for many workers, is still left a request)."""
-    for pause in FOLLOW_S:
-        time.sleep(pause)
-        lease = _take_lease(study_id)
-        if lease is not None:
-            return lease
-    return None
-
-
-def _claim_published(study_id: int, worker: WorkerIdentity) -> Attempt | None:
-    """The study's first published trial, claimed for `worker` before its message reaches anyone
-    (who will then find it taken); None when there is none or another worker won it."""
-    published = Trial.objects.filter(study_id=study_id, state=Trial.State.QUEUED, enqueued__isnull=False)
-    trial_id = published.order_by("number").values_list("pk", flat=True).first()
-    return claim_trial(trial_id, worker) if trial_id is not None else None
 
 
 def _take_lease(study_id: int) -> datetime | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
 
 import pytest
 from django.db import connection
@@ -19,7 +18,7 @@ from studies import services
 from studies.models import StudySummary, Trial
 from studies.optimizers import registry
 from studies.optimizers.grid import GridSearch
-from studies.services import Outcome, WorkerIdentity, scheduling
+from studies.services import Outcome, WorkerIdentity
 from tests.conftest import empty_broker, take_messages
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -158,38 +157,3 @@ def test_a_proposal_overtaken_by_another_schedulers_trials_is_made_again(make_st
     assert study.trials.count() == 4  # two slots: the late scheduler filled the one left
     assert len(set(_points(study))) == 4
     assert sorted(study.trials.values_list("number", flat=True)) == [1, 2, 3, 4]
-
-
-def test_a_worker_finishing_during_a_step_waits_for_it_and_keeps_its_chain(make_study, gates, monkeypatch):
-    """With fast trials nearly every finish found a step at work: the worker left its chain, and its
-    next trial came through a step of its own and two messages (docs/benchmarks.md, "Throughput").
-    It now waits for the step at work (a window far above this test's, whatever the load) and then
-    fills the slot it freed itself, claiming that trial."""
-    monkeypatch.setattr(scheduling, "FOLLOW_S", (0.05,) * 1200)
-    study, (first, second) = _running_study(make_study)
-    services.finish_attempt(first.pk, Outcome("complete", value=2.0), schedule=False)
-    early = _scheduler(gates, "early", study.pk)  # holds the study's lease, proposing one point
-    empty_broker()
-    chained = {}
-
-    def finish_second() -> None:
-        try:
-            chained["attempt"] = services.finish_and_continue(
-                second.pk, Outcome("complete", value=1.0), WorkerIdentity.current("w2")
-            )
-        finally:
-            connection.close()
-
-    worker = threading.Thread(target=finish_second)
-    worker.start()
-    while Trial.objects.get(pk=second.trial_id).state != Trial.State.COMPLETE:
-        time.sleep(0.01)
-    time.sleep(0.5)  # the worker tries the lease the early step holds
-    gates.gates["early"].set()
-    early.join(WAIT_S)
-    worker.join(WAIT_S)
-
-    attempt = chained["attempt"]
-    assert attempt is not None and attempt.trial.state == Trial.State.RUNNING  # its chain goes on
-    assert study.trials.count() == 4 and len(set(_points(study))) == 4
-    assert _schedule_messages(study.queue) == []  # no step asked of the queue
