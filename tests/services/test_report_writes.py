@@ -48,10 +48,11 @@ def test_a_heartbeat_is_two_statements(make_study):
     assert len(_statements(queries.captured_queries)) == 2
 
 
+@pytest.mark.services
 @pytest.mark.django_db(transaction=True)
 def test_heartbeats_and_reports_go_on_while_the_study_row_is_locked(make_study):
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite locks the whole database for any write")
+    if connection.vendor != "postgresql":  # SQLite locks the whole database for any write
+        pytest.fail("this test needs PostgreSQL: run it with make test-services", pytrace=False)
     study, attempt = _running_attempt(make_study)
     locked, release = threading.Event(), threading.Event()
 
