@@ -289,6 +289,9 @@ HPOWEB = {
     # A worker that finishes a trial goes straight on to its study's next one for this long before it
     # takes a message again (workers.runner.run_trial): no broker round trip between short trials.
     "CHAIN_S": env_float("HPOWEB_CHAIN_S", 2.0),
+    # A finishing worker that finds its study's scheduling step at work waits for it this long, when
+    # the last step took no longer, rather than leave its chain (studies.services.scheduling).
+    "FOLLOW_S": env_float("HPOWEB_FOLLOW_S", 0.05),
 }
 
 LOGGING = {

@@ -46,6 +46,9 @@ class StudySummary(models.Model):
     # holds the study, and whether a result or a change came in meanwhile that needs another step.
     scheduler_until = models.DateTimeField(null=True, blank=True)
     schedule_again = models.BooleanField(default=False)
+    # How long the last step that stored trials held the lease: whether a finishing worker waits for
+    # the step at work or leaves it a request (0: not known yet).
+    step_s = models.FloatField(default=0.0)
 
     class Meta:
         verbose_name_plural = "study summaries"

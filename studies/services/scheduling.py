@@ -19,7 +19,10 @@ workers spent more time proposing than running trials. So a step takes the study
 judged like a silent worker), and whoever finds it taken only asks for another step
 (`schedule_again`) and goes back to its queue. The scheduler at work sends a step for the study when
 it releases the lease and finds the request, so no freed slot waits for a later result; and that
-step fills every slot freed meanwhile with one model fit (the optimizers propose a batch).
+step fills every slot freed meanwhile with one model fit (the optimizers propose a batch). A
+finishing worker first waits for a step that, by the last one's duration, ends within `FOLLOW_S`:
+with trials of milliseconds nearly every finish meets a step at work, and leaving it a request cost
+each trial an extra step and two messages (`_patience`).
 """
 
 from __future__ import annotations
@@ -109,22 +112,55 @@ def _schedule(
     study_id: int, keep: int, worker: WorkerIdentity | None, wait: bool
 ) -> tuple[list[Trial], Attempt | None]:
     """One step under the study's scheduling lease, or a request for one (the module's docstring)."""
-    lease = _take_lease(study_id)
+    lease = _take_lease(study_id) or _lease_after_waiting(study_id, _patience(study_id, worker, wait))
     if lease is None:
-        # asked before the second try, so the holder reads the request after it releases the lease
-        StudySummary.objects.filter(study_id=study_id).update(schedule_again=True)
-        deadline = time.monotonic() + (settings.HPOWEB["GRACE_S"] if wait else 0.0)
-        while (lease := _take_lease(study_id)) is None:
-            if time.monotonic() >= deadline:
-                return [], None
-            time.sleep(0.05)
+        return [], None
+    started = time.monotonic()
+    stored: tuple[list[Trial], Attempt | None] = ([], None)
     try:
-        return _step(study_id, keep, worker)
+        stored = _step(study_id, keep, worker)
+        return stored
     finally:
-        if _release_lease(study_id, lease):
+        took = time.monotonic() - started if stored[0] else None
+        if _release_lease(study_id, lease, took):
             study = Study.objects.filter(pk=study_id, state=Study.State.RUNNING).first()
             if study is not None:
                 enqueue_schedule(study)
+
+
+def _patience(study_id: int, worker: WorkerIdentity | None, wait: bool) -> float:
+    """How long to wait for a lease another step holds.
+
+    A client asking for a trial waits its turn. A finishing worker that would claim the next trial
+    waits for a step as short as the last one was, if that is shorter than `FOLLOW_S`: leaving costs
+    it its chain (a `schedule_study` task and a `run_trial` message for a trial of milliseconds),
+    while a long step (a model fit) is better left a request, whose step fills every slot freed
+    meanwhile with one fit.
+    """
+    if wait:
+        return settings.HPOWEB["GRACE_S"]
+    follow = settings.HPOWEB["FOLLOW_S"]
+    if worker is None or follow <= 0:
+        return 0.0
+    last = StudySummary.objects.filter(study_id=study_id).values_list("step_s", flat=True).first()
+    return follow if last is not None and last <= follow else 0.0
+
+
+def _lease_after_waiting(study_id: int, patience: float) -> datetime | None:
+    """The lease if it comes free within `patience` seconds; else a request for another step.
+
+    The request is left before the last try: a holder that releases the lease after that try reads
+    it, one that released before lets the try win, so no request is lost. Waiters leave no request
+    while they wait, so a holder whose follower takes the lease sends no step that would find
+    nothing to do.
+    """
+    deadline = time.monotonic() + patience
+    while time.monotonic() < deadline:
+        time.sleep(min(0.05, patience / 5))
+        if (lease := _take_lease(study_id)) is not None:
+            return lease
+    StudySummary.objects.filter(study_id=study_id).update(schedule_again=True)
+    return _take_lease(study_id)
 
 
 def _take_lease(study_id: int) -> datetime | None:
@@ -138,10 +174,12 @@ def _take_lease(study_id: int) -> datetime | None:
     return until if taken else None
 
 
-def _release_lease(study_id: int, until: datetime) -> bool:
-    """Give the lease back; whether another step was asked for while it was held."""
+def _release_lease(study_id: int, until: datetime, took: float | None) -> bool:
+    """Give the lease back (with how long a step that stored trials held it); whether another step
+    was asked for while it was held."""
     rows = StudySummary.objects.filter(study_id=study_id)
-    rows.filter(scheduler_until=until).update(scheduler_until=None)
+    timed = {} if took is None else {"step_s": took}
+    rows.filter(scheduler_until=until).update(scheduler_until=None, **timed)
     return bool(rows.values_list("schedule_again", flat=True).first())
 
 
@@ -219,9 +257,9 @@ def _store(
             study.set_state(Study.State.COMPLETED, why or f"all {n} trial{'s' if n != 1 else ''} finished")
         return [], None
     trials = _create(study, proposal.suggestions[: max(free, 0)], keep)
-    if worker is None or not trials:
+    if worker is None:
         return trials, None
-    return trials, _claim_first(trials[0], worker)
+    return trials, _claim_first(trials[0] if trials else _published(study), worker)
 
 
 def _create(study: Study, suggestions: list[tuple[dict, dict]], keep: int) -> list[Trial]:
@@ -239,8 +277,17 @@ def _create(study: Study, suggestions: list[tuple[dict, dict]], keep: int) -> li
     return trials
 
 
-def _claim_first(trial: Trial, worker: WorkerIdentity) -> Attempt | None:
-    """Claim a trial just created for `worker` (no one else has seen it, so the claim wins)."""
+def _published(study: Study) -> Trial | None:
+    """The study's oldest trial waiting for a worker: a step that found the slots filled, by the step
+    a finishing worker waited for, claims it rather than leave the worker to its message."""
+    return study.trials.filter(state=Trial.State.QUEUED, enqueued__isnull=False).order_by("number").first()
+
+
+def _claim_first(trial: Trial | None, worker: WorkerIdentity) -> Attempt | None:
+    """Claim a trial for `worker`: one just created (no one else has seen it, so the claim wins), or
+    a published one, whose message then finds it taken."""
+    if trial is None:
+        return None
     now = db_now()
     running = claim_update(trial.pk, worker, now)
     if running is None:

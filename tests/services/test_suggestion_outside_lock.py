@@ -1,6 +1,7 @@
 """The optimizer proposes outside the study's lock: a result is stored while a slow suggestion runs,
 and a proposal overtaken by another scheduler's trials is made again, so no point is stored twice.
-One step schedules a study at a time: another one asks for a step and returns, and the first sends it.
+One step schedules a study at a time: another one asks for a step and returns, and the first sends it;
+a finishing worker waits for a step as short as the last one and claims its next trial itself.
 
 The slow suggestion is real: an optimizer registered for the test that holds each thread's first
 suggestion until the test lets it go (threads, a real database; nothing mocked).
@@ -10,15 +11,17 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from studies import services
 from studies.models import StudySummary, Trial
 from studies.optimizers import registry
 from studies.optimizers.grid import GridSearch
-from studies.services import Outcome, WorkerIdentity
+from studies.services import Outcome, WorkerIdentity, scheduling
 from tests.conftest import empty_broker, take_messages
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -157,3 +160,89 @@ def test_a_proposal_overtaken_by_another_schedulers_trials_is_made_again(make_st
     assert study.trials.count() == 4  # two slots: the late scheduler filled the one left
     assert len(set(_points(study))) == 4
     assert sorted(study.trials.values_list("number", flat=True)) == [1, 2, 3, 4]
+
+
+def _finish_and_continue_in_thread(attempt_id: int, result: dict) -> threading.Thread:
+    """A worker finishing its attempt and asking for its next trial, as `workers.runner` does."""
+
+    def run() -> None:
+        try:
+            worker, outcome = WorkerIdentity.current("w2"), Outcome("complete", value=1.0)
+            result["attempt"] = services.finish_and_continue(attempt_id, outcome, worker)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def test_a_finishing_worker_waits_for_a_step_as_short_as_the_last_and_claims_its_next_trial(
+    make_study, gates, monkeypatch
+):
+    monkeypatch.setitem(settings.HPOWEB, "FOLLOW_S", WAIT_S)  # the held step counts as short
+    study, (first, second) = _running_study(make_study)
+    services.finish_attempt(first.pk, Outcome("complete", value=2.0), schedule=False)
+    early = _scheduler(gates, "early", study.pk)  # holds the study's lease, proposing one point
+    empty_broker()
+    result: dict = {}
+    finisher = _finish_and_continue_in_thread(second.pk, result)
+    deadline = time.monotonic() + WAIT_S
+    while Trial.objects.get(pk=second.trial_id).state != "complete" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert finisher.is_alive()  # its result is stored; it waits for the lease
+
+    gates.gates["early"].set()
+    early.join(WAIT_S)
+    finisher.join(WAIT_S)
+    attempt = result["attempt"]
+    assert attempt is not None, "the worker left its chain"
+    assert Trial.objects.get(pk=attempt.trial_id).state == "running"
+    assert _schedule_messages(study.queue) == []  # no step asked for, none sent
+    assert study.trials.count() == 4 and len(set(_points(study))) == 4
+    assert StudySummary.objects.get(study=study).step_s > 0  # the step that stored trials timed itself
+
+
+def test_a_finishing_worker_leaves_a_step_longer_than_follow_s_a_request(make_study, gates, monkeypatch):
+    monkeypatch.setitem(settings.HPOWEB, "FOLLOW_S", WAIT_S)
+    study, (first, second) = _running_study(make_study)
+    services.finish_attempt(first.pk, Outcome("complete", value=2.0), schedule=False)
+    early = _scheduler(gates, "early", study.pk)
+    StudySummary.objects.filter(study=study).update(step_s=2 * WAIT_S)  # the last step was a long fit
+    empty_broker()
+
+    started = time.monotonic()
+    outcome = Outcome("complete", value=1.0)
+    assert services.finish_and_continue(second.pk, outcome, WorkerIdentity.current("w2")) is None
+    assert time.monotonic() - started < WAIT_S / 2  # it did not wait for the held step
+    assert StudySummary.objects.get(study=study).schedule_again
+
+    gates.gates["early"].set()
+    early.join(WAIT_S)
+    assert _schedule_messages(study.queue) == [[study.pk]]  # the step at work sent one for its slot
+
+
+def test_a_worker_whose_slot_the_step_it_waited_for_filled_claims_that_trial(make_study, gates, monkeypatch):
+    monkeypatch.setitem(settings.HPOWEB, "FOLLOW_S", WAIT_S)
+    study, (first, second) = _running_study(make_study)
+    services.finish_attempt(first.pk, Outcome("complete", value=2.0), schedule=False)
+    services.finish_attempt(second.pk, Outcome("complete", value=1.0), schedule=False)
+    early = _scheduler(gates, "early", study.pk)  # saw both slots free: proposes two, publishes both
+    result: dict = {}
+
+    def follow() -> None:  # the second worker's continuation after its finish (`finish_and_continue`)
+        try:
+            result["stored"] = scheduling._schedule(study.pk, 1, WorkerIdentity.current("w2"), False)
+        finally:
+            connection.close()
+
+    follower = threading.Thread(target=follow)
+    follower.start()
+    gates.gates["early"].set()
+    early.join(WAIT_S)
+    follower.join(WAIT_S)
+    created, attempt = result["stored"]
+    assert created == []  # no slot was left to fill
+    assert attempt is not None, "the worker left its chain"
+    assert attempt.trial.number == 3 and Trial.objects.get(pk=attempt.trial_id).state == "running"
+    assert study.trials.count() == 4
