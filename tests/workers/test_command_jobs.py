@@ -204,22 +204,10 @@ def test_a_categorical_value_that_looks_like_an_option_reaches_the_program_as_th
     assert parsed == {"c": trial.params["c"], "output": None}
 
 
-# A program that writes down every way it was given its parameters.
-RECORDING_PROGRAM = """
-import json, os, sys
-with open(os.environ["HPOWEB_PARAMS_FILE"]) as f:
-    from_file = json.load(f)
-env = sorted(k for k in os.environ if k.startswith("HPOWEB_PARAM_"))
-with open(os.environ["SEEN_DIR"] + "/" + str(os.getpid()), "w") as f:
-    json.dump({"argv": sys.argv[1:], "file": from_file, "env": env}, f)
-print(json.dumps({"value": 0.0}))
-"""
-
-
 def test_a_program_on_a_tree_space_is_given_only_its_trials_active_parameters(make_study, tmp_path):
     CommandJob.objects.create(
         name="record",
-        argv=[sys.executable, "-c", RECORDING_PROGRAM, "{params_args}"],
+        argv=[sys.executable, str(ROOT / "tests" / "fixtures" / "record_params.py"), "{params_args}"],
         params=["model", "c"],
         env={"SEEN_DIR": str(tmp_path)},
     )
