@@ -125,6 +125,21 @@ def test_a_warm_start_keeps_the_trials_that_fit_a_narrower_tree(api):
     assert kept == [t.params for t in study.trials.order_by("number") if t.params["x1"] == 0]
 
 
+def test_a_warm_start_or_an_import_with_a_bad_condition_is_a_400_on_its_path(api):
+    study = _create(api, max_trials=2)
+    cycle = {**SPACES["jenatton"], "x1": {"type": "categorical", "choices": [0, 1], "when": {"x2": [0]}}}
+    warm = api.post(f"/api/studies/{study.pk}/warm-start/", {"name": "bad", "space": cycle}, format="json")
+    document = json.loads(b"".join(api.get(f"/api/studies/{study.pk}/export.json").streaming_content))
+    document["space"] = cycle
+    imported = api.post(
+        "/api/studies/import/?name=bad", json.dumps(document), content_type="application/json"
+    )
+
+    assert warm.status_code == 400 and "form a cycle" in " ".join(warm.json()["space.x1.when"])
+    assert imported.status_code == 400 and "form a cycle" in " ".join(imported.json()["space.x1.when"])
+    assert not Study.objects.filter(name="bad").exists()
+
+
 def test_a_warm_start_into_a_tree_drops_the_values_its_conditions_make_inactive(api):
     flat = {
         "model": {"type": "categorical", "choices": ["a", "b"]},
