@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -185,3 +186,44 @@ def test_the_hpoweb_client_command_runs_a_program_for_each_trial(live_server, ca
     for trial in study.trials.all():
         assert trial.value == pytest.approx((trial.params["x1"] - 1) ** 2 + trial.params["x2"])
         assert [step for step, _ in trial.curve()] == [1, 2, 3]
+
+
+def test_the_hpoweb_client_gives_a_program_on_a_tree_only_its_trials_active_parameters(
+    live_server, cast, make_study, tmp_path
+):
+    _token, key = ApiToken.issue(cast["editor"])
+    study = make_study(name="tree", job="external", space=SPACES["jenatton"], max_trials=6, max_parallel=1)
+    services.start_study(study)
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(HPOWEB_TOKEN=key, SEEN_DIR=str(tmp_path))
+    client = [
+        sys.executable,
+        str(ROOT / "hpoweb_client.py"),
+        "--url",
+        live_server.url,
+        "--study",
+        str(study.pk),
+    ]
+
+    run = subprocess.run(
+        [*client, "--", sys.executable, str(ROOT / "tests" / "fixtures" / "record_params.py")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=99,
+    )
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    study.refresh_from_db()
+    assert study.state == Study.State.COMPLETED
+    seen = {
+        json.dumps(s["file"], sort_keys=True): s
+        for s in map(json.loads, map(Path.read_text, tmp_path.iterdir()))
+    }
+    trials = list(study.trials.all())
+    assert len({tuple(sorted(t.params)) for t in trials}) > 1, "more than one branch was run"
+    assert sorted(seen) == sorted(json.dumps(t.params, sort_keys=True) for t in trials)
+    for trial in trials:
+        given = seen[json.dumps(trial.params, sort_keys=True)]
+        assert given["argv"][::2] == [f"--{name}" for name in trial.params]
+        assert given["env"] == sorted(f"HPOWEB_PARAM_{name.upper()}" for name in trial.params)

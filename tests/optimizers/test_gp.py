@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy import optimize, stats
 
+from studies.jobs.builtins import SPACES, jenatton
 from studies.optimizers import SearchSpace, get_optimizer
 from studies.optimizers.gp.acquisition import log_ei, log_pi, ucb
 from studies.optimizers.gp.kernel import matern52, scaled_sqdist, sq_differences
@@ -178,6 +179,18 @@ def test_gp_clearly_beats_random_search_on_branin():
     gp = [final_regret("gp", s) for s in range(3)]
     rnd = [final_regret("random", s) for s in range(3)]
     assert max(gp) < 0.05 < min(rnd)
+
+
+def test_on_a_tree_it_reaches_the_optimal_leaf_and_scores_a_candidate_on_its_active_dimensions_only():
+    # Jenatton's optimum (0.1) is the leaf x4 = 0 under x1 = 0, x2 = 0. Scoring candidates with their
+    # unused coordinates left as drawn (not imputed at the centre) stays in the x5 leaf on seed 5.
+    space = SearchSpace.from_dict(SPACES["jenatton"])
+    for seed in range(6):
+        opt, history = get_optimizer("gp", space, seed=seed), []
+        while len(history) < 25:
+            history += [(p, jenatton(p)) for p in opt.suggest(history=history)]
+        params, value = min(history, key=lambda h: h[1])
+        assert (params["x1"], params["x2"]) == (0, 0) and value - 0.1 < 1e-2, (seed, params)
 
 
 def test_it_maximizes_when_asked():

@@ -30,6 +30,26 @@ def test_random_draws_every_integer_about_equally_often():
     assert counts.min() > 900
 
 
+def test_random_draws_a_tree_top_down_each_choice_then_its_children_uniformly():
+    # A branch's share is its parent's choice's share, whatever the branch holds below it: the "deep"
+    # branch is no likelier for having more points than "flat", which holds one. One draw per seed: a
+    # batch never holds the one point of "flat" twice.
+    space = SearchSpace.from_dict(
+        {
+            "model": {"type": "categorical", "choices": ["deep", "flat"]},
+            "depth": {"type": "int", "low": 1, "high": 4, "when": {"model": ["deep"]}},
+            "width": {"type": "float", "low": 0.0, "high": 1.0, "when": {"depth": [3, 4]}},
+        }
+    )
+    points = [get_optimizer("random", space, seed=seed).suggest(n=1)[0] for seed in range(2000)]
+    deep = [p for p in points if p["model"] == "deep"]
+    assert 900 < len(deep) < 1100 and all(p == {"model": "flat"} for p in points if p["model"] == "flat")
+    assert np.bincount([p["depth"] for p in deep])[1:].min() > 200
+    widths = [p["width"] for p in deep if p["depth"] >= 3]
+    assert len(widths) == sum(p["depth"] >= 3 for p in deep)
+    assert np.histogram(widths, bins=4, range=(0, 1))[0].min() > 90
+
+
 def test_random_advances_as_trials_accumulate():
     opt = get_optimizer("random", SPACE, seed=0)
     first = opt.suggest(n=1)

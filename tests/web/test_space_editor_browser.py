@@ -43,6 +43,9 @@ def test_a_child_row_set_under_its_parent_is_indented_and_stored_with_its_condit
         "r9": "1",
     }
 
+    offered = page.locator("#param-parents option")
+    assert [offered.nth(i).get_attribute("value") for i in range(offered.count())] == ["x1", "x2", "x3"]
+
     page.click("#add-param")
     child = rows.last
     fill_row(child, name="x8", low="0", high="1", parent="x3", parent_values="1")

@@ -90,6 +90,12 @@ def test_a_row_with_several_parents_is_stored_with_a_condition_on_each(client, c
         ({"param-4-parent_values": "sgd"}, "one list of values per parent"),
         ({"param-4-parent_values": "sgd; "}, "one list of values per parent"),
         ({"param-4-parent_values": "sgd; adamw"}, "&#x27;adamw&#x27; is not a value of parent"),
+        ({"param-5-parent": "nesterov", "param-5-parent_values": "true"}, "its conditions form a cycle"),
+        (
+            {"param-5-parent": "opt", "param-5-parent_values": "adam"},
+            "its condition on &#x27;opt&#x27; can never hold",
+        ),
+        ({"param-4-parent": "nesterov; opt", "param-4-parent_values": "true; sgd"}, "its own parent"),
     ],
 )
 def test_a_bad_condition_among_several_parents_is_shown_on_its_row(client, cast, project, change, message):

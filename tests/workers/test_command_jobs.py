@@ -204,6 +204,30 @@ def test_a_categorical_value_that_looks_like_an_option_reaches_the_program_as_th
     assert parsed == {"c": trial.params["c"], "output": None}
 
 
+def test_a_program_on_a_tree_space_is_given_only_its_trials_active_parameters(make_study, tmp_path):
+    CommandJob.objects.create(
+        name="record",
+        argv=[sys.executable, str(ROOT / "tests" / "fixtures" / "record_params.py"), "{params_args}"],
+        params=["model", "c"],
+        env={"SEEN_DIR": str(tmp_path)},
+    )
+    space = {
+        "model": {"type": "categorical", "choices": ["a", "b"]},
+        "c": {"type": "float", "low": 0.0, "high": 1.0, "when": {"model": ["a"]}},
+    }
+    study = make_study(name="tree", job="command:record", space=space, max_trials=6, max_parallel=6)
+    services.start_study(study)
+    for trial_id in services.schedule_trials(study.pk):
+        assert runner.run_trial(trial_id, WORKER) is runner.RunOutcome.FINISHED
+
+    seen = sorted((json.loads(p.read_text()) for p in tmp_path.iterdir()), key=lambda s: s["argv"])
+    trials = sorted(study.trials.all(), key=lambda t: command_argv(["{params_args}"], t.params, "", ""))
+    assert {len(t.params) for t in trials} == {1, 2}, "both branches were run"
+    assert [s["file"] for s in seen] == [t.params for t in trials]
+    assert [s["argv"] for s in seen] == [command_argv(["{params_args}"], t.params, "", "") for t in trials]
+    assert [s["env"] for s in seen] == [sorted(f"HPOWEB_PARAM_{n.upper()}" for n in t.params) for t in trials]
+
+
 @pytest.mark.django_db
 def test_a_command_job_refuses_a_parameter_staff_did_not_declare():
     CommandJob.objects.create(name="train", argv=ARGV, params=["x1", "x2"])
