@@ -48,7 +48,6 @@ class Inputs:
 
     history: list[tuple[dict, float | None]]
     pending: list[dict]
-    active: int  # queued or running
     last_number: int  # at least the number of trials: numbers are distinct positive integers
     partial: bool  # the history or pending points may leave some trials out
 
@@ -72,8 +71,8 @@ def scheduling_inputs(study: Study, space: SearchSpace) -> Inputs:
         else:
             rows = _bounded_rows(trials, study.direction)
         rows = _with_points(rows)
-    history, pending, active = split_rows(rows, by_values=bool(study.objectives))
-    return Inputs(history, pending, active, last_number, last_number > len(rows))
+    history, pending = split_rows(rows, by_values=bool(study.objectives))
+    return Inputs(history, pending, last_number, last_number > len(rows))
 
 
 class _Points:
@@ -163,22 +162,17 @@ def _bounded_rows(trials, direction: str) -> list[tuple]:
     return [rows[number] for number in sorted(rows)]
 
 
-def split_rows(
-    rows, by_values: bool = False
-) -> tuple[list[tuple[dict, float | dict | None]], list[dict], int]:
-    """History, pending points and how many trials are queued or running, from (number, params,
-    state, value, values) rows. A study defined by objectives gives a complete trial's `values`
-    (every objective and constraint metric) as its outcome, and any other finished trial None.
+def split_rows(rows, by_values: bool = False) -> tuple[list[tuple[dict, float | dict | None]], list[dict]]:
+    """History and pending points from (number, params, state, value, values) rows. A study defined
+    by objectives gives a complete trial's `values` (every objective and constraint metric) as its
+    outcome, and any other finished trial None.
 
     Cancelled trials are not history (they never ran to tell anything) but stay pending, so no
     optimizer proposes their point again (a retry runs it, not a new trial beside it).
     """
-    history, pending, active = [], [], 0
+    history, pending = [], []
     for _number, params, state, value, values in rows:
-        if state in Trial.QUEUED_OR_RUNNING:
-            pending.append(params)
-            active += 1
-        elif state == Trial.State.CANCELLED:
+        if state in Trial.QUEUED_OR_RUNNING or state == Trial.State.CANCELLED:
             pending.append(params)
         elif state == Trial.State.FAILED:
             history.append((params, None))
@@ -186,4 +180,4 @@ def split_rows(
             history.append((params, values if state == Trial.State.COMPLETE else None))
         else:
             history.append((params, value))
-    return history, pending, active
+    return history, pending

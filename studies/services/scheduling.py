@@ -210,16 +210,15 @@ def _locked(study_id: int) -> Study | None:
 
 
 def _propose(study: Study) -> Proposal:
-    """Read the inputs and ask the optimizer for as many trials as look free; holds no lock."""
+    """Read the inputs and ask the optimizer for as many trials as the summary shows free (`_store`
+    counts them again under the lock); holds no lock."""
     counts = StudySummary.objects.filter(study_id=study.pk)
     version, queued, running = counts.values_list("n_trials", "n_queued", "n_running").get()
-    if min(study.max_parallel - queued - running, study.max_trials - version) <= 0:
+    free = min(study.max_parallel - queued - running, study.max_trials - version)
+    if free <= 0:
         return Proposal(version, [])  # no slot: the history is not worth reading
     space = SpaceRecord.spec_of(study.space_id)
     inputs = scheduling_inputs(study, space)
-    free = min(study.max_parallel - inputs.active, study.max_trials - version)
-    if free <= 0:
-        return Proposal(version, [])
     optimizer = get_optimizer(
         study.optimizer,
         space,
