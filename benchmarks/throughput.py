@@ -21,8 +21,10 @@ hpoweb's rate over Optuna's (random against random) per count.
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -165,7 +167,7 @@ def _child(config: str, n_trials: int, n_workers: int) -> dict:
                 "-n",
                 f"bench{i}@%h",
                 "--loglevel",
-                "WARNING",
+                "INFO",  # a line per task received: the tasks per trial below
                 "--without-gossip",
                 "--without-mingle",
             ],
@@ -210,7 +212,18 @@ def _child(config: str, n_trials: int, n_workers: int) -> dict:
         "trials_per_s": complete / wall,
         "cpu_ms_per_trial": {k: round(1000 * v / complete, 1) for k, v in cpu.items()},
         "cycle_ms_median": 1000 * statistics.median(cycles),
+        "tasks_per_100_trials": {name: round(100 * n / complete) for name, n in _tasks(logs).items()},
     }
+
+
+def _tasks(logs: Path) -> dict[str, int]:
+    """The tasks the workers took, by name (Celery logs each one received at INFO): a trial that a
+    finishing worker claims directly costs no message; one that leaves its chain costs a
+    `run_trial` message and often a `schedule_study` step."""
+    found = collections.Counter()
+    for log in logs.glob("worker*.log"):
+        found.update(re.findall(r"Task workers\.(\w+)\[[^\]]*\] received", log.read_text()))
+    return dict(found)
 
 
 def run_hpoweb(config: str, n_trials: int, n_workers: int) -> dict:
@@ -337,14 +350,20 @@ def emit(result: dict, out: str | None) -> dict:
 
 
 def _print_tables(results: list[dict]) -> None:
-    print("| run | workers | trials | wall s | trials/s | CPU ms/trial: own + PostgreSQL | median cycle ms |")
-    print("|---|---:|---|---|---|---|---|")
+    print(
+        "| run | workers | trials | wall s | trials/s | CPU ms/trial: own + PostgreSQL | median cycle ms"
+        " | tasks per 100 trials: run_trial, schedule_study |"
+    )
+    print("|---|---:|---|---|---|---|---|---|")
     for r in results:
         cycle = f"{r['cycle_ms_median']:.1f}" if "cycle_ms_median" in r else "—"
+        tasks = r.get("tasks_per_100_trials")
+        tasks = f"{tasks.get('run_trial', 0)}, {tasks.get('schedule_study', 0)}" if tasks else "—"
         rate = f"{r['trials_per_s']:.1f}"
         cpu = f"{r['cpu_ms_per_trial']['workers']:.0f} + {r['cpu_ms_per_trial']['postgres']:.0f}"
         wall = f"{r['wall_s']:.1f}"
-        print(f"| {r['config']} | {r['workers']} | {r['trials']} | {wall} | {rate} | {cpu} | {cycle} |")
+        run = f"| {r['config']} | {r['workers']} | {r['trials']} | {wall} | {rate} | {cpu} | {cycle}"
+        print(f"{run} | {tasks} |")
     rates = {(r["config"], r["workers"]): r["trials_per_s"] for r in results}
     counts = sorted({r["workers"] for r in results})
     configs = list(dict.fromkeys(r["config"] for r in results))
