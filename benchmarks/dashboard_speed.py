@@ -64,7 +64,7 @@ def hpoweb_rows(n_trials: int, steps: int, repeat: int) -> tuple[list[tuple], ob
         ("study page", study.get_absolute_url()),
         (
             "leaderboard page 2, sorted by a parameter",
-            reverse("study-leaderboard", args=[pk]) + "?sort=-param:lr&page=2",
+            reverse("study-live", args=[pk]) + "?sort=-param:lr&page=2",
         ),
         ("trial page", reverse("trial-detail", args=[pk, 1])),
         ("history by time, log", reverse("study-history", args=[pk]) + "?x=time&log=1"),
@@ -103,7 +103,7 @@ def comparison_urls(study) -> list[tuple[str, str]]:
     )
     pk = study.pk
     return [
-        ("leaderboard, filtered, chosen columns", reverse("study-leaderboard", args=[pk]) + f"?{board}"),
+        ("leaderboard, filtered, chosen columns", reverse("study-live", args=[pk]) + f"?{board}"),
         ("its CSV (every matching trial)", f"{reverse('study-export', args=[pk, 'csv'])}?{board}"),
         ("study list by tag and search", reverse("study-list") + "?tag=week-48&search=bench"),
         ("12 best trials side by side", reverse("trial-compare") + f"?{ids}"),

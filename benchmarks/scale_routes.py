@@ -13,7 +13,7 @@ from django.urls import reverse
 
 
 def summary_routes(study) -> list[tuple[str, str]]:
-    """The routes that summarise studies (the list, the project, the study's header)."""
+    """The routes that summarise studies (the list, the project, the study's header and its poll)."""
     return [
         ("study list", reverse("study-list")),
         ("study list rows (poll)", reverse("study-list-rows")),
@@ -21,7 +21,7 @@ def summary_routes(study) -> list[tuple[str, str]]:
         ("GET /api/studies/", "/api/studies/"),
         ("GET /api/studies/{id}/", f"/api/studies/{study.pk}/"),
         ("study page", study.get_absolute_url()),
-        ("study header (poll)", reverse("study-header", args=[study.pk])),
+        ("study header and leaderboard (poll)", reverse("study-live", args=[study.pk])),
     ]
 
 
@@ -43,12 +43,12 @@ def all_routes(study) -> list[tuple[str, str]]:
     return [
         *summary_routes(study),
         ("project list", reverse("project-list")),
-        ("leaderboard page 2", reverse("study-leaderboard", args=[pk]) + "?page=2"),
+        ("leaderboard page 2", reverse("study-live", args=[pk]) + "?page=2"),
         (
             "leaderboard page 2, sorted by a parameter",
-            reverse("study-leaderboard", args=[pk]) + "?sort=-param:lr&page=2",
+            reverse("study-live", args=[pk]) + "?sort=-param:lr&page=2",
         ),
-        ("leaderboard, filtered, 3 columns", reverse("study-leaderboard", args=[pk]) + f"?{board}"),
+        ("leaderboard, filtered, 3 columns", reverse("study-live", args=[pk]) + f"?{board}"),
         ("trial page (the best)", reverse("trial-detail", args=[pk, best.number])),
         ("trial page (the last)", reverse("trial-detail", args=[pk, last.number])),
         *[(f"plot: {kind}", reverse("study-plot", args=[pk, kind])) for kind in kinds],

@@ -85,8 +85,8 @@ def kept_answer(
 ) -> HttpResponse:
     """The answer kept for `part` of the study at this address (with `can_edit` where the answer
     shows controls), or `render()`'s, kept if it may be shared. A stale answer is given as it is
-    and rendered again after the response where the view `renders_after_answering`. The caller has
-    checked access."""
+    and rendered again after the response, so the view must be `renders_after_answering`. The
+    caller has checked access."""
     seconds = settings.POLL_CACHE_S
     if not seconds or request.method != "GET":
         return render()
@@ -98,9 +98,8 @@ def kept_answer(
     if not cache.add(lock, 1, RENDER_S):  # another viewer renders it
         kept = kept or _awaited(key, lock)
         return _answer(kept) if kept is not None else _render_and_keep(key, seconds, request, render)
-    renders_after = getattr(request, "renders_after_answer", None)
-    if kept is not None and renders_after is not None:
-        renders_after.append(partial(_render_again, key, seconds, request, render))
+    if kept is not None:
+        request.renders_after_answer.append(partial(_render_again, key, seconds, request, render))
         return _answer(kept)
     try:
         return _render_and_keep(key, seconds, request, render)

@@ -19,12 +19,7 @@ from studies.plots import compare, figures, suggestion
 from studies.plots.space_tree import space_tree
 from studies.study_search import StudySearch
 from studies.web.forms import ParameterFormSet, StudyForm
-from studies.web.poll_cache import (
-    kept_answer,
-    renders_after_answering,
-    shared_between_viewers,
-    viewer_can_edit,
-)
+from studies.web.poll_cache import kept_answer, renders_after_answering, viewer_can_edit
 
 PAGE_SIZE = 50
 
@@ -170,22 +165,10 @@ def _header_answer(request, study_id):
     return render(request, "studies/_study_header.html", _header(request, study))
 
 
-def _leaderboard_answer(request, study_id, out_of_band: bool = False):
+def _leaderboard_answer(request, study_id):
     study = access.study_for_user(request.user, study_id)
-    context = {**_leaderboard(request, study), "out_of_band": out_of_band}
+    context = {**_leaderboard(request, study), "out_of_band": True}
     return render(request, "studies/_leaderboard_rows.html", context, status=_status(context))
-
-
-@login_required
-@shared_between_viewers
-def study_header(request, study_id):
-    return _header_answer(request, study_id)
-
-
-@login_required
-@shared_between_viewers
-def study_leaderboard(request, study_id):
-    return _leaderboard_answer(request, study_id)
 
 
 @login_required
@@ -194,16 +177,14 @@ def study_live(request, study_id):
     """The running study page's one poll: its header, and its leaderboard (for the page's query)
     swapped in out of band: one request per viewer every 3 s where there were two, each paying
     for the session, the user and the access check (docs/benchmarks.md, "Many viewers"). Each part
-    is shared as its own poll was: the header by whether the viewer may edit, never an editor's,
-    and the leaderboard by everyone. A leaderboard the query cannot show (a bad filter) is left as
+    is shared on its own: the header by whether the viewer may edit, never an editor's, and the
+    leaderboard by everyone. A leaderboard the query cannot show (a bad filter) is left as
     it is on the page."""
     can_edit = viewer_can_edit(request, study_id)
     header = kept_answer(
         "live-header", request, study_id, lambda: _header_answer(request, study_id), can_edit=can_edit
     )
-    board = kept_answer(
-        "live-board", request, study_id, lambda: _leaderboard_answer(request, study_id, out_of_band=True)
-    )
+    board = kept_answer("live-board", request, study_id, lambda: _leaderboard_answer(request, study_id))
     parts = [header.content] + ([board.content] if board.status_code == 200 else [])
     return HttpResponse(b"".join(parts), content_type=header["Content-Type"])
 

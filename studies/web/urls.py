@@ -38,8 +38,6 @@ study_pages = [
     path("studies/import/optuna/", optuna_views.study_import_optuna, name="study-import-optuna"),
     path("studies/new/from-file/", definition_views.study_create_from_file, name="study-create-from-file"),
     path(STUDY, study_views.study_detail, name="study-detail"),
-    path(STUDY + "leaderboard/", study_views.study_leaderboard, name="study-leaderboard"),
-    path(STUDY + "header/", study_views.study_header, name="study-header"),
     path(STUDY + "live/", study_views.study_live, name="study-live"),
     re_path(
         r"^studies/(?P<study_id>\d+)/(?P<action>start|resume|pause|cancel)/$",

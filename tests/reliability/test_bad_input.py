@@ -120,7 +120,7 @@ def test_fuzzed_query_strings_on_pages_and_the_api_never_answer_5xx(client, cast
     client.force_login(cast["viewer"])
     paths = [
         f"/studies/{study.pk}/",
-        f"/studies/{study.pk}/leaderboard/",
+        f"/studies/{study.pk}/live/",
         f"/studies/{study.pk}/history.json",
         f"/api/studies/{study.pk}/trials/",
         "/api/studies/",

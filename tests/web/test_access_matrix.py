@@ -85,8 +85,6 @@ ROUTES = [
     Route("study-create-from-file", "any", kwargs=lambda w: {}),
     Route("study-definition", "read", kwargs=lambda w: {"study_id": w.study.pk, "kind": "yaml"}),
     Route("study-detail", "read"),
-    Route("study-leaderboard", "read"),
-    Route("study-header", "read"),
     Route("study-live", "read"),
     Route("study-history", "read"),
     Route("study-plot", "read", kwargs=lambda w: {"study_id": w.study.pk, "kind": "history"}),

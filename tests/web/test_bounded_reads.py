@@ -37,8 +37,8 @@ def _urls(study) -> list[str]:
         *[reverse("study-plot", args=[pk, kind]) for kind in kinds],
         reverse("study-history", args=[pk]) + "?x=time&log=1",
         reverse("study-plot", args=[pk, "parallel"]) + "?top=10",
-        reverse("study-leaderboard", args=[pk]) + "?sort=-param:lr&page=2",
-        reverse("study-leaderboard", args=[pk]) + "?filter=lr+<+0.01&cols=state,value,param:lr",
+        reverse("study-live", args=[pk]) + "?sort=-param:lr&page=2",
+        reverse("study-live", args=[pk]) + "?filter=lr+<+0.01&cols=state,value,param:lr",
         reverse("study-compare") + f"?studies={pk}",
         f"/api/studies/{pk}/trials/",
     ]
@@ -122,8 +122,8 @@ def test_paging_a_studys_trials_counts_none_of_them(client, cast):
     client.force_login(cast["staff"])
     pk = study.pk
     for url in (
-        reverse("study-leaderboard", args=[pk]) + "?page=2",
-        reverse("study-leaderboard", args=[pk]) + "?state=complete&sort=-finished",
+        reverse("study-live", args=[pk]) + "?page=2",
+        reverse("study-live", args=[pk]) + "?state=complete&sort=-finished",
         f"/api/studies/{pk}/trials/?page=2",
     ):
         with CaptureQueriesContext(connection) as queries:
@@ -133,5 +133,5 @@ def test_paging_a_studys_trials_counts_none_of_them(client, cast):
     page = client.get(f"/api/studies/{pk}/trials/?page=2").json()
     assert page["count"] == 120 and len(page["results"]) == 20
     complete = study.trials.filter(state="complete").count()
-    board = client.get(reverse("study-leaderboard", args=[pk]) + "?state=complete").content.decode()
+    board = client.get(reverse("study-live", args=[pk]) + "?state=complete").content.decode()
     assert f"{complete} trials" in board

@@ -31,9 +31,7 @@ def test_the_new_pages_stay_within_their_queries_and_1_mb_at_10000_trials(
     big.tags.create(name="week-48")
     client.force_login(cast["staff"])
     page = {"filter": 'lr < 0.01 and layers >= 3 and state == "complete"'}
-    assert_bounded(
-        client, reverse("study-leaderboard", args=[big.pk]), page, 12, django_assert_max_num_queries
-    )
+    assert_bounded(client, reverse("study-live", args=[big.pk]), page, 12, django_assert_max_num_queries)
     listing = {"tag": "week-48", "search": "big", "ordering": "-trials"}
     assert_bounded(client, reverse("study-list"), listing, 9, django_assert_max_num_queries)
     compare = {"studies": [big.pk, rerun.pk], "target": "0.2"}
@@ -49,7 +47,7 @@ def test_the_columns_the_csv_and_the_api_stay_within_their_queries_at_10000_tria
     big = create_demo_study(cast["staff"], 10_000, 5, name="big")
     big.tags.create(name="week-48")
     client.force_login(cast["staff"])
-    leaderboard = reverse("study-leaderboard", args=[big.pk])
+    leaderboard = reverse("study-live", args=[big.pk])
     every = {"cols": "state,value,param:lr,param:layers,worker,duration,started,finished,attempts"}
     board = {"filter": "lr < 0.01 and layers >= 3", "sort": "-param:lr", "page": "20", **every}
     assert_bounded(client, leaderboard, board, 12, django_assert_max_num_queries)

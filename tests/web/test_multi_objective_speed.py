@@ -25,7 +25,7 @@ def test_the_pages_of_a_two_objective_study_stay_within_their_queries_and_1_mb_a
     assert_bounded(client, big.get_absolute_url(), {}, 20, django_assert_max_num_queries)
     assert_bounded(
         client,
-        reverse("study-leaderboard", args=[big.pk]),
+        reverse("study-live", args=[big.pk]),
         {"sort": "pareto:latency_ms", "page": 40, "filter": "layers >= 2"},
         12,
         django_assert_max_num_queries,

@@ -37,7 +37,7 @@ def test_trials_are_listed_by_pareto_rank_feasible_first_then_by_the_first_objec
     study = two_objective_study(make_study, RESULTS)
     client.force_login(cast["viewer"])
 
-    html = client.get(reverse("study-leaderboard", args=[study.pk])).content.decode()
+    html = client.get(reverse("study-live", args=[study.pk])).content.decode()
 
     assert _rows(html) == [
         ("1", "1"),
@@ -55,7 +55,7 @@ def test_a_chosen_objective_orders_the_trials_within_each_rank(client, cast, mak
     study = two_objective_study(make_study, RESULTS)
     client.force_login(cast["viewer"])
 
-    response = client.get(reverse("study-leaderboard", args=[study.pk]), {"sort": "pareto:latency"})
+    response = client.get(reverse("study-live", args=[study.pk]), {"sort": "pareto:latency"})
 
     assert [n for n, _ in _rows(response.content.decode())] == ["2", "1", "7", "5", "3", "4", "6"]
 
@@ -78,5 +78,5 @@ def test_the_filter_and_the_state_narrow_the_ranked_rows_without_changing_ranks(
 def test_an_unknown_objective_to_sort_by_is_a_404(client, cast, make_study):
     study = two_objective_study(make_study, RESULTS[:2])
     client.force_login(cast["viewer"])
-    response = client.get(reverse("study-leaderboard", args=[study.pk]), {"sort": "pareto:memory"})
+    response = client.get(reverse("study-live", args=[study.pk]), {"sort": "pareto:memory"})
     assert response.status_code == 404

@@ -1,6 +1,6 @@
 """The study page's polls are shared by its viewers for `POLL_CACHE_S` seconds: the second viewer's
 poll reads no trial, a stranger still gets 404, and an editor and a viewer each get their own header.
-The header and the leaderboard are one poll (study-live), each part shared as its own poll is."""
+The header and the leaderboard are one poll (study-live), each part shared on its own."""
 
 from __future__ import annotations
 
@@ -37,11 +37,10 @@ def _client(user) -> Client:
 
 
 def _polls(study, *, headers: bool = True) -> list[str]:
-    """The page's polls (and those of a page opened before they were one), with or without the
-    answers that hold the header, which an editor gets for themselves alone."""
-    with_header = [reverse("study-header", args=[study.pk]), reverse("study-live", args=[study.pk])]
-    rest = [reverse("study-leaderboard", args=[study.pk]), reverse("study-history", args=[study.pk])]
-    return with_header * headers + rest
+    """The page's polls, with or without the one that holds the header, which an editor gets for
+    themselves alone."""
+    with_header = [reverse("study-live", args=[study.pk])]
+    return with_header * headers + [reverse("study-history", args=[study.pk])]
 
 
 def test_a_second_viewers_poll_reads_no_trial(make_study, cast, shared):
@@ -65,26 +64,9 @@ def test_a_stranger_gets_no_shared_answer(make_study, cast, shared):
         assert _client(cast["stranger"]).get(url).status_code == 404
 
 
-def test_an_editors_header_holds_their_own_csrf_token_and_is_never_shared(make_study, cast, shared):
-    study = run_trials(make_study(max_trials=4), [3.0])
-    url = reverse("study-header", args=[study.pk])
-    owner, editor = _client(cast["owner"]), _client(cast["editor"])
-    assert "csrfmiddlewaretoken" in owner.get(url).content.decode()
-    with CaptureQueriesContext(connection) as queries:
-        as_editor = editor.get(url)
-    assert any("studies_studysummary" in q["sql"] for q in queries)  # rendered for this editor
-    token = as_editor.content.decode().split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
-    assert (
-        editor.post(
-            reverse("study-action", args=[study.pk, "pause"]), {"csrfmiddlewaretoken": token}
-        ).status_code
-        == 302
-    )
-
-
 def test_an_editor_and_a_viewer_each_get_their_own_header(make_study, cast, shared):
     study = run_trials(make_study(max_trials=4), [3.0])
-    url = reverse("study-header", args=[study.pk])
+    url = reverse("study-live", args=[study.pk])
     as_viewer = _client(cast["viewer"]).get(url).content
     as_editor = _client(cast["editor"]).get(url).content
     assert as_viewer != as_editor
@@ -119,7 +101,7 @@ def test_while_one_viewer_renders_a_stale_answer_again_the_others_get_it_without
     """When an answer grows old, one viewer renders it again while the others are given the old one:
     fifty viewers arriving during a slow render must not each render it too (docs/benchmarks.md)."""
     study = run_trials(make_study(max_trials=4), [3.0, 1.0])
-    url = reverse("study-leaderboard", args=[study.pk])
+    url = reverse("study-live", args=[study.pk])
     first, second = _client(cast["viewer"]), _client(cast["viewer"])
     cache.clear()
     with override_settings(POLL_CACHE_S=0.2):
@@ -144,14 +126,13 @@ def test_while_one_viewer_renders_a_stale_answer_again_the_others_get_it_without
     assert during["read"] == []
 
 
-@pytest.mark.parametrize("poll", ["study-leaderboard", "study-live"])
 def test_the_viewer_who_finds_an_answer_stale_is_given_it_at_once_and_it_is_fresh_for_the_next(
-    make_study, cast, poll
+    make_study, cast
 ):
     """The render of a stale answer comes after its viewer's response: on a busy server the viewer
     who rendered it waited for the render, the slowest refreshes of all (docs/benchmarks.md)."""
     study = run_trials(make_study(max_trials=4), [3.0, 1.0])
-    url = reverse(poll, args=[study.pk])
+    url = reverse("study-live", args=[study.pk])
     first, second = _client(cast["viewer"]), _client(cast["viewer"])
     cache.clear()
     with override_settings(POLL_CACHE_S=0.2):
@@ -173,21 +154,24 @@ def test_viewers_arriving_while_the_first_answer_is_rendered_wait_for_it_instead
 ):
     """Fifty viewers opening a page together each rendered its first answers, all at once."""
     study = run_trials(make_study(max_trials=4), [3.0, 1.0])
-    url = reverse("study-leaderboard", args=[study.pk])
-    key = answer_key("study_leaderboard", study.pk, False, url)  # a viewer, who may not edit
-    assert cache.add(key + ":render", 1, 30)  # another viewer's render under way
+    url = reverse("study-live", args=[study.pk])
+    header = answer_key("live-header", study.pk, False, url)  # a viewer, who may not edit
+    board = answer_key("live-board", study.pk, None, url)
+    for key in (header, board):
+        assert cache.add(key + ":render", 1, 30)  # another viewer's render under way
 
     def theirs_kept():
         time.sleep(0.3)
-        cache.set(key, (time.time() + 60, b"their render", "text/html"), 60)
-        cache.delete(key + ":render")
+        for key, part in ((header, b"their header"), (board, b"their board")):
+            cache.set(key, (time.time() + 60, part, "text/html"), 60)
+            cache.delete(key + ":render")
 
     other = threading.Thread(target=theirs_kept)
     other.start()
     with CaptureQueriesContext(connection) as queries:
         answer = _client(cast["viewer"]).get(url)
     other.join()
-    assert answer.status_code == 200 and answer.content == b"their render"
+    assert answer.status_code == 200 and answer.content == b"their headertheir board"
     assert not [q["sql"] for q in queries if "studies_trial" in q["sql"]]
 
 

@@ -18,7 +18,7 @@ def test_every_page_needs_a_login(client, make_study):
         reverse("study-create"),
         study.get_absolute_url(),
         reverse("study-history", args=[study.pk]),
-        reverse("study-leaderboard", args=[study.pk]),
+        reverse("study-live", args=[study.pk]),
     ]:
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].startswith(reverse("login")), url

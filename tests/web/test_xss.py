@@ -72,7 +72,7 @@ def test_every_page_escapes_the_hostile_strings(client, cast, hostile):
     pages = {
         "list": reverse("study-list"),
         "detail": hostile.get_absolute_url(),
-        "leaderboard": reverse("study-leaderboard", args=[hostile.pk]),
+        "leaderboard": reverse("study-live", args=[hostile.pk]),
         "trial": reverse("trial-detail", args=[hostile.pk, 6]),
         "project": reverse("project-detail", args=[hostile.project_id]),
         "projects": reverse("project-list"),
