@@ -155,30 +155,28 @@ def test_the_documented_example_training_script_completes_a_study(live_server, c
     assert all(0 <= t.value <= 1 for t in study.trials.all())
 
 
+def _client_run(live_server, study, key: str, program: list[str], **env: str) -> subprocess.CompletedProcess:
+    """`hpoweb_client.py` run to the study's end, each trial by `program`, as the token's holder
+    (with no database of its own: it knows only the API)."""
+    environ = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    environ.update(HPOWEB_TOKEN=key, **env)
+    client = [
+        sys.executable,
+        str(ROOT / "hpoweb_client.py"),
+        "--url",
+        live_server.url,
+        "--study",
+        str(study.pk),
+    ]
+    return subprocess.run([*client, "--", *program], env=environ, capture_output=True, text=True, timeout=99)
+
+
 def test_the_hpoweb_client_command_runs_a_program_for_each_trial(live_server, cast, external_study):
     _token, key = ApiToken.issue(cast["editor"])
     study = external_study(max_trials=2, max_parallel=1)
-    root = ROOT
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update(HPOWEB_TOKEN=key, TRAIN_MODE="lines")
 
-    program = [sys.executable, str(root / "tests" / "fixtures" / "train_cli.py")]
-    run = subprocess.run(
-        [
-            sys.executable,
-            str(root / "hpoweb_client.py"),
-            "--url",
-            live_server.url,
-            "--study",
-            str(study.pk),
-            "--",
-            *program,
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=99,
-    )
+    program = [sys.executable, str(ROOT / "tests" / "fixtures" / "train_cli.py")]
+    run = _client_run(live_server, study, key, program, TRAIN_MODE="lines")
 
     assert run.returncode == 0, run.stdout + run.stderr
     study.refresh_from_db()
@@ -194,24 +192,9 @@ def test_the_hpoweb_client_gives_a_program_on_a_tree_only_its_trials_active_para
     _token, key = ApiToken.issue(cast["editor"])
     study = make_study(name="tree", job="external", space=SPACES["jenatton"], max_trials=6, max_parallel=1)
     services.start_study(study)
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update(HPOWEB_TOKEN=key, SEEN_DIR=str(tmp_path))
-    client = [
-        sys.executable,
-        str(ROOT / "hpoweb_client.py"),
-        "--url",
-        live_server.url,
-        "--study",
-        str(study.pk),
-    ]
 
-    run = subprocess.run(
-        [*client, "--", sys.executable, str(ROOT / "tests" / "fixtures" / "record_params.py")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=99,
-    )
+    program = [sys.executable, str(ROOT / "tests" / "fixtures" / "record_params.py")]
+    run = _client_run(live_server, study, key, program, SEEN_DIR=str(tmp_path))
 
     assert run.returncode == 0, run.stdout + run.stderr
     study.refresh_from_db()
