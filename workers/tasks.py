@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
+import math
 
 from celery import shared_task
 from celery.signals import task_prerun
@@ -21,41 +21,31 @@ def _check_database_connection(**_kwargs) -> None:
     close_old_connections()
 
 
-# A trial's or a step's message that meets a database error is sent again after 1, 2, 4, ... seconds,
-# at most this many apart, until the reconciler's turn (`RECONCILE_AFTER_S`) has surely come.
-RETRY_CAP_S = 10.0
+# A trial's or a step's message that meets a database error (down, or too loaded to start a
+# connection in time) is sent again after 1, 2, 4, ... seconds, at most RETRY_CAP_S apart, until the
+# reconciler's turn (`RECONCILE_AFTER_S`) has surely come: dropped, its trial (published, unclaimed)
+# or its study's freed slot waited for the reconciler, two minutes idle. A copy whose work was done
+# meanwhile finds it done (one claim wins; a step fills only free slots).
+RETRY_CAP_S = 10
+_RETRIES = {
+    "autoretry_for": (DatabaseError,),
+    "retry_backoff": True,
+    "retry_backoff_max": RETRY_CAP_S,
+    "retry_jitter": False,
+    "max_retries": 4 + math.ceil(settings.HPOWEB["RECONCILE_AFTER_S"] / RETRY_CAP_S),  # 1+2+4+8, then 10s
+}
 
 
-def _again(task, error: DatabaseError) -> NoReturn:
-    """Send `task`'s message again later, or, once the reconciler has surely had its turn, fail.
-
-    Taken while the database is unreachable (down, or too loaded to start a connection in time), the
-    message would be dropped: its trial, published and unclaimed, or its study's freed slot would
-    wait for the reconciler, two minutes idle. A copy whose work was done meanwhile finds it done
-    (one claim wins; a step fills only free slots).
-    """
-    waited = sum(min(2.0**i, RETRY_CAP_S) for i in range(task.request.retries))
-    if waited > settings.HPOWEB["RECONCILE_AFTER_S"]:
-        raise error
-    raise task.retry(exc=error, countdown=min(2.0**task.request.retries, RETRY_CAP_S)) from error
+@shared_task(name="workers.schedule_study", acks_late=True, ignore_result=True, **_RETRIES)
+def schedule_study(study_id: int) -> int:
+    return len(services.schedule_trials(study_id))
 
 
-@shared_task(name="workers.schedule_study", bind=True, acks_late=True, ignore_result=True, max_retries=None)
-def schedule_study(self, study_id: int) -> int:
-    try:
-        return len(services.schedule_trials(study_id))
-    except DatabaseError as error:
-        _again(self, error)
-
-
-@shared_task(name="workers.run_trial", bind=True, acks_late=False, ignore_result=True, max_retries=None)
+@shared_task(name="workers.run_trial", bind=True, acks_late=False, ignore_result=True, **_RETRIES)
 def run_trial(self, trial_id: int) -> runner.RunOutcome:
     """Early ack: the database owns recovery, so a redelivery can never start a second run."""
     worker = services.WorkerIdentity.current(self.request.hostname or "")
-    try:
-        return runner.run_trial(trial_id, worker, chain_s=settings.HPOWEB["CHAIN_S"])
-    except DatabaseError as error:
-        _again(self, error)
+    return runner.run_trial(trial_id, worker, chain_s=settings.HPOWEB["CHAIN_S"])
 
 
 @shared_task(name="workers.reap", acks_late=True, ignore_result=True)
