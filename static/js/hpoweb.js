@@ -104,19 +104,59 @@
       return row;
     }
 
-    // The tree: each row indented one step below its deepest parent (a row may name several, "a; b");
-    // the parent field offers the categorical and int rows.
-    function showTree() {
-      const rows = Array.from(body.querySelectorAll("tr.param-row:not(.hidden)"));
-      const field = (row, name) => row.querySelector(`[name$="-${name}"]`);
-      const parentsOf = {};
-      const options = [];
-      rows.forEach((row) => {
-        const name = field(row, "name").value.trim();
-        const text = field(row, "parent") ? field(row, "parent").value : "";
-        parentsOf[name] = text.split(";").map((p) => p.trim()).filter((p) => p && p !== name);
-        if (["categorical", "int"].includes(field(row, "type").value) && name) options.push(name);
+    const field = (row, name) => row.querySelector(`[name$="-${name}"]`);
+    const visibleRows = () => Array.from(body.querySelectorAll("tr.param-row:not(.hidden)"));
+    const rowName = (row) => field(row, "name").value.trim();
+    const rowParents = (row) => (field(row, "parent") ? field(row, "parent").value : "")
+      .split(";").map((p) => p.trim()).filter((p) => p && p !== rowName(row));
+
+    // The given order, except that a parent moves above its first child: the parent field offers only
+    // the rows above, so a space listed child first (the server accepts any order) must not hide one.
+    function parentsFirst(items, nameOf, parentsOf) {
+      const byName = new Map();
+      items.forEach((item) => { if (!byName.has(nameOf(item))) byName.set(nameOf(item), item); });
+      const ordered = [];
+      const seen = new Set();  // also stops a cycle, which the server refuses anyway
+      const visit = (item) => {
+        if (seen.has(item)) return;
+        seen.add(item);
+        parentsOf(item).forEach((parent) => { if (byName.has(parent)) visit(byName.get(parent)); });
+        ordered.push(item);
+      };
+      items.forEach(visit);
+      return ordered;
+    }
+
+    // Rows the server rendered (a form shown again after an error) move parents first and are
+    // renumbered, so the space is stored in the order shown.
+    function orderRows() {
+      body.append(...parentsFirst(visibleRows(), rowName, rowParents));
+      body.querySelectorAll("tr.param-row").forEach((row, index) => {
+        row.querySelectorAll("[name^='param-']").forEach((input) => {
+          input.name = input.name.replace(/^param-\d+-/, `param-${index}-`);
+          input.id = input.id.replace(/^id_param-\d+-/, `id_param-${index}-`);
+        });
       });
+    }
+
+    // The parent field offers the categorical and int rows above its own.
+    function offerParents(row) {
+      const rows = visibleRows();
+      const names = rows.slice(0, rows.indexOf(row))
+        .filter((other) => ["categorical", "int"].includes(field(other, "type").value))
+        .map(rowName).filter((name) => name && name !== rowName(row));
+      const list = document.getElementById("param-parents");
+      list.replaceChildren(...names.map((name) => Object.assign(document.createElement("option"), { value: name })));
+    }
+    body.addEventListener("focusin", (event) => {
+      if (event.target.matches("[name$='-parent']")) offerParents(event.target.closest("tr"));
+    });
+
+    // The tree: each row indented one step below its deepest parent (a row may name several, "a; b").
+    function showTree() {
+      const rows = visibleRows();
+      const parentsOf = {};
+      rows.forEach((row) => { parentsOf[rowName(row)] = rowParents(row); });
       const depthOf = (name, seen) => {  // `seen` stops a cycle the server will refuse anyway
         if (seen.has(name) || !parentsOf[name]) return 0;
         seen.add(name);
@@ -125,7 +165,7 @@
         return depth;
       };
       rows.forEach((row) => {
-        const name = field(row, "name").value.trim();
+        const name = rowName(row);
         const depth = depthOf(name, new Set());
         const parents = parentsOf[name] || [];
         row.dataset.depth = String(depth);
@@ -133,8 +173,6 @@
         field(row, "name").style.marginLeft = `${depth * 1.5}em`;
         field(row, "name").title = parents.length > 1 ? `under ${parents.join(" and ")}` : "";
       });
-      const list = document.getElementById("param-parents");
-      list.replaceChildren(...options.map((name) => Object.assign(document.createElement("option"), { value: name })));
     }
     body.addEventListener("input", showTree);
     body.addEventListener("change", showTree);
@@ -165,9 +203,11 @@
         if (del) del.checked = true;
         row.classList.add("hidden");
       });
-      Object.entries(space).forEach(([name, spec]) => addRow(Object.assign({ name: name }, spec)));
+      parentsFirst(Object.entries(space), ([name]) => name, ([, spec]) => Object.keys(spec.when || {}))
+        .forEach(([name, spec]) => addRow(Object.assign({ name: name }, spec)));
     });
     if (!body.querySelector("tr")) addRow();
+    orderRows();
     showTree();
 
     function showSettings() {
