@@ -223,12 +223,22 @@ def page_of(study: Study, board: Leaderboard, page_number, page_size: int) -> tu
     read = trial_sample.sample(study) if board.filter or board.sort.lstrip("-") not in INDEXED_SORTS else None
     if read is not None and read.numbers is not None:
         note = "sorted and filtered " + trial_sample.note(read)
-        return Paginator(read.narrow(board.trials), page_size).get_page(page_number), note
+        return _page_of_sample(read.narrow(board.trials), page_number, page_size), note
     if board.filter:
         return Paginator(board.trials, page_size).get_page(page_number), ""
     counts = StudySummary.objects.filter(study=study).values(*trial_sample.COUNTS).get()
     count = counts[f"n_{board.state}" if board.state else "n_trials"]
     return CountedPaginator(board.trials, page_size, count).get_page(page_number), ""
+
+
+def _page_of_sample(trials: QuerySet, page_number, page_size: int) -> Page:
+    """A page of a sampled board: the ordered keys of the whole sample in one scan (its length is the
+    count, which a paginator would ask of a second scan), then the page's trials by key."""
+    keys = list(trials.values_list("pk", flat=True))
+    page = Paginator(keys, page_size).get_page(page_number)
+    shown = trials.filter(pk__in=page.object_list).in_bulk()
+    page.object_list = [shown[pk] for pk in page.object_list]
+    return page
 
 
 def page_cell(value: Any) -> Any:

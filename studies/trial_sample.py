@@ -16,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from django.db.models import QuerySet
+from django.core.exceptions import EmptyResultSet
+from django.db.models import F, Lookup, QuerySet
 
 from studies.models import Study, StudySummary, Trial
 from studies.models.summary import best_complete
@@ -44,11 +45,32 @@ class Sample:
         return sum(self.counts[state] for state in Trial.FINISHED)
 
     def narrow(self, trials: QuerySet) -> QuerySet:
-        return trials if self.numbers is None else trials.filter(number__in=self.numbers)
+        return trials if self.numbers is None else trials.filter(AnyOf(F("number"), self.numbers))
 
     def latest(self, trials: QuerySet, n: int) -> QuerySet:
         """The latest `n` trials by number when sampled, else every trial."""
         return trials if self.numbers is None else trials.filter(number__gt=self.last - n)
+
+
+class AnyOf(Lookup):
+    """`number = ANY(%s)` on PostgreSQL: the sample's ~4,000 numbers as one array parameter, where
+    `number__in` sent (and Django compiled, and the server parsed) 4,000 of them for every query of
+    a page; `IN` elsewhere."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        if not self.rhs:
+            raise EmptyResultSet
+        lhs, params = self.process_lhs(compiler, connection)
+        return f"{lhs} IN ({', '.join(['%s'] * len(self.rhs))})", [*params, *self.rhs]
+
+    def as_postgresql(self, compiler, connection):
+        if not self.rhs:
+            raise EmptyResultSet
+        lhs, params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", [*params, list(self.rhs)]
 
 
 def sample(study: Study, representative: bool = False) -> Sample:

@@ -135,3 +135,22 @@ def test_paging_a_studys_trials_counts_none_of_them(client, cast):
     complete = study.trials.filter(state="complete").count()
     board = client.get(reverse("study-live", args=[pk]) + "?state=complete").content.decode()
     assert f"{complete} trials" in board
+
+
+def test_a_sampled_page_sorted_by_a_parameter_reads_the_sample_once(client, cast, small_sample, monkeypatch):
+    """Sorted by a parameter past the threshold, the page reads the sample's ordered keys once (their
+    number is the count: no COUNT scans the sample again) and shows that order's page."""
+    monkeypatch.setattr(trial_sample, "EVEN", 150)  # a sample of more than two pages
+    study = create_demo_study(cast["owner"], LARGE, 2)
+    client.force_login(cast["staff"])
+    read = trial_sample.sample(study)
+    ranked = sorted(study.trials.filter(number__in=read.numbers), key=lambda t: (-t.params["lr"], t.number))
+    with CaptureQueriesContext(connection) as queries:
+        board = client.get(reverse("study-live", args=[study.pk]) + "?sort=-param:lr&page=2").content.decode()
+    assert not [q["sql"] for q in queries if "COUNT(" in q["sql"] and "studies_trial" in q["sql"]]
+    assert f"{len(read.numbers)} trials, sorted and filtered from {len(read.numbers):,}" in board
+    page_size = 50
+    shown = [t.number for t in ranked[page_size : 2 * page_size]]
+    assert len(shown) == page_size and f"/trials/{ranked[page_size - 1].number}/" not in board
+    positions = [board.index(f"/trials/{number}/") for number in shown]
+    assert positions == sorted(positions)
