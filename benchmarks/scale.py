@@ -195,6 +195,9 @@ def main() -> None:
         from django.conf import settings
 
         settings.ALLOWED_HOSTS = ["*"]
+        # Time the render: a poll's answer kept for the next viewer (studies.web.poll_cache) would
+        # answer every round after the first from the cache.
+        settings.POLL_CACHE_S = 0
         for target in targets:
             build(target, args.steps, args.objectives)
         routes = {"summary": scale_routes.summary_routes, "all": scale_routes.all_routes}.get(args.routes)
