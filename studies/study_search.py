@@ -29,15 +29,18 @@ ORDERINGS = {
 }
 
 
-def _any(choices) -> list[tuple[str, str]]:
-    return [("", "any"), *choices]
+def _any(what: str, choices) -> list[tuple[str, str]]:
+    """The choices after a blank one that names what it leaves open ("any state")."""
+    return [("", f"any {what}"), *choices]
 
 
 class StudySearch(forms.Form):
     search = forms.CharField(required=False, max_length=120)
     project = forms.CharField(required=False, max_length=100)
-    state = forms.ChoiceField(required=False, choices=_any(Study.State.choices))
-    optimizer = forms.ChoiceField(required=False, choices=_any((name, name) for name in OPTIMIZERS))
+    state = forms.ChoiceField(required=False, choices=_any("state", Study.State.choices))
+    optimizer = forms.ChoiceField(
+        required=False, choices=_any("optimizer", ((name, name) for name in OPTIMIZERS))
+    )
     job = forms.CharField(required=False, max_length=100)
     owner = forms.CharField(required=False, max_length=150)
     tag = forms.CharField(required=False, max_length=32)

@@ -165,3 +165,9 @@ class TestTheApi:
         assert first["count"] == 3 and first["results"][0]["best"]["value"] == 2.0
         second = client.get(first["next"]).json()
         assert [(s["name"], s["best"]) for s in second["results"]] == [("resnet-lr-sweep", None)]
+
+
+def test_each_blank_filter_says_what_it_leaves_open(viewer, listed):
+    page = viewer.get(reverse("study-list")).content.decode()
+    assert '<option value="" selected>any state</option>' in page
+    assert '<option value="" selected>any optimizer</option>' in page
