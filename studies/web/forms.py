@@ -44,18 +44,24 @@ def _text(key: str, **kwargs) -> forms.CharField:
 
 
 def _setting_field(setting: Setting) -> forms.Field:
+    """A setting's field, labelled with the setting's own name (as the API and definition files spell
+    it), not the form's internal field name."""
+    shown = {"label": setting.name, "help_text": setting.help}
     if setting.type == "bool":
-        return forms.BooleanField(required=False, initial=setting.default, help_text=setting.help)
+        return forms.BooleanField(required=False, initial=setting.default, **shown)
     if setting.type == "choice":
         choices = [(c, c) for c in setting.choices]
-        return forms.ChoiceField(
-            choices=choices, initial=setting.default, required=False, help_text=setting.help
-        )
+        return forms.ChoiceField(choices=choices, initial=setting.default, required=False, **shown)
     field = forms.IntegerField if setting.type == "int" else forms.FloatField
     attrs = _bounds(setting.min, setting.max) | ({} if setting.type == "int" else {"step": "any"})
-    return field(
-        required=False, initial=setting.default, help_text=setting.help, widget=forms.NumberInput(attrs)
-    )
+    return field(required=False, initial=setting.default, widget=forms.NumberInput(attrs), **shown)
+
+
+class _OptionalJSONField(forms.JSONField):
+    """Blank when there is no value, where Django's JSON field shows `null`."""
+
+    def prepare_value(self, value):
+        return "" if value is None else super().prepare_value(value)
 
 
 def setting_field_name(group: str, owner: str, setting: str) -> str:
@@ -74,12 +80,12 @@ class StudyForm(forms.Form):
     )
     direction = forms.ChoiceField(choices=Study.Direction.choices)
     metric = _text("metric", initial="loss")
-    objectives = forms.JSONField(
+    objectives = _OptionalJSONField(
         required=False,
         help_text="Several objectives in place of metric and direction, e.g. "
         '[{"metric": "error", "direction": "minimize"}, {"metric": "latency_ms", "direction": "minimize"}].',
     )
-    constraints = forms.JSONField(
+    constraints = _OptionalJSONField(
         required=False,
         help_text='With objectives: limits a feasible trial keeps, e.g. [{"metric": "memory_gb", "max": 8}].',
     )
@@ -90,7 +96,7 @@ class StudyForm(forms.Form):
     max_parallel = _number("max_parallel", initial=2)
     max_retries = _number("max_retries", initial=1)
     max_consecutive_failures = _number("max_consecutive_failures", initial=5)
-    trial_timeout_s = _number("trial_timeout_s", required=False)
+    trial_timeout_s = _number("trial_timeout_s", required=False, label="Trial timeout (s)")
     queue = forms.CharField(
         required=False,
         initial="hpoweb",

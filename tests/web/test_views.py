@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -131,3 +133,15 @@ def test_pause_and_resume_from_the_page(client, cast, make_study):
     client.post(reverse("study-action", args=[study.pk, "resume"]))
     study.refresh_from_db()
     assert study.state == "running"
+
+
+def test_the_new_study_form_reads_as_a_person_expects(client, cast):
+    """Blank objective and constraint boxes (not `null`), and each optimizer setting labelled with its
+    own name as the API spells it (not the form's internal `opt_random_sobol`)."""
+    client.force_login(cast["editor"])
+    form = client.get(reverse("study-create")).content.decode()
+    for name in ("objectives", "constraints"):
+        assert re.search(f'<textarea name="{name}"[^>]*>\\s*</textarea>', form), name
+    assert '<span>sobol</span> <input type="checkbox" name="opt__random__sobol"' in form
+    assert "Opt random sobol" not in form
+    assert "Trial timeout (s)" in form
