@@ -232,11 +232,17 @@ def page_of(study: Study, board: Leaderboard, page_number, page_size: int) -> tu
 
 
 def _page_of_sample(trials: QuerySet, page_number, page_size: int) -> Page:
-    """A page of a sampled board: the ordered keys of the whole sample in one scan (its length is the
-    count, which a paginator would ask of a second scan), then the page's trials by key."""
-    keys = list(trials.values_list("pk", flat=True))
+    """A page of a sampled board in three reads of about the sample's size, none scanning the study:
+    the keys of the sample's trials that pass the filter (unordered: the (study, number) index), the
+    same keys in the board's order (their number is the page count, which a paginator would ask of
+    another scan of the sample), then the page's trials. Ordered with the study in its WHERE clause,
+    SQLite served `ORDER BY value` from the (study, value) index, walking every trial of the study
+    until it had a page (2.4 s for a filter few trials pass, at a million trials)."""
+    passed = list(trials.order_by().values_list("pk", flat=True))
+    ordered = Trial.objects.filter(trial_sample.AnyOf(F("pk"), passed)).order_by(*trials.query.order_by)
+    keys = list(ordered.values_list("pk", flat=True)) if passed else []
     page = Paginator(keys, page_size).get_page(page_number)
-    shown = trials.filter(pk__in=page.object_list).in_bulk()
+    shown = Trial.objects.in_bulk(page.object_list)  # by key alone: the keys passed the filter
     page.object_list = [shown[pk] for pk in page.object_list]
     return page
 
