@@ -20,12 +20,19 @@ SECTIONS = (
 
 
 def _spec_text(spec: dict | None) -> str | None:
+    """A parameter in a line, its conditions included: two studies that differ only in when a
+    parameter is active differ in this row."""
     if spec is None:
         return None
     if spec["type"] == "categorical":
-        return "one of " + ", ".join(str(c) for c in spec["choices"])
-    text = f"{spec['type']} [{spec['low']:g}, {spec['high']:g}]" + (" log" if spec.get("log") else "")
-    return text + (f" step {spec['step']:g}" if "step" in spec else "")
+        text = "one of " + ", ".join(str(c) for c in spec["choices"])
+    else:
+        text = f"{spec['type']} [{spec['low']:g}, {spec['high']:g}]" + (" log" if spec.get("log") else "")
+        text += f" step {spec['step']:g}" if "step" in spec else ""
+    conditions = [
+        f"{parent} in {', '.join(map(str, values))}" for parent, values in spec.get("when", {}).items()
+    ]
+    return text + (" when " + " and ".join(conditions) if conditions else "")
 
 
 def _space_rows(studies: list[Study]) -> list[Row]:

@@ -51,6 +51,21 @@ def test_the_definitions_are_side_by_side_with_the_differing_rows_marked(client,
     assert "<tr><th>optimizer</th>" in html
 
 
+def test_studies_that_differ_only_in_a_condition_differ_in_that_row(client, cast, make_study):
+    tree = {
+        "model": {"type": "categorical", "choices": ["a", "b"]},
+        "x": {"type": "float", "low": 0.0, "high": 1.0, "when": {"model": ["a"]}},
+    }
+    other = {**tree, "x": {**tree["x"], "when": {"model": ["b"]}}}
+    studies = [make_study(name="under-a", space=tree), make_study(name="under-b", space=other)]
+    client.force_login(cast["viewer"])
+    rows = {
+        row.label: row for _t, section in _compare(client, studies).context["definition"] for row in section
+    }
+    assert rows["x"].values == ["float [0, 1] when model in a", "float [0, 1] when model in b"]
+    assert rows["x"].differs and not rows["model"].differs
+
+
 def test_the_time_to_reach_a_typed_target_per_study(client, cast, three_gps):
     client.force_login(cast["viewer"])
     response = _compare(client, three_gps, target="1.5")
