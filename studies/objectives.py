@@ -10,6 +10,7 @@ defined with `metric`/`direction` stores no objectives and works exactly as befo
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -93,7 +94,7 @@ def _constraints(given: Any, add) -> list[dict]:
         if not bounds:
             add(f"constraints.{i}", "needs `max`, `min` or both")
         for key, bound in bounds.items():
-            if isinstance(bound, bool) or not isinstance(bound, int | float) or not math.isfinite(bound):
+            if not _is_finite(bound):
                 add(f"constraints.{i}.{key}", "must be a finite number")
                 break
         else:
@@ -102,6 +103,13 @@ def _constraints(given: Any, add) -> list[dict]:
             elif metric and bounds:
                 out.append({"metric": metric, **{k: float(v) for k, v in bounds.items()}})
     return out
+
+
+def _is_finite(value: Any) -> bool:
+    """A number that is a finite float (an int too large for a float is not: 10**400 overflows)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return math.isfinite(value) if isinstance(value, float) else abs(value) <= sys.float_info.max
 
 
 def _metric(name: Any, path: str, add) -> str | None:
@@ -132,7 +140,7 @@ def result_fields(objectives: list[dict], constraints: list[dict], values: Any) 
         raise ResultError(f"the result lacks {', '.join(map(repr, missing))}")
     clean = {}
     for name, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        if not _is_finite(value):
             raise ResultError(f"metric {str(name)[:64]!r} is {str(value)[:40]!r}, not a finite number")
         if not isinstance(name, str) or len(name) > MAX_METRIC_LENGTH:
             raise ResultError(f"metric names are texts of at most {MAX_METRIC_LENGTH} characters")

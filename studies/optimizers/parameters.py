@@ -169,9 +169,9 @@ class Parameter:
         if self.is_categorical:
             self.choice_index(value)
             return
-        if not _is_number(value) or not math.isfinite(value):
+        if not _is_number(value) or (isinstance(value, float) and not math.isfinite(value)):
             raise ValueError(f"parameter {self.name!r}: {value!r} is not a finite number")
-        if self.type == "int" and not float(value).is_integer():
+        if self.type == "int" and not (isinstance(value, int) or value.is_integer()):
             raise ValueError(f"parameter {self.name!r}: {value!r} is not an integer")
         tol = _STEP_TOLERANCE * max(1.0, abs(self.low), abs(self.high))
         if not self.low - tol <= value <= self.high + tol:

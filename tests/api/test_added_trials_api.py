@@ -54,8 +54,10 @@ def test_a_point_outside_the_space_is_a_400_naming_the_parameter_and_stores_noth
 
     outside = _add(api, study, params={"x1": 99.0, "x2": 2.5})
     missing = _add(api, study, params={"x1": 1.0})
+    huge = _add(api, study, params={"x1": 10**400, "x2": 2.5})
 
     assert outside.status_code == 400 and "'x1'" in outside.json()["params"][0]
+    assert huge.status_code == 400 and "'x1'" in huge.json()["params"][0]
     assert missing.status_code == 400 and "x2" in missing.json()["params"][0]
     assert not study.trials.exists()
 

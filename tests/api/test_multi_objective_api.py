@@ -59,6 +59,7 @@ def test_a_two_objective_study_with_a_constraint_is_created_and_read_back(api):
         ({"constraints": [{"metric": "error", "max": 1}]}, "constraints.0.metric"),
         ({"constraints": [{"metric": "memory_gb"}]}, "constraints.0"),
         ({"constraints": [{"metric": "memory_gb", "max": "lots"}]}, "constraints.0.max"),
+        ({"constraints": [{"metric": "memory_gb", "max": 10**400}]}, "constraints.0.max"),
         ({"objectives": [{"metric": "error", "direction": "sideways"}]}, "objectives.0.direction"),
         ({"pruner": "median"}, "pruner"),
         ({"optimizer": "cmaes"}, "optimizer"),

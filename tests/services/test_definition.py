@@ -219,6 +219,13 @@ def test_a_warm_start_may_not_raise_the_budget_above_the_limit(cast, source):
         {**GOOD, "optimizer_settings": {"xi": 10**400}},
         {**GOOD, "space": {"x": {"type": "int", "low": 0, "high": 10**30}}},
         {**GOOD, "space": {"x": {"type": "float", "low": -(10**400), "high": 10**400}}},
+        {
+            **GOOD,
+            "space": {
+                "n": {"type": "int", "low": 0, "high": 3},
+                "x": {**SPACES["branin"]["x1"], "when": {"n": [10**400]}},
+            },
+        },
     ],
 )
 def test_numbers_that_cannot_be_stored_are_a_400(cast, body):
