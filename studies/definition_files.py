@@ -61,7 +61,22 @@ def read_definition(raw: bytes | str) -> dict:
         raise _unreadable(f"not YAML or JSON: {str(error)[:500]}") from None
     if not isinstance(document, dict):
         raise _unreadable("the file must hold a mapping of the definition's fields")
+    if not is_text(document):
+        raise _unreadable(LONE_SURROGATE)
     return document
+
+
+LONE_SURROGATE = "a string holds half of a UTF-16 surrogate pair (\\ud800-\\udfff), which is not text"
+
+
+def is_text(document) -> bool:
+    """Whether every string of a parsed document is text: JSON and YAML may escape half of a UTF-16
+    surrogate pair, which neither a database nor a page can encode (a 500 after the study is stored)."""
+    try:
+        json.dumps(document, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _unreadable(message: str) -> DefinitionError:

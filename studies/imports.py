@@ -35,6 +35,7 @@ from studies.definition import (
     check_definition,
     definition_of,
 )
+from studies.definition_files import LONE_SURROGATE, is_text
 from studies.models import Attempt, Project, Study, StudySummary, Trial, TrialMetric
 from studies.objectives import ResultError, result_fields
 from studies.optimizers import SearchSpace
@@ -79,6 +80,7 @@ def read_document(raw: bytes | str) -> dict:
     except RecursionError:
         raise ImportFailed("not JSON this instance reads: nested too deeply") from None
     _check(isinstance(document, dict), "the document must be a JSON object")
+    _check(is_text(document), LONE_SURROGATE)
     _check(
         document.get("format") == exports.FORMAT, f"not an hpoweb study export (format {exports.FORMAT!r})"
     )

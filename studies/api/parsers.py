@@ -1,4 +1,5 @@
-"""Request parsers: DRF's, with JSON nested too deeply to read answered as a 400 like any bad JSON."""
+"""Request parsers: DRF's, with JSON nested too deeply to read, or holding a string that is not text,
+answered as a 400 like any bad JSON."""
 
 from __future__ import annotations
 
@@ -6,15 +7,18 @@ from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
 from studies.definition import DefinitionError
-from studies.definition_files import read_definition
+from studies.definition_files import LONE_SURROGATE, is_text, read_definition
 
 
 class JSONParser(parsers.JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
         try:
-            return super().parse(stream, media_type, parser_context)
+            data = super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise ParseError("JSON parse error - nested too deeply") from None
+        if not is_text(data):
+            raise ParseError(f"JSON parse error - {LONE_SURROGATE}")
+        return data
 
 
 class YAMLParser(parsers.BaseParser):

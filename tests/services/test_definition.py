@@ -249,6 +249,23 @@ def test_json_nested_too_deeply_is_a_400_everywhere(cast, source):
     assert set(Study.objects.values_list("name", flat=True)) == {"source"}
 
 
+def test_a_string_with_a_lone_surrogate_is_a_400_everywhere(cast, source):
+    """JSON may escape half of a UTF-16 pair (`"\\ud800"`); no database or page can store or show it."""
+    document = json.loads("".join(json_chunks(source)))
+    document["study"]["description"] = "\ud800"
+    api = token_client(cast["editor"])
+    for url, body, content_type in (
+        ("/api/studies/", {**GOOD, "space": {"x": {"type": "categorical", "choices": ["\udfff"]}}}, "json"),
+        ("/api/studies/import/?project=Vision&name=copy", document, "json"),
+        (f"/api/studies/{source.pk}/warm-start/", {"name": "\ud800"}, "json"),
+        ("/api/studies/", {**GOOD, "name": "\ud800"}, "yaml"),
+    ):
+        raw = json.dumps(body)  # JSON is YAML; `ensure_ascii` writes the escape
+        response = api.post(url, raw, content_type=f"application/{content_type}")
+        assert response.status_code == 400, (url, response.content)
+    assert set(Study.objects.values_list("name", flat=True)) == {"source"}
+
+
 def _import(api, document: dict):
     return api.post(
         "/api/studies/import/?project=Vision&name=copy", json.dumps(document), content_type="application/json"
