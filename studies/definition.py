@@ -33,7 +33,8 @@ from studies.optimizers.space import SpaceError
 
 @dataclass(frozen=True)
 class Limit:
-    """A declared bound: a number in [low, high], or a text of low..high characters."""
+    """A declared bound: a number in [low, high], or a text of low..high characters (not blank when
+    required, and without NUL, which PostgreSQL refuses to store)."""
 
     kind: str  # "int", "float" or "text"
     low: float
@@ -49,7 +50,9 @@ class Limit:
                 return "must be a string"
             if not self.low <= len(value) <= self.high:
                 return f"must be {_count(self.low, self.high)} characters long, got {len(value)}"
-            return None
+            if self.low and not value.strip():
+                return "must not be blank"
+            return "must not contain NUL characters" if "\x00" in value else None
         if isinstance(value, bool) or not isinstance(value, int | float):
             return f"must be a number, got {_short(value)}"
         if self.kind == "int" and not (isinstance(value, int) or value.is_integer()):

@@ -113,8 +113,13 @@ def _is_finite(value: Any) -> bool:
 
 
 def _metric(name: Any, path: str, add) -> str | None:
-    if not isinstance(name, str) or not 1 <= len(name) <= MAX_METRIC_LENGTH:
-        add(path, f"must be a metric name of 1 to {MAX_METRIC_LENGTH} characters")
+    if (
+        not isinstance(name, str)
+        or not 1 <= len(name) <= MAX_METRIC_LENGTH
+        or not name.strip()
+        or "\x00" in name
+    ):
+        add(path, f"must be a metric name of 1 to {MAX_METRIC_LENGTH} characters, not blank and without NUL")
         return None
     return name
 
@@ -142,8 +147,10 @@ def result_fields(objectives: list[dict], constraints: list[dict], values: Any) 
     for name, value in values.items():
         if not _is_finite(value):
             raise ResultError(f"metric {str(name)[:64]!r} is {str(value)[:40]!r}, not a finite number")
-        if not isinstance(name, str) or len(name) > MAX_METRIC_LENGTH:
-            raise ResultError(f"metric names are texts of at most {MAX_METRIC_LENGTH} characters")
+        if not isinstance(name, str) or len(name) > MAX_METRIC_LENGTH or "\x00" in name:
+            raise ResultError(
+                f"metric names are texts of at most {MAX_METRIC_LENGTH} characters, without NUL"
+            )
         clean[name] = float(value)
     feasible = constraint_violation(clean, constraints) == 0.0
     return {"values": clean, "value": clean[objectives[0]["metric"]], "feasible": feasible}

@@ -273,6 +273,8 @@ def _check_choice(name: str, choice: Any) -> None:
             "choices",
             f"parameter {name!r}: choice {choice[:20]!r}... is longer than {MAX_CHOICE_LENGTH} characters",
         )
+    if isinstance(choice, str) and "\x00" in choice:
+        raise SpaceError(name, "choices", f"parameter {name!r}: choice {choice!r} holds a NUL character")
     if _is_number(choice) and not _is_storable(
         choice, MAX_INT_BOUND if isinstance(choice, int) else MAX_FLOAT_BOUND
     ):

@@ -43,6 +43,7 @@ def test_start_true_starts_at_once(api):
         ),
         ({"max_trials": 0}, "max_trials"),
         ({"name": ""}, "name"),
+        ({"name": "   "}, "name"),
         ({"direction": "sideways"}, "direction"),
     ],
 )

@@ -61,6 +61,8 @@ def test_a_two_objective_study_with_a_constraint_is_created_and_read_back(api):
         ({"constraints": [{"metric": "memory_gb", "max": "lots"}]}, "constraints.0.max"),
         ({"constraints": [{"metric": "memory_gb", "max": 10**400}]}, "constraints.0.max"),
         ({"objectives": [{"metric": "error", "direction": "sideways"}]}, "objectives.0.direction"),
+        ({"objectives": [{"metric": "err\x00or"}]}, "objectives.0.metric"),
+        ({"objectives": [{"metric": " "}]}, "objectives.0.metric"),
         ({"pruner": "median"}, "pruner"),
         ({"optimizer": "cmaes"}, "optimizer"),
     ],
@@ -97,6 +99,8 @@ def test_a_tell_missing_a_metric_is_a_400_and_changes_nothing(api):
     handout = _ask(api, study_id)
     response = _tell(api, handout, error=1.0, latency_ms=2.0)
     assert response.status_code == 400 and "memory_gb" in str(response.json()["values"])
+    with_nul = _tell(api, handout, error=1.0, latency_ms=2.0, memory_gb=1.0, **{"gpu\x00": 1.0})
+    assert with_nul.status_code == 400 and "values" in with_nul.json()
     assert Trial.objects.get(pk=handout["trial_id"]).state == Trial.State.RUNNING
     plain = {"attempt_id": handout["attempt_id"], "value": 1.0}
     assert api.post(f"/api/trials/{handout['trial_id']}/tell/", plain, format="json").status_code == 400

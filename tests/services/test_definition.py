@@ -37,6 +37,8 @@ BAD = [
     ({"trial_timeout_s": 0.0}, "trial_timeout_s"),
     ({"description": "d" * 20_001}, "description"),
     ({"metric": ""}, "metric"),
+    ({"metric": "lo\x00ss"}, "metric"),  # PostgreSQL refuses NUL in a text or JSON column
+    ({"description": "\x00"}, "description"),
     ({"direction": "sideways"}, "direction"),
     ({"optimizer": "magic"}, "optimizer"),
     ({"optimizer_settings": {"xi": -1.0}}, "optimizer_settings.xi"),
@@ -49,6 +51,7 @@ BAD = [
     ({"space": {"x1": {"type": "float", "low": 0.0, "high": 1.0, "log": True}}}, "space.x1.low"),
     ({"space": {"x1": {"type": "categorical", "choices": ["a", "a"]}}}, "space.x1.choices"),
     ({"space": {"x1": {"type": "categorical", "choices": ["c" * 201]}}}, "space.x1.choices"),
+    ({"space": {"x1": {"type": "categorical", "choices": ["a", "b\x00"]}}}, "space.x1.choices"),
 ]
 
 
