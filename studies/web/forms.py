@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 
 from django import forms
+from django.forms.fields import InvalidJSONInput
 
 from studies.definition import LIMITS, QUEUE_PATTERN, DefinitionError
+from studies.definition_files import LONE_SURROGATE, is_text
 from studies.job_catalog import job_choices
 from studies.models import Study
 from studies.optimizers import OPTIMIZERS
@@ -57,7 +59,29 @@ def _setting_field(setting: Setting) -> forms.Field:
     return field(required=False, initial=setting.default, widget=forms.NumberInput(attrs), **shown)
 
 
-class _OptionalJSONField(forms.JSONField):
+class _JSONField(forms.JSONField):
+    """Typed JSON, refused on its field when it is nested too deeply to read or holds a string that is
+    not text, and then re-shown as typed (Django's would raise, or re-show the parsed value on a page
+    that cannot be encoded)."""
+
+    def to_python(self, value):
+        try:
+            parsed = super().to_python(value)
+        except RecursionError:
+            raise forms.ValidationError("JSON nested too deeply to read") from None
+        if not is_text(parsed):
+            raise forms.ValidationError(LONE_SURROGATE)
+        return parsed
+
+    def bound_data(self, data, initial):
+        try:
+            self.to_python(data)
+        except forms.ValidationError:
+            return InvalidJSONInput(data)
+        return super().bound_data(data, initial)
+
+
+class _OptionalJSONField(_JSONField):
     """Blank when there is no value, where Django's JSON field shows `null`."""
 
     def prepare_value(self, value):
@@ -75,9 +99,7 @@ class StudyForm(forms.Form):
     description = _text("description", required=False, widget=forms.Textarea)
     project = forms.ModelChoiceField(queryset=None)
     job = forms.ChoiceField()
-    job_settings = forms.JSONField(
-        required=False, initial=dict, help_text='JSON object, e.g. {"epochs": 10}.'
-    )
+    job_settings = _JSONField(required=False, initial=dict, help_text='JSON object, e.g. {"epochs": 10}.')
     direction = forms.ChoiceField(choices=Study.Direction.choices)
     metric = _text("metric", initial="loss")
     objectives = _OptionalJSONField(

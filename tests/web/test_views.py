@@ -72,6 +72,25 @@ def test_a_bad_optimizer_setting_is_reported_on_its_field(client, cast, project)
     assert not Study.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("field", "text"),
+    [
+        ("job_settings", '{"\\ud800": 1}'),
+        ("objectives", '[{"metric": "\\udfff"}]'),
+        ("job_settings", "[" * 5000 + "]" * 5000),
+        ("constraints", "[" * 5000 + "]" * 5000),
+    ],
+)
+def test_json_typed_into_a_field_that_is_not_text_or_nested_too_deeply_is_an_error_on_it(
+    client, cast, project, field, text
+):
+    client.force_login(cast["editor"])
+    response = client.post(reverse("study-create"), study_form(project=str(project.pk), **{field: text}))
+    assert response.status_code == 200
+    assert response.context["form"].errors[field]
+    assert not Study.objects.exists()
+
+
 def test_a_check_across_pruner_settings_is_reported_on_the_setting_it_names(client, cast, project):
     client.force_login(cast["editor"])
     fields = {"pruner__hyperband__min_resource": "10", "pruner__hyperband__max_resource": "3"}
