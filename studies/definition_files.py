@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 
 import yaml
 
@@ -69,11 +70,26 @@ def read_definition(raw: bytes | str) -> dict:
 LONE_SURROGATE = "a string holds half of a UTF-16 surrogate pair (\\ud800-\\udfff), which is not text"
 
 
+def strings(document) -> Iterator[str]:
+    """Every key and string of a parsed JSON or YAML document, walked without recursion (a document
+    may be nested nearly as deep as the parser allows)."""
+    stack = [document]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            stack += [*item, *item.values()]
+        elif isinstance(item, list):
+            stack += item
+
+
 def is_text(document) -> bool:
     """Whether every string of a parsed document is text: JSON and YAML may escape half of a UTF-16
     surrogate pair, which neither a database nor a page can encode (a 500 after the study is stored)."""
     try:
-        json.dumps(document, ensure_ascii=False).encode()
+        for text in strings(document):
+            text.encode()
     except UnicodeEncodeError:
         return False
     return True

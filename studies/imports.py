@@ -35,7 +35,7 @@ from studies.definition import (
     check_definition,
     definition_of,
 )
-from studies.definition_files import LONE_SURROGATE, is_text
+from studies.definition_files import LONE_SURROGATE, is_text, strings
 from studies.models import Attempt, Project, Study, StudySummary, Trial, TrialMetric
 from studies.objectives import ResultError, result_fields
 from studies.optimizers import SearchSpace
@@ -72,9 +72,14 @@ def _check(condition: bool, message: str) -> None:
         raise ImportFailed(message)
 
 
+def _no_constant(name: str):
+    """NaN and Infinity are not JSON, and no database stores them in a JSON column."""
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def read_document(raw: bytes | str) -> dict:
     try:
-        document = json.loads(raw)
+        document = json.loads(raw, parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError) as error:
         raise ImportFailed(f"not JSON: {error}") from None
     except RecursionError:
@@ -208,6 +213,8 @@ def import_study(user, project: Project, document: dict, name: str = "") -> Stud
     """A new study in `project` holding everything the export carried; ImportFailed says what is wrong."""
     source = document["study"]
     definition = _definition(user, project, document, name or str(source.get("name") or "imported study"))
+    # After the definition, whose own texts are refused under their paths: PostgreSQL stores no NUL.
+    _check(not any("\x00" in text for text in strings(document)), "a string holds a NUL character")
     state = source.get("state")
     _check(state in Study.State.values, f"unknown study state {state!r}")
     note = str(source.get("note") or "")

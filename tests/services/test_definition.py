@@ -294,6 +294,10 @@ def exported(source) -> dict:
         lambda d: d["trials"][0]["attempts"][0].update(claimed="2024-13-01T10:00:00"),
         lambda d: d["trials"][0].update(note="n" * 20_001),
         lambda d: d["study"].update(note="n" * 10_000_000),
+        lambda d: d["trials"][0].update(suggestion={"ei": float("nan")}),  # json.dumps writes NaN
+        lambda d: d["trials"][0].update(error="Traceback\x00"),  # PostgreSQL cannot store NUL
+        lambda d: d["trials"][0]["attempts"][0].update(reason="\x00"),
+        lambda d: d["study"].update(state_reason="\x00"),
     ],
 )
 def test_an_import_with_numbers_or_dates_that_cannot_be_stored_is_a_400(cast, exported, damage):
