@@ -19,9 +19,12 @@ OUTCOME_STATES = ["complete", "failed", "pruned"]
 
 
 class FiniteFloat(serializers.FloatField):
-    """A float that is a number: NaN and infinities are refused where they are given."""
+    """A float that is a number: NaN, infinities and booleans (DRF's would read `true` as 1.0) are
+    refused where they are given."""
 
     def to_internal_value(self, data) -> float:
+        if isinstance(data, bool):
+            raise serializers.ValidationError("must be a number, not a boolean")
         value = super().to_internal_value(data)
         if not math.isfinite(value):
             raise serializers.ValidationError("must be a finite number")

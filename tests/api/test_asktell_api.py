@@ -116,7 +116,9 @@ def test_bad_bodies_are_400_with_the_field_named(api, external_study):
     trial_id, attempt_id = handout["trial_id"], handout["attempt_id"]
     bad_value = _post(api, trial_id, "report", attempt_id=attempt_id, step=1, value="NaN")
     no_value = _post(api, trial_id, "tell", attempt_id=attempt_id)
+    true_value = _post(api, trial_id, "tell", attempt_id=attempt_id, value=True)
     assert bad_value.status_code == 400 and "value" in bad_value.json()
+    assert true_value.status_code == 400 and "value" in true_value.json()
     assert no_value.status_code == 400 and "value" in no_value.json()
 
 
