@@ -22,8 +22,30 @@ CONTENT_TYPES = {"yaml": "application/yaml", "json": "application/json"}
 _FLOAT = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)$")
 
 
+def unique_keys(pairs: list[tuple]) -> dict:
+    """An object's pairs as a dict, refusing a key given twice (a parameter named twice), which JSON
+    and YAML allow and their readers settle silently by keeping the last (a json `object_pairs_hook`)."""
+    out = dict(pairs)
+    if len(out) < len(pairs):
+        raise ValueError(_given_twice(key for key, _value in pairs))
+    return out
+
+
+def _given_twice(keys) -> str:
+    seen: set = set()
+    twice = next(key for key in keys if key in seen or seen.add(key))
+    return f"key {twice!r} appears more than once in an object"
+
+
 class _Loader(yaml.SafeLoader):
-    """YAML 1.2's numbers (`1e-4` is a float) and no aliases."""
+    """YAML 1.2's numbers (`1e-4` is a float), no aliases and no key given twice."""
+
+    def construct_mapping(self, node, deep=False):
+        mapping = super().construct_mapping(node, deep)
+        if len(mapping) < len(node.value):
+            keys = (self.construct_object(key, deep=deep) for key, _value in node.value)
+            raise yaml.constructor.ConstructorError(None, None, _given_twice(keys), node.start_mark)
+        return mapping
 
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):

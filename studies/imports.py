@@ -35,7 +35,7 @@ from studies.definition import (
     check_definition,
     definition_of,
 )
-from studies.definition_files import LONE_SURROGATE, is_text, strings
+from studies.definition_files import LONE_SURROGATE, is_text, strings, unique_keys
 from studies.models import Attempt, Project, Study, StudySummary, Trial, TrialMetric
 from studies.objectives import ResultError, result_fields
 from studies.optimizers import SearchSpace
@@ -79,7 +79,7 @@ def _no_constant(name: str):
 
 def read_document(raw: bytes | str) -> dict:
     try:
-        document = json.loads(raw, parse_constant=_no_constant)
+        document = json.loads(raw, parse_constant=_no_constant, object_pairs_hook=unique_keys)
     except (ValueError, UnicodeDecodeError) as error:
         raise ImportFailed(f"not JSON: {error}") from None
     except RecursionError:

@@ -1,19 +1,26 @@
-"""Request parsers: DRF's, with JSON nested too deeply to read, or holding a string that is not text,
-answered as a 400 like any bad JSON."""
+"""Request parsers: DRF's, with JSON nested too deeply to read, naming a key twice or holding a string
+that is not text answered as a 400 like any bad JSON."""
 
 from __future__ import annotations
 
+import codecs
+
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
+from rest_framework.utils import json
 
 from studies.definition import DefinitionError
-from studies.definition_files import LONE_SURROGATE, is_text, read_definition
+from studies.definition_files import LONE_SURROGATE, is_text, read_definition, unique_keys
 
 
 class JSONParser(parsers.JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
+        """DRF's parse (NaN and Infinity refused), with a key given twice refused too."""
         try:
-            data = super().parse(stream, media_type, parser_context)
+            reader = codecs.getreader(parsers.get_encoding(parser_context or {}))(stream)
+            data = json.load(reader, parse_constant=json.strict_constant, object_pairs_hook=unique_keys)
+        except ValueError as error:
+            raise ParseError(f"JSON parse error - {error}") from None
         except RecursionError:
             raise ParseError("JSON parse error - nested too deeply") from None
         if not is_text(data):

@@ -54,6 +54,15 @@ def test_a_bad_body_gets_400_naming_the_field_and_stores_nothing(api, change, fi
     assert not Study.objects.exists()
 
 
+def test_a_key_given_twice_is_a_400_not_the_last_one_silently(api):
+    """A parameter named twice in `space` (JSON allows it; Python's json keeps the last)."""
+    body = '{"name": "twice", "job": "branin", "space": {"x1": {"type": "float", "low": 0, "high": 1}, '
+    body += '"x2": {"type": "float", "low": 0, "high": 1}, "x1": {"type": "int", "low": 0, "high": 9}}}'
+    response = api.post("/api/studies/", body, content_type="application/json")
+    assert response.status_code == 400 and "'x1'" in response.json()["detail"]
+    assert not Study.objects.exists()
+
+
 def test_the_space_error_names_the_parameter(api):
     space = {"lr": {"type": "float", "low": 0, "high": 1, "log": True}}
     response = api.post("/api/studies/", {**STUDY_BODY, "space": space}, format="json")

@@ -71,6 +71,7 @@ def test_a_downloaded_definition_creates_the_same_study_under_a_new_name(api, ma
         ("name: [unclosed\n", "detail"),
         ("base: &b {type: int, low: 1, high: 2}\nspace: {a: *b}\n", "detail"),
         ("- just\n- a list\n", "detail"),
+        (SWEEP + "max_trials: 9\nmax_trials: 10\n", "detail"),
     ],
 )
 def test_a_bad_definition_file_is_a_400_naming_what_is_wrong_and_stores_nothing(api, text, path):

@@ -269,6 +269,16 @@ def test_a_string_with_a_lone_surrogate_is_a_400_everywhere(cast, source):
     assert set(Study.objects.values_list("name", flat=True)) == {"source"}
 
 
+def test_an_import_naming_a_key_twice_is_a_400(cast, exported):
+    first_x1 = '"x1": {"type": "int", "low": 0, "high": 9}, '
+    raw = json.dumps(exported).replace('"space": {', '"space": {' + first_x1, 1)
+    response = token_client(cast["editor"]).post(
+        "/api/studies/import/?project=Vision&name=copy", raw, content_type="application/json"
+    )
+    assert response.status_code == 400 and "'x1'" in str(response.json())
+    assert not Study.objects.filter(name="copy").exists()
+
+
 def _import(api, document: dict):
     return api.post(
         "/api/studies/import/?project=Vision&name=copy", json.dumps(document), content_type="application/json"
