@@ -24,7 +24,7 @@ from studies.job_catalog import check_job_params, resolve_job, validate_job_sett
 from studies.jobs import registry
 from studies.models import Project, Study
 from studies.objectives import check_objectives
-from studies.optimizers import OPTIMIZERS, SearchSpace, get_optimizer
+from studies.optimizers import OPTIMIZERS, SearchSpace, conditions, get_optimizer
 from studies.optimizers import parameters as codec
 from studies.optimizers.pruners import PRUNERS, get_pruner
 from studies.optimizers.settings import INT32_MAX, SettingError
@@ -301,6 +301,7 @@ def describe_definition() -> dict:
             "max_name_length": codec.MAX_NAME_LENGTH,
             "max_choices": codec.MAX_CHOICES,
             "max_choice_length": codec.MAX_CHOICE_LENGTH,
+            "max_condition_values": conditions.MAX_VALUES,
         },
         "optimizers": schemas(OPTIMIZERS),
         "pruners": schemas(PRUNERS),

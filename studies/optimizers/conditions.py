@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 When = tuple[tuple[str, tuple[Any, ...]], ...]
+MAX_VALUES = 1000  # per parent, as a categorical's choices: conditions are checked inside a request
 
 
 def choice_key(value: Any) -> tuple[str, Any]:
@@ -32,6 +33,10 @@ def parse_when(name: str, raw: Any, error: type[ValueError]) -> When:
     for parent, values in raw.items():
         if not isinstance(values, list | tuple) or not values:
             raise error(name, "when", f"parameter {name!r}: 'when' of {parent!r} must be a non-empty list")
+        if len(values) > MAX_VALUES:
+            raise error(
+                name, "when", f"parameter {name!r}: 'when' of {parent!r} lists at most {MAX_VALUES} values"
+            )
         for value in values:
             if not isinstance(value, str | int | float | bool) or (
                 isinstance(value, float) and not math.isfinite(value)
