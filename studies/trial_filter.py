@@ -15,6 +15,7 @@ expression raises `FilterError` with a message for the person who typed it.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ from studies.objectives import metric_names
 
 MAX_LENGTH = 500
 MAX_DEPTH = 20
+MAX_INTEGER = 2**63 - 1  # what a database's integer holds: a literal is bound as it was typed
 _TOKEN = re.compile(
     r"""\s*(?:
     (?P<number>-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)
@@ -185,6 +187,8 @@ class _Parser:
         token = self.take()
         if token.kind == "number":
             value = float(token.text) if any(c in token.text for c in ".eE") else int(token.text)
+            if not (math.isfinite(value) if isinstance(value, float) else abs(value) <= MAX_INTEGER):
+                raise self.error(f"{token.text[:20]} is too large a number to compare {name} with", back=1)
         elif token.kind == "string":
             value = token.text[1:-1]
         elif token.kind == "word" and token.text.lower() in ("true", "false"):

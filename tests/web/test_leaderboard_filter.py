@@ -57,6 +57,7 @@ def _expected(study, keep) -> list[int]:
         ("loss > 0.45", lambda p, t: t.value is not None and t.value > 0.45),
         ("layers == 2 or layers == 4", lambda p, t: p["layers"] in (2, 4)),
         ("lr > 1e-3 AND lr <= .5", lambda p, t: 1e-3 < p["lr"] <= 0.5),
+        ("lr < 1e300", lambda p, t: True),
     ],
 )
 def test_a_filter_keeps_exactly_the_trials_it_describes(viewer, study, expression, keep):
@@ -91,6 +92,8 @@ def test_the_filter_stays_in_every_link_of_the_leaderboard(viewer, study):
         ("lr < 1 or " * 60 + "lr < 1", "The filter is too long"),
         ("(" * 30 + "lr < 1" + ")" * 30, "Nested more than 20 deep"),
         ("not " * 30 + "lr < 1", "Nested more than 20 deep"),
+        ("lr < 1" + "0" * 30, "too large a number"),  # no database column holds it
+        ("value > -1e999", "too large a number"),  # infinite
     ],
 )
 def test_a_bad_filter_is_explained_under_the_box_and_shows_no_rows(viewer, study, expression, message):
