@@ -12,10 +12,22 @@ from studies.plots import compare
 MAX_COMPARED = 8
 
 
+class _StudiesField(forms.ModelMultipleChoiceField):
+    """Django's, with an id no database integer holds refused as any unknown id is (Django puts it in
+    the query, and the driver raises OverflowError)."""
+
+    def clean(self, value):
+        for pk in value or []:
+            digits = str(pk).strip().lstrip("+-").lstrip("0")
+            if digits.isdecimal() and (len(digits) > 19 or int(digits) > 2**63 - 1):
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
+                )
+        return super().clean(value)
+
+
 class CompareQuery(forms.Form):
-    studies = forms.ModelMultipleChoiceField(
-        queryset=None, required=False, widget=forms.CheckboxSelectMultiple
-    )
+    studies = _StudiesField(queryset=None, required=False, widget=forms.CheckboxSelectMultiple)
     x = forms.ChoiceField(required=False, choices=[("number", "by trial"), ("time", "by time")])
     log = forms.BooleanField(required=False)
     target = forms.FloatField(required=False, help_text="A value to reach: trials and time each study took.")

@@ -36,6 +36,15 @@ def test_one_cannot_compare_a_study_one_cannot_see(client, cast, make_study):
     assert "secret-demo" not in response.content.decode()
 
 
+def test_a_study_id_no_database_holds_is_an_error_on_the_picker(client, cast, make_study):
+    study = make_study()
+    client.force_login(cast["viewer"])
+    for huge in ("9" * 30, "-" + "9" * 5000):
+        response = client.get(reverse("study-compare"), {"studies": [study.pk, huge]})
+        assert response.status_code == 200 and "rows" not in response.context
+        assert response.context["query"].errors["studies"]
+
+
 def test_the_time_to_reach_within_one_percent_of_the_best():
     data = {
         "studies": [
