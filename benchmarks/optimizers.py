@@ -5,8 +5,8 @@ sequentially (n=1), several seeds; prints per problem the median final simple re
 per suggestion and each optimizer's rank, then the mean rank; then hpoweb gp with n=4 per round against
 n=1 at equal total trials. The peers come from the `bench` extra: `pip install -e '.[bench]' torch`.
 
-    python benchmarks/optimizers.py [--problems branin,hartmann6] [--seeds 10] [--optimizers gp,optuna_gp]
-        [--out results.jsonl]
+    python benchmarks/optimizers.py [--problems branin,hartmann6] [--seeds 10] [--first-seed 0]
+        [--optimizers gp,optuna_gp] [--out results.jsonl]
     python benchmarks/optimizers.py --optimizers gp:acquisition=pi,gp:acquisition=pi:xi=0.5 --no-batch
     python benchmarks/optimizers.py --tables results.jsonl more.jsonl   # tables from saved runs only
 """
@@ -245,6 +245,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--problems", default=",".join(all_problems))
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--first-seed", type=int, default=0, help="the first seed of the run")
     parser.add_argument("--optimizers", default=",".join(hpoweb + PEERS))
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--no-batch", action="store_true", help="skip the gp n=4 table")
@@ -261,13 +262,14 @@ def main() -> None:
         print_tables(results, problems, optimizers)
         return
     problems, optimizers = args.problems.split(","), args.optimizers.split(",")
-    tasks = [(p, o, s, 1) for p in problems for o in optimizers for s in range(args.seeds)]
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    tasks = [(p, o, s, 1) for p in problems for o in optimizers for s in seeds]
     if "gp" in optimizers and not args.no_batch:
-        tasks += [(p, "gp", s, 4) for p in problems for s in range(args.seeds)]
+        tasks += [(p, "gp", s, 4) for p in problems for s in seeds]
     order = ["optuna_gp", "gp", "bayes_opt", "skopt_gp"]  # the key comparison first, the slowest last
     tasks.sort(key=lambda t: (order.index(t[1]) if t[1] in order else -1, t[2]))
     saved = run_all(run_one, tasks, args.processes, args.out)
-    results = [r for r in saved if r[0] in problems and r[1] in optimizers and r[2] < args.seeds]
+    results = [r for r in saved if r[0] in problems and r[1] in optimizers and r[2] in seeds]
     print_tables(results, problems, optimizers)
 
 

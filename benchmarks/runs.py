@@ -65,6 +65,7 @@ def grid_benchmark(
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--problems", default=",".join(all_problems))
     parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--first-seed", type=int, default=0, help="the first seed of the run")
     parser.add_argument(f"--{option}", default=default, help=help_text)
     parser.add_argument("--optimizers", default=",".join(optimizers))
     parser.add_argument("--processes", type=int, default=2)
@@ -79,8 +80,9 @@ def grid_benchmark(
         return
     problems, chosen = args.problems.split(","), args.optimizers.split(",")
     values = [kind(x) for x in getattr(args, option).split(",")]
-    tasks = [(p, o, x, s) for s in range(args.seeds) for x in values for p in problems for o in chosen]
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    tasks = [(p, o, x, s) for s in seeds for x in values for p in problems for o in chosen]
     tasks.sort(key=lambda t: (t[1] == "optuna_gp", t[3]))  # the slowest last: a short run still compares
     saved = run_all(run_one, tasks, args.processes, args.out)
-    results = [r for r in saved if r[0] in problems and r[1] in chosen and r[3] < args.seeds]
+    results = [r for r in saved if r[0] in problems and r[1] in chosen and r[3] in seeds]
     print(tables(results, problems, chosen))
