@@ -1,5 +1,5 @@
 """At 800 px, a laptop's half screen: no page grows wider than the window (wide tables scroll in
-their own box), the menu's links keep their words together, and a number never breaks across lines."""
+their own box), links and buttons keep their words together, and a number never breaks across lines."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ TRACEBACK = "Traceback (most recent call last):\n    value = run_job(job)\n" + "
 LINES_OF = (
     "e => { const r = document.createRange(); r.selectNodeContents(e); return r.getClientRects().length; }"
 )
+# the menu, the study page's tools (export, warm start, ...), a project member's "Change role"
+WHOLE = "header.top nav a, .tools a, table.grid .actions button"
 
 
 def _run(study, outcomes: list[Outcome]) -> None:
@@ -27,7 +29,9 @@ def _run(study, outcomes: list[Outcome]) -> None:
         services.finish_attempt(attempt.pk, outcome)
 
 
-def test_at_800_px_wide_tables_scroll_in_their_box_and_words_stay_whole(page, live_server, cast, make_study):
+def test_at_800_px_wide_tables_scroll_in_their_box_and_words_stay_whole(
+    page, live_server, cast, make_study, project
+):
     wide = make_study(name="a-study-with-many-parameters", space=SPACE, max_trials=3, max_parallel=3)
     _run(wide, [Outcome("complete", value=1.33937e-06 * (i + 1)) for i in range(3)])
     failing = make_study(name="failing", max_trials=1, max_parallel=1, max_retries=0)
@@ -38,14 +42,14 @@ def test_at_800_px_wide_tables_scroll_in_their_box_and_words_stay_whole(page, li
         reverse("study-list"),
         reverse("worker-list"),
         reverse("trial-detail", args=[failing.pk, 1]),
+        reverse("project-detail", args=[project.pk]),
         reverse("study-detail", args=[wide.pk]),
     ]:
         page.goto(live_server.url + url)
         width = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert width <= 0, f"{url} is {width} px wider than the window"
-        links = page.locator("header.top nav a")
-        broken = [link.inner_text() for link in links.all() if link.evaluate(LINES_OF) > 1]
-        assert not broken, f"menu links broken over two lines on {url}: {broken}"
+        broken = [e.inner_text() for e in page.locator(WHOLE).all() if e.evaluate(LINES_OF) > 1]
+        assert not broken, f"broken over two lines on {url}: {broken}"
     cells = page.locator("#leaderboard td.num")
     assert cells.count() > 8
     assert all(cell.evaluate(LINES_OF) == 1 for cell in cells.all()), "a number wrapped"
