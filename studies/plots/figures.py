@@ -28,6 +28,7 @@ from studies.plots.parts import (
     lttb,
     r6,
     r6_list,
+    trial_axis,
 )
 
 # --- optimization history ------------------------------------------------------------------------
@@ -46,10 +47,9 @@ def history_figure(data: dict, x_axis: str = "number", log_y: bool = False) -> d
         "data": traces,
         "layout": base_layout(
             "",
-            xaxis={
-                "title": {"text": "trial" if x_axis == "number" else "finished at"},
-                "type": "linear" if x_axis == "number" else "date",
-            },
+            xaxis=trial_axis(xs)
+            if x_axis == "number"
+            else {"title": {"text": "finished at"}, "type": "date"},
             yaxis={
                 "title": {"text": label(data["metric"])},
                 "type": "log" if log_y else "linear",

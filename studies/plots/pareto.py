@@ -18,7 +18,7 @@ from studies import trial_sample
 from studies.front_sort import hypervolume_curve, reference_point
 from studies.models import Study
 from studies.objectives import complete_columns, result_arrays
-from studies.plots.parts import MAX_POINTS, base_layout, empty_figure, label, r6_list, with_note
+from studies.plots.parts import MAX_POINTS, base_layout, empty_figure, label, r6_list, trial_axis, with_note
 
 HOVER_PARAMS = 10
 MAX_DRAWN = 2500  # points, with their hover text: the figure stays under 1 MB at 10,000 trials
@@ -245,7 +245,7 @@ def hypervolume_figure(data: dict, _options: dict | None = None) -> dict:
     )  # with_note escapes it
     layout = base_layout(
         "Hypervolume of the feasible front",
-        xaxis={"title": {"text": "trial"}},
+        xaxis=trial_axis(data["number"]),
         yaxis={"title": {"text": "hypervolume"}},
     )
     figure = {"data": [hypervolume_trace(data, "hypervolume", data["last_number"])], "layout": layout}

@@ -52,6 +52,11 @@ def test_failed_and_pruned_trials_are_visible_but_distinct():
     assert names["pruned"]["marker"]["symbol"] != names["complete"]["marker"]["symbol"]
 
 
+def test_a_short_history_ticks_whole_trial_numbers():
+    assert figures.history_figure(_history(5))["layout"]["xaxis"]["dtick"] == 1  # not 1, 1.5, 2, ...
+    assert "dtick" not in figures.history_figure(_history(300))["layout"]["xaxis"]  # plotly's own steps
+
+
 def test_history_by_time_uses_a_date_axis():
     figure = figures.history_figure(_history(5), x_axis="time", log_y=True)
     assert figure["layout"]["xaxis"]["type"] == "date" and figure["layout"]["yaxis"]["type"] == "log"
