@@ -57,3 +57,18 @@ def test_at_800_px_wide_tables_scroll_in_their_box_and_words_stay_whole(
     attempts = page.locator(".scroll-x:has(pre.reason)")
     assert attempts.evaluate("e => e.scrollWidth <= e.clientWidth"), "a traceback's long line widened it"
     assert not page.errors
+
+
+def test_at_800_px_the_space_editor_keeps_its_values_readable(page, live_server, cast):
+    page.set_viewport_size({"width": 800, "height": 900})
+    log_in(page, live_server.url, "owner", "pw-owner")
+    page.goto(live_server.url + reverse("study-create"))
+    page.select_option("select[name=job]", "digits_models")
+    page.click("#load-job-space")
+    rows = page.locator("#param-table tbody tr.param-row:not(.hidden)")
+    rows.nth(11).wait_for()  # the job's twelve parameters
+    boxes = rows.locator("input[name$='-name'], input[name$='-low'], select[name$='-type']")
+    narrow = [box.evaluate("e => e.name") for box in boxes.all() if box.bounding_box()["width"] < 90]
+    assert not narrow, f"squeezed to under 90 px: {narrow[:4]}"
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    assert not page.errors
