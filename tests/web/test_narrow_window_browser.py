@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from studies import services
+from studies.models import Trial
 from studies.services import Outcome, WorkerIdentity
 from tests.web.browser import log_in
 
@@ -43,6 +44,10 @@ def test_at_800_px_wide_tables_scroll_in_their_box_and_words_stay_whole(
         reverse("worker-list"),
         reverse("trial-detail", args=[failing.pk, 1]),
         reverse("project-detail", args=[project.pk]),
+        reverse("trial-compare")
+        + "?"
+        + "&".join(f"ids={pk}" for pk in Trial.objects.values_list("pk", flat=True)),
+        reverse("study-compare") + f"?studies={wide.pk}&studies={failing.pk}",
         reverse("study-detail", args=[wide.pk]),
     ]:
         page.goto(live_server.url + url)
