@@ -42,7 +42,9 @@ def history_figure(data: dict, x_axis: str = "number", log_y: bool = False) -> d
     for state, symbol in (("complete", "circle"), ("pruned", "triangle-down-open")):
         traces += _valued_markers(xs, states, values, state, symbol)
     traces += _failed_strip([xs[i] for i, s in enumerate(states) if s == "failed" and xs[i] is not None])
-    traces.append(_best_line(xs, best_so_far(values, states, data["direction"])))
+    best = best_so_far(values, states, data["direction"])
+    if any(b is not None for b in best):  # no complete trial: no line, and no legend entry for one
+        traces.append(_best_line(xs, best))
     return {
         "data": traces,
         "layout": base_layout(

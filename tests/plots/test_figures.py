@@ -57,6 +57,11 @@ def test_a_short_history_ticks_whole_trial_numbers():
     assert "dtick" not in figures.history_figure(_history(300))["layout"]["xaxis"]  # plotly's own steps
 
 
+def test_a_history_of_failed_trials_draws_no_best_so_far():
+    figure = figures.history_figure(_history(3, ["failed"] * 3))
+    assert [t["name"] for t in figure["data"]] == ["failed (no value)"]
+
+
 def test_history_by_time_uses_a_date_axis():
     figure = figures.history_figure(_history(5), x_axis="time", log_y=True)
     assert figure["layout"]["xaxis"]["type"] == "date" and figure["layout"]["yaxis"]["type"] == "log"
