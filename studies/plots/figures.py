@@ -58,6 +58,7 @@ def history_figure(data: dict, x_axis: str = "number", log_y: bool = False) -> d
                 "domain": [0.1, 1],
             },
             yaxis2={"domain": [0, 0.05], "visible": False, "fixedrange": True},
+            showlegend=True,  # plotly hides a lone trace's legend: failed ticks alone would be unexplained
         ),
     }
 

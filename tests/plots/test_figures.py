@@ -60,6 +60,7 @@ def test_a_short_history_ticks_whole_trial_numbers():
 def test_a_history_of_failed_trials_draws_no_best_so_far():
     figure = figures.history_figure(_history(3, ["failed"] * 3))
     assert [t["name"] for t in figure["data"]] == ["failed (no value)"]
+    assert figure["layout"]["showlegend"], "the failed ticks keep their legend entry"
 
 
 def test_history_by_time_uses_a_date_axis():
