@@ -45,6 +45,8 @@ def importance_figure(analysis: dict, options: dict) -> dict:
     names = []
     for method, title in methods.items():
         result = stored.get(method) or {"unavailable": NOT_YET}
+        if result.get("n_trials") == 0:  # PED-ANOVA of no trial splits the importance evenly: no bars
+            result = {"unavailable": "no complete trial yet."}
         if "unavailable" in result:
             notes.append(f"{title}: {result['unavailable']}")
             continue

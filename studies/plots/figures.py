@@ -28,6 +28,7 @@ from studies.plots.parts import (
     lttb,
     r6,
     r6_list,
+    trial_axis,
 )
 
 # --- optimization history ------------------------------------------------------------------------
@@ -41,21 +42,23 @@ def history_figure(data: dict, x_axis: str = "number", log_y: bool = False) -> d
     for state, symbol in (("complete", "circle"), ("pruned", "triangle-down-open")):
         traces += _valued_markers(xs, states, values, state, symbol)
     traces += _failed_strip([xs[i] for i, s in enumerate(states) if s == "failed" and xs[i] is not None])
-    traces.append(_best_line(xs, best_so_far(values, states, data["direction"])))
+    best = best_so_far(values, states, data["direction"])
+    if any(b is not None for b in best):  # no complete trial: no line, and no legend entry for one
+        traces.append(_best_line(xs, best))
     return {
         "data": traces,
         "layout": base_layout(
             "",
-            xaxis={
-                "title": {"text": "trial" if x_axis == "number" else "finished at"},
-                "type": "linear" if x_axis == "number" else "date",
-            },
+            xaxis=trial_axis(xs)
+            if x_axis == "number"
+            else {"title": {"text": "finished at"}, "type": "date"},
             yaxis={
                 "title": {"text": label(data["metric"])},
                 "type": "log" if log_y else "linear",
                 "domain": [0.1, 1],
             },
             yaxis2={"domain": [0, 0.05], "visible": False, "fixedrange": True},
+            showlegend=True,  # plotly hides a lone trace's legend: failed ticks alone would be unexplained
         ),
     }
 

@@ -18,7 +18,7 @@ from studies import trial_sample
 from studies.front_sort import hypervolume_curve, reference_point
 from studies.models import Study
 from studies.objectives import complete_columns, result_arrays
-from studies.plots.parts import MAX_POINTS, base_layout, empty_figure, label, r6_list
+from studies.plots.parts import MAX_POINTS, base_layout, empty_figure, label, r6_list, trial_axis, with_note
 
 HOVER_PARAMS = 10
 MAX_DRAWN = 2500  # points, with their hover text: the figure stays under 1 MB at 10,000 trials
@@ -241,14 +241,15 @@ def hypervolume_figure(data: dict, _options: dict | None = None) -> dict:
     if not data["number"]:
         return empty_figure("No feasible complete trial yet.")
     where = ", ".join(
-        f"{label(o['metric'])} = {r}" for o, r in zip(data["objectives"], data["reference"], strict=True)
-    )
+        f"{o['metric']} = {r}" for o, r in zip(data["objectives"], data["reference"], strict=True)
+    )  # with_note escapes it
     layout = base_layout(
         "Hypervolume of the feasible front",
-        xaxis={"title": {"text": "trial"}},
-        yaxis={"title": {"text": f"hypervolume (reference: {where})"}},
+        xaxis=trial_axis(data["number"]),
+        yaxis={"title": {"text": "hypervolume"}},
     )
-    return {"data": [hypervolume_trace(data, "hypervolume", data["last_number"])], "layout": layout}
+    figure = {"data": [hypervolume_trace(data, "hypervolume", data["last_number"])], "layout": layout}
+    return with_note(figure, f"reference point: {where}")  # on the y axis it ran past the plot
 
 
 def hypervolume_table(data: dict) -> tuple[list[str], list[list]]:

@@ -26,6 +26,7 @@ MAX_LINES = 1000  # parallel coordinates: WebGL lines cost seconds each thousand
 MAX_SCATTER = 2000  # slice plots and projected observations
 MAX_CURVES = 200  # learning curves drawn one by one
 MARGIN = {"t": 40, "r": 10, "b": 40, "l": 60}
+FEW_TRIALS = 10  # up to this many, a trial axis ticks every trial
 # plotly's horizontal legend sits where the x axis title is; this puts it below, with room for it.
 LEGEND_BELOW_AXIS_TITLE = {
     "legend": {"orientation": "h", "yanchor": "top", "y": -0.25},
@@ -124,6 +125,12 @@ def base_layout(title: str, **extra) -> dict:
         "legend": {"orientation": "h"},
         **extra,
     }
+
+
+def trial_axis(numbers: list) -> dict:
+    """An x axis of trial numbers: whole numbers only (plotly's own ticks for five trials fall on 1.5)."""
+    axis = {"title": {"text": "trial"}, "type": "linear"}
+    return {**axis, "dtick": 1} if numbers and max(numbers) <= FEW_TRIALS else axis
 
 
 def with_note(figure: dict, text: str) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from studies import access
+from studies import access, leaderboard
 
 register = template.Library()
 
@@ -13,6 +13,13 @@ register = template.Library()
 def pairs(settings: dict) -> str:
     """`{"xi": 0.01}` as `xi: 0.01`: a person reads settings, not a Python dict."""
     return ", ".join(f"{key}: {value}" for key, value in settings.items())
+
+
+@register.filter
+def cell(value):
+    """A value as the leaderboard shows it (floats to 6 significant digits), so the header's best
+    reads like the table's."""
+    return leaderboard.page_cell(value)
 
 
 @register.filter

@@ -123,7 +123,7 @@ class StudyForm(forms.Form):
         required=False,
         initial="hpoweb",
         widget=forms.TextInput(attrs={"pattern": QUEUE_PATTERN.pattern.strip("^$")}),
-        help_text="Only workers started with `-Q <queue>` run its trials (e.g. gpu).",
+        help_text="Only workers started with -Q and this name (e.g. -Q gpu) run its trials.",
     )
     start = forms.BooleanField(required=False, initial=True, label="Start at once")
 

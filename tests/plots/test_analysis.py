@@ -98,3 +98,4 @@ def test_a_study_whose_trials_all_failed_is_analysed_and_its_plots_say_why(clien
         figure = client.get(reverse("study-plot", args=[study.pk, kind])).json()["figure"]
         texts = " ".join(a["text"] for a in figure["layout"]["annotations"])
         assert words in texts, (kind, texts)
+        assert not figure["data"], f"{kind}: nothing to draw from no complete trial (not even shares)"

@@ -52,6 +52,17 @@ def test_failed_and_pruned_trials_are_visible_but_distinct():
     assert names["pruned"]["marker"]["symbol"] != names["complete"]["marker"]["symbol"]
 
 
+def test_a_short_history_ticks_whole_trial_numbers():
+    assert figures.history_figure(_history(5))["layout"]["xaxis"]["dtick"] == 1  # not 1, 1.5, 2, ...
+    assert "dtick" not in figures.history_figure(_history(300))["layout"]["xaxis"]  # plotly's own steps
+
+
+def test_a_history_of_failed_trials_draws_no_best_so_far():
+    figure = figures.history_figure(_history(3, ["failed"] * 3))
+    assert [t["name"] for t in figure["data"]] == ["failed (no value)"]
+    assert figure["layout"]["showlegend"], "the failed ticks keep their legend entry"
+
+
 def test_history_by_time_uses_a_date_axis():
     figure = figures.history_figure(_history(5), x_axis="time", log_y=True)
     assert figure["layout"]["xaxis"]["type"] == "date" and figure["layout"]["yaxis"]["type"] == "log"

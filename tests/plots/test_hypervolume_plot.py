@@ -30,7 +30,10 @@ def test_the_curve_grows_at_the_trials_that_add_to_the_feasible_front(client, ca
     # reference: the worst feasible values plus a tenth of their range, (0.53, 6.4)
     # trial 1: 0.33 * 1.4; trial 2 adds 0.13 * 3; then it stays to trial 5
     assert line["x"] == [1, 2, 5] and line["y"] == pytest.approx([0.462, 0.852, 0.852])
-    assert "error = 0.53, latency = 6.4" in body["figure"]["layout"]["yaxis"]["title"]["text"]
+    layout = body["figure"]["layout"]
+    # the reference point is named under the title: on the y axis it ran past the plot's height
+    assert layout["yaxis"]["title"]["text"] == "hypervolume"
+    assert "reference point: error = 0.53, latency = 6.4" in layout["title"]["text"]
     csv = client.get(reverse("study-plot-csv", args=[study.pk, "hypervolume"])).content.decode()
     assert csv.splitlines()[:3] == ["number,hypervolume", "1,0.462", "2,0.852"]
 

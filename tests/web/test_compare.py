@@ -81,3 +81,13 @@ def test_the_study_list_draws_a_sparkline_per_study_in_a_fixed_number_of_queries
     with django_assert_max_num_queries(9):
         page = client.get(reverse("study-list")).content.decode()
     assert page.count('<svg class="spark"') == 4
+
+
+def test_the_compare_page_says_what_to_do_and_labels_its_controls(client, cast, make_study):
+    client.force_login(cast["viewer"])
+    page = client.get(reverse("study-compare")).content.decode()
+    assert "No studies to compare yet" in page
+    make_study(name="a")
+    page = client.get(reverse("study-compare")).content.decode()
+    assert "Tick two or more studies, then press Compare." in page
+    assert "<label>x axis <select" in page and "target value <input" in page

@@ -164,3 +164,10 @@ def test_the_new_study_form_reads_as_a_person_expects(client, cast):
     assert '<span>sobol</span> <input type="checkbox" name="opt__random__sobol"' in form
     assert "Opt random sobol" not in form
     assert "Trial timeout (s)" in form
+
+
+def test_the_form_help_reads_as_text_not_markdown(client, cast):
+    client.force_login(cast["editor"])
+    page = client.get(reverse("study-create")).content.decode()
+    assert "Only workers started with -Q and this name (e.g. -Q gpu) run its trials." in page
+    assert "`-Q" not in page, "backticks are shown as they are: the help is plain text"
