@@ -12,7 +12,7 @@ from studies.optimizers import OPTIMIZERS
 
 class ImportForm(forms.Form):
     file = forms.FileField(help_text="A study exported as JSON by hpoweb.")
-    project = forms.ModelChoiceField(queryset=None)
+    project = forms.ModelChoiceField(queryset=None, empty_label=None)  # the first project, as New study
     name = forms.CharField(
         required=False,
         widget=forms.TextInput(attrs={"maxlength": LIMITS["name"].high}),

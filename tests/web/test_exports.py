@@ -397,3 +397,11 @@ def test_the_api_deletes_for_editors_only(cast, make_study):
         api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
         assert api.delete(f"/api/studies/{study.pk}/").status_code == expected
     assert not Study.objects.filter(pk=study.pk).exists()
+
+
+def test_the_import_page_starts_with_a_project_chosen(client, cast):
+    """As the new-study form does: a required project offers no blank choice to trip over."""
+    client.force_login(cast["editor"])
+    page = client.get(reverse("study-import")).content.decode()
+    assert 'value="">---------' not in page
+    assert re.search(r'<option value="\d+" selected>', page)

@@ -235,3 +235,8 @@ def test_the_plots_parameter_pickers_list_every_parameter_whatever_the_columns(v
     picker = html[html.index('<select data-param="param"') :]
     picker = picker[: picker.index("</select>")]
     assert [f'<option value="{n}">' in picker for n in SPACE] == [True, True, True]
+
+
+def test_the_study_list_names_the_objective_a_multi_objective_best_is_of(viewer, two_objectives):
+    row = viewer.get(reverse("study-list")).content.decode()
+    assert '0.2 <small class="muted">error</small>' in row  # the best feasible error, and which metric
