@@ -170,7 +170,8 @@
         const parents = parentsOf[name] || [];
         row.dataset.depth = String(depth);
         row.dataset.parents = parents.join(" ");
-        field(row, "name").style.marginLeft = `${depth * 1.5}em`;
+        // the cell's padding, not the box's margin: a margin pushed the box into the type column
+        field(row, "name").closest("td").style.paddingLeft = `${0.5 + depth * 1.5}em`;
         field(row, "name").title = parents.length > 1 ? `under ${parents.join(" and ")}` : "";
       });
     }

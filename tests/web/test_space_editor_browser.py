@@ -69,6 +69,10 @@ def test_a_child_row_set_under_its_parent_is_indented_and_stored_with_its_condit
     assert _offered_parents(page) == ["x1", "x2", "x3"]
     fill_row(child, name="x8", low="0", high="1", parent="x3", parent_values="1")
     assert child.get_attribute("data-depth") == "2"
+    name_box = child.locator("input[name$='-name']").bounding_box()
+    type_box = child.locator("select[name$='-type']").bounding_box()
+    assert name_box["x"] > rows.first.locator("input[name$='-name']").bounding_box()["x"]  # indented
+    assert name_box["x"] + name_box["width"] <= type_box["x"], "the indented name runs into the type"
 
     # A row under two parents sits below the deeper one; one list of values for two parents is refused
     # on that row, and the row keeps what was typed.
