@@ -210,10 +210,21 @@ def _space(spec: Any, errors: _Errors) -> SearchSpace | None:
         errors.add("space", "a search space is required")
         return None
     try:
-        return SearchSpace.from_dict(spec)
+        space = SearchSpace.from_dict(spec)
     except SpaceError as error:
         errors.add(".".join(["space", *_parts(error.parameter, error.key)]), str(error))
         return None
+    named: dict[str, str] = {}
+    for name in space.names:  # a command job would get one in the other's variable
+        other = named.setdefault(codec.command_variable(name), name)
+        if other != name:
+            errors.add(
+                f"space.{name[:100]}.name",
+                f"parameters {other!r} and {name!r} reach command jobs as the same variable "
+                f"{codec.command_variable(name)}: names must differ in more than case and non-ASCII letters",
+            )
+            return None
+    return space
 
 
 def _parts(*names: str | None) -> list[str]:

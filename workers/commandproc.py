@@ -13,7 +13,6 @@ import functools
 import json
 import math
 import os
-import re
 import select
 import shutil
 import signal
@@ -24,6 +23,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from studies.optimizers.parameters import command_variable
 from workers.jobproc import JobProcess, die_with_parent
 
 LOG_HEAD_BYTES = 256 * 1024
@@ -79,9 +79,7 @@ def command_argv(template: list[str], params: dict, params_file: str, result_fil
 def command_env(extra: dict, params: dict, params_file: str, result_file: str) -> dict[str, str]:
     env = {name: os.environ[name] for name in PASSED_ENV if name in os.environ}
     env.update({str(k): str(v) for k, v in extra.items()})
-    env.update(
-        {f"HPOWEB_PARAM_{re.sub(r'[^A-Z0-9]', '_', name.upper())}": _text(v) for name, v in params.items()}
-    )
+    env.update({command_variable(name): _text(v) for name, v in params.items()})
     env.update(HPOWEB_PARAMS_FILE=params_file, HPOWEB_RESULT_FILE=result_file, PYTHONUNBUFFERED="1")
     return env
 

@@ -8,6 +8,7 @@ range never overflows, choices are compared by a set (a space is checked inside 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -224,6 +225,11 @@ def parse_parameter(name: Any, spec: Any) -> Parameter:
             name, "type", f"parameter {name!r}: unknown type {kind!r} (expected float, int or categorical)"
         )
     return replace(p, when=parse_when(name, spec["when"], SpaceError)) if "when" in spec else p
+
+
+def command_variable(name: str) -> str:
+    """The environment variable a command job gets a parameter in: upper case, other characters `_`."""
+    return "HPOWEB_PARAM_" + re.sub(r"[^A-Z0-9]", "_", name.upper())
 
 
 def _check_name(name: Any) -> None:

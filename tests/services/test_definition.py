@@ -52,6 +52,25 @@ BAD = [
     ({"space": {"x1": {"type": "categorical", "choices": ["a", "a"]}}}, "space.x1.choices"),
     ({"space": {"x1": {"type": "categorical", "choices": ["c" * 201]}}}, "space.x1.choices"),
     ({"space": {"x1": {"type": "categorical", "choices": ["a", "b\x00"]}}}, "space.x1.choices"),
+    # a command job gets each parameter in HPOWEB_PARAM_<NAME>: `lr` and `LR`, or `λ` and `μ`, would share one
+    (
+        {
+            "space": {
+                "lr": {"type": "float", "low": 0.0, "high": 1.0},
+                "LR": {"type": "float", "low": 0.0, "high": 1.0},
+            }
+        },
+        "space.LR.name",
+    ),
+    (
+        {
+            "space": {
+                "λ": {"type": "float", "low": 0.0, "high": 1.0},
+                "μ": {"type": "float", "low": 0.0, "high": 1.0},
+            }
+        },
+        "space.μ.name",
+    ),
 ]
 
 
@@ -124,7 +143,8 @@ def _form_shows(response, path: str) -> bool:
     head, _, rest = path.partition(".")
     if head == "space":
         name, _, key = rest.partition(".")
-        rows = [f for f in formset.forms if f.cleaned_data.get("name") == name]
+        # by the name as posted: an error on the name field takes it out of `cleaned_data`
+        rows = [f for f in formset.forms if f.data.get(f.add_prefix("name")) == name]
         return bool(rows) and key in rows[0].errors
     if head in ("optimizer_settings", "pruner_settings") and rest:
         group, owner = (
