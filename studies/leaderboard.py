@@ -240,7 +240,7 @@ def _page_of_sample(trials: QuerySet, page_number, page_size: int) -> Page:
     until it had a page (2.4 s for a filter few trials pass, at a million trials)."""
     passed = list(trials.order_by().values_list("pk", flat=True))
     ordered = Trial.objects.filter(trial_sample.AnyOf(F("pk"), passed)).order_by(*trials.query.order_by)
-    keys = list(ordered.values_list("pk", flat=True)) if passed else []
+    keys = list(ordered.values_list("pk", flat=True))  # none passed: AnyOf reads nothing
     page = Paginator(keys, page_size).get_page(page_number)
     shown = Trial.objects.in_bulk(page.object_list)  # by key alone: the keys passed the filter
     page.object_list = [shown[pk] for pk in page.object_list]

@@ -9,8 +9,6 @@ defined with `metric`/`direction` stores no objectives and works exactly as befo
 
 from __future__ import annotations
 
-import math
-import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +18,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 
 from studies.front_sort import front_ranks
+from studies.optimizers.parameters import is_finite_number
 from studies.optimizers.pareto import constraint_violation
 
 MAX_OBJECTIVES = 3
@@ -94,7 +93,7 @@ def _constraints(given: Any, add) -> list[dict]:
         if not bounds:
             add(f"constraints.{i}", "needs `max`, `min` or both")
         for key, bound in bounds.items():
-            if not _is_finite(bound):
+            if not is_finite_number(bound):
                 add(f"constraints.{i}.{key}", "must be a finite number")
                 break
         else:
@@ -103,13 +102,6 @@ def _constraints(given: Any, add) -> list[dict]:
             elif metric and bounds:
                 out.append({"metric": metric, **{k: float(v) for k, v in bounds.items()}})
     return out
-
-
-def _is_finite(value: Any) -> bool:
-    """A number that is a finite float (an int too large for a float is not: 10**400 overflows)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    return math.isfinite(value) if isinstance(value, float) else abs(value) <= sys.float_info.max
 
 
 def _metric(name: Any, path: str, add) -> str | None:
@@ -145,7 +137,7 @@ def result_fields(objectives: list[dict], constraints: list[dict], values: Any) 
         raise ResultError(f"the result lacks {', '.join(map(repr, missing))}")
     clean = {}
     for name, value in values.items():
-        if not _is_finite(value):
+        if not is_finite_number(value):
             raise ResultError(f"metric {str(name)[:64]!r} is {str(value)[:40]!r}, not a finite number")
         if not isinstance(name, str) or len(name) > MAX_METRIC_LENGTH or "\x00" in name:
             raise ResultError(

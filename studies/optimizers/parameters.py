@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -289,6 +290,11 @@ def _check_choice(name: str, choice: Any) -> None:
             "choices",
             f"parameter {name!r}: choice {choice!r} is not a finite number of a storable size",
         )
+
+
+def is_finite_number(value: Any) -> bool:
+    """A number a float holds: not NaN, not infinite, and no int too large (10**400 overflows)."""
+    return _is_storable(value, sys.float_info.max)
 
 
 def _is_storable(value: Any, bound: float) -> bool:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
 from studies import access, study_diff
 from studies.plots import compare
+from studies.trial_filter import MAX_INTEGER
 
 MAX_COMPARED = 8
 
@@ -18,11 +21,11 @@ class _StudiesField(forms.ModelMultipleChoiceField):
 
     def clean(self, value):
         for pk in value or []:
-            digits = str(pk).strip().lstrip("+-").lstrip("0")
-            if digits.isdecimal() and (len(digits) > 19 or int(digits) > 2**63 - 1):
-                raise forms.ValidationError(
-                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
-                )
+            with contextlib.suppress(TypeError, ValueError):  # not a number: Django's own message
+                if abs(int(pk)) > MAX_INTEGER:
+                    raise forms.ValidationError(
+                        self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
+                    )
         return super().clean(value)
 
 
