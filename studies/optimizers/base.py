@@ -73,23 +73,38 @@ class Optimizer:
         if len(self.objectives) > 1 and not self.MULTI_OBJECTIVE:
             raise ValueError(f"optimizer {self.name!r} optimizes one objective; this study has several")
 
-    def suggest(self, history: History = (), pending: Pending = (), n: int = 1) -> list[dict[str, Any]]:
+    @property
+    def reads_history(self) -> bool:
+        """Whether a suggestion depends on the history and the pending points beyond how many they
+        are. When it does not, a caller may pass neither, only `made`, and gets the same points: reading
+        a study's trials was most of a millisecond trial's scheduling step."""
+        return True
+
+    def suggest(
+        self, history: History = (), pending: Pending = (), n: int = 1, *, made: int | None = None
+    ) -> list[dict[str, Any]]:
         """At most n new points; raises SearchExhausted when there is none at all."""
-        return [params for params, _ in self.suggest_with_info(history=history, pending=pending, n=n)]
+        return [params for params, _ in self.suggest_with_info(history, pending, n, made=made)]
 
     def suggest_with_info(
-        self, history: History = (), pending: Pending = (), n: int = 1
+        self, history: History = (), pending: Pending = (), n: int = 1, *, made: int | None = None
     ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         """Like `suggest`, each point with JSON-serializable facts about why it was chosen.
 
         No point equals one of the history or a pending one (by `SearchSpace.point_keys`) while the
         space has unused points: what the algorithm proposes again is replaced by `_unused_points`.
+        `made` is how many points were proposed before this call, the history's and pending ones when
+        not given; random streams are indexed by it, so a caller that passes fewer points says it.
         """
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise ValueError(f"n must be a positive integer, got {n!r}")
         history, pending = list(history), list(pending)
+        if made is None:
+            made = len(history) + len(pending)
+        elif isinstance(made, bool) or not isinstance(made, int) or made < 0:
+            raise ValueError(f"made must be a non-negative integer, got {made!r}")
         try:
-            proposed, exhausted = self._suggest(history, pending, n), None
+            proposed, exhausted = self._suggest(history, pending, n, made), None
         except SearchExhausted as error:
             proposed, exhausted = [], error
         used = [params for params, _ in history] + pending
@@ -153,7 +168,11 @@ class Optimizer:
         return points
 
     def _suggest(
-        self, history: list[tuple[Mapping[str, Any], Any]], pending: list[Mapping[str, Any]], n: int
+        self,
+        history: list[tuple[Mapping[str, Any], Any]],
+        pending: list[Mapping[str, Any]],
+        n: int,
+        made: int,
     ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         raise NotImplementedError
 

@@ -153,7 +153,11 @@ class CMAES(Optimizer):
     )
 
     def _suggest(
-        self, history: list[tuple[Mapping[str, Any], Any]], pending: list[Mapping[str, Any]], n: int
+        self,
+        history: list[tuple[Mapping[str, Any], Any]],
+        pending: list[Mapping[str, Any]],
+        n: int,
+        made: int,
     ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         d = len(self.space)
         X = self.space.encode([params for params, _ in history])

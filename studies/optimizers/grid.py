@@ -30,7 +30,11 @@ class GridSearch(Optimizer):
     )
 
     def _suggest(
-        self, history: list[tuple[Mapping[str, Any], Any]], pending: list[Mapping[str, Any]], n: int
+        self,
+        history: list[tuple[Mapping[str, Any], Any]],
+        pending: list[Mapping[str, Any]],
+        n: int,
+        made: int,
     ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         used = [params for params, _ in history] + pending
         points = free_points(self.space, used, n, self.seed, self.settings["grid_points"])

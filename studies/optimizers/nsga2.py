@@ -102,17 +102,20 @@ class NSGA2(Optimizer):
         return self.settings["population"] or max(10, 2 * len(self.space))
 
     def _suggest(
-        self, history: list[tuple[Mapping[str, Any], Any]], pending: list[Mapping[str, Any]], n: int
+        self,
+        history: list[tuple[Mapping[str, Any], Any]],
+        pending: list[Mapping[str, Any]],
+        n: int,
+        made: int,
     ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-        done = len(history) + len(pending)
         d = len(self.space)
-        if done < self.population:
-            X = sobol_points(d, self.seed, done, n)
+        if made < self.population:
+            X = sobol_points(d, self.seed, made, n)
             return [(params, {"phase": "startup"}) for params in self.space.decode(X)]
         losses, violation = self.objective_losses(history)
         parents, order_key = survivors(losses, violation, self.population)
         X = self.space.encode([history[i][0] for i in parents]).reshape(len(parents), d)
-        rng = np.random.default_rng([self.seed, done])
+        rng = np.random.default_rng([self.seed, made])
         children = [self._child(X, order_key[parents], rng) for _ in range(n)]
         info = {"phase": "evolution", "n_parents": len(parents)}
         return [(params, dict(info)) for params in self.space.decode(np.array(children))]

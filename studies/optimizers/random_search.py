@@ -39,15 +39,28 @@ class RandomSearch(Optimizer):
         ),
     )
 
+    @property
+    def reads_history(self) -> bool:
+        """Its draws depend on the trials through `made` and by skipping points already tried. Where
+        every point holds a continuous parameter, a draw repeats a trial's point with probability about
+        1e-9 per trial (the precision `point_keys` compares to): no history needed. A space of discrete
+        parameters only needs it, and so does a conditional one: a branch may hold only discrete
+        parameters, and the info tells each branch's evidence from the history."""
+        space = self.space
+        return space.is_conditional or all(p.n_levels for p in space.parameters)
+
     def _suggest(
-        self, history: list[tuple[Mapping[str, Any], Any]], pending: list[Mapping[str, Any]], n: int
+        self,
+        history: list[tuple[Mapping[str, Any], Any]],
+        pending: list[Mapping[str, Any]],
+        n: int,
+        made: int,
     ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-        done = len(history) + len(pending)
         d = len(self.space)
         if self.settings["sobol"]:
-            X = sobol_points(d, self.seed, done, n * _DRAWS_PER_POINT)
+            X = sobol_points(d, self.seed, made, n * _DRAWS_PER_POINT)
         else:
-            X = np.random.default_rng([self.seed, done]).random((n * _DRAWS_PER_POINT, d))
+            X = np.random.default_rng([self.seed, made]).random((n * _DRAWS_PER_POINT, d))
         taken = set(self.space.point_keys([params for params, _ in history] + pending))
         out = []
         candidates = self.space.decode(X)

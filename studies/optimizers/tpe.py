@@ -211,11 +211,15 @@ class TPE(Optimizer):
     )
 
     def _suggest(
-        self, history: list[tuple[Mapping[str, Any], Any]], pending: list[Mapping[str, Any]], n: int
+        self,
+        history: list[tuple[Mapping[str, Any], Any]],
+        pending: list[Mapping[str, Any]],
+        n: int,
+        made: int,
     ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         ranked, n_complete = self._ranked(history)
         if n_complete < self.settings["n_startup"]:
-            return self._startup(len(history) + len(pending), [params for params, _ in history] + pending, n)
+            return self._startup(made, [params for params, _ in history] + pending, n)
         rng = np.random.default_rng([self.seed, len(history), len(pending)])
         X = self.space.encode([params for params, _ in history])
         held = self.space.active_mask([params for params, _ in history])

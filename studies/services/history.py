@@ -15,7 +15,9 @@ on the public problems in docs/benchmarks.md ("Bounded history").
 
 The full history is read only where an optimizer must see every point to never repeat one and the
 study cannot outgrow a bound anyway: grid search, and a space whose parameters are all discrete with
-at most `FULL_CELLS` points (such a study has at most that many distinct trials).
+at most `FULL_CELLS` points (such a study has at most that many distinct trials). None is read for
+an optimizer that does not read it (`Optimizer.reads_history`: random search where every point holds
+a continuous parameter): it is told `last_trial_number` instead.
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ def scheduling_inputs(study: Study, space: SearchSpace) -> Inputs:
     reads of one snapshot."""
     trials = study.trials.all()
     with _one_snapshot():
-        last_number = trials.aggregate(last=Max("number"))["last"] or 0
+        last_number = last_trial_number(study)
         if _needs_full_history(study, space):
             rows = list(trials.order_by("number").values_list(*_FIELDS))
         else:
@@ -73,6 +75,15 @@ def scheduling_inputs(study: Study, space: SearchSpace) -> Inputs:
         rows = _with_points(rows)
     history, pending = split_rows(rows, by_values=bool(study.objectives))
     return Inputs(history, pending, last_number, last_number > len(rows))
+
+
+def last_trial_number(study: Study) -> int:
+    """The number of the study's last trial (0 before the first): how many trials it has made.
+
+    The trials a step proposes while it is L are numbered above L, so no trial of the study came from
+    the random stream a step indexes by it, even after an admin deleted some (the summary's `n_trials`
+    falls with any deletion, and would index a used stream again)."""
+    return study.trials.aggregate(last=Max("number"))["last"] or 0
 
 
 class _Points:

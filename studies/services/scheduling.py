@@ -34,12 +34,12 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
-from django.db.models import Max, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from studies.models import Attempt, SpaceRecord, Study, StudySummary, Trial
-from studies.optimizers import SearchExhausted, get_optimizer
-from studies.services.history import scheduling_inputs
+from studies.optimizers import Optimizer, SearchExhausted, SearchSpace, get_optimizer
+from studies.services.history import last_trial_number, scheduling_inputs
 from studies.services.lifecycle import (
     Outcome,
     WorkerIdentity,
@@ -217,22 +217,34 @@ def _propose(study: Study) -> Proposal:
     free = min(study.max_parallel - queued - running, study.max_trials - version)
     if free <= 0:
         return Proposal(version, [])  # no slot: the history is not worth reading
-    space = SpaceRecord.spec_of(study.space_id)
+    try:
+        suggestions = _suggest(study, SpaceRecord.spec_of(study.space_id), free)
+    except SearchExhausted as exhausted:
+        return Proposal(version, [], exhausted=str(exhausted) or "nothing left to try")
+    return Proposal(version, suggestions)
+
+
+def _suggest(study: Study, space: SearchSpace, n: int) -> list[tuple[dict, dict]]:
+    """n suggestions; an optimizer that does not read the history is told only how many trials the
+    study made, and its step reads none (the bounded history was most of a fast trial's step)."""
+    optimizer = _optimizer(study, space, study.seed)
+    if not optimizer.reads_history:
+        return optimizer.suggest_with_info(n=n, made=last_trial_number(study))
     inputs = scheduling_inputs(study, space)
-    optimizer = get_optimizer(
+    optimizer = _optimizer(study, space, inputs.seed(study.seed))
+    return optimizer.suggest_with_info(history=inputs.history, pending=inputs.pending, n=n)
+
+
+def _optimizer(study: Study, space: SearchSpace, seed: int) -> Optimizer:
+    return get_optimizer(
         study.optimizer,
         space,
         direction=study.direction,
-        seed=inputs.seed(study.seed),
+        seed=seed,
         objectives=study.objectives,
         constraints=study.constraints,
         **study.optimizer_settings,
     )
-    try:
-        suggestions = optimizer.suggest_with_info(history=inputs.history, pending=inputs.pending, n=free)
-    except SearchExhausted as exhausted:
-        return Proposal(version, [], exhausted=str(exhausted) or "nothing left to try")
-    return Proposal(version, suggestions)
 
 
 def _store(
@@ -265,7 +277,7 @@ def _create(study: Study, suggestions: list[tuple[dict, dict]], keep: int) -> li
     """The new trials, numbered after the last one; all but the first `keep` published."""
     if not suggestions:
         return []
-    last_number = study.trials.aggregate(last=Max("number"))["last"] or 0
+    last_number = last_trial_number(study)
     now = timezone.now()
     trials = Trial.objects.bulk_create(
         Trial(study=study, number=last_number + i, params=params, suggestion=info, enqueued=now)

@@ -113,6 +113,20 @@ def test_unknown_settings_and_bad_arguments_are_rejected(name):
         get_optimizer(name, SPACE, direction="up")
     with pytest.raises(ValueError, match="n must be"):
         get_optimizer(name, SPACE).suggest(n=0)
+    with pytest.raises(ValueError, match="made must be"):
+        get_optimizer(name, SPACE).suggest(made=-1)
+
+
+@pytest.mark.parametrize("space", [SPACE, SMALL])
+def test_an_optimizer_that_reads_no_history_proposes_the_same_points_told_only_how_many(name, space):
+    """A scheduler passes such an optimizer neither the history nor the pending points."""
+    history = [(p, 1.0) for p in get_optimizer("random", space, seed=6).suggest(n=4)]
+    pending = get_optimizer("random", space, seed=7).suggest(n=2)
+    optimizer = get_optimizer(name, space, seed=3)
+    if optimizer.reads_history:
+        return
+    told = optimizer.suggest_with_info(n=3, made=len(history) + len(pending))
+    assert told == optimizer.suggest_with_info(history=history, pending=pending, n=3)
 
 
 def test_every_setting_is_described_for_the_web_form(name):

@@ -69,9 +69,31 @@ def test_sobol_continues_the_sequence_across_calls():
     opt = get_optimizer("random", space, seed=0, sobol=True)
     one_call = opt.suggest(n=8)
     two_calls = opt.suggest(n=4) + opt.suggest(pending=opt.suggest(n=4), n=4)
-    assert one_call == two_calls
+    assert one_call == two_calls == opt.suggest(n=4) + opt.suggest(n=4, made=4)
     values = sorted(p["x"] for p in one_call)
     assert np.histogram(values, bins=8, range=(0, 1))[0].tolist() == [1] * 8
+
+
+@pytest.mark.parametrize("sobol", [False, True])
+def test_random_told_how_many_trials_were_made_draws_as_if_it_saw_them(sobol):
+    opt = get_optimizer("random", SPACE, seed=0, sobol=sobol)
+    seen = [(params, 1.0) for params in opt.suggest(n=3)]
+    assert not opt.reads_history
+    assert opt.suggest(n=2, made=3) == opt.suggest(history=seen, n=2)
+    assert opt.suggest(n=1, made=500) != opt.suggest(n=1, made=501)
+
+
+def test_random_reads_the_history_where_a_point_can_come_again():
+    discrete = SearchSpace.from_dict({"k": {"type": "int", "low": 1, "high": 3}})
+    # the "flat" branch is a single point; a continuous parameter holds only the other one
+    branches = SearchSpace.from_dict(
+        {
+            "model": {"type": "categorical", "choices": ["deep", "flat"]},
+            "width": {"type": "float", "low": 0.0, "high": 1.0, "when": {"model": ["deep"]}},
+        }
+    )
+    assert get_optimizer("random", discrete).reads_history
+    assert get_optimizer("random", branches).reads_history
 
 
 def test_grid_covers_each_cell_once_then_reports_exhaustion():

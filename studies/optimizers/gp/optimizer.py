@@ -159,24 +159,31 @@ class GPOptimizer(Optimizer):
             return posterior_best(model, -1.0 if self.direction == "maximize" else 1.0)
 
     def _suggest(
-        self, history: list[tuple[Mapping[str, Any], Any]], pending: list[Mapping[str, Any]], n: int
+        self,
+        history: list[tuple[Mapping[str, Any], Any]],
+        pending: list[Mapping[str, Any]],
+        n: int,
+        made: int,
     ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         with single_threaded_blas():
-            return self._suggest_batch(history, pending, n)
+            return self._suggest_batch(history, pending, n, made)
 
     def _suggest_batch(
-        self, history: list[tuple[Mapping[str, Any], Any]], pending: list[Mapping[str, Any]], n: int
+        self,
+        history: list[tuple[Mapping[str, Any], Any]],
+        pending: list[Mapping[str, Any]],
+        n: int,
+        made: int,
     ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         space = self.space
-        done = len(history) + len(pending)
-        rng = np.random.default_rng([self.seed, done])
+        rng = np.random.default_rng([self.seed, made])
         X_history = space.encode([p for p, _ in history]).reshape(-1, len(space))
         X_pending = space.encode(pending).reshape(-1, len(space))
         excluded = set(unit_keys(np.vstack([X_history, X_pending])))
         batch_X: list[np.ndarray] = []
         out: list[tuple[dict[str, Any], dict[str, Any]]] = []
         model, weights, feasibility = None, None, None
-        if done + n > self.n_startup:
+        if made + n > self.n_startup:
             results = [v for _, v in history]
             if self._uses_ehvi:
                 model = HypervolumeModel.build(
@@ -189,8 +196,8 @@ class GPOptimizer(Optimizer):
                 feasibility = FeasibilityModel(space, X_history, results, self.constraints, rng)
         believer, polished = None, None
         for b in range(n):
-            if model is None or done + b < self.n_startup:
-                x, info = self._startup_point(done + b, excluded), {"phase": "startup"}
+            if model is None or made + b < self.n_startup:
+                x, info = self._startup_point(made + b, excluded), {"phase": "startup"}
             elif isinstance(model, HypervolumeModel):
                 x, info = self._hypervolume_point(model, X_pending, batch_X, excluded, rng, feasibility)
             else:
