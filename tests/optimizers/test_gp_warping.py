@@ -31,7 +31,7 @@ def test_a_smooth_bowl_keeps_its_worse_half_nearly_linear_and_a_heavy_tail_is_co
 @pytest.mark.parametrize("strength", [0.0, 1e-6, 0.4, 1.0])
 def test_the_warp_round_trips_at_every_strength_and_keeps_the_better_half_linear(strength):
     losses = np.array([0.1, 0.2, 0.15, 5.0, 300.0, np.nan, 0.12, 1e5])
-    warp = OutputWarp(losses, strength)
+    warp = OutputWarp(losses).with_strength(strength)
     targets = warp.forward(losses)
     finite = np.isfinite(losses)
     np.testing.assert_allclose(warp.inverse(targets[finite]), losses[finite], rtol=1e-8)
@@ -43,7 +43,7 @@ def test_the_warp_round_trips_at_every_strength_and_keeps_the_better_half_linear
 
 def test_at_strength_one_the_worse_half_is_linear():
     losses = np.array([0.0, 1.0, 2.0, 3.0, 10.0, 100.0])
-    targets = OutputWarp(losses, 1.0).forward(losses)
+    targets = OutputWarp(losses).with_strength(1.0).forward(losses)
     np.testing.assert_allclose(np.diff(targets[2:]) / np.diff(losses[2:]), np.diff(targets[:3]).mean())
 
 

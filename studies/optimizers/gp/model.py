@@ -89,7 +89,7 @@ class SurrogateModel:
             hyper = fit_hyperparameters(
                 X_all[fit_idx], targets, self.cat_mask, rng, n_starts=2, n_descents=1, maxiter=100
             )
-        self.warp = OutputWarp(losses, hyper.warp_strength)
+        self.warp = warp.with_strength(hyper.warp_strength)
         y_all = self.warp.forward(losses)
         post_idx = _subsample(losses, POSTERIOR_POINTS, rng)
         self.gp = GaussianProcess(X_all[post_idx], y_all[post_idx], self.cat_mask, hyper)

@@ -14,6 +14,7 @@ so they repel the search without poisoning the fit.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable
 from typing import NamedTuple
@@ -63,9 +64,9 @@ class OutputWarp:
     its units, so the noise floor and prior mean the same there and only the worse half's shape moves.
     """
 
-    def __init__(self, losses: np.ndarray, strength: float = 0.0) -> None:
+    def __init__(self, losses: np.ndarray) -> None:
         finite = np.clip(losses[np.isfinite(losses)], -_HUGE, _HUGE)
-        self.strength = strength
+        self.strength = 0.0
         self.centre = float(np.median(finite)) if finite.size else 0.0
         spread = self.centre - float(np.min(finite)) if finite.size else 0.0
         if spread <= 1e-12 * max(1.0, abs(self.centre)):
@@ -77,7 +78,14 @@ class OutputWarp:
         self._z_all, self._worse = z, z > 0
         self._log1p_worse = np.log1p(z[self._worse])
         self._better = z[~self._worse]
-        self.loc, self.failed_target = self._loc_and_failed_target(strength)
+        self.loc, self.failed_target = self._loc_and_failed_target(0.0)
+
+    def with_strength(self, strength: float) -> OutputWarp:
+        """The same warp at another strength (fitted with the kernel: `targets_by_strength`)."""
+        warp = copy.copy(self)
+        warp.strength = strength
+        warp.loc, warp.failed_target = self._loc_and_failed_target(strength)
+        return warp
 
     def _z(self, losses: np.ndarray) -> np.ndarray:
         return (np.clip(losses, -_HUGE, _HUGE) - self.centre) / self.spread
