@@ -53,7 +53,7 @@ def test_the_warped_log_posterior_is_the_density_of_the_losses_with_a_matching_g
     losses = np.exp(3 * np.sin(4 * X[:, 0])) + X[:, 1]
     losses[3] = np.nan
     warp = OutputWarp(losses)
-    targets = warp.targets_by_strength(losses)
+    targets = warp.targets_by_strength(np.arange(len(losses)))
     D = sq_differences(X, np.zeros(3, dtype=bool))
     kernel = np.array([-1.0, -0.5, 0.2, 0.3, np.log(1e-3)])
     # at strength 0 it is the plain log posterior of the log1p warp's targets, up to a constant

@@ -82,7 +82,7 @@ class SurrogateModel:
         warp = OutputWarp(losses)
         self.X_obs, self.losses = X_all, losses
         fit_idx = _subsample(losses, FIT_POINTS, rng)
-        targets = warp.targets_by_strength(losses[fit_idx]) if learn_warp else warp.forward(losses[fit_idx])
+        targets = warp.targets_by_strength(fit_idx) if learn_warp else warp.forward(losses[fit_idx])
         if len(fit_idx) <= FULL_FIT_POINTS:
             hyper = fit_hyperparameters(X_all[fit_idx], targets, self.cat_mask, rng)
         else:

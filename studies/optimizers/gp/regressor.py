@@ -217,7 +217,11 @@ def _neg_log_posterior_and_alpha(
     n, d = len(y), len(D)
     scale, noise = math.exp(hyper.log_scale + log_scale_offset), math.exp(hyper.log_noise)
     inv_ls2 = hyper.inv_ls2
-    Kf, dK_dr2 = matern52_and_dr2(squareform(inv_ls2 @ D), scale)
+    # the kernel of each pair once, then mirrored; the diagonal (r = 0) is the output scale exactly and
+    # dK/dr2's is never read (the gradient contracts over pairs)
+    k, dk = matern52_and_dr2(inv_ls2 @ D, scale)
+    Kf, dK_dr2 = squareform(k, checks=False), squareform(dk, checks=False)
+    Kf.flat[:: n + 1] = scale
     K = Kf.copy()
     K.flat[:: n + 1] += noise
     L, info = linalg.lapack.dpotrf(K, lower=1, clean=1)
@@ -295,13 +299,20 @@ def fit_hyperparameters(
         starts = _starts(d, rng, n_starts)
     lo, hi = np.array(bounds).T
     starts = [np.clip(t, lo, hi) for t in starts]
+    known: dict[bytes, tuple[float, np.ndarray]] = {}
     if n_descents is not None and n_descents < len(starts):
-        values = [objective(t, *args)[0] for t in starts]
+        known = {t.tobytes(): objective(t, *args) for t in starts}
+        values = [known[t.tobytes()][0] for t in starts]
         starts = [starts[i] for i in np.argsort(values, kind="stable")[:n_descents]]
+
+    def remembered(theta: np.ndarray, *args) -> tuple[float, np.ndarray]:
+        # a descent's first evaluation is its start, already evaluated above to rank the starts
+        return known.pop(theta.tobytes(), None) or objective(theta, *args)
+
     best, best_value = None, math.inf
     for theta0 in starts:
         res = optimize.minimize(
-            objective,
+            remembered,
             theta0,
             args=args,
             jac=True,

@@ -65,7 +65,8 @@ class OutputWarp:
     """
 
     def __init__(self, losses: np.ndarray) -> None:
-        finite = np.clip(losses[np.isfinite(losses)], -_HUGE, _HUGE)
+        self._finite = np.isfinite(losses)
+        finite = np.clip(losses[self._finite], -_HUGE, _HUGE)
         self.strength = 0.0
         self.centre = float(np.median(finite)) if finite.size else 0.0
         spread = self.centre - float(np.min(finite)) if finite.size else 0.0
@@ -103,35 +104,37 @@ class OutputWarp:
         loc = float(np.mean(w))
         return loc, (float(np.max(w)) - loc) / self.scale + FAILED_MARGIN
 
-    def targets_by_strength(self, losses: np.ndarray) -> Callable[[float], WarpedTargets]:
-        """The targets of `losses` (the fit's points) as a function of the strength, for fitting it.
+    def targets_by_strength(self, fit_idx: np.ndarray) -> Callable[[float], WarpedTargets]:
+        """The targets of the losses at `fit_idx` (the fit's points) as a function of the strength, for
+        fitting it.
 
         Called at every likelihood evaluation of the fit, so what does not depend on the strength is
-        computed once here.
+        computed once here, and the fit's points are read from the warp's own.
         """
-        finite = np.isfinite(losses)
-        z = self._z(np.where(finite, losses, 0.0))
-        worse = finite & (z > 0)
-        fit_log1p = np.log1p(z[worse])
-        jacobian_slope = float(np.sum(fit_log1p))  # log w'(z) = (s - 1) log1p(z) on the worse half
+        finite = self._finite[fit_idx]
+        at = (np.cumsum(self._finite) - 1)[fit_idx][finite]  # the finite fit points among the warp's
+        worse = np.zeros(len(fit_idx), dtype=bool)
+        worse[finite] = self._worse[at]
+        at_worse = (np.cumsum(self._worse) - 1)[at[self._worse[at]]]  # ... among its worse half
+        jacobian_slope = float(np.sum(self._log1p_worse[at_worse]))  # log w'(z) = (s - 1) log1p(z) there
         all_log1p, n_all = self._log1p_worse, max(self._z_all.size, 1)
         better, better_sum = self._better, float(np.sum(self._better))
         top = int(np.argmax(all_log1p)) if all_log1p.size else None
         top_better = float(np.max(better)) if better.size else 0.0
-        base = np.where(finite, z, 0.0)
+        base = np.zeros(len(fit_idx))
+        base[finite] = self._z_all[at]
 
         def targets(strength: float) -> WarpedTargets:
             worse_all, d_worse = _power_and_derivative(all_log1p, strength)
             loc = (better_sum + float(np.sum(worse_all))) / n_all
             d_loc = float(np.sum(d_worse)) / n_all
             top_w, d_top = (top_better, 0.0) if top is None else (float(worse_all[top]), float(d_worse[top]))
-            fit_w, fit_dw = _power_and_derivative(fit_log1p, strength)
             w = base.copy()
-            w[worse] = fit_w
+            w[worse] = worse_all[at_worse]
             y = (w - loc) / self.scale
             y[~finite] = (top_w - loc) / self.scale + FAILED_MARGIN
-            dy = np.full(len(z), -d_loc / self.scale)
-            dy[worse] += fit_dw / self.scale
+            dy = np.full(len(fit_idx), -d_loc / self.scale)
+            dy[worse] += d_worse[at_worse] / self.scale
             dy[~finite] = (d_top - d_loc) / self.scale
             centred = worse_all - loc
             variance = (float(np.sum((better - loc) ** 2)) + float(centred @ centred)) / n_all
