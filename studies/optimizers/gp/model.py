@@ -71,20 +71,26 @@ class SurrogateModel:
         X_all: np.ndarray,
         losses: np.ndarray,
         rng: np.random.Generator,
+        learn_warp: bool = True,
     ) -> None:
-        """X_all (n, d): the history's points encoded to the unit cube; losses (n,)."""
+        """X_all (n, d): the history's points encoded to the unit cube; losses (n,).
+
+        learn_warp: fit the output warp's strength with the kernel (warping.py), or keep log1p.
+        """
         self.space = space
         self.cat_mask = np.array([p.is_categorical for p in space.parameters])
-        self.warp = OutputWarp(losses)
-        y_all = self.warp.forward(losses)
+        warp = OutputWarp(losses)
         self.X_obs, self.losses = X_all, losses
         fit_idx = _subsample(losses, FIT_POINTS, rng)
+        targets = warp.targets_by_strength(fit_idx) if learn_warp else warp.forward(losses[fit_idx])
         if len(fit_idx) <= FULL_FIT_POINTS:
-            hyper = fit_hyperparameters(X_all[fit_idx], y_all[fit_idx], self.cat_mask, rng)
+            hyper = fit_hyperparameters(X_all[fit_idx], targets, self.cat_mask, rng)
         else:
             hyper = fit_hyperparameters(
-                X_all[fit_idx], y_all[fit_idx], self.cat_mask, rng, n_starts=2, n_descents=1, maxiter=100
+                X_all[fit_idx], targets, self.cat_mask, rng, n_starts=2, n_descents=1, maxiter=100
             )
+        self.warp = warp.with_strength(hyper.warp_strength)
+        y_all = self.warp.forward(losses)
         post_idx = _subsample(losses, POSTERIOR_POINTS, rng)
         self.gp = GaussianProcess(X_all[post_idx], y_all[post_idx], self.cat_mask, hyper)
 

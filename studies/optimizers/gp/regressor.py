@@ -9,12 +9,16 @@ log scale:
 - an output scale with a weak prior;
 - a noise variance with a lognormal prior centred on 1e-4 and a floor of 1e-6, so duplicates and
   deterministic objectives stay well posed. A wider prior let the GP explain Ackley's ripples as noise
-  and lose its global trend, while data from a really noisy objective still moves this one up.
+  and lose its global trend, while data from a really noisy objective still moves this one up;
+- where the fit is given the warp's targets as a function of its strength (warping.py), that strength,
+  in [0, 1] (not a log scale), with a prior centred on log1p, the warp before it was learned
+  (docs/benchmarks.md, issue 17).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,14 +26,19 @@ from scipy import linalg, optimize
 from scipy.spatial.distance import squareform
 
 from .kernel import matern52, matern52_and_dr2, scaled_sqdist, sq_differences
+from .warping import WarpedTargets
 
 LOG_LS_BOUNDS = (math.log(0.01), math.log(100.0))
 LOG_SCALE_BOUNDS = (math.log(0.05), math.log(20.0))
 LOG_NOISE_BOUNDS = (math.log(1e-6), math.log(2.0))
 LOG_SCALE_PRIOR = (0.0, 1.0)
 LOG_NOISE_PRIOR = (math.log(1e-4), 1.5)
+# the output warp's strength (warping.py): 0 is log1p, the behaviour before it was fitted, 1 linear
+STRENGTH_BOUNDS = (0.0, 1.0)
+STRENGTH_PRIOR = (0.0, 0.5)
 NOISY_START = math.log(0.1)
 _JITTERS = (0.0, 1e-8, 1e-6, 1e-4, 1e-2)
+Targets = Callable[[float], WarpedTargets]  # the warp's targets as a function of its strength
 
 
 def lengthscale_prior(d: int) -> tuple[float, float]:
@@ -42,6 +51,7 @@ class Hyperparameters:
     log_ls: np.ndarray
     log_scale: float
     log_noise: float
+    warp_strength: float = 0.0
 
     @property
     def inv_ls2(self) -> np.ndarray:
@@ -174,16 +184,49 @@ def neg_log_posterior(theta: np.ndarray, D: np.ndarray, y: np.ndarray) -> tuple[
     D is `sq_differences(X, cat_mask)`, computed once per fit. LAPACK is called directly: at the few
     dozen to 150 points a fit uses, the wrappers' checks cost as much as the factorization.
     """
+    value, grad, _ = _neg_log_posterior_and_alpha(theta, D, y)
+    return value, grad
+
+
+def neg_log_posterior_warped(theta: np.ndarray, D: np.ndarray, targets: Targets) -> tuple[float, np.ndarray]:
+    """`neg_log_posterior` with the warp's strength as theta's last entry: the density of the losses
+    (the warp's log Jacobian subtracted), so that warps of different strengths compare.
+
+    The targets keep the log1p warp's units at every strength (warping.py), so theta's log output scale
+    is relative to their variance: its prior and bounds mean what they mean for standardized targets.
+    """
+    strength = float(theta[-1])
+    t = targets(strength)
+    value, grad, alpha = _neg_log_posterior_and_alpha(theta[:-1], D, t.y, t.log_variance)
+    if alpha is None:
+        return value, np.zeros_like(theta)
+    mu, sd = STRENGTH_PRIOR
+    value += 0.5 * (strength - mu) ** 2 / sd**2 - t.log_jacobian
+    k = len(theta) - 3  # the log output scale's index
+    d_log_scale = grad[k] - (theta[k] - LOG_SCALE_PRIOR[0]) / LOG_SCALE_PRIOR[1] ** 2
+    d_strength = float(alpha @ t.dy) - t.d_log_jacobian + (strength - mu) / sd**2
+    return value, np.append(grad, d_strength + d_log_scale * t.d_log_variance)
+
+
+def _neg_log_posterior_and_alpha(
+    theta: np.ndarray, D: np.ndarray, y: np.ndarray, log_scale_offset: float = 0.0
+) -> tuple[float, np.ndarray, np.ndarray | None]:
+    """`neg_log_posterior`, and K^-1 y (the gradient of the data term in y), None where K is singular.
+    The kernel's log output scale is theta's plus `log_scale_offset`; the prior is on theta's."""
     hyper = Hyperparameters.from_vector(theta)
     n, d = len(y), len(D)
-    scale, noise = math.exp(hyper.log_scale), math.exp(hyper.log_noise)
+    scale, noise = math.exp(hyper.log_scale + log_scale_offset), math.exp(hyper.log_noise)
     inv_ls2 = hyper.inv_ls2
-    Kf, dK_dr2 = matern52_and_dr2(squareform(inv_ls2 @ D), scale)
+    # the kernel of each pair once, then mirrored; the diagonal (r = 0) is the output scale exactly and
+    # dK/dr2's is never read (the gradient contracts over pairs)
+    k, dk = matern52_and_dr2(inv_ls2 @ D, scale)
+    Kf, dK_dr2 = squareform(k, checks=False), squareform(dk, checks=False)
+    Kf.flat[:: n + 1] = scale
     K = Kf.copy()
     K.flat[:: n + 1] += noise
     L, info = linalg.lapack.dpotrf(K, lower=1, clean=1)
     if info != 0:
-        return 1e25, np.zeros_like(theta)
+        return 1e25, np.zeros_like(theta), None
     alpha, _ = linalg.lapack.dpotrs(L, y, lower=1)
     Kinv_lower, _ = linalg.lapack.dpotri(L, lower=1)  # the upper triangle stays zero (clean=1 above)
     nll = 0.5 * y @ alpha + np.log(np.diag(L)).sum() + 0.5 * n * math.log(2 * math.pi)
@@ -204,7 +247,7 @@ def neg_log_posterior(theta: np.ndarray, D: np.ndarray, y: np.ndarray) -> tuple[
     for k, (mu, sd) in ((d, LOG_SCALE_PRIOR), (d + 1, LOG_NOISE_PRIOR)):
         penalty += 0.5 * (theta[k] - mu) ** 2 / sd**2
         grad[k] += (theta[k] - mu) / sd**2
-    return float(nll + penalty), grad
+    return float(nll + penalty), grad, alpha
 
 
 def _starts(d: int, rng: np.random.Generator, n_starts: int) -> list[np.ndarray]:
@@ -229,7 +272,7 @@ def _starts(d: int, rng: np.random.Generator, n_starts: int) -> list[np.ndarray]
 
 def fit_hyperparameters(
     X: np.ndarray,
-    y: np.ndarray,
+    y: np.ndarray | Targets,
     cat_mask: np.ndarray,
     rng: np.random.Generator,
     n_starts: int = 3,
@@ -238,24 +281,40 @@ def fit_hyperparameters(
 ) -> Hyperparameters:
     """MAP hyperparameters by L-BFGS-B from several starts.
 
+    y: the targets, or the warp's targets as a function of its strength (`OutputWarp.
+    targets_by_strength`), which is then fitted too, from 0 (log1p) at every start.
     With `n_descents`, only that many starts, those of highest posterior density, are descended from:
     on histories of 90 to 500 points the better of the two first starts led to the same optimum as
     descending from both in 11 cases of 11, for half the likelihood evaluations.
     """
     d = X.shape[1]
     bounds = [LOG_LS_BOUNDS] * d + [LOG_SCALE_BOUNDS, LOG_NOISE_BOUNDS]
-    lo, hi = np.array(bounds).T
     D = sq_differences(X, cat_mask)
-    starts = [np.clip(t, lo, hi) for t in _starts(d, rng, n_starts)]
+    if callable(y):
+        objective, args = neg_log_posterior_warped, (D, y)
+        bounds.append(STRENGTH_BOUNDS)
+        starts = [np.append(t, STRENGTH_PRIOR[0]) for t in _starts(d, rng, n_starts)]
+    else:
+        objective, args = neg_log_posterior, (D, y)
+        starts = _starts(d, rng, n_starts)
+    lo, hi = np.array(bounds).T
+    starts = [np.clip(t, lo, hi) for t in starts]
+    known: dict[bytes, tuple[float, np.ndarray]] = {}
     if n_descents is not None and n_descents < len(starts):
-        values = [neg_log_posterior(t, D, y)[0] for t in starts]
+        known = {t.tobytes(): objective(t, *args) for t in starts}
+        values = [known[t.tobytes()][0] for t in starts]
         starts = [starts[i] for i in np.argsort(values, kind="stable")[:n_descents]]
+
+    def remembered(theta: np.ndarray, *args) -> tuple[float, np.ndarray]:
+        # a descent's first evaluation is its start, already evaluated above to rank the starts
+        return known.pop(theta.tobytes(), None) or objective(theta, *args)
+
     best, best_value = None, math.inf
     for theta0 in starts:
         res = optimize.minimize(
-            neg_log_posterior,
+            remembered,
             theta0,
-            args=(D, y),
+            args=args,
             jac=True,
             method="L-BFGS-B",
             bounds=bounds,
@@ -267,4 +326,8 @@ def fit_hyperparameters(
             best, best_value = res.x, res.fun
     if best is None:
         best = starts[0]
+    if callable(y):
+        strength = float(best[d + 2])
+        log_scale = float(best[d]) + y(strength).log_variance
+        return Hyperparameters(np.array(best[:d]), log_scale, float(best[d + 1]), strength)
     return Hyperparameters.from_vector(best)
