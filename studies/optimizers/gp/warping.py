@@ -5,7 +5,8 @@ better half stays linear, scaled by its own spread (median - best), and the wors
 by a Box-Cox power of 1 + z, ((1 + z)^s - 1) / s, whose strength s runs from log1p (s = 0: a few huge
 losses neither flatten the good region nor dominate the fit, as Rosenbrock needs) to linear (s = 1: a
 smooth bowl such as Branin's stays a bowl instead of narrow holes in a plateau). s is fitted with the
-GP's hyperparameters (regressor.py), the warp's Jacobian included, under a prior centred on log1p.
+GP's hyperparameters (regressor.py), the warp's Jacobian included, under a prior centred on log1p,
+except in EHVI's per-objective models, which keep log1p (hypervolume_model.py says why).
 (A Yeo-Johnson transform of all losses fitted by likelihood was tried first: its lambda follows the
 outliers and on Branin squeezed the best values together until EI stalled on a local minimum; here
 the better half is linear whatever s is.) Failed trials (NaN) become the worst target plus a margin,
