@@ -217,30 +217,27 @@ def _neg_log_posterior_and_alpha(
     n, d = len(y), len(D)
     scale, noise = math.exp(hyper.log_scale + log_scale_offset), math.exp(hyper.log_noise)
     inv_ls2 = hyper.inv_ls2
-    # the kernel of each pair once, then mirrored; the diagonal (r = 0) is the output scale exactly and
-    # dK/dr2's is never read (the gradient contracts over pairs)
-    k, dk = matern52_and_dr2(inv_ls2 @ D, scale)
-    Kf, dK_dr2 = squareform(k, checks=False), squareform(dk, checks=False)
-    Kf.flat[:: n + 1] = scale
-    K = Kf.copy()
-    K.flat[:: n + 1] += noise
-    L, info = linalg.lapack.dpotrf(K, lower=1, clean=1)
+    # the kernel and dK/dr2 of each pair once (the gradient contracts over pairs), then mirrored; the
+    # diagonal (r = 0) is the output scale exactly
+    pair_k, pair_dk = matern52_and_dr2(inv_ls2 @ D, scale)
+    K = squareform(pair_k, checks=False)
+    K.flat[:: n + 1] = scale + noise
+    U, info = linalg.lapack.dpotrf(K, lower=0, clean=1)
     if info != 0:
         return 1e25, np.zeros_like(theta), None
-    alpha, _ = linalg.lapack.dpotrs(L, y, lower=1)
-    Kinv_lower, _ = linalg.lapack.dpotri(L, lower=1)  # the upper triangle stays zero (clean=1 above)
-    nll = 0.5 * y @ alpha + np.log(np.diag(L)).sum() + 0.5 * n * math.log(2 * math.pi)
-    # W = d(log lik)/dK is only ever contracted with symmetric matrices, so its K^-1 part can be held
-    # as twice the strict lower triangle plus the diagonal: no mirroring needed
-    W = np.outer(alpha, alpha)
-    W -= 2.0 * Kinv_lower
-    W.flat[:: n + 1] += np.diag(Kinv_lower)
+    alpha, _ = linalg.lapack.dpotrs(U, y, lower=0)
+    Kinv_upper, _ = linalg.lapack.dpotri(U, lower=0)  # the lower triangle stays zero (clean=1 above)
+    nll = 0.5 * y @ alpha + np.log(np.diag(U)).sum() + 0.5 * n * math.log(2 * math.pi)
+    # d(log lik)/dK = W / 2 with W = alpha alpha' - K^-1, contracted with symmetric matrices only, so W
+    # is never formed: its pairs (upper triangle) for the lengthscales, its traces for the rest
+    trace_inv, aa = float(np.trace(Kinv_upper)), float(alpha @ alpha)
+    pairs = squareform(np.outer(alpha, alpha) - Kinv_upper, checks=False)
     grad = np.empty_like(theta)
-    # dK/dlog l_j = dK/dr2 * (-2) inv_ls2_j delta_j^2, summed over both triangles of each pair
-    M = W * dK_dr2
-    grad[:d] = inv_ls2 * (D @ squareform(M + M.T, checks=False))
-    grad[d] = -0.5 * np.vdot(W, Kf)
-    grad[d + 1] = -0.5 * noise * np.trace(W)
+    # dK/dlog l_j = dK/dr2 * (-2) inv_ls2_j delta_j^2, each pair counted in both triangles
+    grad[:d] = inv_ls2 * (D @ (2.0 * pairs * pair_dk))
+    # tr(W Kf) with Kf = K - noise I and K alpha = y; tr(W) for the noise
+    grad[d] = -0.5 * (float(alpha @ y) - noise * aa - n + noise * trace_inv)
+    grad[d + 1] = -0.5 * noise * (aa - trace_inv)
     mu_ls, sd_ls = lengthscale_prior(d)
     penalty = 0.5 * np.sum((hyper.log_ls - mu_ls) ** 2) / sd_ls**2
     grad[:d] += (hyper.log_ls - mu_ls) / sd_ls**2
