@@ -449,10 +449,11 @@ def curves_table(data: dict) -> tuple[list[str], list[list]]:
     return ["number", "state", "step", "value"], rows
 
 
-def curve_figure(points: list[tuple[int, float]], metric: str) -> dict:
-    """One trial's learning curve (the trial page), from its current attempt's (step, value) points."""
+def curve_figure(points: list[tuple[int, float]], metric: str, finished: bool = False) -> dict:
+    """One trial's learning curve (the trial page), from its current attempt's (step, value) points;
+    a finished trial without any will not report one, so its note drops the "yet"."""
     if not points:
-        return empty_figure("No steps reported yet.")
+        return empty_figure("No steps reported." if finished else "No steps reported yet.")
     steps, values = (list(column) for column in zip(*points, strict=True))
     return {
         "data": [

@@ -23,6 +23,13 @@ def cell(value):
 
 
 @register.filter
+def last_line(text: str) -> str:
+    """An error's last non-blank line: a traceback ends with the exception a person looks for first."""
+    lines = [line for line in str(text).splitlines() if line.strip()]
+    return lines[-1].strip() if lines else ""
+
+
+@register.filter
 def progress_total(study) -> int:
     """What a study's progress counts to: its budget, or what it finished when it completed early
     (an exhausted grid)."""

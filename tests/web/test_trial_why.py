@@ -38,6 +38,7 @@ def test_a_gp_trial_shows_the_acquisition_prediction_incumbent_and_how_it_turned
     client.force_login(cast["viewer"])
     page = client.get(trial.get_absolute_url()).content.decode()
     assert "expected improvement (log EI)" in page and "fitted to 9 results" in page
+    assert "and 1 trial still running" in page
     assert "1.5 ± 0.25 (±2σ: 1 … 2)" in page
     assert "Expected improvement" in page and "0.135335" in page
     assert "1.2 (best minimized value so far)" in page
