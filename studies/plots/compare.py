@@ -27,20 +27,30 @@ WITHIN = 0.01  # "time to reach within 1 % of the best"
 
 
 def _runs(studies: list[Study]) -> dict[int, dict]:
-    """Per study: finished trials in number order (value, state, seconds since the first start);
+    """Per study: finished trials in number order (value, state, feasible, seconds since the first start);
     past `trial_sample.READ_ALL`, the plots' sample of them (which holds every improvement of the best)."""
     which, reads = _trials_read(studies)
     runs = {
-        s.pk: {"number": [], "value": [], "state": [], "elapsed": [], "t0": None, "n": reads[s.pk].n_finished}
+        s.pk: {
+            "number": [],
+            "value": [],
+            "state": [],
+            "feasible": [],
+            "elapsed": [],
+            "t0": None,
+            "n": reads[s.pk].n_finished,
+        }
         for s in studies
     }
     rows = (
         Trial.objects.filter(which, state__in=Trial.FINISHED)
         .exclude(state=Trial.State.CANCELLED)
         .order_by("study_id", "number")
-        .values_list("study_id", "number", "value", "state", EpochMs("started"), EpochMs("finished"))
+        .values_list(
+            "study_id", "number", "value", "state", "feasible", EpochMs("started"), EpochMs("finished")
+        )
     )
-    for study_id, number, value, state, started, finished in rows:
+    for study_id, number, value, state, feasible, started, finished in rows:
         run = runs[study_id]
         first = started if started is not None else finished
         if run["t0"] is None or (first is not None and first < run["t0"]):
@@ -48,6 +58,7 @@ def _runs(studies: list[Study]) -> dict[int, dict]:
         run["number"].append(number)
         run["value"].append(value)
         run["state"].append(state)
+        run["feasible"].append(feasible)
         run["elapsed"].append(finished)
     for run in runs.values():
         t0 = run.pop("t0")
@@ -85,7 +96,7 @@ def compare_data(studies: list[Study]) -> dict:
     out = []
     for s in studies:
         run = runs[s.pk]
-        best = best_so_far(run["value"], run["state"], s.direction)
+        best = best_so_far(run["value"], run["state"], s.direction, run["feasible"])
         ped = (importances.get(s.pk) or {}).get("ped_anova") or {}
         out.append(
             {

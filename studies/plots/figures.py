@@ -42,7 +42,7 @@ def history_figure(data: dict, x_axis: str = "number", log_y: bool = False) -> d
     for state, symbol in (("complete", "circle"), ("pruned", "triangle-down-open")):
         traces += _valued_markers(xs, states, values, state, symbol)
     traces += _failed_strip([xs[i] for i, s in enumerate(states) if s == "failed" and xs[i] is not None])
-    best = best_so_far(values, states, data["direction"])
+    best = best_so_far(values, states, data["direction"], data.get("feasible"))
     if any(b is not None for b in best):  # no complete trial: no line, and no legend entry for one
         traces.append(_best_line(xs, best))
     return {
@@ -111,7 +111,7 @@ def _best_line(xs: list, best: list) -> dict:
 
 
 def history_table(data: dict) -> tuple[list[str], list[list]]:
-    best = best_so_far(data["value"], data["state"], data["direction"])
+    best = best_so_far(data["value"], data["state"], data["direction"], data.get("feasible"))
     rows = zip(data["number"], data["state"], data["value"], best, map(iso, data["finished_ms"]), strict=True)
     return ["number", "state", "value", "best_so_far", "finished"], [list(r) for r in rows]
 
