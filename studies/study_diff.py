@@ -19,9 +19,9 @@ SECTIONS = (
 )
 
 
-def _spec_text(spec: dict | None) -> str | None:
-    """A parameter in a line, its conditions included: two studies that differ only in when a
-    parameter is active differ in this row."""
+def spec_text(spec: dict | None) -> str | None:
+    """A parameter in a line, its conditions included (`float [1e-05, 1] log when x1 in 0`): two
+    studies that differ only in when a parameter is active differ in this row."""
     if spec is None:
         return None
     if spec["type"] == "categorical":
@@ -38,7 +38,7 @@ def _spec_text(spec: dict | None) -> str | None:
 def _space_rows(studies: list[Study]) -> list[Row]:
     specs = [{p.name: p.to_spec() for p in study.space.parameters.all()} for study in studies]
     names = list(dict.fromkeys(name for spec in specs for name in spec))
-    return [make_row(name, [_spec_text(spec.get(name)) for spec in specs]) for name in names]
+    return [make_row(name, [spec_text(spec.get(name)) for spec in specs]) for name in names]
 
 
 def _settings_rows(studies: list[Study], attribute: str) -> list[Row]:

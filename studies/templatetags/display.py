@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from studies import access, leaderboard
+from studies import access, leaderboard, study_diff
 
 register = template.Library()
 
@@ -20,6 +20,12 @@ def cell(value):
     """A value as the leaderboard shows it (floats to 6 significant digits), so the header's best
     reads like the table's."""
     return leaderboard.page_cell(value)
+
+
+@register.filter
+def spec(parameter: dict) -> str:
+    """A parameter's definition in a line, as the compare page writes it."""
+    return study_diff.spec_text(parameter)
 
 
 @register.filter
