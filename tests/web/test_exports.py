@@ -421,6 +421,21 @@ def test_an_editor_deletes_a_study_and_the_audit_log_keeps_its_name(client, cast
     assert event.user == cast["editor"] and "exported" in event.detail
 
 
+def test_the_delete_page_links_the_exports_it_advises_and_counts_one_trial_in_the_singular(
+    client, cast, make_study
+):
+    study = run_trials(make_study(name="single", max_trials=1, max_parallel=1), [1.0])
+    client.force_login(cast["editor"])
+    page = client.get(reverse("study-delete", args=[study.pk])).content.decode()
+    assert "Its 1 trial, their attempts" in page
+    for url in (
+        reverse("study-export", args=[study.pk, "json"]),
+        reverse("study-export", args=[study.pk, "csv"]),
+        reverse("study-report", args=[study.pk]),
+    ):
+        assert f'href="{url}"' in page
+
+
 def test_the_api_deletes_for_editors_only(cast, make_study):
     study = make_study()
     api = APIClient()
