@@ -4,7 +4,7 @@ per study that names what sets it apart (`b · gp (ucb, kappa 2)`), never the op
 from __future__ import annotations
 
 from studies.models import Study
-from studies.trial_compare import Row, make_row
+from studies.trial_compare import Row, goal, make_row
 
 # (section, plain fields, settings dict whose keys become rows)
 SECTIONS = (
@@ -51,6 +51,8 @@ def definition_rows(studies: list[Study]) -> list[tuple[str, list[Row]]]:
     sections = [("Space", _space_rows(studies))]
     for title, fields, settings in SECTIONS:
         rows = [make_row(field, [getattr(study, field) for study in studies]) for field in fields]
+        if title == "Job":  # what a trial is judged by: every objective and constraint, not the first alone
+            rows.append(make_row("objectives", [goal(study) for study in studies]))
         sections.append((title, rows + (_settings_rows(studies, settings) if settings else [])))
     return sections
 

@@ -111,3 +111,14 @@ def test_a_constrained_studys_best_so_far_counts_only_trials_that_keep_its_const
     assert response.context["curves"]["data"][0]["y"][-1] == 0.5
     history = client.get(reverse("study-plot-csv", args=[study.pk, "history"])).content.decode()
     assert [line.split(",")[3] for line in history.splitlines()[1:]] == ["", "0.5"]  # best_so_far
+
+
+def test_the_definitions_show_every_objective_and_constraint(client, cast, make_study):
+    several = two_objective_study(make_study, [{"error": 0.1, "latency": 1.0, "memory": 2.0}])
+    single = make_study(name="single")
+    client.force_login(cast["viewer"])
+    response = client.get(reverse("study-compare"), {"studies": [several.pk, single.pk]})
+    (job,) = [rows for title, rows in response.context["definition"] if title == "Job"]
+    objectives = next(row for row in job if row.label == "objectives")
+    # by name: "single", then "trade-off"
+    assert objectives.values == ["loss (minimize)", "error (minimize), latency (minimize); memory <= 8"]
