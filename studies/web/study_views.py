@@ -226,6 +226,7 @@ def trial_detail(request, study_id, number):
                 info, study.direction, measured, study.optimizer, constrained=bool(study.constraints)
             ),
             "results": _results(study, trial),
+            "on_front": study.is_multi_objective and trial.number in StudySummary.pareto_numbers(study),
             "prediction": suggestion.prediction_figure(info, measured, study.metric),
         },
     )

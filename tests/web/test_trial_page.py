@@ -97,3 +97,13 @@ def test_a_pruned_trial_is_not_judged_against_the_prediction_of_a_final_result(c
     page = _page(client, cast["viewer"], trial)
     assert '4 <span class="muted">(the last value reported before it was pruned)' in page
     assert "It measured" not in page and '"measured"' not in page
+
+
+def test_a_trial_of_several_objectives_says_whether_it_is_on_the_pareto_front(client, cast, make_study):
+    study = two_objective_study(
+        make_study,
+        [{"error": 0.1, "latency": 1.0, "memory": 2.0}, {"error": 0.2, "latency": 2.0, "memory": 2.0}],
+    )
+    best, dominated = study.trials.order_by("number")
+    assert 'id="pareto">on it' in _page(client, cast["viewer"], best)
+    assert 'id="pareto">not on it' in _page(client, cast["viewer"], dominated)
