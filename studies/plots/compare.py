@@ -19,7 +19,7 @@ from studies.models import ParameterRecord, Study, StudyAnalysis, Trial
 from studies.objectives import metric_columns
 from studies.plots import pareto
 from studies.plots.data import EpochMs
-from studies.plots.parts import MARGIN, best_so_far, label, r6_list
+from studies.plots.parts import LEGEND_BELOW_AXIS_TITLE, MARGIN, best_so_far, label, r6_list
 
 SPARK_POINTS = 40
 EDF_POINTS = 500  # per study
@@ -144,8 +144,7 @@ def best_curves_figure(data: dict, x_axis: str = "number", log_y: bool = False) 
     return {
         "data": traces,
         "layout": {
-            "margin": MARGIN,
-            "legend": {"orientation": "h"},
+            **LEGEND_BELOW_AXIS_TITLE,
             "xaxis": {
                 "title": {"text": "trial" if x_axis == "number" else "seconds since the first trial started"}
             },
@@ -220,8 +219,7 @@ def edf_figure(data: dict) -> dict:
     return {
         "data": traces,
         "layout": {
-            "margin": MARGIN,
-            "legend": {"orientation": "h"},
+            **LEGEND_BELOW_AXIS_TITLE,
             "xaxis": {"title": {"text": "value"}},
             "yaxis": {"title": {"text": "share of complete trials at or below"}, "range": [0, 1.02]},
         },
@@ -360,8 +358,7 @@ def hypervolume_figure(studies: list[Study], data: dict) -> dict | None:
     return {
         "data": traces,
         "layout": {
-            "margin": MARGIN,
-            "legend": {"orientation": "h"},
+            **LEGEND_BELOW_AXIS_TITLE,
             "title": {"text": f"Studies of {names}: one reference point for all", "font": {"size": 14}},
             "xaxis": {"title": {"text": "trial"}},
             "yaxis": {"title": {"text": "hypervolume of the feasible front"}},

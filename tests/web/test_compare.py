@@ -122,3 +122,14 @@ def test_the_definitions_show_every_objective_and_constraint(client, cast, make_
     objectives = next(row for row in job if row.label == "objectives")
     # by name: "single", then "trade-off"
     assert objectives.values == ["loss (minimize)", "error (minimize), latency (minimize); memory <= 8"]
+
+
+def test_the_compare_plots_put_their_legend_below_the_x_axis_title(client, cast):
+    a = create_demo_study(cast["owner"], 20, 0, name="a", objectives=True)
+    b = create_demo_study(cast["owner"], 20, 0, name="b", seed=3, objectives=True)
+    client.force_login(cast["staff"])  # demo studies go to the first project, not the cast's
+    context = client.get(reverse("study-compare"), {"studies": [a.pk, b.pk]}).context
+    for name in ("curves", "edf", "hypervolume"):
+        layout = context[name]["layout"]
+        assert layout["legend"]["y"] < -0.2 and layout["legend"]["yanchor"] == "top", name
+        assert layout["margin"]["b"] >= 100, name
