@@ -78,6 +78,8 @@ def test_at_390_px_a_phone_the_team_pages_and_comparisons_stay_inside_the_window
     page.goto(live_server.url + reverse("token-list"))
     page.fill("#id_name", "a token with a rather long name for its column")
     page.click("text=Create token")
+    page.locator("#new-token").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
     for url in [
         reverse("project-list"),
         reverse("project-detail", args=[project.pk]),
