@@ -107,3 +107,10 @@ def test_a_trial_of_several_objectives_says_whether_it_is_on_the_pareto_front(cl
     best, dominated = study.trials.order_by("number")
     assert 'id="pareto">on it' in _page(client, cast["viewer"], best)
     assert 'id="pareto">not on it' in _page(client, cast["viewer"], dominated)
+    assert "Why this trade-off" in _page(client, cast["editor"], best)
+
+
+def test_choosing_the_trial_of_a_single_objective_study_speaks_of_no_trade_off(client, cast, make_study):
+    study = run_trials(make_study(max_trials=1, max_parallel=1), [1.0])
+    page = _page(client, cast["editor"], study.trials.get())
+    assert "Why the team chose it" in page and "trade-off" not in page
