@@ -238,7 +238,9 @@ def prediction_figure(info: dict, value: float | None, metric: str) -> dict | No
     marks = {"shapes": [], "annotations": []}
     if incumbent is not None:
         marks["shapes"].append(horizontal_line(incumbent, "#d62728"))
-        position = {"xref": "paper", "x": 1, "xanchor": "right", "y": incumbent, "font": {"color": "#d62728"}}
+        # above its line, not struck through by it
+        position = {"xref": "paper", "x": 1, "xanchor": "right", "y": incumbent, "yanchor": "bottom"}
+        position["font"] = {"color": "#d62728"}
         marks["annotations"].append(note("incumbent then", **position))
     return {
         "data": traces,
