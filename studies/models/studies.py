@@ -242,6 +242,12 @@ class Trial(models.Model):
         after = siblings.filter(number__gt=self.number).order_by("number").first()
         return before, after
 
+    def off_branch(self) -> list[str]:
+        """The space's parameters this trial does not have: those its branch of a conditional space
+        switches off (none in a flat space)."""
+        names = self.study.space.parameters.order_by("position").values_list("name", flat=True)
+        return [name for name in names if name not in self.params]
+
     def attempts_with_log_flag(self) -> models.QuerySet:
         """Its attempts, each with `has_log` (a command job's kept output), without loading the logs."""
         kept = AttemptLog.objects.filter(attempt=models.OuterRef("pk"))

@@ -222,6 +222,7 @@ def trial_detail(request, study_id, number):
             "can_edit": access.can_edit(request.user, trial.study),
             "curve": figures.curve_figure(points, study.metric, finished=trial.state in Trial.FINISHED),
             "params": sorted(trial.params.items()),
+            "off_branch": trial.off_branch(),
             "why": suggestion.explain(
                 info, study.direction, measured, study.optimizer, constrained=bool(study.constraints)
             ),

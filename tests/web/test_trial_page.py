@@ -114,3 +114,15 @@ def test_choosing_the_trial_of_a_single_objective_study_speaks_of_no_trade_off(c
     study = run_trials(make_study(max_trials=1, max_parallel=1), [1.0])
     page = _page(client, cast["editor"], study.trials.get())
     assert "Why the team chose it" in page and "trade-off" not in page
+
+
+def test_a_trial_of_a_conditional_space_names_the_parameters_its_branch_switches_off(
+    client, cast, make_study
+):
+    study = make_study(job="jenatton", max_trials=1, max_parallel=1)
+    branch = {"x1": 0, "x2": 1, "x5": 0.25, "r8": 0.5}
+    trial = _run_one(study, Outcome("complete", value=1.0), params=branch)
+    page = _page(client, cast["viewer"], trial)
+    assert 'id="off-branch">Not on this trial\'s branch: x3, x4, x6, x7, r9<' in page.replace("&#x27;", "'")
+    flat = run_trials(make_study(name="flat", max_trials=1, max_parallel=1), [1.0])
+    assert "off-branch" not in _page(client, cast["viewer"], flat.trials.get())
