@@ -117,3 +117,6 @@ def test_removing_a_member_or_deleting_a_saved_view_asks_first(client, cast, pro
     page = client.get(reverse("project-detail", args=[project.pk])).content.decode()
     assert page.count('data-confirm="Remove ') == 3  # owner, editor, viewer
     assert 'data-confirm="Delete the saved view best?"' in page
+    # a screen reader, jumping from button to button, hears whose row each one acts on
+    assert 'aria-label="Remove viewer"' in page and 'aria-label="Change the role of viewer"' in page
+    assert 'aria-label="Delete the view best"' in page and 'aria-label="Rename the view best"' in page

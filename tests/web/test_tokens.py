@@ -79,3 +79,4 @@ def test_revoking_a_token_asks_first(client, cast):
     client.force_login(cast["editor"])
     page = client.get(reverse("token-list")).content.decode()
     assert 'data-confirm="Revoke token ci runner? Every script and worker using it is refused' in page
+    assert 'aria-label="Revoke the token ci runner"' in page
