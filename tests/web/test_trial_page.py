@@ -126,3 +126,11 @@ def test_a_trial_of_a_conditional_space_names_the_parameters_its_branch_switches
     assert 'id="off-branch">Not on this trial\'s branch: x3, x4, x6, x7, r9<' in page.replace("&#x27;", "'")
     flat = run_trials(make_study(name="flat", max_trials=1, max_parallel=1), [1.0])
     assert "off-branch" not in _page(client, cast["viewer"], flat.trials.get())
+
+
+def test_a_one_line_reason_is_shown_once(client, cast, make_study):
+    study = make_study(max_trials=1, max_parallel=1)
+    trial = _run_one(study, Outcome("pruned", reason="below the median at step 1"), steps=1)
+    page = _page(client, cast["viewer"], trial)
+    assert page.count("below the median at step 1") == 2  # the Pruned card and the attempt's row
+    assert "<details" not in page and "<strong>below the median" not in page
