@@ -4,7 +4,7 @@ per study that names what sets it apart (`b · gp (ucb, kappa 2)`), never the op
 from __future__ import annotations
 
 from studies.models import Study
-from studies.trial_compare import Row, make_row
+from studies.trial_compare import Row, goal, make_row
 
 # (section, plain fields, settings dict whose keys become rows)
 SECTIONS = (
@@ -19,9 +19,9 @@ SECTIONS = (
 )
 
 
-def _spec_text(spec: dict | None) -> str | None:
-    """A parameter in a line, its conditions included: two studies that differ only in when a
-    parameter is active differ in this row."""
+def spec_text(spec: dict | None) -> str | None:
+    """A parameter in a line, its conditions included (`float [1e-05, 1] log when x1 in 0`): two
+    studies that differ only in when a parameter is active differ in this row."""
     if spec is None:
         return None
     if spec["type"] == "categorical":
@@ -38,7 +38,7 @@ def _spec_text(spec: dict | None) -> str | None:
 def _space_rows(studies: list[Study]) -> list[Row]:
     specs = [{p.name: p.to_spec() for p in study.space.parameters.all()} for study in studies]
     names = list(dict.fromkeys(name for spec in specs for name in spec))
-    return [make_row(name, [_spec_text(spec.get(name)) for spec in specs]) for name in names]
+    return [make_row(name, [spec_text(spec.get(name)) for spec in specs]) for name in names]
 
 
 def _settings_rows(studies: list[Study], attribute: str) -> list[Row]:
@@ -51,6 +51,8 @@ def definition_rows(studies: list[Study]) -> list[tuple[str, list[Row]]]:
     sections = [("Space", _space_rows(studies))]
     for title, fields, settings in SECTIONS:
         rows = [make_row(field, [getattr(study, field) for study in studies]) for field in fields]
+        if title == "Job":  # what a trial is judged by: every objective and constraint, not the first alone
+            rows.append(make_row("objectives", [goal(study) for study in studies]))
         sections.append((title, rows + (_settings_rows(studies, settings) if settings else [])))
     return sections
 

@@ -234,6 +234,20 @@ class Trial(models.Model):
         """The learning curve of the attempt that counts."""
         return list(self.metrics.filter(attempt_id=self.attempt_id).values_list("step", "value"))
 
+    def neighbours(self) -> tuple[Trial | None, Trial | None]:
+        """The study's trials just before and after this one by number (None at either end): the trial
+        page walks through a study without going back to its leaderboard."""
+        siblings = Trial.objects.filter(study_id=self.study_id).only("study_id", "number")
+        before = siblings.filter(number__lt=self.number).order_by("-number").first()
+        after = siblings.filter(number__gt=self.number).order_by("number").first()
+        return before, after
+
+    def off_branch(self) -> list[str]:
+        """The space's parameters this trial does not have: those its branch of a conditional space
+        switches off (none in a flat space)."""
+        names = self.study.space.parameters.order_by("position").values_list("name", flat=True)
+        return [name for name in names if name not in self.params]
+
     def attempts_with_log_flag(self) -> models.QuerySet:
         """Its attempts, each with `has_log` (a command job's kept output), without loading the logs."""
         kept = AttemptLog.objects.filter(attempt=models.OuterRef("pk"))

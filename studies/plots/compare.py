@@ -19,7 +19,7 @@ from studies.models import ParameterRecord, Study, StudyAnalysis, Trial
 from studies.objectives import metric_columns
 from studies.plots import pareto
 from studies.plots.data import EpochMs
-from studies.plots.parts import MARGIN, best_so_far, label, r6_list
+from studies.plots.parts import LEGEND_BELOW_AXIS_TITLE, MARGIN, best_so_far, label, r6_list
 
 SPARK_POINTS = 40
 EDF_POINTS = 500  # per study
@@ -27,20 +27,30 @@ WITHIN = 0.01  # "time to reach within 1 % of the best"
 
 
 def _runs(studies: list[Study]) -> dict[int, dict]:
-    """Per study: finished trials in number order (value, state, seconds since the first start);
+    """Per study: finished trials in number order (value, state, feasible, seconds since the first start);
     past `trial_sample.READ_ALL`, the plots' sample of them (which holds every improvement of the best)."""
     which, reads = _trials_read(studies)
     runs = {
-        s.pk: {"number": [], "value": [], "state": [], "elapsed": [], "t0": None, "n": reads[s.pk].n_finished}
+        s.pk: {
+            "number": [],
+            "value": [],
+            "state": [],
+            "feasible": [],
+            "elapsed": [],
+            "t0": None,
+            "n": reads[s.pk].n_finished,
+        }
         for s in studies
     }
     rows = (
         Trial.objects.filter(which, state__in=Trial.FINISHED)
         .exclude(state=Trial.State.CANCELLED)
         .order_by("study_id", "number")
-        .values_list("study_id", "number", "value", "state", EpochMs("started"), EpochMs("finished"))
+        .values_list(
+            "study_id", "number", "value", "state", "feasible", EpochMs("started"), EpochMs("finished")
+        )
     )
-    for study_id, number, value, state, started, finished in rows:
+    for study_id, number, value, state, feasible, started, finished in rows:
         run = runs[study_id]
         first = started if started is not None else finished
         if run["t0"] is None or (first is not None and first < run["t0"]):
@@ -48,6 +58,7 @@ def _runs(studies: list[Study]) -> dict[int, dict]:
         run["number"].append(number)
         run["value"].append(value)
         run["state"].append(state)
+        run["feasible"].append(feasible)
         run["elapsed"].append(finished)
     for run in runs.values():
         t0 = run.pop("t0")
@@ -85,7 +96,7 @@ def compare_data(studies: list[Study]) -> dict:
     out = []
     for s in studies:
         run = runs[s.pk]
-        best = best_so_far(run["value"], run["state"], s.direction)
+        best = best_so_far(run["value"], run["state"], s.direction, run["feasible"])
         ped = (importances.get(s.pk) or {}).get("ped_anova") or {}
         out.append(
             {
@@ -133,8 +144,7 @@ def best_curves_figure(data: dict, x_axis: str = "number", log_y: bool = False) 
     return {
         "data": traces,
         "layout": {
-            "margin": MARGIN,
-            "legend": {"orientation": "h"},
+            **LEGEND_BELOW_AXIS_TITLE,
             "xaxis": {
                 "title": {"text": "trial" if x_axis == "number" else "seconds since the first trial started"}
             },
@@ -209,8 +219,7 @@ def edf_figure(data: dict) -> dict:
     return {
         "data": traces,
         "layout": {
-            "margin": MARGIN,
-            "legend": {"orientation": "h"},
+            **LEGEND_BELOW_AXIS_TITLE,
             "xaxis": {"title": {"text": "value"}},
             "yaxis": {"title": {"text": "share of complete trials at or below"}, "range": [0, 1.02]},
         },
@@ -349,8 +358,7 @@ def hypervolume_figure(studies: list[Study], data: dict) -> dict | None:
     return {
         "data": traces,
         "layout": {
-            "margin": MARGIN,
-            "legend": {"orientation": "h"},
+            **LEGEND_BELOW_AXIS_TITLE,
             "title": {"text": f"Studies of {names}: one reference point for all", "font": {"size": 14}},
             "xaxis": {"title": {"text": "trial"}},
             "yaxis": {"title": {"text": "hypervolume of the feasible front"}},

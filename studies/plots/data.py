@@ -36,13 +36,13 @@ class EpochMs(Func):
 
 
 def history_data(study: Study) -> dict:
-    """Finished trials (a sample past `trial_sample.READ_ALL`) in number order: value, state, finish time
-    (epoch milliseconds)."""
+    """Finished trials (a sample past `trial_sample.READ_ALL`) in number order: value, state, feasible
+    (None without constraints), finish time (epoch milliseconds)."""
     read = trial_sample.sample(study)
     rows = list(
         read.narrow(study.trials.filter(state__in=Trial.FINISHED))
         .order_by("number")
-        .values_list("number", "value", "state", EpochMs("finished"), Cast("values", TextField()))
+        .values_list("number", "value", "state", "feasible", EpochMs("finished"), Cast("values", TextField()))
     )
     data = {
         "direction": study.direction,
@@ -50,12 +50,14 @@ def history_data(study: Study) -> dict:
         "number": [],
         "value": [],
         "state": [],
+        "feasible": [],
         "finished_ms": [],
     }
-    for number, value, state, finished, _ in rows:
+    for number, value, state, feasible, finished, _ in rows:
         data["number"].append(number)
         data["value"].append(value)
         data["state"].append(state)
+        data["feasible"].append(feasible)
         data["finished_ms"].append(finished)
     data["n_trials"] = read.n_finished
     data["sample_note"] = trial_sample.note(read)

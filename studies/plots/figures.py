@@ -42,7 +42,7 @@ def history_figure(data: dict, x_axis: str = "number", log_y: bool = False) -> d
     for state, symbol in (("complete", "circle"), ("pruned", "triangle-down-open")):
         traces += _valued_markers(xs, states, values, state, symbol)
     traces += _failed_strip([xs[i] for i, s in enumerate(states) if s == "failed" and xs[i] is not None])
-    best = best_so_far(values, states, data["direction"])
+    best = best_so_far(values, states, data["direction"], data.get("feasible"))
     if any(b is not None for b in best):  # no complete trial: no line, and no legend entry for one
         traces.append(_best_line(xs, best))
     return {
@@ -111,7 +111,7 @@ def _best_line(xs: list, best: list) -> dict:
 
 
 def history_table(data: dict) -> tuple[list[str], list[list]]:
-    best = best_so_far(data["value"], data["state"], data["direction"])
+    best = best_so_far(data["value"], data["state"], data["direction"], data.get("feasible"))
     rows = zip(data["number"], data["state"], data["value"], best, map(iso, data["finished_ms"]), strict=True)
     return ["number", "state", "value", "best_so_far", "finished"], [list(r) for r in rows]
 
@@ -449,10 +449,11 @@ def curves_table(data: dict) -> tuple[list[str], list[list]]:
     return ["number", "state", "step", "value"], rows
 
 
-def curve_figure(points: list[tuple[int, float]], metric: str) -> dict:
-    """One trial's learning curve (the trial page), from its current attempt's (step, value) points."""
+def curve_figure(points: list[tuple[int, float]], metric: str, finished: bool = False) -> dict:
+    """One trial's learning curve (the trial page), from its current attempt's (step, value) points;
+    a finished trial without any will not report one, so its note drops the "yet"."""
     if not points:
-        return empty_figure("No steps reported yet.")
+        return empty_figure("No steps reported." if finished else "No steps reported yet.")
     steps, values = (list(column) for column in zip(*points, strict=True))
     return {
         "data": [

@@ -106,12 +106,18 @@ def best_first_sample(values: Sequence[float], direction: str, limit: int) -> li
     return sorted(int(i) for i in np.concatenate([best, spread]))
 
 
-def best_so_far(values: Sequence[float | None], states: Sequence[str], direction: str) -> list[float | None]:
-    """The running best among complete trials (None until the first one)."""
+def best_so_far(
+    values: Sequence[float | None],
+    states: Sequence[str],
+    direction: str,
+    feasible: Sequence[bool | None] | None = None,
+) -> list[float | None]:
+    """The running best among complete trials (None until the first one); with `feasible` (a trial's
+    flag, None without constraints), among those that break no constraint, as the study's best is."""
     best, out = None, []
     better = min if direction == "minimize" else max
-    for value, state in zip(values, states, strict=True):
-        if state == "complete" and value is not None and math.isfinite(value):
+    for value, state, ok in zip(values, states, feasible or [None] * len(values), strict=True):
+        if state == "complete" and ok is not False and value is not None and math.isfinite(value):
             best = value if best is None else better(best, value)
         out.append(best)
     return out

@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import cache
 
 from django.contrib.staticfiles import finders
+from django.db.models import Count
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -52,9 +53,13 @@ def _plot_kinds(study: Study) -> dict[str, str]:
 
 
 def _best_trials(study: Study) -> list:
-    """The leaderboard's first trials: by value, or by Pareto rank with several objectives."""
+    """The leaderboard's first trials: by value, those that break a constraint after those that keep
+    them all (as the study's best is the best feasible one); by Pareto rank with several objectives."""
     if not study.is_multi_objective:
-        return list(study.trials.completed().leaderboard(study.direction)[:LEADERBOARD_SIZE])
+        complete = study.trials.completed()
+        kept = list(complete.exclude(feasible=False).leaderboard(study.direction)[:LEADERBOARD_SIZE])
+        broken = complete.filter(feasible=False).leaderboard(study.direction)
+        return kept + list(broken[: LEADERBOARD_SIZE - len(kept)])
     complete = study.trials.completed()
     _page, trials = pareto_board.ranked_page(
         study, study.objectives[0]["metric"], 1, LEADERBOARD_SIZE, complete
@@ -93,7 +98,7 @@ def report_html(study: Study) -> str:
             "space": header["space"],
             "names": names,
             "rows": [(t, [t.params.get(n) for n in names]) for t in best],
-            "counts": study.trials.values_list("state", flat=True),
+            "counts": study.trials.order_by("state").values_list("state").annotate(n=Count("pk")),
             "figures": figures,
             "plot_kinds": kinds,
             "metrics": metrics if study.is_multi_objective else [],

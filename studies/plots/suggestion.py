@@ -46,6 +46,10 @@ def _num(value: Any) -> str:
     return "—" if value is None else f"{value:.6g}"
 
 
+def _trials(n: int) -> str:
+    return f"{n} trial{'' if n == 1 else 's'}"
+
+
 def explain(
     info: dict, direction: str, value: float | None, optimizer: str, constrained: bool = False
 ) -> dict:
@@ -69,8 +73,9 @@ def explain(
         acq = named.phrase if named else info["acquisition"]
         summary = (
             f"Chosen where {acq} of the Gaussian process was highest; the GP was fitted to "
-            f"{info.get('n_observations', '?')} results, and {info.get('n_pending', 0)} trials still running "
-            "(or earlier in the same batch) counted as pseudo-observations so the batch spreads out."
+            f"{info.get('n_observations', '?')} results, and {_trials(info.get('n_pending', 0))} "
+            "still running (or earlier in the same batch) counted as pseudo-observations so the batch "
+            "spreads out."
         )
         mean, std = info.get("mean"), info.get("std")
         facts.append(("Acquisition", f"{acq}: {_num(info.get('acquisition_value'))}"))
@@ -233,7 +238,9 @@ def prediction_figure(info: dict, value: float | None, metric: str) -> dict | No
     marks = {"shapes": [], "annotations": []}
     if incumbent is not None:
         marks["shapes"].append(horizontal_line(incumbent, "#d62728"))
-        position = {"xref": "paper", "x": 1, "xanchor": "right", "y": incumbent, "font": {"color": "#d62728"}}
+        # above its line, not struck through by it
+        position = {"xref": "paper", "x": 1, "xanchor": "right", "y": incumbent, "yanchor": "bottom"}
+        position["font"] = {"color": "#d62728"}
         marks["annotations"].append(note("incumbent then", **position))
     return {
         "data": traces,

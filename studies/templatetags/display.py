@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from studies import access, leaderboard
+from studies import access, leaderboard, study_diff
 
 register = template.Library()
 
@@ -20,6 +20,19 @@ def cell(value):
     """A value as the leaderboard shows it (floats to 6 significant digits), so the header's best
     reads like the table's."""
     return leaderboard.page_cell(value)
+
+
+@register.filter
+def spec(parameter: dict) -> str:
+    """A parameter's definition in a line, as the compare page writes it."""
+    return study_diff.spec_text(parameter)
+
+
+@register.filter
+def last_line(text: str) -> str:
+    """An error's last non-blank line: a traceback ends with the exception a person looks for first."""
+    lines = [line for line in str(text).splitlines() if line.strip()]
+    return lines[-1].strip() if lines else ""
 
 
 @register.filter

@@ -15,6 +15,7 @@ from studies import access, leaderboard, pareto_board, recommendation, services
 from studies.definition import DefinitionError, check_definition
 from studies.jobs import registry as job_registry
 from studies.models import StudySummary, Trial
+from studies.optimizers.pareto import constraint_violation
 from studies.plots import compare, figures, suggestion
 from studies.plots.space_tree import space_tree
 from studies.study_search import StudySearch
@@ -206,34 +207,43 @@ def trial_detail(request, study_id, number):
     # A queued trial has no current attempt yet: the points kept are an earlier attempt's.
     points = [] if trial.state == Trial.State.QUEUED else trial.curve()
     study, info = trial.study, trial.suggestion
+    # A pruned trial's value is an intermediate one: set against the prediction of a final result it misleads.
+    measured = trial.value if trial.state == Trial.State.COMPLETE else None
+    previous, following = trial.neighbours()
     return render(
         request,
         "studies/trial_detail.html",
         {
             "study": trial.study,
             "trial": trial,
+            "previous": previous,
+            "next": following,
             "attempts": trial.attempts_with_log_flag(),
             "can_edit": access.can_edit(request.user, trial.study),
-            "curve": figures.curve_figure(points, study.metric),
+            "curve": figures.curve_figure(points, study.metric, finished=trial.state in Trial.FINISHED),
             "params": sorted(trial.params.items()),
+            "off_branch": trial.off_branch(),
             "why": suggestion.explain(
-                info, study.direction, trial.value, study.optimizer, constrained=bool(study.constraints)
+                info, study.direction, measured, study.optimizer, constrained=bool(study.constraints)
             ),
             "results": _results(study, trial),
-            "prediction": suggestion.prediction_figure(info, trial.value, study.metric),
+            "on_front": study.is_multi_objective and trial.number in StudySummary.pareto_numbers(study),
+            "prediction": suggestion.prediction_figure(info, measured, study.metric),
         },
     )
 
 
-def _results(study, trial) -> list[tuple[str, object, str]]:
-    """(metric, value, what it is) of each objective and constraint of a study that has them."""
+def _results(study, trial) -> list[tuple[str, object, str, bool]]:
+    """(metric, value, what it is, whether it breaks its constraint) of each objective and constraint
+    of a study that has them."""
     values = trial.values or {}
-    out = [(o["metric"], values.get(o["metric"]), f"{o['direction']}") for o in study.objectives]
+    out = [(o["metric"], values.get(o["metric"]), f"{o['direction']}", False) for o in study.objectives]
     for c in study.constraints:
         bounds = " and ".join(
             f"{'at most' if k == 'max' else 'at least'} {c[k]:g}" for k in ("max", "min") if k in c
         )
-        out.append((c["metric"], values.get(c["metric"]), f"constraint: {bounds}"))
+        broken = constraint_violation(values, [c]) > 0  # NaN (no value yet) is not broken
+        out.append((c["metric"], values.get(c["metric"]), f"constraint: {bounds}", broken))
     return out
 
 

@@ -8,6 +8,7 @@ from django.urls import reverse
 from studies.demo import create_demo_study
 from studies.plots import analysis
 from studies.plots.compare import best_curves_figure, summary_rows
+from tests.helpers import TWO_OBJECTIVES, two_objective_study
 
 pytestmark = pytest.mark.django_db
 
@@ -91,3 +92,44 @@ def test_the_compare_page_says_what_to_do_and_labels_its_controls(client, cast, 
     page = client.get(reverse("study-compare")).content.decode()
     assert "Tick two or more studies, then press Compare." in page
     assert "<label>x axis <select" in page and "target value <input" in page
+
+
+def test_a_constrained_studys_best_so_far_counts_only_trials_that_keep_its_constraints(
+    client, cast, make_study
+):
+    # trial 1 is the lowest error but breaks the memory limit: the study's best is trial 2
+    study = two_objective_study(
+        make_study,
+        [{"error": 0.1, "latency": 1.0, "memory": 9.0}, {"error": 0.5, "latency": 1.0, "memory": 2.0}],
+        objectives=TWO_OBJECTIVES[:1],
+    )
+    assert study.summary.best_value == 0.5
+    client.force_login(cast["viewer"])
+    response = client.get(reverse("study-compare"), {"studies": [study.pk]})
+    (row,) = response.context["rows"]
+    assert row["best"] == 0.5
+    assert response.context["curves"]["data"][0]["y"][-1] == 0.5
+    history = client.get(reverse("study-plot-csv", args=[study.pk, "history"])).content.decode()
+    assert [line.split(",")[3] for line in history.splitlines()[1:]] == ["", "0.5"]  # best_so_far
+
+
+def test_the_definitions_show_every_objective_and_constraint(client, cast, make_study):
+    several = two_objective_study(make_study, [{"error": 0.1, "latency": 1.0, "memory": 2.0}])
+    single = make_study(name="single")
+    client.force_login(cast["viewer"])
+    response = client.get(reverse("study-compare"), {"studies": [several.pk, single.pk]})
+    (job,) = [rows for title, rows in response.context["definition"] if title == "Job"]
+    objectives = next(row for row in job if row.label == "objectives")
+    # by name: "single", then "trade-off"
+    assert objectives.values == ["loss (minimize)", "error (minimize), latency (minimize); memory <= 8"]
+
+
+def test_the_compare_plots_put_their_legend_below_the_x_axis_title(client, cast):
+    a = create_demo_study(cast["owner"], 20, 0, name="a", objectives=True)
+    b = create_demo_study(cast["owner"], 20, 0, name="b", seed=3, objectives=True)
+    client.force_login(cast["staff"])  # demo studies go to the first project, not the cast's
+    context = client.get(reverse("study-compare"), {"studies": [a.pk, b.pk]}).context
+    for name in ("curves", "edf", "hypervolume"):
+        layout = context[name]["layout"]
+        assert layout["legend"]["y"] < -0.2 and layout["legend"]["yanchor"] == "top", name
+        assert layout["margin"]["b"] >= 100, name

@@ -215,6 +215,8 @@ def test_an_exhausted_grid_shows_as_complete_in_the_study_list(client, cast, mak
     assert study.state == "completed"
     page = _page(client, cast["viewer"], reverse("study-list"))
     assert '<progress max="3" value="3"></progress> 3/3' in page and "3/20" not in page
+    page = _page(client, cast["viewer"], reverse("project-detail", args=[study.project_id]))
+    assert "<td>3/3</td>" in page and "3/20" not in page  # the project page counts as the list does
 
 
 def test_pages_link_a_favicon_that_is_served(client, cast):

@@ -18,7 +18,7 @@ from rest_framework.test import APIClient
 from studies import services
 from studies.models import ApiToken, AuditEvent, Project, Study, Trial
 from studies.services import WorkerIdentity
-from tests.helpers import run_trials
+from tests.helpers import TWO_OBJECTIVES, run_trials, two_objective_study
 
 pytestmark = pytest.mark.django_db
 
@@ -364,6 +364,38 @@ def test_the_html_report_is_one_offline_file(client, cast, finished):
     assert AuditEvent.objects.filter(action="export", detail="html report").exists()
 
 
+def test_the_report_reads_like_the_pages_numbers_space_and_trial_counts(client, cast, make_study):
+    space = {
+        "model": {"type": "categorical", "choices": ["svm", "mlp"]},
+        "c": {"type": "float", "low": 1e-3, "high": 1e3, "log": True, "when": {"model": ["svm"]}},
+    }
+    study = make_study(name="tree", job="external", space=space, max_trials=2, max_parallel=2, max_retries=0)
+    study = run_trials(study, [0.1 + 0.2, None])
+    study.trials.filter(number=1).update(params={"model": "mlp"})
+    client.force_login(cast["viewer"])
+    page = client.get(reverse("study-report", args=[study.pk])).content.decode()
+    assert "<code>c</code>: float [0.001, 1000] log when model in svm" in page
+    assert 'id="counts">1 complete, 1 failed<' in page
+    row = page.split('id="leaderboard"')[1].split("<tbody>")[1].split("</tr>")[0]
+    assert '<td class="num">0.3</td>' in row and '<td class="num">—</td>' in row  # c: not on this branch
+    assert "None" not in row and "0.30000000000000004" not in page
+
+
+def test_a_constrained_studys_report_ranks_trials_that_keep_the_constraints_first(client, cast, make_study):
+    study = two_objective_study(
+        make_study,
+        [{"error": 0.1, "latency": 1.0, "memory": 9.0}, {"error": 0.5, "latency": 1.0, "memory": 2.0}],
+        objectives=TWO_OBJECTIVES[:1],
+    )
+    client.force_login(cast["viewer"])
+    page = client.get(reverse("study-report", args=[study.pk])).content.decode()
+    board = page.split('id="leaderboard"')[1].split("</table>")[0]
+    assert "<th>Feasible</th>" in board
+    first, second = board.split("<tbody>")[1].split("</tr>")[:2]
+    assert first.startswith("\n      <tr><td>2</td>") and "<td>yes</td>" in first
+    assert "<td>1</td>" in second and '<span class="infeasible">no</span>' in second
+
+
 def test_the_admin_exports_selected_studies_as_one_zip(client, cast, finished, make_study):
     other = make_study(name="second")
     client.force_login(cast["staff"])
@@ -387,6 +419,21 @@ def test_an_editor_deletes_a_study_and_the_audit_log_keeps_its_name(client, cast
     assert not Study.objects.filter(pk=finished.pk).exists() and not Trial.objects.exists()
     event = AuditEvent.objects.get(action="delete")
     assert event.user == cast["editor"] and "exported" in event.detail
+
+
+def test_the_delete_page_links_the_exports_it_advises_and_counts_one_trial_in_the_singular(
+    client, cast, make_study
+):
+    study = run_trials(make_study(name="single", max_trials=1, max_parallel=1), [1.0])
+    client.force_login(cast["editor"])
+    page = client.get(reverse("study-delete", args=[study.pk])).content.decode()
+    assert "Its 1 trial, their attempts" in page
+    for url in (
+        reverse("study-export", args=[study.pk, "json"]),
+        reverse("study-export", args=[study.pk, "csv"]),
+        reverse("study-report", args=[study.pk]),
+    ):
+        assert f'href="{url}"' in page
 
 
 def test_the_api_deletes_for_editors_only(cast, make_study):

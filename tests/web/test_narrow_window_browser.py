@@ -64,6 +64,39 @@ def test_at_800_px_wide_tables_scroll_in_their_box_and_words_stay_whole(
     assert not page.errors
 
 
+def test_at_390_px_a_phone_the_team_pages_and_comparisons_stay_inside_the_window(
+    page, live_server, cast, make_study, project
+):
+    project.name = "A project with a name long enough to widen any select that lists it"
+    project.save()
+    wide = make_study(name="a-study-with-many-parameters", space=SPACE, max_trials=3, max_parallel=3)
+    _run(wide, [Outcome("complete", value=1.33937e-06 * (i + 1)) for i in range(3)])
+    other = make_study(name="another-study-with-a-long-name", max_trials=1, max_parallel=1)
+    _run(other, [Outcome("complete", value=2.0)])
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, live_server.url, "staff", "pw-staff")
+    page.goto(live_server.url + reverse("token-list"))
+    page.fill("#id_name", "a token with a rather long name for its column")
+    page.click("text=Create token")
+    page.locator("#new-token").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    for url in [
+        reverse("project-list"),
+        reverse("project-detail", args=[project.pk]),
+        reverse("token-list"),
+        reverse("audit-list"),
+        reverse("study-compare") + f"?studies={wide.pk}&studies={other.pk}",
+        reverse("trial-compare")
+        + "?"
+        + "&".join(f"ids={pk}" for pk in wide.trials.values_list("pk", flat=True)),
+        reverse("trial-detail", args=[wide.pk, 2]),
+    ]:
+        page.goto(live_server.url + url)
+        width = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert width <= 0, f"{url} is {width} px wider than the window"
+    assert not page.errors
+
+
 def test_at_800_px_the_space_editor_keeps_its_values_readable(page, live_server, cast):
     page.set_viewport_size({"width": 800, "height": 900})
     log_in(page, live_server.url, "owner", "pw-owner")

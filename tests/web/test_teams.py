@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from studies import saved_views
 from studies.models import AuditEvent, Membership, Project
+from studies.services import audit
 
 pytestmark = pytest.mark.django_db
 
@@ -91,3 +93,30 @@ def test_the_audit_log_is_for_staff_only(client, cast, make_study):
     page = client.get(reverse("audit-list"), {"action": "create"}).content.decode()
     assert "audited" in page and "owner" in page
     assert client.get(reverse("audit-list"), {"page": "x"}).status_code == 404
+
+
+def test_the_audit_log_filters_by_a_users_name_and_its_pages_keep_both_filters(client, cast, make_study):
+    study = make_study(name="audited")
+    for i in range(101):  # over one page of the owner's starts
+        audit(cast["owner"], "start", study, f"start {i}")
+    audit(cast["editor"], "start", study, "the editor's")
+    client.force_login(cast["staff"])
+    page = client.get(reverse("audit-list"), {"action": "start"}).content.decode()
+    assert '<a href="?action=start&amp;user=editor"' in page  # a user's name narrows to their actions
+    page = client.get(reverse("audit-list"), {"action": "start", "user": "owner"}).content.decode()
+    assert "the editor&#x27;s" not in page and "· by owner" in page
+    assert '<a href="?action=start&amp;user=owner&amp;page=2">older →</a>' in page
+    second = client.get(reverse("audit-list"), {"action": "start", "user": "owner", "page": 2})
+    assert "start 0" in second.content.decode() and "the editor" not in second.content.decode()
+
+
+def test_removing_a_member_or_deleting_a_saved_view_asks_first(client, cast, project, make_study):
+    study = make_study(name="viewed")
+    saved_views.save_view(cast["owner"], project, "best", study.get_absolute_url())
+    client.force_login(cast["owner"])
+    page = client.get(reverse("project-detail", args=[project.pk])).content.decode()
+    assert page.count('data-confirm="Remove ') == 3  # owner, editor, viewer
+    assert 'data-confirm="Delete the saved view best?"' in page
+    # a screen reader, jumping from button to button, hears whose row each one acts on
+    assert 'aria-label="Remove viewer"' in page and 'aria-label="Change the role of viewer"' in page
+    assert 'aria-label="Delete the view best"' in page and 'aria-label="Rename the view best"' in page

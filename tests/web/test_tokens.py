@@ -72,3 +72,11 @@ def test_a_token_has_its_users_permissions(cast, make_study):
     _token, viewer_key = ApiToken.issue(cast["viewer"])
     assert _api(viewer_key).get(f"/api/studies/{study.pk}/").status_code == 200
     assert _api(viewer_key).post(f"/api/studies/{study.pk}/start/").status_code == 404
+
+
+def test_revoking_a_token_asks_first(client, cast):
+    ApiToken.issue(cast["editor"], name="ci runner")
+    client.force_login(cast["editor"])
+    page = client.get(reverse("token-list")).content.decode()
+    assert 'data-confirm="Revoke token ci runner? Every script and worker using it is refused' in page
+    assert 'aria-label="Revoke the token ci runner"' in page

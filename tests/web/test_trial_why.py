@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from studies import services
+from studies.plots import suggestion
 from studies.services import Outcome, WorkerIdentity
 
 pytestmark = pytest.mark.django_db
@@ -38,6 +39,7 @@ def test_a_gp_trial_shows_the_acquisition_prediction_incumbent_and_how_it_turned
     client.force_login(cast["viewer"])
     page = client.get(trial.get_absolute_url()).content.decode()
     assert "expected improvement (log EI)" in page and "fitted to 9 results" in page
+    assert "and 1 trial still running" in page
     assert "1.5 ± 0.25 (±2σ: 1 … 2)" in page
     assert "Expected improvement" in page and "0.135335" in page
     assert "1.2 (best minimized value so far)" in page
@@ -124,3 +126,9 @@ def test_a_parego_trial_of_several_objectives_says_which_trade_off_the_gp_aimed_
     assert f"error {weights['error']:.2f}, latency {weights['latency']:.2f}" in page
     assert "chance that all hold" in page and "Predicted weighted loss" in page
     assert 'id="feasible"' in page and "constraint: at most 8" in page
+
+
+def test_the_incumbent_label_sits_above_its_line_not_struck_through():
+    figure = suggestion.prediction_figure(GP_INFO, 1.0, "loss")
+    (label,) = figure["layout"]["annotations"]
+    assert label["text"] == "incumbent then" and label["y"] == 1.2 and label["yanchor"] == "bottom"
