@@ -11,7 +11,6 @@ from __future__ import annotations
 from functools import cache
 
 from django.contrib.staticfiles import finders
-from django.db.models import Count
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -98,7 +97,7 @@ def report_html(study: Study) -> str:
             "space": header["space"],
             "names": names,
             "rows": [(t, [t.params.get(n) for n in names]) for t in best],
-            "counts": study.trials.order_by("state").values_list("state").annotate(n=Count("pk")),
+            "counts": [(state, n) for state, n in StudySummary.objects.get(study=study).counts().items() if n],
             "figures": figures,
             "plot_kinds": kinds,
             "metrics": metrics if study.is_multi_objective else [],
