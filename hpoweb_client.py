@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import re
 import signal
@@ -162,7 +163,10 @@ class Trial:
             self._stop.set()
 
     def report(self, step: int, value: float) -> bool:
-        """Store a learning-curve point; returns (and remembers) whether hpoweb's pruner says stop."""
+        """Store a learning-curve point; returns (and remembers) whether hpoweb's pruner says stop. A
+        point that is not a finite number (a diverging loss) is left out: hpoweb's curves hold numbers."""
+        if not math.isfinite(float(value)):
+            return self.should_prune()
         try:
             _, answer = self._post("report", {"step": int(step), "value": float(value)})
         except Conflict as conflict:
@@ -176,7 +180,11 @@ class Trial:
         return self._prune or bool(self.lost)
 
     def tell(self, value: float) -> None:
-        self._end("complete", value=float(value))
+        """A value that is not a finite number fails the trial with that reason, as hpoweb's own jobs do."""
+        if math.isfinite(float(value)):
+            self._end("complete", value=float(value))
+        else:
+            self._end("failed", f"the result was {float(value)!r}, not a finite number")
 
     def fail(self, error: str) -> None:
         self._end("failed", error)

@@ -141,8 +141,7 @@ class HpowebSampler(BaseSampler):
         with handout:
             try:
                 for step, value in sorted(trial.intermediate_values.items()):
-                    if math.isfinite(value):
-                        handout.report(step, value)
+                    handout.report(step, value)
                 if state == TrialState.COMPLETE:
                     handout.tell(values[0])
                 elif state == TrialState.PRUNED:

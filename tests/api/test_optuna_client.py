@@ -74,3 +74,21 @@ def test_the_sampler_runs_an_optuna_study_on_the_points_hpoweb_proposes(client, 
     assert trials[0].value == source.trials[0].value
     assert trials[1].curve() == sorted(source.trials[1].intermediate_values.items())
     assert Trial.objects.filter(study=study, state="running").count() <= 1
+
+
+def test_an_infinite_objective_fails_the_hpoweb_trial_and_the_optuna_run_goes_on(client, make_study):
+    from hpoweb_optuna import HpowebSampler
+
+    study = make_study(job="external", space=SPACES["branin"], max_trials=2, max_parallel=1, max_retries=0)
+    services.start_study(study)
+    source = optuna.create_study(sampler=HpowebSampler(client, study.pk, poll_s=0.2))
+
+    def diverging(trial):
+        value = _objective(trial)
+        return float("inf") if trial.number == 0 else value
+
+    source.optimize(diverging, n_trials=2)
+
+    trials = list(study.trials.order_by("number"))
+    assert [t.state for t in trials] == ["failed", "complete"]
+    assert "inf, not a finite number" in trials[0].error
