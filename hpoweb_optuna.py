@@ -22,6 +22,7 @@ hpoweb's optimizer proposes, Optuna runs the objective and its pruners as before
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import math
@@ -127,29 +128,46 @@ class HpowebSampler(BaseSampler):
         self._handouts[trial._trial_id] = self._ask()
 
     def sample_independent(self, study, trial, param_name: str, param_distribution: BaseDistribution):
+        """The handed-out value, refused when Optuna's distribution does not hold it (Optuna itself
+        would run a point outside the range the objective asked for without a word)."""
         params = self._handouts[trial._trial_id].params
         if param_name not in params:
             raise ValueError(
                 f"hpoweb study {self.study_id} has no parameter {param_name!r}: {sorted(params)}"
             )
-        return params[param_name]
+        value = params[param_name]
+        try:
+            inside = param_distribution._contains(param_distribution.to_internal_repr(value))
+        except ValueError:
+            inside = False
+        if not inside:
+            raise ValueError(
+                f"hpoweb study {self.study_id} proposes {param_name}={value!r}, outside Optuna's "
+                f"{param_distribution}: make the study's space match the suggest_* calls"
+            )
+        return value
 
     def after_trial(
         self, study: optuna.Study, trial: FrozenTrial, state: TrialState, values: Sequence[float] | None
     ) -> None:
+        """Tell hpoweb how its point did. A trial that ran other parameters (fixed by `enqueue_trial`)
+        fails the handout instead, and is recorded as what it ran, so hpoweb never pairs a result
+        with a point that did not produce it."""
         handout = self._handouts.pop(trial._trial_id)
+        stopped_early = state == TrialState.FAIL and trial.params.items() <= handout.params.items()
+        ran_handout = trial.params == handout.params or stopped_early
         with handout:
             try:
-                for step, value in sorted(trial.intermediate_values.items()):
-                    handout.report(step, value)
-                if state == TrialState.COMPLETE:
-                    handout.tell(values[0])
-                elif state == TrialState.PRUNED:
-                    handout.prune("pruned by Optuna's pruner")
+                if not ran_handout:
+                    handout.fail(f"Optuna trial {trial.number} ran other parameters: {trial.params}")
                 else:
-                    handout.fail(f"Optuna trial {trial.number} ended {state.name}")
+                    _tell(handout, trial, state, values)
             except Conflict as conflict:
                 log.warning("trial %s: hpoweb no longer holds it for this worker: %s", trial.number, conflict)
+        if not ran_handout:
+            ran = copy.copy(trial)
+            ran.state, ran.values = state, values
+            HpowebCallback(self.client, self.study_id)(study, ran)
 
     def _ask(self) -> Trial:
         while True:
@@ -160,6 +178,17 @@ class HpowebSampler(BaseSampler):
             if state not in ("running", "paused"):
                 raise RuntimeError(f"hpoweb study {self.study_id} is {state}: it hands out no more trials")
             time.sleep(self.poll_s)
+
+
+def _tell(handout: Trial, trial: FrozenTrial, state: TrialState, values: Sequence[float] | None) -> None:
+    for step, value in sorted(trial.intermediate_values.items()):
+        handout.report(step, value)
+    if state == TrialState.COMPLETE:
+        handout.tell(values[0])
+    elif state == TrialState.PRUNED:
+        handout.prune("pruned by Optuna's pruner")
+    else:
+        handout.fail(f"Optuna trial {trial.number} ended {state.name}")
 
 
 def _iso(moment: datetime | None) -> str | None:

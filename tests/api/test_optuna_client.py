@@ -92,3 +92,35 @@ def test_an_infinite_objective_fails_the_hpoweb_trial_and_the_optuna_run_goes_on
     trials = list(study.trials.order_by("number"))
     assert [t.state for t in trials] == ["failed", "complete"]
     assert "inf, not a finite number" in trials[0].error
+
+
+def test_an_enqueued_optuna_trial_is_recorded_with_the_parameters_it_ran_not_those_hpoweb_proposed(
+    client, make_study
+):
+    from hpoweb_optuna import HpowebSampler
+
+    study = make_study(job="external", space=SPACES["branin"], max_trials=4, max_parallel=1, max_retries=0)
+    services.start_study(study)
+    source = optuna.create_study(sampler=HpowebSampler(client, study.pk, poll_s=0.2))
+    source.enqueue_trial({"x1": 0.5, "x2": 7.0})
+
+    source.optimize(lambda t: t.suggest_float("x1", -5, 10) + t.suggest_float("x2", 0, 15), n_trials=2)
+
+    complete = study.trials.filter(state="complete").order_by("finished")
+    assert [(t.params, t.value) for t in complete] == [(t.params, t.value) for t in source.trials]
+    assert "ran other parameters" in study.trials.get(state="failed").error
+
+
+def test_a_proposal_outside_the_range_optuna_asks_for_fails_the_trial_instead_of_running_it(
+    client, make_study
+):
+    from hpoweb_optuna import HpowebSampler
+
+    study = make_study(job="external", space=SPACES["branin"], max_trials=1, max_parallel=1, max_retries=0)
+    services.start_study(study)
+    source = optuna.create_study(sampler=HpowebSampler(client, study.pk, poll_s=0.2))
+
+    source.optimize(lambda t: t.suggest_float("x1", 100, 200), n_trials=1, catch=(ValueError,))
+
+    assert source.trials[0].state == optuna.trial.TrialState.FAIL and source.trials[0].params == {}
+    assert study.trials.get().state == "failed"
