@@ -74,18 +74,20 @@ class HpowebCallback:
             "curve": [[step, v] for step, v in sorted(trial.intermediate_values.items()) if math.isfinite(v)],
             "request_id": f"optuna-{trial.number}-{key}"[:64],
         }
-        if trial.state == TrialState.COMPLETE:
-            body["values"] = list(trial.values)
+        if trial.state == TrialState.COMPLETE and all(math.isfinite(v) for v in trial.values):
+            body["values"] = list(trial.values)  # in the order of the study's objectives
+        elif trial.state == TrialState.COMPLETE:  # hpoweb fails a result that is not finite numbers
+            body.update(state="failed", error=f"Optuna recorded the value(s) {trial.values}, not all finite")
         if trial.state == TrialState.FAIL:
             body["error"] = str(trial.system_attrs.get("fail_reason", "failed in Optuna"))
         return body
 
     def _create(self, study: optuna.Study, trial: FrozenTrial) -> int:
+        objectives = _objectives(study)
         definition = {
             "name": study.study_name,
             "job": "external",
-            "direction": study.direction.name.lower(),
-            "metric": (study.metric_names or ["value"])[0],
+            **({"objectives": objectives} if len(objectives) > 1 else objectives[0]),
             "space": {name: space_of(d) for name, d in trial.distributions.items()},
             "max_trials": MIRROR_BUDGET,
             "max_parallel": 1,
@@ -93,6 +95,14 @@ class HpowebCallback:
         if self.project:
             definition["project"] = self.project
         return self.client.call("/api/studies/", definition)[1]["id"]
+
+
+def _objectives(study: optuna.Study) -> list[dict]:
+    """Optuna's directions named by its metric names, else `value` (or `value_0`, `value_1`, ... as
+    the import names several)."""
+    count = len(study.directions)
+    names = study.metric_names or (["value"] if count == 1 else [f"value_{i}" for i in range(count)])
+    return [{"metric": n, "direction": d.name.lower()} for n, d in zip(names, study.directions, strict=True)]
 
 
 def space_of(distribution: BaseDistribution) -> dict:

@@ -10,7 +10,12 @@ from studies.models import ApiToken, Study, Trial
 
 optuna = pytest.importorskip("optuna")
 
-pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning"),
+]
 
 
 @pytest.fixture
@@ -124,3 +129,23 @@ def test_a_proposal_outside_the_range_optuna_asks_for_fails_the_trial_instead_of
 
     assert source.trials[0].state == optuna.trial.TrialState.FAIL and source.trials[0].params == {}
     assert study.trials.get().state == "failed"
+
+
+def test_the_callback_mirrors_a_multi_objective_study_with_every_value_and_fails_an_infinite_one(client):
+    from hpoweb_optuna import HpowebCallback
+
+    source = optuna.create_study(study_name="mo-mirror", directions=["minimize", "maximize"])
+    source.set_metric_names(["error", "speed"])
+    mirror = HpowebCallback(client, project="Vision")
+
+    source.optimize(
+        lambda t: (t.suggest_float("x", 0, 1), float("inf") if t.number == 1 else 2.0),
+        n_trials=2,
+        callbacks=[mirror],
+    )
+
+    study = Study.objects.get(pk=mirror.study_id)
+    assert [o["metric"] for o in study.objectives] == ["error", "speed"]
+    first, second = study.trials.order_by("number")
+    assert first.values == {"error": source.trials[0].values[0], "speed": 2.0}
+    assert (second.state, second.values) == ("failed", None) and "not all finite" in second.error
