@@ -290,14 +290,20 @@ def _trial(trial, params: dict, number: int, metrics: list[str]) -> dict:
         "suggestion": {
             "phase": OPTUNA,
             "optuna_number": trial.number,
-            "user_attrs": trial.user_attrs,
-            "system_attrs": trial.system_attrs,
+            "user_attrs": _attrs(trial.user_attrs),
+            "system_attrs": _attrs(trial.system_attrs),
         },
     }
     if state != "queued":
         document["attempt"] = 1
         document["attempts"] = [_attempt(trial, state, reason, started, finished)]
     return document
+
+
+def _attrs(attrs: dict) -> dict:
+    """Attributes as JSON a database stores: Optuna keeps NaN and infinities (Python's json writes
+    them), which no JSON column holds, so they become their text ("NaN", "Infinity")."""
+    return json.loads(json.dumps(attrs, default=str), parse_constant=str)
 
 
 def _outcome(trial) -> tuple[str, list[float] | None, str]:

@@ -322,3 +322,20 @@ def test_the_management_command_imports_and_names_a_missing_study(owner, project
     assert "with 5 trials" in capsys.readouterr().out
     study = Study.objects.get()
     assert study.name == "last-month" and math.isclose(study.trials.get(number=1).value, 0.8)
+
+
+def test_attributes_holding_nan_or_infinity_are_kept_as_their_text(owner, project, tmp_path):
+    url = f"sqlite:///{tmp_path / 'attrs.db'}"
+    source = optuna.create_study(study_name="attrs", storage=url)
+    trial = source.ask()
+    trial.suggest_float("x", 0, 1)
+    trial.set_user_attr("grad_norm", float("nan"))
+    trial.set_user_attr("history", [1.0, float("inf"), {"best": float("-inf")}])
+    source.tell(trial, 0.5)
+
+    study = _import(owner, project, url)
+
+    assert study.trials.get().suggestion["user_attrs"] == {
+        "grad_norm": "NaN",
+        "history": [1.0, "Infinity", {"best": "-Infinity"}],
+    }
