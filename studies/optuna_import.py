@@ -32,6 +32,7 @@ from studies.optimizers.space import SpaceError
 
 OPTUNA = "optuna"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+_OPTUNA_TABLES = {"studies", "trials", "version_info"}
 _FINISHED = ("COMPLETE", "PRUNED")
 _STATES = {
     "COMPLETE": "complete",
@@ -59,18 +60,33 @@ def open_storage(location: str):
         if "://" in location:
             if location.startswith("sqlite:///") and not Path(location[len("sqlite:///") :]).is_file():
                 raise ImportFailed(f"no SQLite file at {location!r}")
-            return optuna.storages.RDBStorage(location)
+            return _rdb_storage(optuna, location, location)
         path = Path(location)
         if not path.is_file():
             raise ImportFailed(f"no Optuna storage at {location!r}")
         with path.open("rb") as f:
             if f.read(len(_SQLITE_MAGIC)) == _SQLITE_MAGIC:
-                return optuna.storages.RDBStorage(f"sqlite:///{path}")
+                return _rdb_storage(optuna, f"sqlite:///{path}", location)
         return optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(path)))
     except ImportFailed:
         raise
     except Exception as error:  # sqlalchemy, JSON and schema-version errors of a storage Optuna cannot read
         raise ImportFailed(f"cannot read the Optuna storage {location!r}: {str(error)[:500]}") from None
+
+
+def _rdb_storage(optuna, url: str, location: str):
+    """Optuna's RDB storage, only over a database that holds Optuna's tables: Optuna creates them in
+    any database it is pointed at (hpoweb's own, another program's), which an import must not change."""
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(url)
+    try:
+        tables = set(sqlalchemy.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+    if not _OPTUNA_TABLES <= tables:
+        raise ImportFailed(f"{location!r} is a database without Optuna's tables, not an Optuna storage")
+    return optuna.storages.RDBStorage(url)
 
 
 def load_study(storage, name: str = ""):

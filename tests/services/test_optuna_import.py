@@ -339,3 +339,21 @@ def test_attributes_holding_nan_or_infinity_are_kept_as_their_text(owner, projec
         "grad_norm": "NaN",
         "history": [1.0, "Infinity", {"best": "-Infinity"}],
     }
+
+
+def test_a_database_that_is_not_an_optuna_storage_is_refused_and_left_unchanged(owner, project, tmp_path):
+    import sqlite3
+
+    from studies.imports import ImportFailed
+
+    other = tmp_path / "app.sqlite3"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE accounts (id INTEGER PRIMARY KEY)")
+    before = other.read_bytes()
+
+    for location in (str(other), f"sqlite:///{other}"):
+        with pytest.raises(ImportFailed) as refused:
+            _import(owner, project, location)
+        assert other.read_bytes() == before
+        assert "without Optuna's tables" in str(refused.value)
+    assert not Study.objects.exists()
