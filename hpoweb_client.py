@@ -62,6 +62,8 @@ class Client:
     def __init__(
         self, url: str, token: str, *, timeout: float = 30.0, retry_for: float = 600.0, worker: str = ""
     ) -> None:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"hpoweb's address must start with http:// or https://, got {url!r}")
         self.url, self.token = url.rstrip("/"), token
         self.timeout, self.retry_for = timeout, retry_for
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
@@ -215,13 +217,20 @@ class Trial:
 
 
 def _message(text: str) -> str:
+    """What an error answer says: its `error` or `detail`, each field's problems by path, or the title
+    of an HTML page (an error page of hpoweb's web server or of a proxy in front of it)."""
     try:
         body = json.loads(text)
     except ValueError:
-        return text[:500]
+        title = re.search(r"<title>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+        return title.group(1).strip() if title else text[:500]
     if not isinstance(body, dict):
         return text[:500]
-    return body.get("error") or body.get("detail") or json.dumps(body)
+    if body.get("error") or body.get("detail"):
+        return str(body.get("error") or body.get("detail"))
+    return "; ".join(
+        f"{path}: {' '.join(map(str, m)) if isinstance(m, list) else m}" for path, m in body.items()
+    )
 
 
 def run_command(trial: Trial, argv: list[str]) -> None:

@@ -36,8 +36,9 @@ def hpoweb(live_server, cast, tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "HPOWEB_TOKEN", "HPOWEB_URL")}
     env["HPOWEB_CONFIG"] = str(tmp_path / "config" / "hpoweb.json")
 
-    def run(*args: str, token: str | None = None) -> tuple[int, str, str]:
+    def run(*args: str, token: str | None = None, url: str | None = None) -> tuple[int, str, str]:
         extra = {"HPOWEB_TOKEN": token} if token else {}
+        extra.update({"HPOWEB_URL": url} if url else {})
         done = subprocess.run(
             [sys.executable, "-m", "hpoweb_cli", *args],
             env={**env, **extra},
@@ -152,3 +153,45 @@ def test_without_a_login_every_command_says_so_and_exits_3(tmp_path):
     )
 
     assert done.returncode == 3 and "hpoweb login" in done.stderr
+
+
+def test_a_refused_definition_prints_each_field_problem_readably_with_its_unicode(hpoweb, tmp_path):
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text(
+        SWEEP.replace("x1:", "λ:").replace("low: -5", "low: 50").replace("max_trials: 2", "max_trials: x")
+    )
+
+    code, out, err = hpoweb("study", "create", "-f", str(sweep))
+
+    assert code == 1 and out == ""
+    assert "max_trials: must be a number" in err and "space.λ.low: parameter 'λ'" in err
+    assert "Traceback" not in err
+
+
+def test_bad_arguments_are_usage_errors_that_claim_nothing_and_print_no_traceback(
+    hpoweb, make_study, tmp_path
+):
+    study = make_study(name="ext", job="external", space=SPACES["branin"], max_trials=2, max_parallel=1)
+    services.start_study(study)
+
+    answers = {
+        "negative id": hpoweb("study", "show", "-5"),
+        "missing program": hpoweb("agent", str(study.pk), "--", str(tmp_path / "no-such-program")),
+        "unwritable output": hpoweb("study", "export", str(study.pk), "-o", str(tmp_path / "no" / "dir.csv")),
+        "repeated param": hpoweb("trial", "enqueue", str(study.pk), "--param", "x1=1", "--param", "x1=2"),
+        "address": hpoweb("study", "list", url="hpoweb.example:8000"),
+    }
+
+    for what, (code, _out, err) in answers.items():
+        assert code == 2 and "Traceback" not in err, (what, err)
+    assert "no-such-program" in answers["missing program"][2]
+    assert "http://" in answers["address"][2]
+    assert not study.trials.exclude(state=Trial.State.QUEUED).exists()
+
+
+def test_nan_as_a_param_is_the_text_the_space_refuses_not_a_json_error(hpoweb, make_study):
+    study = make_study(job="external", space=SPACES["branin"])
+
+    code, _out, err = hpoweb("trial", "enqueue", str(study.pk), "--param", "x1=NaN", "--param", "x2=3")
+
+    assert code == 1 and "'x1': 'NaN' is not a finite number" in err
