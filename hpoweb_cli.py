@@ -16,6 +16,7 @@ reason on stderr), 2 a usage error, 3 hpoweb cannot be reached or the login is m
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import json
 import os
@@ -201,9 +202,10 @@ def agent(args) -> None:
         raise Failure(f"no program {command[0]!r} to run", USAGE)
     api = client(retry_for=600.0)  # a long-running agent waits out a restart of hpoweb
     try:
-        for trial in api.trials(args.id):
-            print(f"trial {trial.number}: {trial.params}", file=sys.stderr)
-            run_command(trial, command)
+        with contextlib.closing(api.trials(args.id)) as trials:  # closed: a trial in flight is told failed
+            for trial in trials:
+                print(f"trial {trial.number}: {trial.params}", file=sys.stderr)
+                run_command(trial, command)
     except ApiError as error:
         raise _failure(error) from None
 

@@ -29,6 +29,7 @@ stdout, `{"step": s, "value": v}` and finally `{"value": v}`):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import math
@@ -244,20 +245,13 @@ def run_command(trial: Trial, argv: list[str]) -> None:
             env[f"HPOWEB_PARAM_{re.sub(r'[^A-Z0-9]', '_', name.upper())}"] = _text(value)
         args = [a for k, v in trial.params.items() for a in (f"--{k}", _text(v))]
         proc = subprocess.Popen(argv + args, stdout=subprocess.PIPE, env=env, start_new_session=True)
-        result = None
-        for line in proc.stdout:
-            sys.stdout.buffer.write(line)
-            try:
-                message = json.loads(line)
-            except ValueError:
-                continue
-            if not isinstance(message, dict) or "value" not in message:
-                continue
-            if "step" not in message:
-                result = message["value"]
-            elif trial.report(message["step"], message["value"]):
-                os.killpg(proc.pid, signal.SIGKILL)
-                break
+        try:
+            result, pruned = _follow(trial, proc)
+        except BaseException:  # the client is stopping (Ctrl-C, hpoweb gone): its program must not linger
+            _kill(proc)
+            raise
+        if pruned:
+            _kill(proc)
         code = proc.wait()
         if trial.should_prune():
             return
@@ -267,6 +261,42 @@ def run_command(trial: Trial, argv: list[str]) -> None:
             trial.fail('the program printed no result line {"value": ...}')
         else:
             trial.tell(result)
+
+
+def _follow(trial: Trial, proc: subprocess.Popen) -> tuple[float | None, bool]:
+    """Echo the program's output and report its curve: (its result line's value, whether pruned)."""
+    result = None
+    for line in proc.stdout:
+        sys.stdout.buffer.write(line)
+        message = _report_line(line)
+        if message is None:
+            continue
+        if "step" not in message:
+            result = message["value"]
+        elif trial.report(message["step"], message["value"]):
+            return result, True
+    return result, False
+
+
+def _report_line(line: bytes) -> dict | None:
+    """A JSON line with a numeric "value" (and an integer "step" for a curve point), as hpoweb's
+    command jobs read them; any other line is the program's own output."""
+    try:
+        message = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(message, dict):
+        return None
+    value, step = message.get("value"), message.get("step", 0)
+    numeric = not isinstance(value, bool) and isinstance(value, int | float)
+    return message if numeric and not isinstance(step, bool) and isinstance(step, int) else None
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    """The program and every process it started (its own session)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
 
 
 def _text(value) -> str:
@@ -283,8 +313,14 @@ def main(argv: list[str] | None = None) -> None:
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         parser.error("give the program to run after --")
+    if args.token_env not in os.environ:
+        parser.error(f"set {args.token_env} to an API token")
+    try:
+        client = Client(args.url, os.environ[args.token_env])
+    except ValueError as error:
+        parser.error(str(error))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    for trial in Client(args.url, os.environ[args.token_env]).trials(args.study):
+    for trial in client.trials(args.study):
         log.info("trial %s: %s", trial.number, trial.params)
         run_command(trial, command)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -13,7 +14,7 @@ import pytest
 from studies import services
 from studies.jobs.builtins import SPACES
 from studies.models import ApiToken, Study, Trial
-from tests.harness import ROOT
+from tests.harness import ROOT, wait_for
 from tests.helpers import run_trials
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -195,3 +196,51 @@ def test_nan_as_a_param_is_the_text_the_space_refuses_not_a_json_error(hpoweb, m
     code, _out, err = hpoweb("trial", "enqueue", str(study.pk), "--param", "x1=NaN", "--param", "x2=3")
 
     assert code == 1 and "'x1': 'NaN' is not a finite number" in err
+
+
+ODD_LINES = """
+import json
+odd = [{"step": "one", "value": 1.0}, {"step": 1, "value": "abc"}, {"value": True}, [1]]
+for line in [*odd, {"value": 0.5}]:
+    print(json.dumps(line))
+"""
+
+
+def test_the_agent_reads_only_numeric_report_lines_as_the_command_jobs_do(hpoweb, make_study):
+    study = make_study(name="ext", job="external", space=SPACES["branin"], max_trials=1, max_parallel=1)
+    services.start_study(study)
+
+    code, _out, err = hpoweb("agent", str(study.pk), "--", sys.executable, "-c", ODD_LINES)
+
+    assert code == 0, err
+    assert list(study.trials.values_list("state", "value")) == [(Trial.State.COMPLETE, 0.5)]
+
+
+def test_an_interrupted_agent_takes_its_program_down_and_fails_the_trial(
+    live_server, cast, make_study, tmp_path
+):
+    study = make_study(
+        name="ext", job="external", space=SPACES["branin"], max_trials=1, max_parallel=1, max_retries=0
+    )
+    services.start_study(study)
+    _token, key = ApiToken.issue(cast["editor"])
+    pid_file = tmp_path / "pid"
+    program = f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(600)"
+    env = {**os.environ, "HPOWEB_URL": live_server.url, "HPOWEB_TOKEN": key}
+    agent = subprocess.Popen(
+        [sys.executable, "-m", "hpoweb_cli", "agent", str(study.pk), "--", sys.executable, "-c", program],
+        env=env,
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    wait_for(lambda: pid_file.exists() and pid_file.read_text(), 60, "the program to start")
+
+    agent.send_signal(signal.SIGINT)
+    _out, err = agent.communicate(timeout=60)  # a program left running would hold the pipe open
+    code = agent.returncode
+
+    assert code == 130 and "Traceback" not in err, err
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pid_file.read_text()), 0)
+    assert study.trials.get().state == Trial.State.FAILED
