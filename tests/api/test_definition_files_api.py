@@ -86,3 +86,13 @@ def test_a_stranger_cannot_read_a_studys_definition(cast, make_study):
     study = make_study()
 
     assert token_client(cast["stranger"]).get(f"/api/studies/{study.pk}/definition.yaml").status_code == 404
+
+
+def test_a_json_body_over_the_request_limit_is_a_json_413_not_an_html_page(api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = json.dumps({"name": "big", "description": "a" * 2000})
+
+    response = api.generic("POST", "/api/studies/", body, content_type="application/json")
+
+    assert response.status_code == 413 and "larger than" in response.json()["detail"]
+    assert not Study.objects.exists()
