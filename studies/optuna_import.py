@@ -100,8 +100,10 @@ def load_study(storage, name: str = ""):
         raise ImportFailed("the storage holds no Optuna study (is it an Optuna SQLite or journal file?)")
     if not name and len(names) == 1:
         name = names[0]
+    held = ", ".join(repr(n) for n in names)
+    if not name:
+        raise ImportFailed(f"the storage holds several Optuna studies, name the one to import: {held}")
     if name not in names:
-        held = ", ".join(repr(n) for n in names)
         raise ImportFailed(f"no Optuna study named {name!r} in the storage; it holds {held}")
     return optuna.load_study(study_name=name, storage=storage)
 

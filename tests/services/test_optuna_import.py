@@ -357,3 +357,15 @@ def test_a_database_that_is_not_an_optuna_storage_is_refused_and_left_unchanged(
         assert other.read_bytes() == before
         assert "without Optuna's tables" in str(refused.value)
     assert not Study.objects.exists()
+
+
+def test_a_storage_of_several_studies_asks_which_one_to_import(owner, project, tmp_path):
+    from studies.imports import ImportFailed
+
+    url = f"sqlite:///{tmp_path / 'two.db'}"
+    for name in ("lr-sweep", "depth-sweep"):
+        optuna.create_study(study_name=name, storage=url).optimize(lambda t: t.suggest_float("x", 0, 1), 1)
+
+    with pytest.raises(ImportFailed, match="several Optuna studies, name the one.*'lr-sweep', 'depth-sweep'"):
+        _import(owner, project, url)
+    assert _import(owner, project, url, study_name="depth-sweep").name == "depth-sweep"
