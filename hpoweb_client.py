@@ -182,12 +182,18 @@ class Trial:
         """True when the pruner said stop at the last report, or the trial is no longer this worker's."""
         return self._prune or bool(self.lost)
 
-    def tell(self, value: float) -> None:
-        """A value that is not a finite number fails the trial with that reason, as hpoweb's own jobs do."""
-        if math.isfinite(float(value)):
-            self._end("complete", value=float(value))
+    def tell(self, value: float | dict[str, float]) -> None:
+        """The result: a number, or every metric by name for a study with objectives. A result that is
+        not finite numbers fails the trial with that reason, as hpoweb's own jobs do."""
+        if isinstance(value, dict):
+            result = {"values": {name: float(v) for name, v in value.items()}}
         else:
-            self._end("failed", f"the result was {float(value)!r}, not a finite number")
+            result = {"value": float(value)}
+        numbers = result.get("values", result).values()
+        if all(math.isfinite(v) for v in numbers):
+            self._end("complete", **result)
+        else:
+            self._end("failed", f"the result was {' '.join(map(repr, numbers))}, not a finite number")
 
     def fail(self, error: str) -> None:
         self._end("failed", error)
@@ -195,8 +201,8 @@ class Trial:
     def prune(self, reason: str = "") -> None:
         self._end("pruned", reason or self.prune_reason)
 
-    def _end(self, state: str, error: str = "", value: float | None = None) -> None:
-        body = {"state": state, "error": error} if value is None else {"state": state, "value": value}
+    def _end(self, state: str, error: str = "", **result) -> None:
+        body = {"state": state, **result} if result else {"state": state, "error": error}
         self._stop.set()
         try:
             self._post("tell", body)

@@ -127,6 +127,7 @@ class HpowebSampler(BaseSampler):
     def __init__(self, client: Client, study_id: int, poll_s: float = 2.0) -> None:
         self.client, self.study_id, self.poll_s = client, study_id, poll_s
         self._handouts: dict[int, Trial] = {}
+        self._metrics: list[str] | None = None
 
     def infer_relative_search_space(self, study, trial) -> dict[str, BaseDistribution]:
         return {}
@@ -171,13 +172,37 @@ class HpowebSampler(BaseSampler):
                 if not ran_handout:
                     handout.fail(f"Optuna trial {trial.number} ran other parameters: {trial.params}")
                 else:
-                    _tell(handout, trial, state, values)
+                    self._tell(handout, trial, state, values)
             except Conflict as conflict:
                 log.warning("trial %s: hpoweb no longer holds it for this worker: %s", trial.number, conflict)
         if not ran_handout:
             ran = copy.copy(trial)
             ran.state, ran.values = state, values
             HpowebCallback(self.client, self.study_id)(study, ran)
+
+    def _tell(
+        self, handout: Trial, trial: FrozenTrial, state: TrialState, values: Sequence[float] | None
+    ) -> None:
+        for step, value in sorted(trial.intermediate_values.items()):
+            handout.report(step, value)
+        if state == TrialState.COMPLETE:
+            handout.tell(values[0] if len(values) == 1 else self._by_metric(values))
+        elif state == TrialState.PRUNED:
+            handout.prune("pruned by Optuna's pruner")
+        else:
+            handout.fail(f"Optuna trial {trial.number} ended {state.name}")
+
+    def _by_metric(self, values: Sequence[float]) -> dict[str, float]:
+        """Several directions' values under the hpoweb study's objectives, in their order."""
+        if self._metrics is None:
+            study = self.client.call(f"/api/studies/{self.study_id}/", method="GET")[1]
+            self._metrics = [o["metric"] for o in study["objectives"] or []]
+        if len(self._metrics) != len(values):
+            raise ValueError(
+                f"Optuna's {len(values)} values do not match hpoweb study {self.study_id}'s "
+                f"objectives {self._metrics}"
+            )
+        return dict(zip(self._metrics, values, strict=True))
 
     def _ask(self) -> Trial:
         while True:
@@ -188,17 +213,6 @@ class HpowebSampler(BaseSampler):
             if state not in ("running", "paused"):
                 raise RuntimeError(f"hpoweb study {self.study_id} is {state}: it hands out no more trials")
             time.sleep(self.poll_s)
-
-
-def _tell(handout: Trial, trial: FrozenTrial, state: TrialState, values: Sequence[float] | None) -> None:
-    for step, value in sorted(trial.intermediate_values.items()):
-        handout.report(step, value)
-    if state == TrialState.COMPLETE:
-        handout.tell(values[0])
-    elif state == TrialState.PRUNED:
-        handout.prune("pruned by Optuna's pruner")
-    else:
-        handout.fail(f"Optuna trial {trial.number} ended {state.name}")
 
 
 def _iso(moment: datetime | None) -> str | None:

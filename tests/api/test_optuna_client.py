@@ -149,3 +149,30 @@ def test_the_callback_mirrors_a_multi_objective_study_with_every_value_and_fails
     first, second = study.trials.order_by("number")
     assert first.values == {"error": source.trials[0].values[0], "speed": 2.0}
     assert (second.state, second.values) == ("failed", None) and "not all finite" in second.error
+
+
+def test_the_sampler_tells_a_multi_objective_trial_every_value_under_its_metric(client, make_study):
+    from hpoweb_optuna import HpowebSampler
+
+    study = make_study(
+        job="external",
+        space=SPACES["branin"],
+        metric="error",
+        objectives=[
+            {"metric": "error", "direction": "minimize"},
+            {"metric": "size", "direction": "minimize"},
+        ],
+        max_trials=2,
+        max_parallel=1,
+    )
+    services.start_study(study)
+    source = optuna.create_study(
+        sampler=HpowebSampler(client, study.pk, poll_s=0.2), directions=["minimize", "minimize"]
+    )
+
+    source.optimize(lambda t: (t.suggest_float("x1", -5, 10), t.suggest_float("x2", 0, 15)), n_trials=2)
+
+    trials = list(study.trials.order_by("number"))
+    assert [t.values for t in trials] == [
+        dict(zip(["error", "size"], t.values, strict=True)) for t in source.trials
+    ]
