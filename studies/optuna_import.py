@@ -121,6 +121,8 @@ def document_of(source, system_attrs: dict) -> dict:
     `system_attrs` are the study's (Optuna 5 reads them from the storage only)."""
     trials = source.get_trials(deepcopy=False)
     space = _space(trials)
+    if not space:
+        raise ImportFailed(f"the Optuna study {source.study_name!r} has no trial that set a parameter")
     fitting = _search_space(space)
     metrics = [o["metric"] for o in _objectives(source)]
     kept, skipped = [], []

@@ -267,13 +267,15 @@ def _unexplained(url: str) -> None:
     )
 
 
+def _four_objectives(url: str) -> None:
+    study = optuna.create_study(storage=url, study_name="s", directions=["minimize"] * 4)
+    study.optimize(lambda t: (t.suggest_float("x", 0, 1),) * 4, 1)
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (
-            lambda url: optuna.create_study(storage=url, study_name="s", directions=["minimize"] * 4),
-            "at most 3 objectives",
-        ),
+        (_four_objectives, "at most 3 objectives"),
         (_unexplained, r"parameter\(s\) 'a', 'b' .*no categorical parameter"),
     ],
 )
@@ -369,3 +371,14 @@ def test_a_storage_of_several_studies_asks_which_one_to_import(owner, project, t
     with pytest.raises(ImportFailed, match="several Optuna studies, name the one.*'lr-sweep', 'depth-sweep'"):
         _import(owner, project, url)
     assert _import(owner, project, url, study_name="depth-sweep").name == "depth-sweep"
+
+
+def test_an_empty_study_is_refused_as_having_nothing_to_import(owner, project, tmp_path):
+    from studies.imports import ImportFailed
+
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    optuna.create_study(study_name="fresh", storage=url)
+
+    with pytest.raises(ImportFailed, match="'fresh' has no trial that set a parameter"):
+        _import(owner, project, url)
+    assert not Study.objects.exists()
