@@ -382,3 +382,20 @@ def test_an_empty_study_is_refused_as_having_nothing_to_import(owner, project, t
     with pytest.raises(ImportFailed, match="'fresh' has no trial that set a parameter"):
         _import(owner, project, url)
     assert not Study.objects.exists()
+
+
+def test_an_intermediate_value_at_a_step_hpoweb_cannot_store_is_named_in_the_refusal(
+    owner, project, tmp_path
+):
+    from studies.imports import ImportFailed
+
+    url = f"sqlite:///{tmp_path / 'tokens.db'}"
+    source = optuna.create_study(study_name="tokens", storage=url)
+    trial = source.ask()
+    trial.suggest_float("x", 0, 1)
+    trial.report(2.5, 10**12)  # steps counted in tokens seen
+    source.tell(trial, 2.5)
+
+    with pytest.raises(ImportFailed, match=r"curve point \[1000000000000, 2.5\] .* within ±2,147,483,647"):
+        _import(owner, project, url)
+    assert not Study.objects.exists()
