@@ -9,20 +9,26 @@
 
 `--json` prints the API's JSON for scripts. HPOWEB_URL and HPOWEB_TOKEN override the stored login;
 HPOWEB_CONFIG names another config file. Exit codes: 0 done, 1 hpoweb refused the request (the
-reason on stderr), 2 a usage error, 3 hpoweb cannot be reached or the login is missing or refused.
+reason on stderr), 2 a usage error, 3 hpoweb cannot be reached or the login is missing or refused,
+130 stopped by Ctrl-C.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import json
 import os
+import shutil
 import sys
+import urllib.parse
 import uuid
 from pathlib import Path
 
 from hpoweb_client import ApiError, Client, Conflict, run_command
+
+INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C
 
 REFUSED, USAGE, UNREACHABLE = 1, 2, 3
 CONTROLS = ("start", "pause", "resume", "cancel")
@@ -58,12 +64,23 @@ def client(retry_for: float = 10.0) -> Client:
     """A client for the stored login (or HPOWEB_URL / HPOWEB_TOKEN)."""
     stored = {}
     if config_path().exists():
-        stored = json.loads(config_path().read_text())
+        try:
+            stored = json.loads(config_path().read_text())
+        except (OSError, ValueError) as error:
+            message = f"cannot read {config_path()} ({error}): run `hpoweb login URL` again"
+            raise Failure(message, UNREACHABLE) from None
     url = os.environ.get("HPOWEB_URL") or stored.get("url")
     token = os.environ.get("HPOWEB_TOKEN") or stored.get("token")
     if not url or not token:
         raise Failure("not logged in: run `hpoweb login URL` first", UNREACHABLE)
-    return Client(url, token, retry_for=retry_for)
+    return _client(url, token, retry_for)
+
+
+def _client(url: str, token: str, retry_for: float) -> Client:
+    try:
+        return Client(url, token, retry_for=retry_for)
+    except ValueError as error:
+        raise Failure(str(error), USAGE) from None
 
 
 def _call(api: Client, path: str, body: dict | None = None, method: str = "POST"):
@@ -87,7 +104,7 @@ def _failure(error: ApiError) -> Failure:
 
 def login(args) -> dict:
     token = os.environ.get("HPOWEB_TOKEN") or getpass.getpass("API token (from hpoweb's Tokens page): ")
-    api = Client(args.url, token.strip(), retry_for=5.0)
+    api = _client(args.url, token.strip(), retry_for=5.0)
     try:
         api.call("/api/studies/", method="GET")
     except ApiError as error:
@@ -101,9 +118,13 @@ def study_create(args) -> dict:
     if not path.is_file():
         raise Failure(f"no such file: {path}", USAGE)
     kind = "application/json" if path.suffix == ".json" else "application/yaml"
+    try:
+        definition = path.read_bytes()
+    except OSError as error:
+        raise Failure(f"cannot read {path}: {error.strerror}", USAGE) from None
     api = client()
     try:
-        study = json.loads(api.send("/api/studies/", path.read_bytes(), "POST", kind)[1])
+        study = json.loads(api.send("/api/studies/", definition, "POST", kind)[1])
     except ApiError as error:
         raise _failure(error) from None
     if args.start:
@@ -116,8 +137,14 @@ def study_list(_args) -> list:
     while page:
         body = _call(api, page, method="GET")
         studies += body["results"]
-        page = body["next"] and body["next"][len(api.url) :]
+        page = body["next"] and _path(body["next"])
     return studies
+
+
+def _path(url: str) -> str:
+    """The path and query of a link the API gives (its host may be spelled differently behind a proxy)."""
+    parts = urllib.parse.urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def study_show(args) -> dict:
@@ -143,30 +170,44 @@ def study_export(args) -> bytes:
 
 
 def trial_enqueue(args) -> dict:
-    params = dict(_param(text) for text in args.param)
+    pairs = [_param(text) for text in args.param]
+    params = dict(pairs)
+    if len(params) < len(pairs):
+        raise Failure("--param: each parameter may be given once", USAGE)
     body = {"params": params, "request_id": uuid.uuid4().hex}
     return _call(client(), f"/api/studies/{args.id}/trials/", body)
 
 
 def _param(text: str) -> tuple[str, object]:
-    """`name=value`: the value read as JSON (0.01, 3, true, "relu"), else as the text itself."""
+    """`name=value`: the value read as JSON (0.01, 3, true, "relu"), else as the text itself (NaN and
+    Infinity too: JSON has no such numbers, and a categorical choice may be that text)."""
     name, sep, value = text.partition("=")
     if not sep or not name:
         raise Failure(f"--param {text!r}: write name=value", USAGE)
     try:
-        return name, json.loads(value)
+        return name, json.loads(value, parse_constant=_not_a_number)
     except ValueError:
         return name, value
+
+
+def _not_a_number(text: str):
+    raise ValueError(f"{text} is not a JSON number")
 
 
 def agent(args) -> None:
     command = args.program[1:] if args.program[:1] == ["--"] else args.program
     if not command:
         raise Failure("give the program to run after --", USAGE)
+    if shutil.which(command[0]) is None:  # found before a trial is claimed, not by failing each one
+        raise Failure(f"no program {command[0]!r} to run", USAGE)
     api = client(retry_for=600.0)  # a long-running agent waits out a restart of hpoweb
-    for trial in api.trials(args.id):
-        print(f"trial {trial.number}: {trial.params}", file=sys.stderr)
-        run_command(trial, command)
+    try:
+        with contextlib.closing(api.trials(args.id)) as trials:  # closed: a trial in flight is told failed
+            for trial in trials:
+                print(f"trial {trial.number}: {trial.params}", file=sys.stderr)
+                run_command(trial, command)
+    except ApiError as error:
+        raise _failure(error) from None
 
 
 # --- output -----------------------------------------------------------------------------------------
@@ -178,19 +219,28 @@ def _show(result, as_json: bool) -> None:
     if isinstance(result, bytes):
         sys.stdout.buffer.write(result)
     elif as_json:
-        print(json.dumps(result, indent=2))
+        print(json.dumps(result, indent=2, ensure_ascii=False))
     elif isinstance(result, list):
         for study in result:
             print(_study_line(study))
     else:
         for key, value in result.items():
-            print(f"{key}: {json.dumps(value) if isinstance(value, dict | list) else value}")
+            shown = json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value
+            print(f"{key}: {shown}")
 
 
 def _study_line(study: dict) -> str:
     best = study["best"]["value"] if study.get("best") else "—"
     counts = f"{study['n_trials']:>6} trials  best {best}"
     return f"{study['id']:>6}  {study['state']:<10} {counts}  {study['name']}"
+
+
+def study_id(text: str) -> int:
+    """A study's id: a positive number (argparse turns the ValueError into a usage error)."""
+    number = int(text)
+    if number < 1:
+        raise ValueError(text)
+    return number
 
 
 def parser() -> argparse.ArgumentParser:
@@ -204,16 +254,16 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--start", action="store_true")
     study.add_parser("list")
     for name in ("show", "best", *CONTROLS):
-        study.add_parser(name).add_argument("id", type=int)
+        study.add_parser(name).add_argument("id", type=study_id)
     export = study.add_parser("export")
-    export.add_argument("id", type=int)
+    export.add_argument("id", type=study_id)
     export.add_argument("--format", choices=["csv", "json"], default="csv")
     export.add_argument("-o", "--output", help="a file instead of stdout")
     enqueue = commands.add_parser("trial").add_subparsers(dest="command", required=True).add_parser("enqueue")
-    enqueue.add_argument("id", type=int, help="the study")
+    enqueue.add_argument("id", type=study_id, help="the study")
     enqueue.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
     run = commands.add_parser("agent", help="run a program for each trial of an external study")
-    run.add_argument("id", type=int)
+    run.add_argument("id", type=study_id)
     run.add_argument("program", nargs=argparse.REMAINDER)
     return top
 
@@ -236,14 +286,24 @@ def main(argv: list[str] | None = None) -> int:
     handler = HANDLERS[(args.group, getattr(args, "command", None))]
     try:
         result = handler(args)
+        if getattr(args, "output", None):
+            _write(Path(args.output), result)
+        else:
+            _show(result, args.json)
     except Failure as failure:
         print(f"hpoweb: {failure}", file=sys.stderr)
         return failure.code
-    if getattr(args, "output", None):
-        Path(args.output).write_bytes(result)
-        return 0
-    _show(result, args.json)
+    except KeyboardInterrupt:  # an agent's trial in flight was told failed on the way out
+        print("hpoweb: interrupted", file=sys.stderr)
+        return INTERRUPTED
     return 0
+
+
+def _write(path: Path, data: bytes) -> None:
+    try:
+        path.write_bytes(data)
+    except OSError as error:
+        raise Failure(f"cannot write {path}: {error.strerror}", USAGE) from None
 
 
 if __name__ == "__main__":

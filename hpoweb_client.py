@@ -29,8 +29,10 @@ stdout, `{"step": s, "value": v}` and finally `{"value": v}`):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import math
 import os
 import re
 import signal
@@ -61,6 +63,8 @@ class Client:
     def __init__(
         self, url: str, token: str, *, timeout: float = 30.0, retry_for: float = 600.0, worker: str = ""
     ) -> None:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"hpoweb's address must start with http:// or https://, got {url!r}")
         self.url, self.token = url.rstrip("/"), token
         self.timeout, self.retry_for = timeout, retry_for
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
@@ -162,7 +166,10 @@ class Trial:
             self._stop.set()
 
     def report(self, step: int, value: float) -> bool:
-        """Store a learning-curve point; returns (and remembers) whether hpoweb's pruner says stop."""
+        """Store a learning-curve point; returns (and remembers) whether hpoweb's pruner says stop. A
+        point that is not a finite number (a diverging loss) is left out: hpoweb's curves hold numbers."""
+        if not math.isfinite(float(value)):
+            return self.should_prune()
         try:
             _, answer = self._post("report", {"step": int(step), "value": float(value)})
         except Conflict as conflict:
@@ -175,8 +182,18 @@ class Trial:
         """True when the pruner said stop at the last report, or the trial is no longer this worker's."""
         return self._prune or bool(self.lost)
 
-    def tell(self, value: float) -> None:
-        self._end("complete", value=float(value))
+    def tell(self, value: float | dict[str, float]) -> None:
+        """The result: a number, or every metric by name for a study with objectives. A result that is
+        not finite numbers fails the trial with that reason, as hpoweb's own jobs do."""
+        if isinstance(value, dict):
+            result = {"values": {name: float(v) for name, v in value.items()}}
+        else:
+            result = {"value": float(value)}
+        numbers = result.get("values", result).values()
+        if all(math.isfinite(v) for v in numbers):
+            self._end("complete", **result)
+        else:
+            self._end("failed", f"the result was {' '.join(map(repr, numbers))}, not a finite number")
 
     def fail(self, error: str) -> None:
         self._end("failed", error)
@@ -184,8 +201,8 @@ class Trial:
     def prune(self, reason: str = "") -> None:
         self._end("pruned", reason or self.prune_reason)
 
-    def _end(self, state: str, error: str = "", value: float | None = None) -> None:
-        body = {"state": state, "error": error} if value is None else {"state": state, "value": value}
+    def _end(self, state: str, error: str = "", **result) -> None:
+        body = {"state": state, **result} if result else {"state": state, "error": error}
         self._stop.set()
         try:
             self._post("tell", body)
@@ -207,13 +224,20 @@ class Trial:
 
 
 def _message(text: str) -> str:
+    """What an error answer says: its `error` or `detail`, each field's problems by path, or the title
+    of an HTML page (an error page of hpoweb's web server or of a proxy in front of it)."""
     try:
         body = json.loads(text)
     except ValueError:
-        return text[:500]
+        title = re.search(r"<title>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+        return title.group(1).strip() if title else text[:500]
     if not isinstance(body, dict):
         return text[:500]
-    return body.get("error") or body.get("detail") or json.dumps(body)
+    if body.get("error") or body.get("detail"):
+        return str(body.get("error") or body.get("detail"))
+    return "; ".join(
+        f"{path}: {' '.join(map(str, m)) if isinstance(m, list) else m}" for path, m in body.items()
+    )
 
 
 def run_command(trial: Trial, argv: list[str]) -> None:
@@ -227,20 +251,13 @@ def run_command(trial: Trial, argv: list[str]) -> None:
             env[f"HPOWEB_PARAM_{re.sub(r'[^A-Z0-9]', '_', name.upper())}"] = _text(value)
         args = [a for k, v in trial.params.items() for a in (f"--{k}", _text(v))]
         proc = subprocess.Popen(argv + args, stdout=subprocess.PIPE, env=env, start_new_session=True)
-        result = None
-        for line in proc.stdout:
-            sys.stdout.buffer.write(line)
-            try:
-                message = json.loads(line)
-            except ValueError:
-                continue
-            if not isinstance(message, dict) or "value" not in message:
-                continue
-            if "step" not in message:
-                result = message["value"]
-            elif trial.report(message["step"], message["value"]):
-                os.killpg(proc.pid, signal.SIGKILL)
-                break
+        try:
+            result, pruned = _follow(trial, proc)
+        except BaseException:  # the client is stopping (Ctrl-C, hpoweb gone): its program must not linger
+            _kill(proc)
+            raise
+        if pruned:
+            _kill(proc)
         code = proc.wait()
         if trial.should_prune():
             return
@@ -250,6 +267,42 @@ def run_command(trial: Trial, argv: list[str]) -> None:
             trial.fail('the program printed no result line {"value": ...}')
         else:
             trial.tell(result)
+
+
+def _follow(trial: Trial, proc: subprocess.Popen) -> tuple[float | None, bool]:
+    """Echo the program's output and report its curve: (its result line's value, whether pruned)."""
+    result = None
+    for line in proc.stdout:
+        sys.stdout.buffer.write(line)
+        message = _report_line(line)
+        if message is None:
+            continue
+        if "step" not in message:
+            result = message["value"]
+        elif trial.report(message["step"], message["value"]):
+            return result, True
+    return result, False
+
+
+def _report_line(line: bytes) -> dict | None:
+    """A JSON line with a numeric "value" (and an integer "step" for a curve point), as hpoweb's
+    command jobs read them; any other line is the program's own output."""
+    try:
+        message = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(message, dict):
+        return None
+    value, step = message.get("value"), message.get("step", 0)
+    numeric = not isinstance(value, bool) and isinstance(value, int | float)
+    return message if numeric and not isinstance(step, bool) and isinstance(step, int) else None
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    """The program and every process it started (its own session)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
 
 
 def _text(value) -> str:
@@ -266,8 +319,14 @@ def main(argv: list[str] | None = None) -> None:
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         parser.error("give the program to run after --")
+    if args.token_env not in os.environ:
+        parser.error(f"set {args.token_env} to an API token")
+    try:
+        client = Client(args.url, os.environ[args.token_env])
+    except ValueError as error:
+        parser.error(str(error))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    for trial in Client(args.url, os.environ[args.token_env]).trials(args.study):
+    for trial in client.trials(args.study):
         log.info("trial %s: %s", trial.number, trial.params)
         run_command(trial, command)
 

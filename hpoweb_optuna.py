@@ -22,6 +22,7 @@ hpoweb's optimizer proposes, Optuna runs the objective and its pruners as before
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import math
@@ -73,18 +74,20 @@ class HpowebCallback:
             "curve": [[step, v] for step, v in sorted(trial.intermediate_values.items()) if math.isfinite(v)],
             "request_id": f"optuna-{trial.number}-{key}"[:64],
         }
-        if trial.state == TrialState.COMPLETE:
-            body["values"] = list(trial.values)
+        if trial.state == TrialState.COMPLETE and all(math.isfinite(v) for v in trial.values):
+            body["values"] = list(trial.values)  # in the order of the study's objectives
+        elif trial.state == TrialState.COMPLETE:  # hpoweb fails a result that is not finite numbers
+            body.update(state="failed", error=f"Optuna recorded the value(s) {trial.values}, not all finite")
         if trial.state == TrialState.FAIL:
             body["error"] = str(trial.system_attrs.get("fail_reason", "failed in Optuna"))
         return body
 
     def _create(self, study: optuna.Study, trial: FrozenTrial) -> int:
+        objectives = _objectives(study)
         definition = {
             "name": study.study_name,
             "job": "external",
-            "direction": study.direction.name.lower(),
-            "metric": (study.metric_names or ["value"])[0],
+            **({"objectives": objectives} if len(objectives) > 1 else objectives[0]),
             "space": {name: space_of(d) for name, d in trial.distributions.items()},
             "max_trials": MIRROR_BUDGET,
             "max_parallel": 1,
@@ -92,6 +95,14 @@ class HpowebCallback:
         if self.project:
             definition["project"] = self.project
         return self.client.call("/api/studies/", definition)[1]["id"]
+
+
+def _objectives(study: optuna.Study) -> list[dict]:
+    """Optuna's directions named by its metric names, else `value` (or `value_0`, `value_1`, ... as
+    the import names several)."""
+    count = len(study.directions)
+    names = study.metric_names or (["value"] if count == 1 else [f"value_{i}" for i in range(count)])
+    return [{"metric": n, "direction": d.name.lower()} for n, d in zip(names, study.directions, strict=True)]
 
 
 def space_of(distribution: BaseDistribution) -> dict:
@@ -116,6 +127,7 @@ class HpowebSampler(BaseSampler):
     def __init__(self, client: Client, study_id: int, poll_s: float = 2.0) -> None:
         self.client, self.study_id, self.poll_s = client, study_id, poll_s
         self._handouts: dict[int, Trial] = {}
+        self._metrics: list[str] | None = None
 
     def infer_relative_search_space(self, study, trial) -> dict[str, BaseDistribution]:
         return {}
@@ -127,30 +139,70 @@ class HpowebSampler(BaseSampler):
         self._handouts[trial._trial_id] = self._ask()
 
     def sample_independent(self, study, trial, param_name: str, param_distribution: BaseDistribution):
+        """The handed-out value, refused when Optuna's distribution does not hold it (Optuna itself
+        would run a point outside the range the objective asked for without a word)."""
         params = self._handouts[trial._trial_id].params
         if param_name not in params:
             raise ValueError(
                 f"hpoweb study {self.study_id} has no parameter {param_name!r}: {sorted(params)}"
             )
-        return params[param_name]
+        value = params[param_name]
+        try:
+            inside = param_distribution._contains(param_distribution.to_internal_repr(value))
+        except ValueError:
+            inside = False
+        if not inside:
+            raise ValueError(
+                f"hpoweb study {self.study_id} proposes {param_name}={value!r}, outside Optuna's "
+                f"{param_distribution}: make the study's space match the suggest_* calls"
+            )
+        return value
 
     def after_trial(
         self, study: optuna.Study, trial: FrozenTrial, state: TrialState, values: Sequence[float] | None
     ) -> None:
+        """Tell hpoweb how its point did. A trial that ran other parameters (fixed by `enqueue_trial`)
+        fails the handout instead, and is recorded as what it ran, so hpoweb never pairs a result
+        with a point that did not produce it."""
         handout = self._handouts.pop(trial._trial_id)
+        stopped_early = state == TrialState.FAIL and trial.params.items() <= handout.params.items()
+        ran_handout = trial.params == handout.params or stopped_early
         with handout:
             try:
-                for step, value in sorted(trial.intermediate_values.items()):
-                    if math.isfinite(value):
-                        handout.report(step, value)
-                if state == TrialState.COMPLETE:
-                    handout.tell(values[0])
-                elif state == TrialState.PRUNED:
-                    handout.prune("pruned by Optuna's pruner")
+                if not ran_handout:
+                    handout.fail(f"Optuna trial {trial.number} ran other parameters: {trial.params}")
                 else:
-                    handout.fail(f"Optuna trial {trial.number} ended {state.name}")
+                    self._tell(handout, trial, state, values)
             except Conflict as conflict:
                 log.warning("trial %s: hpoweb no longer holds it for this worker: %s", trial.number, conflict)
+        if not ran_handout:
+            ran = copy.copy(trial)
+            ran.state, ran.values = state, values
+            HpowebCallback(self.client, self.study_id)(study, ran)
+
+    def _tell(
+        self, handout: Trial, trial: FrozenTrial, state: TrialState, values: Sequence[float] | None
+    ) -> None:
+        for step, value in sorted(trial.intermediate_values.items()):
+            handout.report(step, value)
+        if state == TrialState.COMPLETE:
+            handout.tell(values[0] if len(values) == 1 else self._by_metric(values))
+        elif state == TrialState.PRUNED:
+            handout.prune("pruned by Optuna's pruner")
+        else:
+            handout.fail(f"Optuna trial {trial.number} ended {state.name}")
+
+    def _by_metric(self, values: Sequence[float]) -> dict[str, float]:
+        """Several directions' values under the hpoweb study's objectives, in their order."""
+        if self._metrics is None:
+            study = self.client.call(f"/api/studies/{self.study_id}/", method="GET")[1]
+            self._metrics = [o["metric"] for o in study["objectives"] or []]
+        if len(self._metrics) != len(values):
+            raise ValueError(
+                f"Optuna's {len(values)} values do not match hpoweb study {self.study_id}'s "
+                f"objectives {self._metrics}"
+            )
+        return dict(zip(self._metrics, values, strict=True))
 
     def _ask(self) -> Trial:
         while True:

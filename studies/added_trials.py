@@ -37,10 +37,13 @@ class TrialRefused(Exception):
 
 @dataclass(frozen=True)
 class Result:
-    """How a trial that ran elsewhere ended: `state` is complete (with `value`), pruned or failed."""
+    """How a trial that ran elsewhere ended: `state` is complete (with `value`, and for a study with
+    objectives `values` and `feasible`), pruned or failed."""
 
     state: str
     value: float | None = None
+    values: dict | None = None
+    feasible: bool | None = None
     started: datetime | None = None
     finished: datetime | None = None
     curve: tuple[tuple[int, float], ...] = ()
@@ -58,7 +61,7 @@ def add_trial(
             _check_repeat(earlier, params, result)
             return earlier, False
         _check_params(locked, params)
-        _check_result(result)
+        _check_result(locked, result)
         number = _next_number(locked, result)
         info = {"phase": RECORDED if result else HAND_PICKED, "by": user.username}
         if request_id:
@@ -93,11 +96,12 @@ def _check_params(study: Study, params: dict) -> None:
         raise TrialRefused({"params": [str(error)]}) from None
 
 
-def _check_result(result: Result | None) -> None:
+def _check_result(study: Study, result: Result | None) -> None:
     if result is None:
         return
     if result.state == Trial.State.COMPLETE and result.value is None:
-        raise TrialRefused({"value": ["a complete trial needs its value"]})
+        field = "values" if study.objectives else "value"
+        raise TrialRefused({field: [f"a complete trial needs its {field}"]})
     steps = [step for step, _value in result.curve]
     if len(set(steps)) != len(steps):
         raise TrialRefused({"curve": ["a curve may hold each step once"]})
@@ -138,6 +142,8 @@ def _record(study: Study, number: int, params: dict, info: dict, result: Result)
         params=params,
         state=result.state,
         value=None if result.state == Trial.State.FAILED else value,
+        values=result.values if result.state == Trial.State.COMPLETE else None,
+        feasible=result.feasible if result.state == Trial.State.COMPLETE else None,
         enqueued=None,
         started=result.started,
         finished=finished,
@@ -160,7 +166,7 @@ def _record(study: Study, number: int, params: dict, info: dict, result: Result)
     trial.attempt = attempt
     StudySummary.moved(study.pk, None, trial.state)
     if trial.state == Trial.State.COMPLETE:
-        StudySummary.offer_best(study, trial.pk, number, trial.value, None)
+        StudySummary.offer_best(study, trial.pk, number, trial.value, trial.feasible, trial.values)
     TrialMetric.objects.bulk_create(
         TrialMetric(trial=trial, attempt=attempt, step=step, value=v) for step, v in result.curve
     )

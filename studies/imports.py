@@ -199,9 +199,12 @@ def _attempts(trial: Trial, docs) -> list[tuple[Attempt, list]]:
             reason=str(doc.get("reason") or ""),
         )
         curve = doc.get("curve") or []
+        _check(isinstance(curve, list), f"{where}: a curve must be a list of [step, finite value] pairs")
+        bad = next((point for point in curve if not _is_point(point)), None)
         _check(
-            isinstance(curve, list) and all(_is_point(p) for p in curve),
-            f"{where}: a curve must be a list of [step, finite value] pairs",
+            bad is None,
+            f"{where}: curve point {str(bad)[:80]} is not [step, finite value] with an integer step "
+            f"within ±{INT32_MAX:,}",
         )
         _check(len({step for step, _v in curve}) == len(curve), f"{where}: a curve repeats a step")
         out.append((attempt, curve))

@@ -32,6 +32,7 @@ from studies.optimizers.space import SpaceError
 
 OPTUNA = "optuna"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+_OPTUNA_TABLES = {"studies", "trials", "version_info"}
 _FINISHED = ("COMPLETE", "PRUNED")
 _STATES = {
     "COMPLETE": "complete",
@@ -59,18 +60,33 @@ def open_storage(location: str):
         if "://" in location:
             if location.startswith("sqlite:///") and not Path(location[len("sqlite:///") :]).is_file():
                 raise ImportFailed(f"no SQLite file at {location!r}")
-            return optuna.storages.RDBStorage(location)
+            return _rdb_storage(optuna, location, location)
         path = Path(location)
         if not path.is_file():
             raise ImportFailed(f"no Optuna storage at {location!r}")
         with path.open("rb") as f:
             if f.read(len(_SQLITE_MAGIC)) == _SQLITE_MAGIC:
-                return optuna.storages.RDBStorage(f"sqlite:///{path}")
+                return _rdb_storage(optuna, f"sqlite:///{path}", location)
         return optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(path)))
     except ImportFailed:
         raise
     except Exception as error:  # sqlalchemy, JSON and schema-version errors of a storage Optuna cannot read
         raise ImportFailed(f"cannot read the Optuna storage {location!r}: {str(error)[:500]}") from None
+
+
+def _rdb_storage(optuna, url: str, location: str):
+    """Optuna's RDB storage, only over a database that holds Optuna's tables: Optuna creates them in
+    any database it is pointed at (hpoweb's own, another program's), which an import must not change."""
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(url)
+    try:
+        tables = set(sqlalchemy.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+    if not _OPTUNA_TABLES <= tables:
+        raise ImportFailed(f"{location!r} is a database without Optuna's tables, not an Optuna storage")
+    return optuna.storages.RDBStorage(url)
 
 
 def load_study(storage, name: str = ""):
@@ -84,8 +100,10 @@ def load_study(storage, name: str = ""):
         raise ImportFailed("the storage holds no Optuna study (is it an Optuna SQLite or journal file?)")
     if not name and len(names) == 1:
         name = names[0]
+    held = ", ".join(repr(n) for n in names)
+    if not name:
+        raise ImportFailed(f"the storage holds several Optuna studies, name the one to import: {held}")
     if name not in names:
-        held = ", ".join(repr(n) for n in names)
         raise ImportFailed(f"no Optuna study named {name!r} in the storage; it holds {held}")
     return optuna.load_study(study_name=name, storage=storage)
 
@@ -103,6 +121,8 @@ def document_of(source, system_attrs: dict) -> dict:
     `system_attrs` are the study's (Optuna 5 reads them from the storage only)."""
     trials = source.get_trials(deepcopy=False)
     space = _space(trials)
+    if not space:
+        raise ImportFailed(f"the Optuna study {source.study_name!r} has no trial that set a parameter")
     fitting = _search_space(space)
     metrics = [o["metric"] for o in _objectives(source)]
     kept, skipped = [], []
@@ -290,14 +310,20 @@ def _trial(trial, params: dict, number: int, metrics: list[str]) -> dict:
         "suggestion": {
             "phase": OPTUNA,
             "optuna_number": trial.number,
-            "user_attrs": trial.user_attrs,
-            "system_attrs": trial.system_attrs,
+            "user_attrs": _attrs(trial.user_attrs),
+            "system_attrs": _attrs(trial.system_attrs),
         },
     }
     if state != "queued":
         document["attempt"] = 1
         document["attempts"] = [_attempt(trial, state, reason, started, finished)]
     return document
+
+
+def _attrs(attrs: dict) -> dict:
+    """Attributes as JSON a database stores: Optuna keeps NaN and infinities (Python's json writes
+    them), which no JSON column holds, so they become their text ("NaN", "Infinity")."""
+    return json.loads(json.dumps(attrs, default=str), parse_constant=str)
 
 
 def _outcome(trial) -> tuple[str, list[float] | None, str]:

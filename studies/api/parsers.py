@@ -10,7 +10,7 @@ from rest_framework.exceptions import ParseError
 from rest_framework.utils import json
 
 from studies.definition import DefinitionError
-from studies.definition_files import LONE_SURROGATE, is_text, read_definition, unique_keys
+from studies.definition_files import LONE_SURROGATE, MAX_FILE, is_text, read_definition, unique_keys
 
 
 class JSONParser(parsers.JSONParser):
@@ -34,7 +34,7 @@ class YAMLParser(parsers.BaseParser):
     media_type = "application/yaml"
 
     def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            return read_definition(stream.read())
+        try:  # one byte over the limit is enough to refuse it: the rest of a huge body is never read
+            return read_definition(stream.read(MAX_FILE + 1))
         except DefinitionError as error:
             raise ParseError(error.errors["file"][0]) from None

@@ -161,3 +161,27 @@ def test_a_viewer_may_not_add_trials(cast, make_study):
 
     assert response.status_code in (403, 404)
     assert not study.trials.exists()
+
+
+def test_a_study_with_objectives_records_every_objective_and_refuses_a_lone_value(api, make_study):
+    study = make_study(
+        name="mo",
+        job="external",
+        space=SPACES["branin"],
+        metric="err",
+        objectives=[{"metric": "err", "direction": "minimize"}, {"metric": "cost", "direction": "minimize"}],
+    )
+
+    as_list = _add(api, study, params=POINT, values=[0.5, 3.0])
+    as_object = _add(api, study, params=POINT, values={"err": 0.25, "cost": 9.0})
+    lone = _add(api, study, params=POINT, value=0.1)
+    short = _add(api, study, params=POINT, values=[0.1])
+    missing = _add(api, study, params=POINT, state="complete")
+
+    assert as_list.status_code == 201 and as_object.status_code == 201
+    assert as_list.json()["values"] == {"err": 0.5, "cost": 3.0} and as_list.json()["feasible"] is True
+    assert as_object.json()["value"] == 0.25
+    assert "value" in lone.json() and "values" in short.json() and "values" in missing.json()
+    study.summary.refresh_from_db()
+    assert sorted(row[0] for row in study.summary.pareto) == [1, 2]
+    assert study.trials.count() == 2

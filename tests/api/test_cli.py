@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -13,7 +14,7 @@ import pytest
 from studies import services
 from studies.jobs.builtins import SPACES
 from studies.models import ApiToken, Study, Trial
-from tests.harness import ROOT
+from tests.harness import ROOT, wait_for
 from tests.helpers import run_trials
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -36,8 +37,9 @@ def hpoweb(live_server, cast, tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "HPOWEB_TOKEN", "HPOWEB_URL")}
     env["HPOWEB_CONFIG"] = str(tmp_path / "config" / "hpoweb.json")
 
-    def run(*args: str, token: str | None = None) -> tuple[int, str, str]:
+    def run(*args: str, token: str | None = None, url: str | None = None) -> tuple[int, str, str]:
         extra = {"HPOWEB_TOKEN": token} if token else {}
+        extra.update({"HPOWEB_URL": url} if url else {})
         done = subprocess.run(
             [sys.executable, "-m", "hpoweb_cli", *args],
             env={**env, **extra},
@@ -152,3 +154,93 @@ def test_without_a_login_every_command_says_so_and_exits_3(tmp_path):
     )
 
     assert done.returncode == 3 and "hpoweb login" in done.stderr
+
+
+def test_a_refused_definition_prints_each_field_problem_readably_with_its_unicode(hpoweb, tmp_path):
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text(
+        SWEEP.replace("x1:", "λ:").replace("low: -5", "low: 50").replace("max_trials: 2", "max_trials: x")
+    )
+
+    code, out, err = hpoweb("study", "create", "-f", str(sweep))
+
+    assert code == 1 and out == ""
+    assert "max_trials: must be a number" in err and "space.λ.low: parameter 'λ'" in err
+    assert "Traceback" not in err
+
+
+def test_bad_arguments_are_usage_errors_that_claim_nothing_and_print_no_traceback(
+    hpoweb, make_study, tmp_path
+):
+    study = make_study(name="ext", job="external", space=SPACES["branin"], max_trials=2, max_parallel=1)
+    services.start_study(study)
+
+    answers = {
+        "negative id": hpoweb("study", "show", "-5"),
+        "missing program": hpoweb("agent", str(study.pk), "--", str(tmp_path / "no-such-program")),
+        "unwritable output": hpoweb("study", "export", str(study.pk), "-o", str(tmp_path / "no" / "dir.csv")),
+        "repeated param": hpoweb("trial", "enqueue", str(study.pk), "--param", "x1=1", "--param", "x1=2"),
+        "address": hpoweb("study", "list", url="hpoweb.example:8000"),
+    }
+
+    for what, (code, _out, err) in answers.items():
+        assert code == 2 and "Traceback" not in err, (what, err)
+    assert "no-such-program" in answers["missing program"][2]
+    assert "http://" in answers["address"][2]
+    assert not study.trials.exclude(state=Trial.State.QUEUED).exists()
+
+
+def test_nan_as_a_param_is_the_text_the_space_refuses_not_a_json_error(hpoweb, make_study):
+    study = make_study(job="external", space=SPACES["branin"])
+
+    code, _out, err = hpoweb("trial", "enqueue", str(study.pk), "--param", "x1=NaN", "--param", "x2=3")
+
+    assert code == 1 and "'x1': 'NaN' is not a finite number" in err
+
+
+ODD_LINES = """
+import json
+odd = [{"step": "one", "value": 1.0}, {"step": 1, "value": "abc"}, {"value": True}, [1]]
+for line in [*odd, {"value": 0.5}]:
+    print(json.dumps(line))
+"""
+
+
+def test_the_agent_reads_only_numeric_report_lines_as_the_command_jobs_do(hpoweb, make_study):
+    study = make_study(name="ext", job="external", space=SPACES["branin"], max_trials=1, max_parallel=1)
+    services.start_study(study)
+
+    code, _out, err = hpoweb("agent", str(study.pk), "--", sys.executable, "-c", ODD_LINES)
+
+    assert code == 0, err
+    assert list(study.trials.values_list("state", "value")) == [(Trial.State.COMPLETE, 0.5)]
+
+
+def test_an_interrupted_agent_takes_its_program_down_and_fails_the_trial(
+    live_server, cast, make_study, tmp_path
+):
+    study = make_study(
+        name="ext", job="external", space=SPACES["branin"], max_trials=1, max_parallel=1, max_retries=0
+    )
+    services.start_study(study)
+    _token, key = ApiToken.issue(cast["editor"])
+    pid_file = tmp_path / "pid"
+    program = f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(600)"
+    env = {**os.environ, "HPOWEB_URL": live_server.url, "HPOWEB_TOKEN": key}
+    agent = subprocess.Popen(
+        [sys.executable, "-m", "hpoweb_cli", "agent", str(study.pk), "--", sys.executable, "-c", program],
+        env=env,
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    wait_for(lambda: pid_file.exists() and pid_file.read_text(), 60, "the program to start")
+
+    agent.send_signal(signal.SIGINT)
+    _out, err = agent.communicate(timeout=60)  # a program left running would hold the pipe open
+    code = agent.returncode
+
+    assert code == 130 and "Traceback" not in err, err
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pid_file.read_text()), 0)
+    assert study.trials.get().state == Trial.State.FAILED

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -86,3 +87,26 @@ def test_a_stranger_cannot_read_a_studys_definition(cast, make_study):
     study = make_study()
 
     assert token_client(cast["stranger"]).get(f"/api/studies/{study.pk}/definition.yaml").status_code == 404
+
+
+def test_a_json_body_over_the_request_limit_is_a_json_413_not_an_html_page(api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    body = json.dumps({"name": "big", "description": "a" * 2000})
+
+    response = api.generic("POST", "/api/studies/", body, content_type="application/json")
+
+    assert response.status_code == 413 and "larger than" in response.json()["detail"]
+    assert not Study.objects.exists()
+
+
+def test_a_yaml_body_is_refused_after_reading_one_byte_more_than_a_definition_may_hold():
+    from rest_framework.exceptions import ParseError
+
+    from studies.api.parsers import YAMLParser
+    from studies.definition_files import MAX_FILE
+
+    body = io.BytesIO(b"#" * (8 * MAX_FILE))  # a hostile client's body may be as long as it likes
+
+    with pytest.raises(ParseError, match="larger than"):
+        YAMLParser().parse(body)
+    assert body.tell() == MAX_FILE + 1

@@ -210,3 +210,22 @@ def test_the_hpoweb_client_gives_a_program_on_a_tree_only_its_trials_active_para
         given = seen[json.dumps(trial.params, sort_keys=True)]
         assert given["argv"][::2] == [f"--{name}" for name in trial.params]
         assert given["env"] == sorted(f"HPOWEB_PARAM_{name.upper()}" for name in trial.params)
+
+
+def test_a_diverged_loss_fails_the_trial_with_its_reason_and_its_curve_keeps_the_finite_points(
+    live_server, cast, external_study
+):
+    from hpoweb_client import Client
+
+    _token, key = ApiToken.issue(cast["editor"])
+    study = external_study(max_trials=1, max_parallel=1, max_retries=0)
+    trial = Client(live_server.url, key, retry_for=10.0).ask(study.pk)
+
+    with trial:
+        trial.report(1, 2.5)
+        trial.report(2, float("inf"))
+        trial.tell(float("nan"))
+
+    stored = study.trials.get()
+    assert stored.state == Trial.State.FAILED and "nan, not a finite number" in stored.error
+    assert stored.curve() == [(1, 2.5)]

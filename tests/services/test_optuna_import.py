@@ -267,13 +267,15 @@ def _unexplained(url: str) -> None:
     )
 
 
+def _four_objectives(url: str) -> None:
+    study = optuna.create_study(storage=url, study_name="s", directions=["minimize"] * 4)
+    study.optimize(lambda t: (t.suggest_float("x", 0, 1),) * 4, 1)
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (
-            lambda url: optuna.create_study(storage=url, study_name="s", directions=["minimize"] * 4),
-            "at most 3 objectives",
-        ),
+        (_four_objectives, "at most 3 objectives"),
         (_unexplained, r"parameter\(s\) 'a', 'b' .*no categorical parameter"),
     ],
 )
@@ -322,3 +324,78 @@ def test_the_management_command_imports_and_names_a_missing_study(owner, project
     assert "with 5 trials" in capsys.readouterr().out
     study = Study.objects.get()
     assert study.name == "last-month" and math.isclose(study.trials.get(number=1).value, 0.8)
+
+
+def test_attributes_holding_nan_or_infinity_are_kept_as_their_text(owner, project, tmp_path):
+    url = f"sqlite:///{tmp_path / 'attrs.db'}"
+    source = optuna.create_study(study_name="attrs", storage=url)
+    trial = source.ask()
+    trial.suggest_float("x", 0, 1)
+    trial.set_user_attr("grad_norm", float("nan"))
+    trial.set_user_attr("history", [1.0, float("inf"), {"best": float("-inf")}])
+    source.tell(trial, 0.5)
+
+    study = _import(owner, project, url)
+
+    assert study.trials.get().suggestion["user_attrs"] == {
+        "grad_norm": "NaN",
+        "history": [1.0, "Infinity", {"best": "-Infinity"}],
+    }
+
+
+def test_a_database_that_is_not_an_optuna_storage_is_refused_and_left_unchanged(owner, project, tmp_path):
+    import sqlite3
+
+    from studies.imports import ImportFailed
+
+    other = tmp_path / "app.sqlite3"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE accounts (id INTEGER PRIMARY KEY)")
+    before = other.read_bytes()
+
+    for location in (str(other), f"sqlite:///{other}"):
+        with pytest.raises(ImportFailed) as refused:
+            _import(owner, project, location)
+        assert other.read_bytes() == before
+        assert "without Optuna's tables" in str(refused.value)
+    assert not Study.objects.exists()
+
+
+def test_a_storage_of_several_studies_asks_which_one_to_import(owner, project, tmp_path):
+    from studies.imports import ImportFailed
+
+    url = f"sqlite:///{tmp_path / 'two.db'}"
+    for name in ("lr-sweep", "depth-sweep"):
+        optuna.create_study(study_name=name, storage=url).optimize(lambda t: t.suggest_float("x", 0, 1), 1)
+
+    with pytest.raises(ImportFailed, match="several Optuna studies, name the one.*'lr-sweep', 'depth-sweep'"):
+        _import(owner, project, url)
+    assert _import(owner, project, url, study_name="depth-sweep").name == "depth-sweep"
+
+
+def test_an_empty_study_is_refused_as_having_nothing_to_import(owner, project, tmp_path):
+    from studies.imports import ImportFailed
+
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    optuna.create_study(study_name="fresh", storage=url)
+
+    with pytest.raises(ImportFailed, match="'fresh' has no trial that set a parameter"):
+        _import(owner, project, url)
+    assert not Study.objects.exists()
+
+
+def test_an_intermediate_value_at_a_step_hpoweb_cannot_store_is_named_in_the_refusal(
+    owner, project, tmp_path
+):
+    from studies.imports import ImportFailed
+
+    url = f"sqlite:///{tmp_path / 'tokens.db'}"
+    source = optuna.create_study(study_name="tokens", storage=url)
+    trial = source.ask()
+    trial.suggest_float("x", 0, 1)
+    trial.report(2.5, 10**12)  # steps counted in tokens seen
+    source.tell(trial, 2.5)
+
+    with pytest.raises(ImportFailed, match=r"curve point \[1000000000000, 2.5\] .* within ±2,147,483,647"):
+        _import(owner, project, url)
+    assert not Study.objects.exists()
