@@ -97,7 +97,7 @@ def report_html(study: Study) -> str:
             "space": header["space"],
             "names": names,
             "rows": [(t, [t.params.get(n) for n in names]) for t in best],
-            "counts": [(state, n) for state, n in StudySummary.objects.get(study=study).counts().items() if n],
+            "counts": [(state, n) for state, n in study.summary.counts().items() if n],
             "figures": figures,
             "plot_kinds": kinds,
             "metrics": metrics if study.is_multi_objective else [],
