@@ -218,7 +218,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Celery (docs/reliability.md: json only, the database owns recovery, prefetch 1) ---------------
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+# A host in the URL, though the folder broker needs none: kombu warns at every worker start without one.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://localhost//")
 BROKER_DIR = DATA_DIR / "broker"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for sub in ("queue", "processed", "control"):

@@ -61,7 +61,9 @@ class Serve:
         self.process.wait(timeout=timeout)
         deadline = time.monotonic() + timeout
         while _group_alive(self.process.pid):
-            assert time.monotonic() < deadline, f"processes of the group remain:\n{self.output()}"
+            ps = subprocess.run(["ps", "-eo", "pgid=,pid=,args="], capture_output=True, text=True).stdout
+            left = [line for line in ps.splitlines() if line.split()[0] == str(self.process.pid)]
+            assert time.monotonic() < deadline, "\n".join([*left, self.output()])
             time.sleep(0.5)
 
 

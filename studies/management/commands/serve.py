@@ -98,6 +98,9 @@ class Command(BaseCommand):
                 "2",
                 "--threads",
                 "4",
+                # below the 30 s serve waits for each child, so gunicorn kills a stuck worker itself
+                "--graceful-timeout",
+                "10",
             ],
             [*celery, "beat", "--loglevel", "WARNING"],
             *(
