@@ -28,8 +28,8 @@ def _free_port() -> int:
 class Serve:
     """`manage.py serve` in its own process group, as a terminal runs it; its output kept in a file."""
 
-    def __init__(self, data_dir, log_path) -> None:
-        self.addr = f"127.0.0.1:{_free_port()}"
+    def __init__(self, data_dir, log_path, addr: str = "") -> None:
+        self.addr = addr or f"127.0.0.1:{_free_port()}"
         self.log_path = log_path
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL")}
         env.update(
@@ -103,3 +103,13 @@ def test_the_first_start_prints_the_address_and_password_last_and_ctrl_c_stops_e
         assert "manage.py changepassword admin" in out
     finally:
         again.ctrl_c()
+
+
+def test_a_taken_address_is_refused_at_once_and_starts_nothing(data_dir, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        serve = Serve(data_dir, tmp_path / "taken.log", addr=f"127.0.0.1:{taken.getsockname()[1]}")
+        assert serve.process.wait(timeout=60) == 1
+    assert "is taken" in serve.output() and "First admin created" not in serve.output()
+    assert not _group_alive(serve.process.pid)

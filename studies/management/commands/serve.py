@@ -12,7 +12,7 @@ import time
 
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from studies.models import Membership, Project
@@ -56,13 +56,30 @@ def ready_message(addr: str, workers: int, password: str | None) -> str:
     )
 
 
+def _host_port(addr: str) -> tuple[str, int]:
+    host, _, port = addr.rpartition(":")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def check_free(addr: str) -> None:
+    """Refuse a taken address before anything starts (gunicorn would retry, then leave the workers)."""
+    host, port = _host_port(addr)
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as error:
+            raise CommandError(
+                f"{addr} is taken ({error.strerror}); choose another: make run ADDR=..."
+            ) from None
+
+
 def _wait_for_web(addr: str, web: subprocess.Popen, timeout: float = 60.0) -> bool:
     """Whether gunicorn accepts connections on addr within timeout (False once it has exited)."""
-    host, _, port = addr.rpartition(":")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and web.poll() is None:
         try:
-            socket.create_connection((host.strip("[]") or "127.0.0.1", int(port)), timeout=1).close()
+            socket.create_connection(_host_port(addr), timeout=1).close()
             return web.poll() is None
         except OSError:
             time.sleep(0.5)
@@ -81,6 +98,7 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=2, help="Worker processes (each runs one trial).")
 
     def handle(self, addr, workers, **options):
+        check_free(addr)
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         password = create_first_admin()
@@ -116,8 +134,9 @@ class Command(BaseCommand):
             while all(child.poll() is None for child in children):
                 time.sleep(1.0)
             ended = next(child for child in children if child.poll() is not None)
-            self.stderr.write(f"`{shlex.join(ended.args)}` exited ({ended.returncode}); stopping everything.")
+            failure = f"`{shlex.join(ended.args)}` exited ({ended.returncode}); everything stopped."
         except KeyboardInterrupt:
+            failure = None
             self.stdout.write("Stopping: running trials get a few seconds to finish, then are re-queued.")
         finally:
             for child in children:
@@ -128,3 +147,5 @@ class Command(BaseCommand):
                     child.wait(timeout=30)
                 except subprocess.TimeoutExpired:
                     child.kill()
+        if failure:
+            raise CommandError(failure)
