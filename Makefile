@@ -4,7 +4,8 @@ PY := $(VENV)/bin/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/hpoweb
 REDIS_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
-# `make run ADDR=0.0.0.0:8080 WORKERS=4`: where the web listens and how many trials run at once.
+# `make run ADDR=127.0.0.1:8080 WORKERS=4`: where the web listens and how many trials run at once
+# (another host name or address must also be in ALLOWED_HOSTS, see .env.example).
 ADDR ?= 127.0.0.1:8000
 WORKERS ?= 2
 
