@@ -4,6 +4,10 @@ PY := $(VENV)/bin/python
 PG_URL ?= postgres://postgres@127.0.0.1:5432/hpoweb
 REDIS_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
+# `make run ADDR=127.0.0.1:8080 WORKERS=4`: where the web listens and how many trials run at once
+# (another host name or address must also be in ALLOWED_HOSTS, see .env.example).
+ADDR ?= 127.0.0.1:8000
+WORKERS ?= 2
 
 .PHONY: run test test-embedded test-services lint bench install
 
@@ -17,7 +21,7 @@ install: $(VENV)/.installed
 
 ## Install, migrate, create the first admin, run the web server with workers and the reaper.
 run: install
-	$(PY) manage.py serve
+	$(PY) manage.py serve --addr $(ADDR) --workers $(WORKERS)
 
 ## Install and run the whole test suite: SQLite + filesystem broker beside PostgreSQL + Redis.
 ## The two suites share nothing (each its own data folder, database and broker), so they run at once;

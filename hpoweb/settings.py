@@ -218,7 +218,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Celery (docs/reliability.md: json only, the database owns recovery, prefetch 1) ---------------
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+# A host in the URL, though the folder broker needs none: kombu warns at every worker start without one.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://localhost//")
 BROKER_DIR = DATA_DIR / "broker"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for sub in ("queue", "processed", "control"):
@@ -248,7 +249,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # One trial per worker process: the job runs in a child that the worker supervises; scale by processes.
 CELERY_WORKER_POOL = env_str("HPOWEB_WORKER_POOL", "solo")
-CELERY_WORKER_DISABLE_PREFETCH = True
+# Celery supports it on Redis only and warns at every worker start on any other broker.
+CELERY_WORKER_DISABLE_PREFETCH = CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
 CELERY_BROKER_CONNECTION_RETRY = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None

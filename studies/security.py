@@ -13,6 +13,7 @@ import hashlib
 from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 
@@ -93,6 +94,11 @@ class LoginThrottle:
         finally:
             if self.user_cache is not None:
                 cache.delete(key)
+
+
+def nobody_has_logged_in() -> bool:
+    """Whether the login page should say where the first admin's password is (a fresh install)."""
+    return not get_user_model().objects.filter(last_login__isnull=False).exists()
 
 
 class ThrottledAuthenticationForm(LoginThrottle, AuthenticationForm):

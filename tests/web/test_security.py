@@ -162,3 +162,10 @@ def test_pages_have_no_inline_scripts_or_event_handlers(client, cast, make_study
             assert "src=" in tag or 'type="application/json"' in tag, (url, tag)
         assert not re.search(r"\son[a-z]+\s*=", page), url
         assert "javascript:" not in page, url
+
+
+def test_the_login_page_says_where_the_first_password_is_until_someone_has_logged_in(client, cast):
+    assert "manage.py changepassword admin" in client.get(reverse("login")).content.decode()
+    assert _login(client, "viewer", "pw-viewer").status_code == 302
+    client.logout()
+    assert 'id="first-run"' not in client.get(reverse("login")).content.decode()
