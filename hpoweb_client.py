@@ -49,6 +49,8 @@ from collections.abc import Iterator
 
 log = logging.getLogger("hpoweb_client")
 _RETRIED_STATUS = {502, 503, 504}
+# how long a worker that leaves a trial untold (stopping, or its loop body raised) tries to tell its end
+LEAVING_S = 10.0
 
 
 class ApiError(Exception):
@@ -69,17 +71,27 @@ class Client:
         self.timeout, self.retry_for = timeout, retry_for
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}"
 
-    def call(self, path: str, body: dict | None = None, method: str = "POST") -> tuple[int, dict | None]:
-        """(status, JSON body) of one API call, retried on network errors and 502/503/504."""
+    def call(
+        self, path: str, body: dict | None = None, method: str = "POST", retry_for: float | None = None
+    ) -> tuple[int, dict | None]:
+        """(status, JSON body) of one API call, retried on network errors and 502/503/504 for
+        `retry_for` seconds (the client's own when None)."""
         data = None if body is None else json.dumps(body).encode()
-        status, raw = self.send(path, data, method)
+        status, raw = self.send(path, data, method, retry_for=retry_for)
         return status, json.loads(raw) if raw else None
 
     def send(
-        self, path: str, data: bytes | None, method: str = "POST", content_type: str = "application/json"
+        self,
+        path: str,
+        data: bytes | None,
+        method: str = "POST",
+        content_type: str = "application/json",
+        retry_for: float | None = None,
     ) -> tuple[int, bytes]:
         """(status, raw body) of one API call, retried on network errors and 502/503/504."""
-        deadline, pause = time.monotonic() + self.retry_for, 0.5
+        retry_for = self.retry_for if retry_for is None else retry_for
+        timeout = min(self.timeout, max(retry_for, 1.0))
+        deadline, pause = time.monotonic() + retry_for, 0.5
         while True:
             request = urllib.request.Request(
                 self.url + path,
@@ -88,7 +100,7 @@ class Client:
                 headers={"Authorization": f"Token {self.token}", "Content-Type": content_type},
             )
             try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                with urllib.request.urlopen(request, timeout=timeout) as response:
                     return response.status, response.read()
             except urllib.error.HTTPError as error:
                 text = error.read().decode(errors="replace")
@@ -100,7 +112,7 @@ class Client:
             except (urllib.error.URLError, OSError) as error:
                 problem = str(getattr(error, "reason", error))
             if time.monotonic() + pause > deadline:
-                raise ApiError(f"{method} {path}: gave up after {self.retry_for:g} s: {problem}")
+                raise ApiError(f"{method} {path}: gave up after {retry_for:g} s: {problem}")
             log.warning("%s %s: %s; retrying in %.1f s", method, path, problem, pause)
             time.sleep(pause)
             pause = min(pause * 2, 30.0)
@@ -152,16 +164,23 @@ class Trial:
         return self
 
     def __exit__(self, kind, error, _tb) -> None:
+        """Tells the end of a trial left untold, for at most `LEAVING_S`: a worker that is stopping
+        (Ctrl-C, hpoweb gone) does not wait out a long outage; hpoweb reclaims a trial whose
+        heartbeats stop."""
         try:
             if not self.told and not self.lost:
                 if error is not None and not isinstance(error, GeneratorExit):
-                    self._end("failed", f"{kind.__name__}: {error}")
+                    self._end("failed", f"{kind.__name__}: {error}", retry_for=LEAVING_S)
                 elif self._prune:
-                    self._end("pruned", self.prune_reason)
+                    self._end("pruned", self.prune_reason, retry_for=LEAVING_S)
                 else:
-                    self._end("failed", "the worker left the trial without telling a result")
+                    self._end(
+                        "failed", "the worker left the trial without telling a result", retry_for=LEAVING_S
+                    )
         except Conflict as conflict:
             log.warning("trial %s: %s", self.number, conflict)
+        except ApiError as error:
+            log.warning("trial %s: its end was not told: %s", self.number, error)
         finally:
             self._stop.set()
 
@@ -201,16 +220,17 @@ class Trial:
     def prune(self, reason: str = "") -> None:
         self._end("pruned", reason or self.prune_reason)
 
-    def _end(self, state: str, error: str = "", **result) -> None:
+    def _end(self, state: str, error: str = "", retry_for: float | None = None, **result) -> None:
         body = {"state": state, **result} if result else {"state": state, "error": error}
         self._stop.set()
         try:
-            self._post("tell", body)
+            self._post("tell", body, retry_for)
         finally:
             self.told = True
 
-    def _post(self, route: str, body: dict) -> tuple[int, dict | None]:
-        return self.client.call(f"/api/trials/{self.id}/{route}/", {"attempt_id": self.attempt_id, **body})
+    def _post(self, route: str, body: dict, retry_for: float | None = None) -> tuple[int, dict | None]:
+        path = f"/api/trials/{self.id}/{route}/"
+        return self.client.call(path, {"attempt_id": self.attempt_id, **body}, retry_for=retry_for)
 
     def _heartbeats(self) -> None:
         while not self._stop.wait(self._heartbeat_s):

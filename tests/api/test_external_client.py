@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -13,6 +15,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+import hpoweb_client
 from studies import services
 from studies.jobs.builtins import SPACES, branin
 from studies.models import ApiToken, Attempt, Study, Trial, TrialMetric
@@ -229,3 +232,24 @@ def test_a_diverged_loss_fails_the_trial_with_its_reason_and_its_curve_keeps_the
     stored = study.trials.get()
     assert stored.state == Trial.State.FAILED and "nan, not a finite number" in stored.error
     assert stored.curve() == [(1, 2.5)]
+
+
+def test_a_worker_leaving_a_trial_untold_gives_up_telling_it_after_leaving_s(monkeypatch):
+    """Ctrl-C on an agent whose hpoweb does not answer: the agent ends in about LEAVING_S, not after
+    the ten minutes a running worker waits out an outage (hpoweb reclaims the trial by its heartbeats)."""
+    silent = socket.socket()  # accepts connections (the kernel's backlog) and never answers
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    monkeypatch.setattr(hpoweb_client, "LEAVING_S", 1.0)
+    client = hpoweb_client.Client(f"http://127.0.0.1:{silent.getsockname()[1]}", "token")
+    handout = {"trial_id": 1, "attempt_id": 1, "number": 1, "params": {}, "heartbeat_s": 3600}
+
+    def leave() -> None:
+        with contextlib.suppress(KeyboardInterrupt), hpoweb_client.Trial(client, handout):
+            raise KeyboardInterrupt
+
+    leaving = threading.Thread(target=leave, daemon=True)
+    leaving.start()
+    leaving.join(timeout=1.0 + 2 * LOAD_MARGIN_S)  # LEAVING_S and a margin for a loaded machine
+    silent.close()
+    assert not leaving.is_alive()
