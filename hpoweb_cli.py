@@ -26,7 +26,7 @@ import urllib.parse
 import uuid
 from pathlib import Path
 
-from hpoweb_client import ApiError, Client, Conflict, run_command
+from hpoweb_client import ApiError, Client, Conflict, interruptible, run_command
 
 INTERRUPTED = 130  # the shell's code for a command stopped by Ctrl-C
 
@@ -201,6 +201,7 @@ def agent(args) -> None:
     if shutil.which(command[0]) is None:  # found before a trial is claimed, not by failing each one
         raise Failure(f"no program {command[0]!r} to run", USAGE)
     api = client(retry_for=600.0)  # a long-running agent waits out a restart of hpoweb
+    interruptible()
     try:
         with contextlib.closing(api.trials(args.id)) as trials:  # closed: a trial in flight is told failed
             for trial in trials:

@@ -260,6 +260,12 @@ def _message(text: str) -> str:
     )
 
 
+def interruptible() -> None:
+    """Ctrl-C (SIGINT) stops a worker loop even when it was started with SIGINT ignored, as a script's
+    `agent &` is: the trial in flight is then told failed and its program stopped."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def run_command(trial: Trial, argv: list[str]) -> None:
     """Run `argv` for one trial, forwarding its JSON-line reports; killed (with its group) when pruned."""
     with tempfile.TemporaryDirectory(prefix="hpoweb-client-") as workspace:
@@ -346,6 +352,7 @@ def main(argv: list[str] | None = None) -> None:
     except ValueError as error:
         parser.error(str(error))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    interruptible()
     for trial in client.trials(args.study):
         log.info("trial %s: %s", trial.number, trial.params)
         run_command(trial, command)

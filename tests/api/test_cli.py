@@ -233,6 +233,8 @@ def test_an_interrupted_agent_takes_its_program_down_and_fails_the_trial(
         cwd=ROOT,
         stderr=subprocess.PIPE,
         text=True,
+        # started with SIGINT ignored, as a script's `hpoweb agent ... &` is: Ctrl-C must still stop it
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     wait_for(lambda: pid_file.exists() and pid_file.read_text(), 60, "the program to start")
 
