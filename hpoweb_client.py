@@ -170,17 +170,16 @@ class Trial:
         try:
             if not self.told and not self.lost:
                 if error is not None and not isinstance(error, GeneratorExit):
-                    self._end("failed", f"{kind.__name__}: {error}", retry_for=LEAVING_S)
+                    state, why = "failed", f"{kind.__name__}: {error}"
                 elif self._prune:
-                    self._end("pruned", self.prune_reason, retry_for=LEAVING_S)
+                    state, why = "pruned", self.prune_reason
                 else:
-                    self._end(
-                        "failed", "the worker left the trial without telling a result", retry_for=LEAVING_S
-                    )
+                    state, why = "failed", "the worker left the trial without telling a result"
+                self._end(state, why, retry_for=LEAVING_S)
         except Conflict as conflict:
             log.warning("trial %s: %s", self.number, conflict)
-        except ApiError as error:
-            log.warning("trial %s: its end was not told: %s", self.number, error)
+        except ApiError as failure:
+            log.warning("trial %s: its end was not told: %s", self.number, failure)
         finally:
             self._stop.set()
 

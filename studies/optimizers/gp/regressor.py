@@ -302,9 +302,9 @@ def fit_hyperparameters(
         values = [known[t.tobytes()][0] for t in starts]
         starts = [starts[i] for i in np.argsort(values, kind="stable")[:n_descents]]
 
-    def remembered(theta: np.ndarray, *args) -> tuple[float, np.ndarray]:
+    def remembered(theta: np.ndarray, *data) -> tuple[float, np.ndarray]:
         # a descent's first evaluation is its start, already evaluated above to rank the starts
-        return known.pop(theta.tobytes(), None) or objective(theta, *args)
+        return known.pop(theta.tobytes(), None) or objective(theta, *data)
 
     best, best_value = None, math.inf
     for theta0 in starts:
