@@ -12,7 +12,8 @@ optimizer gains from the order of the parameters:
 
 The regret is the best value found minus the known optimum; "s / suggestion" the median time of one
 suggestion. hpoweb's optimizers run sequentially (n=1); Optuna's samplers at their defaults through
-ask/tell, as in benchmarks/optimizers.py.
+ask/tell, as in benchmarks/optimizers.py. A problem named `NAME:TRIALS` (`hartmann6:200`) runs that many
+trials instead of its budget; its rows are apart from the 100-trial ones.
 
     python benchmarks/high_dim.py [--seeds 10] [--dims 20,50] [--problems branin,hartmann6,stybtang4]
         [--optimizers gp,tpe,optuna_gp,optuna_tpe,optuna_cmaes] [--out results.jsonl]
@@ -63,8 +64,9 @@ _ACTIVE = {
 
 
 def make_problem(name: str, d: int, seed: int) -> tuple[dict, Callable[[dict], float], float, int]:
-    """(space, objective, optimum, budget) of `name` embedded in d dimensions, its active coordinates
-    drawn from `seed`."""
+    """(space, objective, optimum, budget) of `name` (`NAME` or `NAME:TRIALS`) embedded in d dimensions,
+    its active coordinates drawn from `seed`."""
+    name, _, trials = name.partition(":")
     k, inner, optimum = _ACTIVE[name]
     names = [f"x{i:02d}" for i in range(d)]
     active = [names[i] for i in np.random.default_rng([d, seed, 61]).choice(d, size=k, replace=False)]
@@ -73,7 +75,7 @@ def make_problem(name: str, d: int, seed: int) -> tuple[dict, Callable[[dict], f
         return inner(np.array([params[n] for n in active], dtype=float))
 
     space = {n: {"type": "float", "low": 0.0, "high": 1.0} for n in names}
-    return space, f, optimum, BUDGETS[name]
+    return space, f, optimum, int(trials) if trials else BUDGETS[name]
 
 
 def run_one(task: tuple[str, str, int, int]) -> tuple[str, str, int, int, float, float]:

@@ -75,7 +75,8 @@ def grid_benchmark(
     print(f"$ python {sys.argv[0]} " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
     if args.tables:
         results = read_saved(*args.tables)
-        problems = [p for p in all_problems if any(r[0] == p for r in results)]
+        named = list(dict.fromkeys(r[0] for r in results))  # the listed problems first, then variants
+        problems = [p for p in all_problems if p in named] + [p for p in named if p not in all_problems]
         print(tables(results, problems, list(dict.fromkeys(r[1] for r in results))))
         return
     problems, chosen = args.problems.split(","), args.optimizers.split(",")
