@@ -294,6 +294,10 @@ HPOWEB = {
     # A finishing worker that finds its study's scheduling step at work waits for it this long, when
     # the last step took no longer, rather than leave its chain (studies.services.scheduling).
     "FOLLOW_S": env_float("HPOWEB_FOLLOW_S", 0.05),
+    # A running study's dashboard analysis is refreshed after its results for this long after someone
+    # last read it, and at least this often while it runs (studies.services.publishing).
+    "ANALYSIS_EVERY_S": env_float("HPOWEB_ANALYSIS_EVERY_S", 5.0),
+    "ANALYSIS_WATCH_S": env_float("HPOWEB_ANALYSIS_WATCH_S", 600.0),
 }
 
 LOGGING = {

@@ -9,7 +9,7 @@ model. Only completed trials are candidates: a pruned trial's value is from an e
 
 from __future__ import annotations
 
-from studies import trial_sample
+from studies import services, trial_sample
 from studies.models import Study, StudyAnalysis
 from studies.optimizers import get_optimizer
 
@@ -40,12 +40,14 @@ def compute(study: Study) -> dict:
 def recommended(study: Study, best_number: int | None) -> dict | None:
     """{"number", "why"} to show for `study` whose best completed trial is `best_number`; None before any.
 
-    Reads the stored analysis for "gp" (a page never fits a model) while it names a trial.
+    Reads the stored analysis for "gp" (a page never fits a model) while it names a trial, and so keeps
+    it current while someone reads it.
     """
     if best_number is None:
         return None
     if study.optimizer != "gp":
         return {"number": best_number, "why": "the best observed value"}
+    services.mark_watched(study)
     stored = StudyAnalysis.objects.filter(study=study, kind=KIND).values_list("data", flat=True).first()
     if stored and stored.get("number") is not None:
         return {"number": stored["number"], "why": stored["why"]}

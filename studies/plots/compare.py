@@ -13,7 +13,7 @@ from collections.abc import Iterable
 import numpy as np
 from django.db.models import Q
 
-from studies import study_diff, trial_sample
+from studies import services, study_diff, trial_sample
 from studies.front_sort import reference_point
 from studies.models import ParameterRecord, Study, StudyAnalysis, Trial
 from studies.objectives import metric_columns
@@ -82,6 +82,8 @@ def _trials_read(studies: list[Study]) -> tuple[Q, dict[int, trial_sample.Sample
 def compare_data(studies: list[Study]) -> dict:
     """Best-so-far runs, summary numbers and stored importances of `studies` (three queries)."""
     runs = _runs(studies)
+    for study in studies:
+        services.mark_watched(study)
     importances = {
         study_id: data
         for study_id, data in StudyAnalysis.objects.filter(study__in=studies, kind="importance").values_list(

@@ -16,7 +16,7 @@ from django.db.models import F, FloatField, Func, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from studies import trial_sample
+from studies import services, trial_sample
 from studies.models import Study, StudyAnalysis, Trial, TrialMetric
 from studies.plots import analysis, analysis_figures, figures, pareto, parts
 
@@ -172,7 +172,9 @@ def _with_curves(counts: dict[str, int]) -> int:
 
 
 def analysis_data(study: Study, kind: str) -> dict:
-    """What the worker stored for `kind`, or a note that it has not been computed yet."""
+    """What the worker stored for `kind`, or a note that it has not been computed yet; keeps it current
+    while someone reads it (services.mark_watched)."""
+    services.mark_watched(study)
     row = StudyAnalysis.objects.filter(study=study, kind=kind).values("data", "n_trials", "computed").first()
     return _stored(study, row)
 
@@ -189,7 +191,9 @@ def _stored(study: Study, row: dict | None) -> dict:
 
 
 def importance_data(study: Study) -> dict:
-    """The stored importance of the first objective, and with several the others' (one query)."""
+    """The stored importance of the first objective, and with several the others' (one query); keeps it
+    current while someone reads it."""
+    services.mark_watched(study)
     kinds = ["importance", analysis.OBJECTIVE_IMPORTANCE]
     rows = StudyAnalysis.objects.filter(study=study, kind__in=kinds).values(
         "kind", "data", "n_trials", "computed"

@@ -29,9 +29,6 @@ from studies.services.lifecycle import (
     claim_trial,
     db_clock,
     db_now,
-    enqueue_analysis,
-    enqueue_run,
-    enqueue_schedule,
     finish_attempt,
     heartbeat,
     prune_decision,
@@ -39,6 +36,7 @@ from studies.services.lifecycle import (
     reconcile_queued,
     record_metric,
 )
+from studies.services.publishing import enqueue_analysis, enqueue_run, enqueue_schedule, mark_watched
 from studies.services.scheduling import finish_and_continue, optimizer_inputs, schedule_trials
 
 __all__ = [
@@ -64,6 +62,7 @@ __all__ = [
     "finish_and_continue",
     "finish_attempt",
     "heartbeat",
+    "mark_watched",
     "optimizer_inputs",
     "pause_study",
     "prune_decision",

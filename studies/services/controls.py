@@ -10,7 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from studies.models import AuditEvent, SpaceRecord, Study, StudySummary, Trial
-from studies.services.lifecycle import cancel_trials, enqueue_run, enqueue_schedule
+from studies.services.lifecycle import cancel_trials
+from studies.services.publishing import enqueue_run, enqueue_schedule
 from studies.services.scheduling import release_waiting
 
 STUDY_FIELDS = ("name", "project", *Study.DEFINITION_FIELDS, *Study.OBJECTIVE_FIELDS)

@@ -21,17 +21,16 @@ import socket
 from dataclasses import dataclass
 from datetime import datetime
 
-from celery import current_app
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import F, OuterRef, Subquery
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from studies.job_catalog import EXTERNAL
 from studies.models import Attempt, Study, StudySummary, Trial, TrialMetric, WorkerStatus
 from studies.objectives import ResultError, result_fields
 from studies.optimizers.pruners import get_pruner
+from studies.services.publishing import enqueue_analysis, enqueue_run, enqueue_schedule
 
 
 @dataclass(frozen=True)
@@ -59,84 +58,6 @@ def db_clock():
     """The database's clock as a value to write: on PostgreSQL evaluated by the statement itself
     (no `SELECT now()` round trip of its own), elsewhere the clock `db_now` reads."""
     return Now() if connection.vendor == "postgresql" else timezone.now()
-
-
-# --- publishing (by task name: studies never imports workers) --------------------------------------
-
-
-def enqueue_schedule(study: Study) -> None:
-    transaction.on_commit(
-        lambda: current_app.send_task("workers.schedule_study", args=[study.pk], queue=study.queue)
-    )
-
-
-# Trials and analyses wait their turn behind every other message on their queue: a study's
-# scheduling step (which fills the study's freed slots), the reaper's and the reconciler's turns.
-# Behind the trials of 50 studies, a step waited a whole turn of the queue, its study ran a slot short
-# meanwhile, and a study just started waited two turns for its first trial. Analyses stay in line
-# with the trials: ahead of them, the first analyses of 50 studies would all run at once. Redis and
-# the filesystem broker (hpoweb.broker) take the lowest number first; every other message has 0.
-TRIAL_PRIORITY = 9
-
-
-def enqueue_run(trial_ids: list[int], queue: str) -> None:
-    """Wake a worker per trial; external workers' trials wait in the database for ask (never published).
-
-    In the order published, after every other kind of message waiting (`TRIAL_PRIORITY`)."""
-    if not trial_ids:
-        return
-    trial_ids = list(
-        Trial.objects.filter(pk__in=trial_ids).exclude(study__job=EXTERNAL).values_list("pk", flat=True)
-    )
-
-    def publish() -> None:
-        for trial_id in trial_ids:
-            current_app.send_task("workers.run_trial", args=[trial_id], queue=queue, priority=TRIAL_PRIORITY)
-
-    transaction.on_commit(publish)
-
-
-def enqueue_analysis(study: Study) -> None:
-    """Ask a worker to refresh the study's analysis (studies.plots.analysis), at most once per window.
-
-    The first result of a window wins a conditional update and sends the task with a countdown of
-    one window, so the analysis that runs covers every result of that window, the last one too. The
-    window grows to nine times the last analysis's duration, so analysis takes at most about a tenth
-    of one worker's time however large the study (at a fifth it was a sixth of all the CPU that 16
-    workers of 2 s trials used on a 2-core machine: docs/benchmarks.md, "Worker utilisation"). The
-    workers are shared: with more running studies on the queue than workers, the window widens by
-    that ratio, so that all the analyses together still take about a tenth of the workers' time (50
-    studies on 16 workers spent most of it analysing and ran a quarter of the trials they could).
-    """
-    now = timezone.now()
-    # `analysis_requested` holds when the requested analysis runs: a result after that needs another.
-    # (Compared with the request time instead, a window grown since the request by a slow analysis
-    # left the last results of a finished study unanalysed.)
-    due = Q(analysis_requested__isnull=True) | Q(analysis_requested__lte=now)
-    rows = Study.objects.filter(due, pk=study.pk)
-    seconds = rows.values_list("analysis_seconds", flat=True).first()
-    if seconds is None:  # requested already for this window
-        return
-    every = max(settings.HPOWEB.get("ANALYSIS_EVERY_S", 5.0), 9 * seconds * _studies_per_worker(study.queue))
-    if rows.update(analysis_requested=now + timezone.timedelta(seconds=every)) == 1:
-        transaction.on_commit(
-            lambda: current_app.send_task(
-                "workers.analyze_study",
-                args=[study.pk],
-                queue=study.queue,
-                countdown=every,
-                priority=TRIAL_PRIORITY,
-            )
-        )
-
-
-def _studies_per_worker(queue: str) -> float:
-    """Running studies on `queue` per live worker that takes it; at least 1."""
-    alive = timezone.now() - timezone.timedelta(seconds=settings.HPOWEB["GRACE_S"])
-    served = WorkerStatus.objects.filter(last_seen__gte=alive).values_list("queues", flat=True)
-    workers = sum(queue in queues.split(",") for queues in served)
-    running = Study.objects.filter(state=Study.State.RUNNING, queue=queue).count()
-    return max(1.0, running / max(workers, 1))
 
 
 def cancel_trials(study_id: int, trials, reason: str) -> None:

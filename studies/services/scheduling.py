@@ -45,11 +45,10 @@ from studies.services.lifecycle import (
     WorkerIdentity,
     claim_update,
     db_now,
-    enqueue_run,
-    enqueue_schedule,
     finish_locked,
     start_attempt,
 )
+from studies.services.publishing import enqueue_analysis, enqueue_run, enqueue_schedule
 
 log = logging.getLogger(__name__)
 
@@ -266,6 +265,7 @@ def _store(
             n = study.max_trials
             why = f"search space exhausted: {proposal.exhausted}" if proposal.exhausted else None
             study.set_state(Study.State.COMPLETED, why or f"all {n} trial{'s' if n != 1 else ''} finished")
+            enqueue_analysis(study)  # the last results, which nobody may have watched
         return [], None
     trials = _create(study, proposal.suggestions[: max(free, 0)], keep)
     if worker is None:

@@ -1,16 +1,28 @@
-"""The analysis throttle: at most one requested analysis per window, and never a result left out."""
+"""The analysis throttle: at most one requested analysis per window, never a result left out, and a
+running study analysed only while someone reads its analysis (and once more when it ends)."""
 
 from __future__ import annotations
 
 import time
+import uuid
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
+from studies import services
 from studies.models import Study, WorkerStatus
 from studies.services import enqueue_analysis
+from tests.helpers import run_trials
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _nobody_watched_yet(settings):
+    """A cache of its own: who watched a study lives there, and an earlier test's study may have had
+    this test's study's id."""
+    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": uuid.uuid4().hex}}
 
 
 def _requested(study) -> object:
@@ -46,6 +58,7 @@ def test_more_running_studies_than_workers_widen_each_studys_window_by_their_rat
     studies = [make_study(name=f"study {i}") for i in range(4)]
     for study in studies:
         study.set_state("running")
+        services.mark_watched(study)  # a running study's results ask only while someone watches
     Study.objects.update(analysis_seconds=1.0)  # each analysis takes 1 s: a window of 9 s alone
     WorkerStatus.objects.create(name="w1", host="h", pid=1, queues=f"gpu,{studies[0].queue}")
     WorkerStatus.objects.create(name="w2", host="h", pid=2, queues="gpu")  # not on the studies' queue
@@ -58,3 +71,30 @@ def test_more_running_studies_than_workers_widen_each_studys_window_by_their_rat
     Study.objects.update(analysis_requested=None)
     enqueue_analysis(studies[1])
     assert 8 < _window_s(studies[1]) <= 9, "as many workers as studies: the study's own window"
+
+
+def test_a_running_study_nobody_watches_asks_for_no_analysis_until_someone_reads_it(make_study, cast, client):
+    """Importance and the GP's slices are model fits on the trial workers; a study left to run for
+    days unwatched spent up to a tenth of a worker on them (docs/benchmarks.md, "Worker utilisation")."""
+    study = make_study()
+    study = run_trials(study, [3.0, 1.0])
+    assert study.state == Study.State.RUNNING
+    assert _requested(study) is None, "nobody read the analysis: the results asked for none"
+
+    client.force_login(cast["viewer"])
+    assert client.get(reverse("study-plot", args=[study.pk, "importance"])).status_code == 200
+    caught_up = _requested(study)
+    assert caught_up is not None and caught_up <= timezone.now(), "the first read asks for one at once"
+
+    time.sleep(0.01)
+    run_trials(study, [2.0])  # the next result, while the viewer watches, asks for the next window's
+    assert _requested(study) > caught_up
+
+
+def test_the_last_results_of_a_study_nobody_watched_are_analysed_when_it_completes(make_study):
+    study = run_trials(make_study(max_trials=2, max_parallel=2), [3.0, 1.0])
+    assert _requested(study) is None
+    services.schedule_trials(study.pk)  # the step that finds the budget spent completes the study
+    study.refresh_from_db()
+    assert study.state == Study.State.COMPLETED
+    assert _requested(study) is not None, "its analysis is asked for: pages, exports and compare read it"

@@ -8,6 +8,8 @@ themselves in the order they were published. The real broker of the test setting
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from studies import services
@@ -17,7 +19,9 @@ from tests.conftest import empty_broker, take_messages
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_study_started_behind_another_studys_waiting_trials_is_scheduled_before_them(make_study):
+def test_a_study_started_behind_another_studys_waiting_trials_is_scheduled_before_them(make_study, settings):
+    # who watches a study lives in the cache: one of its own, where nobody watched this study's id yet
+    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": uuid.uuid4().hex}}
     empty_broker()
     busy = make_study(name="busy", max_trials=40, max_parallel=16)
     busy.set_state("running")
@@ -25,7 +29,7 @@ def test_a_study_started_behind_another_studys_waiting_trials_is_scheduled_befor
     first_trials = services.schedule_trials(busy.pk)
     later = make_study(name="later")
     services.start_study(later)
-    services.enqueue_analysis(busy)  # the long work stays in line with the trials
+    services.mark_watched(busy)  # someone opens it: the analysis it asks for stays in line with the trials
 
     taken = take_messages(busy.queue)
     assert taken[0] == ("workers.schedule_study", [later.pk])
