@@ -289,12 +289,12 @@ def run_command(trial: Trial, argv: list[str]) -> None:
         if code != 0:
             trial.fail(f"the program exited with code {code}")
         elif result is None:
-            trial.fail('the program printed no result line {"value": ...}')
+            trial.fail('the program printed no result line {"value": ...} (or {"values": {...}})')
         else:
             trial.tell(result)
 
 
-def _follow(trial: Trial, proc: subprocess.Popen) -> tuple[float | None, bool]:
+def _follow(trial: Trial, proc: subprocess.Popen) -> tuple[float | dict | None, bool]:
     """Echo the program's output and report its curve: (its result line's value, whether pruned)."""
     result = None
     for line in proc.stdout:
@@ -302,7 +302,9 @@ def _follow(trial: Trial, proc: subprocess.Popen) -> tuple[float | None, bool]:
         message = _report_line(line)
         if message is None:
             continue
-        if "step" not in message:
+        if "values" in message:
+            result = message["values"]
+        elif "step" not in message:
             result = message["value"]
         elif trial.report(message["step"], message["value"]):
             return result, True
@@ -310,14 +312,17 @@ def _follow(trial: Trial, proc: subprocess.Popen) -> tuple[float | None, bool]:
 
 
 def _report_line(line: bytes) -> dict | None:
-    """A JSON line with a numeric "value" (and an integer "step" for a curve point), as hpoweb's
-    command jobs read them; any other line is the program's own output."""
+    """A JSON line with a numeric "value" (and an integer "step" for a curve point), or the result of a
+    study with objectives, `{"values": {metric: value, ...}}` (checked when told), as hpoweb's command
+    jobs read them; any other line is the program's own output."""
     try:
         message = json.loads(line)
     except ValueError:
         return None
     if not isinstance(message, dict):
         return None
+    if isinstance(message.get("values"), dict) and "step" not in message:
+        return {"values": message["values"]}
     value, step = message.get("value"), message.get("step", 0)
     numeric = not isinstance(value, bool) and isinstance(value, int | float)
     return message if numeric and not isinstance(step, bool) and isinstance(step, int) else None

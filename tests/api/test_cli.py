@@ -15,7 +15,7 @@ from studies import services
 from studies.jobs.builtins import SPACES
 from studies.models import ApiToken, Study, Trial
 from tests.harness import ROOT, wait_for
-from tests.helpers import run_trials
+from tests.helpers import TWO_OBJECTIVES, run_trials
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -214,6 +214,33 @@ def test_the_agent_reads_only_numeric_report_lines_as_the_command_jobs_do(hpoweb
 
     assert code == 0, err
     assert list(study.trials.values_list("state", "value")) == [(Trial.State.COMPLETE, 0.5)]
+
+
+TWO_METRICS = """
+import json
+print(json.dumps({"step": 1, "value": 0.9}))
+print(json.dumps({"values": {"error": 0.25, "latency": 3.0}}))
+"""
+
+
+def test_the_agent_tells_every_objective_of_a_study_with_several_as_command_jobs_read_them(
+    hpoweb, make_study
+):
+    study = make_study(
+        name="ext",
+        job="external",
+        space=SPACES["branin"],
+        max_trials=1,
+        max_parallel=1,
+        objectives=TWO_OBJECTIVES,
+    )
+    services.start_study(study)
+
+    code, _out, err = hpoweb("agent", str(study.pk), "--", sys.executable, "-c", TWO_METRICS)
+
+    assert code == 0, err
+    trial = study.trials.get()
+    assert (trial.state, trial.values) == (Trial.State.COMPLETE, {"error": 0.25, "latency": 3.0})
 
 
 def test_an_interrupted_agent_takes_its_program_down_and_fails_the_trial(
