@@ -478,6 +478,7 @@ def curve_figure(points: list[tuple[int, float]], metric: str, finished: bool = 
             "margin": {"t": 20, "r": 10, "b": 40, "l": 60},
             "xaxis": {"title": {"text": "step"}, **integer_ticks(steps)},
             "yaxis": {"title": {"text": label(metric)}},
+            "uirevision": "curve",  # a running trial's page draws it again: keep the reader's zoom
         },
     }
 
