@@ -48,7 +48,7 @@
   // (hx-preserve) and are drawn again in place: no flash, and the zoom kept (the figure's uirevision).
   let swappedFigures = new Map();
   document.addEventListener("htmx:beforeSwap", (event) => {
-    if (!event.detail.shouldSwap) return;
+    if (!event.detail.shouldSwap || !event.detail.target.querySelector(".plot[data-json]")) return;
     const answer = new DOMParser().parseFromString(event.detail.serverResponse, "text/html");
     const blocks = answer.querySelectorAll('script[type="application/json"][id]');
     swappedFigures = new Map(Array.from(blocks, (block) => [block.id, block.textContent]));

@@ -11,7 +11,7 @@ from tests.web.browser import log_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-STEPS_DRAWN = "n => (document.getElementById('curve-plot').data || [{x: []}])[0].x.length === n"
+STEPS_DRAWN = "n => ((document.getElementById('curve-plot').data || [])[0] || {x: []}).x.length === n"
 
 
 def test_a_running_trials_curve_grows_in_place_and_the_page_shows_its_end(
@@ -35,3 +35,23 @@ def test_a_running_trials_curve_grows_in_place_and_the_page_shows_its_end(
     page.locator("h1 .state.complete").wait_for()
     assert page.locator("#trial-live").get_attribute("hx-get") is None
     assert page.url.endswith(attempt.trial.get_absolute_url()) and page.errors == []
+
+
+def test_an_earlier_attempts_reason_opened_by_the_reader_stays_open_while_the_page_refreshes(
+    page, live_server, cast, make_study
+):
+    study = make_study(max_trials=1, max_parallel=1, max_retries=1)
+    study.set_state("running")
+    (trial_id,) = services.schedule_trials(study.pk)
+    first = services.claim_trial(trial_id, WorkerIdentity.current("gpu1"))
+    services.finish_attempt(first.pk, Outcome("failed", reason="Traceback:\n  fit()\nRuntimeError: CUDA OOM"))
+    services.schedule_trials(study.pk)
+    second = services.claim_trial(trial_id, WorkerIdentity.current("gpu2"))
+    log_in(page, live_server.url, "viewer", "pw-viewer")
+    page.goto(live_server.url + second.trial.get_absolute_url())
+    page.locator("details.reason summary").click()
+
+    services.record_metric(second.pk, 1, 4.0)
+    page.wait_for_function(STEPS_DRAWN, arg=1)
+    assert page.locator("details.reason").get_attribute("open") is not None
+    assert page.errors == []
