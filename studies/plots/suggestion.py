@@ -105,6 +105,11 @@ def explain(
         summary, facts = _parzen(info, constrained)
     elif phase == "model":
         summary = f"Proposed by {optimizer}'s model of the results so far."
+    elif phase == "fallback":
+        summary = (
+            f"A point no trial had yet, taken in place of what {optimizer} proposed, which had been "
+            "evaluated already or was pending."
+        )
     elif "generation" in info:
         summary, facts = _cma(info)
     elif "warm_start" in info:

@@ -111,6 +111,12 @@ def test_a_cma_es_trial_names_its_generation_and_step_size(client, cast, make_st
         assert key not in why
 
 
+def test_a_trial_put_in_place_of_a_repeated_proposal_says_so(client, cast, make_study):
+    trial = _finished_trial(make_study, {"phase": "fallback"}, 2.0, optimizer="tpe")
+    why = _why(client, cast["viewer"], trial)
+    assert "taken in place of what tpe proposed, which had been evaluated already or was pending" in why
+
+
 def test_a_warm_started_trial_says_where_it_was_copied_from(client, cast, make_study):
     trial = _finished_trial(make_study, {"warm_start": "study 'resnet-a' trial 3"}, 2.0, optimizer="tpe")
     why = _why(client, cast["viewer"], trial)
