@@ -43,12 +43,32 @@
     });
   }
 
-  function initPlots() {
+  // htmx drops the <script> blocks of what it swaps in (allowScriptTags is off), json_script data too:
+  // the figures of a poll's answer are read from it before the swap. Its plots keep their element
+  // (hx-preserve) and are drawn again in place: no flash, and the zoom kept (the figure's uirevision).
+  let swappedFigures = new Map();
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    if (!event.detail.shouldSwap || !event.detail.target.querySelector(".plot[data-json]")) return;
+    const answer = new DOMParser().parseFromString(event.detail.serverResponse, "text/html");
+    const blocks = answer.querySelectorAll('script[type="application/json"][id]');
+    swappedFigures = new Map(Array.from(blocks, (block) => [block.id, block.textContent]));
+  });
+
+  // Plots whose figure is on the page (json_script): at load, and again with a poll's answer.
+  function drawInlinePlots() {
     document.querySelectorAll(".plot[data-json]").forEach((el) => {
-      const figure = JSON.parse(document.getElementById(el.dataset.json).textContent);
+      const block = document.getElementById(el.dataset.json);
+      const text = swappedFigures.get(el.dataset.json) ?? (el.dataset.loaded || !block ? null : block.textContent);
+      if (text === null) return;
+      const figure = JSON.parse(text);
       Plotly.react(el, figure.data, figure.layout, plotConfig);
       el.dataset.loaded = "1";
     });
+    swappedFigures = new Map();
+  }
+
+  function initPlots() {
+    drawInlinePlots();
     // A plot is fetched and drawn when it comes near the screen, and refreshed only while it is
     // there; one that went stale off screen is redrawn when it comes back.
     const onScreen = new Set();
@@ -233,4 +253,5 @@
     initPlots();
     initSpaceEditor();
   });
+  document.addEventListener("htmx:afterSettle", drawInlinePlots);
 })();

@@ -14,6 +14,7 @@ import numpy as np
 
 from studies.exports import iso
 from studies.plots.parts import (
+    INFEASIBLE_MARKER,
     LEGEND_BELOW_AXIS_TITLE,
     MAX_LINES,
     MAX_POINTS,
@@ -34,15 +35,28 @@ from studies.plots.parts import (
 # --- optimization history ------------------------------------------------------------------------
 
 
+HISTORY_MARKERS = {
+    "complete": {"color": STATE_COLOURS["complete"], "size": 5, "symbol": "circle"},
+    "infeasible": INFEASIBLE_MARKER,
+    "pruned": {"color": STATE_COLOURS["pruned"], "size": 5, "symbol": "triangle-down-open"},
+}
+
+
 def history_figure(data: dict, x_axis: str = "number", log_y: bool = False) -> dict:
-    """Values by state (complete, pruned; failed as ticks on a strip below) and the best so far."""
+    """Values by state (complete, pruned; complete ones that break a constraint apart, as crosses, out
+    of the best so far as they are out of the study's best; failed as ticks on a strip below) and the
+    best so far."""
     xs = data["number"] if x_axis == "number" else data["finished_ms"]
-    states, values = data["state"], data["value"]
+    states, values, feasible = data["state"], data["value"], data.get("feasible")
+    shown = [
+        "infeasible" if s == "complete" and ok is False else s
+        for s, ok in zip(states, feasible or [None] * len(states), strict=True)
+    ]
     traces = []
-    for state, symbol in (("complete", "circle"), ("pruned", "triangle-down-open")):
-        traces += _valued_markers(xs, states, values, state, symbol)
+    for group in HISTORY_MARKERS:
+        traces += _valued_markers(xs, shown, values, group)
     traces += _failed_strip([xs[i] for i, s in enumerate(states) if s == "failed" and xs[i] is not None])
-    best = best_so_far(values, states, data["direction"], data.get("feasible"))
+    best = best_so_far(values, states, data["direction"], feasible)
     if any(b is not None for b in best):  # no complete trial: no line, and no legend entry for one
         traces.append(_best_line(xs, best))
     return {
@@ -63,15 +77,16 @@ def history_figure(data: dict, x_axis: str = "number", log_y: bool = False) -> d
     }
 
 
-def _valued_markers(xs: list, states: list, values: list, state: str, symbol: str) -> list[dict]:
-    """The trials of `state` that have a value, downsampled by LTTB; no trace when there are none."""
-    idx = [i for i, s in enumerate(states) if s == state and values[i] is not None and xs[i] is not None]
+def _valued_markers(xs: list, groups: list, values: list, group: str) -> list[dict]:
+    """The trials of `group` (a state, or "infeasible") that have a value, downsampled by LTTB; no
+    trace when there are none."""
+    idx = [i for i, g in enumerate(groups) if g == group and values[i] is not None and xs[i] is not None]
     kept = [idx[k] for k in lttb([xs[i] for i in idx], [values[i] for i in idx], MAX_POINTS)]
     if not kept:
         return []
-    marker = {"color": STATE_COLOURS[state], "size": 5, "symbol": symbol}
+    marker = HISTORY_MARKERS[group]
     x, y = [xs[i] for i in kept], r6_list([values[i] for i in kept])
-    return [{"type": "scattergl", "mode": "markers", "name": state, "x": x, "y": y, "marker": marker}]
+    return [{"type": "scattergl", "mode": "markers", "name": group, "x": x, "y": y, "marker": marker}]
 
 
 def _failed_strip(failed: list) -> list[dict]:
@@ -463,6 +478,7 @@ def curve_figure(points: list[tuple[int, float]], metric: str, finished: bool = 
             "margin": {"t": 20, "r": 10, "b": 40, "l": 60},
             "xaxis": {"title": {"text": "step"}, **integer_ticks(steps)},
             "yaxis": {"title": {"text": label(metric)}},
+            "uirevision": "curve",  # a running trial's page draws it again: keep the reader's zoom
         },
     }
 

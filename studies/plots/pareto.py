@@ -18,13 +18,21 @@ from studies import trial_sample
 from studies.front_sort import hypervolume_curve, reference_point
 from studies.models import Study
 from studies.objectives import complete_columns, result_arrays
-from studies.plots.parts import MAX_POINTS, base_layout, empty_figure, label, r6_list, trial_axis, with_note
+from studies.plots.parts import (
+    INFEASIBLE_MARKER,
+    MAX_POINTS,
+    base_layout,
+    empty_figure,
+    label,
+    r6_list,
+    trial_axis,
+    with_note,
+)
 
 HOVER_PARAMS = 10
 MAX_DRAWN = 2500  # points, with their hover text: the figure stays under 1 MB at 10,000 trials
 FRONT_COLOUR = "#1f77b4"
 OTHER_COLOUR = "#b0b0b0"
-INFEASIBLE_COLOUR = "#d62728"
 
 
 def pareto_data(study: Study) -> dict:
@@ -81,7 +89,7 @@ def _groups(data: dict) -> list[tuple[str, list[int], dict]]:
     markers = {
         "Pareto front": {"color": FRONT_COLOUR, "size": 9},
         "dominated": {"color": OTHER_COLOUR, "size": 6},
-        "infeasible": {"color": INFEASIBLE_COLOUR, "size": 7, "symbol": "x"},
+        "infeasible": INFEASIBLE_MARKER,
     }
     return [(name, idx, markers[name]) for name, idx in _split(data["front"], data["feasible"])]
 

@@ -21,6 +21,8 @@ STATE_COLOURS = {
     "queued": "#9467bd",
     "cancelled": "#7f7f7f",
 }
+# A trial that breaks a constraint, on every plot that draws one: a cross in the trial page's "broken" red.
+INFEASIBLE_MARKER = {"color": "#d62728", "size": 7, "symbol": "x"}
 MAX_POINTS = 1500  # per series, after LTTB
 MAX_LINES = 1000  # parallel coordinates: WebGL lines cost seconds each thousand without a GPU
 MAX_SCATTER = 2000  # slice plots and projected observations

@@ -34,6 +34,14 @@ _KNOWN = {
     "predicted",
     "predicted_std",
     "n_front",
+    "log_l_over_g",
+    "n_good",
+    "n_bad",
+    "restart",
+    "generation",
+    "population",
+    "sigma",
+    "warm_start",
 }
 _ADDED = {
     HAND_PICKED: "Hand-picked by {by} and queued; the optimizer did not propose it.",
@@ -93,8 +101,19 @@ def explain(
         )
         facts.append(("Pending points accounted for", str(info.get("n_pending", 0))))
         outcome = _outcome(value, mean, std, info.get("incumbent"), direction)
+    elif phase == "model" and "log_l_over_g" in info:
+        summary, facts = _parzen(info, constrained)
     elif phase == "model":
         summary = f"Proposed by {optimizer}'s model of the results so far."
+    elif phase == "fallback":
+        summary = (
+            f"A point no trial had yet, taken in place of what {optimizer} proposed, which had been "
+            "evaluated already or was pending."
+        )
+    elif "generation" in info:
+        summary, facts = _cma(info)
+    elif "warm_start" in info:
+        summary = f"Copied with its result from {info['warm_start']} when this study was warm-started."
     elif phase == "evolution":
         summary = (
             f"Bred by {optimizer} from {info.get('n_parents', 'its')} parents, the best trials so far by "
@@ -117,6 +136,41 @@ def explain(
                 )
     other = [(k, v) for k, v in sorted(info.items()) if k not in _KNOWN]
     return {"summary": summary, "facts": facts, "outcome": outcome, "other": other}
+
+
+def _parzen(info: dict, constrained: bool) -> tuple[str, list[tuple[str, str]]]:
+    """TPE's choice: the candidate with the largest log l(x) - log g(x), the densities of the good
+    trials and of the rest."""
+    good, rest, score = info.get("n_good", "?"), info.get("n_bad", "?"), info["log_l_over_g"]
+    summary = (
+        "Chosen where good results looked most likely: TPE modelled the "
+        + ("best trial so far" if good == 1 else f"{good} best trials so far")
+        + (" (those that meet every constraint first)" if constrained else "")
+        + f" and the other {rest} (failed, still running or earlier in the same batch among them) as two "
+        "densities over the space, drew candidates near the good trials, and took the one most likely "
+        "under the good trials' density relative to the others'."
+    )
+    ratio = math.exp(score) if score is not None and score < 700 else None
+    facts = [
+        ("Good : other density ratio", f"{_num(ratio)} (log {_num(score)})"),
+        ("Trials modelled", f"{good} good, {rest} other"),
+    ]
+    return summary, facts
+
+
+def _cma(info: dict) -> tuple[str, list[tuple[str, str]]]:
+    """CMA-ES's sample: a draw from its Gaussian over the space scaled to [0, 1]; its "generation" counts
+    the generations the run finished before this one."""
+    summary = (
+        "Drawn by CMA-ES from its search distribution: a Gaussian over the space (scaled to [0, 1]) "
+        "whose centre and shape move towards the best points of each generation."
+    )
+    facts = [
+        ("Generation", f"{info['generation'] + 1} of its run ({info.get('population', '?')} points each)"),
+        ("Step size σ", f"{_num(info.get('sigma'))} (of the space's [0, 1] range)"),
+        ("Restarts so far", str(info.get("restart", 0))),
+    ]
+    return summary, facts
 
 
 def _branch_reason(evidence: dict, phase: str | None, optimizer: str, direction: str) -> str:

@@ -1,8 +1,13 @@
-"""Small display helpers the pages share: settings as words, a study's progress, who may create."""
+"""Small display helpers the pages share: settings as words, how long ago, a study's progress, who may
+create."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django import template
+from django.utils import timezone
+from django.utils.timesince import timesince
 
 from studies import access, leaderboard, study_diff
 
@@ -33,6 +38,17 @@ def last_line(text: str) -> str:
     """An error's last non-blank line: a traceback ends with the exception a person looks for first."""
     lines = [line for line in str(text).splitlines() if line.strip()]
     return lines[-1].strip() if lines else ""
+
+
+@register.filter
+def ago(moment: datetime | None) -> str:
+    """How long ago, as Django's `timesince` words it ("3 minutes ago"), or "just now" under a minute,
+    where `timesince` says "0 minutes" (a moment ahead of this server's clock is just now too)."""
+    if moment is None:
+        return ""
+    if timezone.now() - moment < timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(moment)} ago"
 
 
 @register.filter

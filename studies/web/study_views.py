@@ -20,7 +20,12 @@ from studies.plots import compare, figures, suggestion
 from studies.plots.space_tree import space_tree
 from studies.study_search import StudySearch
 from studies.web.forms import ParameterFormSet, StudyForm
-from studies.web.poll_cache import kept_answer, renders_after_answering, viewer_can_edit
+from studies.web.poll_cache import (
+    kept_answer,
+    renders_after_answering,
+    shared_between_viewers,
+    viewer_can_edit,
+)
 
 PAGE_SIZE = 50
 
@@ -204,33 +209,43 @@ def study_action(request, study_id, action):
 @login_required
 def trial_detail(request, study_id, number):
     trial = access.trial_for_user(request.user, study_id, number)
+    previous, following = trial.neighbours()
+    context = {**_trial_live(request, trial), "previous": previous, "next": following}
+    return render(request, "studies/trial_detail.html", context)
+
+
+@login_required
+@shared_between_viewers
+def trial_live(request, study_id, number):
+    """A trial page's poll while the trial is not finished: everything on the page but its links to
+    the other trials, shared between viewers as the study page's polls are (`poll_cache`)."""
+    trial = access.trial_for_user(request.user, study_id, number)
+    return render(request, "studies/_trial_live.html", _trial_live(request, trial))
+
+
+def _trial_live(request, trial) -> dict:
+    """What the trial page shows of the trial; its poll re-renders all of it."""
     # A queued trial has no current attempt yet: the points kept are an earlier attempt's.
     points = [] if trial.state == Trial.State.QUEUED else trial.curve()
     study, info = trial.study, trial.suggestion
     # A pruned trial's value is an intermediate one: set against the prediction of a final result it misleads.
     measured = trial.value if trial.state == Trial.State.COMPLETE else None
-    previous, following = trial.neighbours()
-    return render(
-        request,
-        "studies/trial_detail.html",
-        {
-            "study": trial.study,
-            "trial": trial,
-            "previous": previous,
-            "next": following,
-            "attempts": trial.attempts_with_log_flag(),
-            "can_edit": access.can_edit(request.user, trial.study),
-            "curve": figures.curve_figure(points, study.metric, finished=trial.state in Trial.FINISHED),
-            "params": sorted(trial.params.items()),
-            "off_branch": trial.off_branch(),
-            "why": suggestion.explain(
-                info, study.direction, measured, study.optimizer, constrained=bool(study.constraints)
-            ),
-            "results": _results(study, trial),
-            "on_front": study.is_multi_objective and trial.number in StudySummary.pareto_numbers(study),
-            "prediction": suggestion.prediction_figure(info, measured, study.metric),
-        },
-    )
+    return {
+        "study": study,
+        "trial": trial,
+        "live": trial.state not in Trial.FINISHED,
+        "attempts": trial.attempts_with_log_flag(),
+        "can_edit": access.can_edit(request.user, study),
+        "curve": figures.curve_figure(points, study.metric, finished=trial.state in Trial.FINISHED),
+        "params": sorted(trial.params.items()),
+        "off_branch": trial.off_branch(),
+        "why": suggestion.explain(
+            info, study.direction, measured, study.optimizer, constrained=bool(study.constraints)
+        ),
+        "results": _results(study, trial),
+        "on_front": study.is_multi_objective and trial.number in StudySummary.pareto_numbers(study),
+        "prediction": suggestion.prediction_figure(info, measured, study.metric),
+    }
 
 
 def _results(study, trial) -> list[tuple[str, object, str, bool]]:

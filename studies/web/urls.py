@@ -72,6 +72,7 @@ trial_pages = [
     path(STUDY + "trials/new/", added_trial_views.trial_enqueue, name="trial-enqueue"),
     path("trials/compare/", trial_compare_views.trial_compare_page, name="trial-compare"),
     path(TRIAL, study_views.trial_detail, name="trial-detail"),
+    path(TRIAL + "live/", study_views.trial_live, name="trial-live"),
     re_path(
         r"^studies/(?P<study_id>\d+)/trials/(?P<number>\d+)/(?P<action>cancel|retry)/$",
         study_views.trial_action,

@@ -52,6 +52,17 @@ def test_failed_and_pruned_trials_are_visible_but_distinct():
     assert names["pruned"]["marker"]["symbol"] != names["complete"]["marker"]["symbol"]
 
 
+def test_trials_that_break_a_constraint_are_crosses_of_their_own_and_not_the_best_so_far():
+    data = {**_history(4), "value": [3.0, 1.0, 2.0, 0.5], "feasible": [True, False, True, False]}
+    figure = figures.history_figure(data)
+    names = {t["name"]: t for t in figure["data"]}
+    assert names["complete"]["x"] == [1, 3] and names["infeasible"]["x"] == [2, 4]
+    assert names["infeasible"]["marker"]["symbol"] == "x"
+    assert names["infeasible"]["marker"]["color"] != names["complete"]["marker"]["color"]
+    assert names["best so far"]["y"] == [3.0, 3.0, 2.0, 2.0]
+    assert "infeasible" not in {t["name"] for t in figures.history_figure(_history(4))["data"]}
+
+
 def test_a_short_history_ticks_whole_trial_numbers():
     assert figures.history_figure(_history(5))["layout"]["xaxis"]["dtick"] == 1  # not 1, 1.5, 2, ...
     assert "dtick" not in figures.history_figure(_history(300))["layout"]["xaxis"]  # plotly's own steps

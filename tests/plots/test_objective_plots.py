@@ -38,6 +38,15 @@ def test_the_history_follows_the_chosen_objective_and_its_direction(client, stud
     assert csv.content.decode().splitlines()[1].split(",")[2] == "9.0"
 
 
+def test_the_history_marks_trials_that_break_the_memory_limit_as_infeasible(client, cast, make_study):
+    results = [{"error": 0.5, "latency": 1.0, "memory": 2.0}, {"error": 0.1, "latency": 1.0, "memory": 9.0}]
+    study = two_objective_study(make_study, results, name="constrained")
+    client.force_login(cast["viewer"])
+    traces = {t["name"]: t for t in _plot(client, study, "history")["data"]}
+    assert traces["complete"]["x"] == [1] and traces["infeasible"]["x"] == [2]
+    assert traces["best so far"]["y"] == [0.5, 0.5], "the infeasible 0.1 is not the best"
+
+
 def test_parallel_coordinates_are_coloured_by_the_chosen_objective_with_every_objective_an_axis(
     client, study
 ):

@@ -93,6 +93,7 @@ ROUTES = [
     Route("study-report", "read"),
     Route("study-warm-start", "read"),
     Route("trial-detail", "read", kwargs=_trial),
+    Route("trial-live", "read", kwargs=_trial),
     Route(
         "attempt-log",
         "read",

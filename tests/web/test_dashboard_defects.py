@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from studies import services
 from studies.models import Trial
@@ -217,6 +219,17 @@ def test_an_exhausted_grid_shows_as_complete_in_the_study_list(client, cast, mak
     assert '<progress max="3" value="3"></progress> 3/3' in page and "3/20" not in page
     page = _page(client, cast["viewer"], reverse("project-detail", args=[study.project_id]))
     assert "<td>3/3</td>" in page and "3/20" not in page  # the project page counts as the list does
+
+
+def test_a_study_updated_under_a_minute_ago_reads_just_now_not_0_minutes_ago(client, cast, make_study):
+    study = make_study()
+    pages = [reverse("study-list"), reverse("project-detail", args=[study.project_id])]
+    for url in pages:
+        page = _page(client, cast["viewer"], url)
+        assert ">just now</td>" in page and "0\xa0minutes" not in page, url
+    type(study).objects.filter(pk=study.pk).update(updated=timezone.now() - timedelta(minutes=5, seconds=3))
+    for url in pages:
+        assert ">5\xa0minutes ago</td>" in _page(client, cast["viewer"], url), url
 
 
 def test_pages_link_a_favicon_that_is_served(client, cast):

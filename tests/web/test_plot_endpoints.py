@@ -26,6 +26,7 @@ def _urls(study) -> list[str]:
         study.get_absolute_url(),
         reverse("study-live", args=[pk]) + "?sort=-param:lr&state=complete&page=2",
         reverse("trial-detail", args=[pk, 3]),
+        reverse("trial-live", args=[pk, 3]),
         reverse("study-history", args=[pk]) + "?x=time&log=1",
         *[reverse("study-plot", args=[pk, kind]) for kind in PLOTS],
         *[reverse("study-plot-csv", args=[pk, kind]) for kind in PLOTS],

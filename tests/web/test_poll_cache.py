@@ -1,6 +1,7 @@
 """The study page's polls are shared by its viewers for `POLL_CACHE_S` seconds: the second viewer's
 poll reads no trial, a stranger still gets 404, and an editor and a viewer each get their own header.
-The header and the leaderboard are one poll (study-live), each part shared on its own."""
+The header and the leaderboard are one poll (study-live), each part shared on its own; a trial page's
+poll (trial-live) is shared the same way."""
 
 from __future__ import annotations
 
@@ -37,10 +38,10 @@ def _client(user) -> Client:
 
 
 def _polls(study, *, headers: bool = True) -> list[str]:
-    """The page's polls, with or without the one that holds the header, which an editor gets for
-    themselves alone."""
-    with_header = [reverse("study-live", args=[study.pk])]
-    return with_header * headers + [reverse("study-history", args=[study.pk])]
+    """The study page's polls and its first trial's page's, with or without those that hold
+    controls (the header, the trial's buttons), which an editor gets for themselves alone."""
+    with_controls = [reverse("study-live", args=[study.pk]), reverse("trial-live", args=[study.pk, 1])]
+    return with_controls * headers + [reverse("study-history", args=[study.pk])]
 
 
 def test_a_second_viewers_poll_reads_no_trial(make_study, cast, shared):

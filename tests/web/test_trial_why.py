@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from studies import services
@@ -62,13 +64,67 @@ def test_a_start_up_or_random_trial_says_no_model_chose_it(client, cast, make_st
 
 def test_unknown_suggestion_keys_are_shown_escaped(client, cast, make_study):
     trial = _finished_trial(
-        make_study, {"phase": "model", "log_l_over_g": 0.5, "<x>": "<b>"}, 2.0, optimizer="tpe"
+        make_study, {"phase": "model", "novel_key": 0.5, "<x>": "<b>"}, 2.0, optimizer="tpe"
     )
     client.force_login(cast["viewer"])
     page = client.get(trial.get_absolute_url()).content.decode()
+    assert "novel_key" in page and "&lt;b&gt;" in page and "<b>" not in page.split("Why this trial")[1][:2000]
+
+
+def _model_trial(make_study, optimizer: str, **settings):
+    """The last trial of a real run of `optimizer` on branin that its model (not its start-up) chose."""
+    study = make_study(optimizer=optimizer, optimizer_settings=settings, max_trials=7, max_parallel=1)
+    study.set_state("running")
+    while trial_ids := services.schedule_trials(study.pk):
+        attempt = services.claim_trial(trial_ids[0], WorkerIdentity.current("t"))
+        value = sum(attempt.trial.params.values())
+        services.finish_attempt(attempt.pk, Outcome("complete", value=value), schedule=False)
+    return study.trials.get(number=7)
+
+
+def _why(client, user, trial) -> str:
+    client.force_login(user)
+    page = client.get(trial.get_absolute_url()).content.decode()
+    return page.split("<h2>Why this trial</h2>", 1)[1].split("</section>", 1)[0]
+
+
+def test_a_tpe_trial_explains_its_density_ratio_in_words_not_internal_keys(client, cast, make_study):
+    trial = _model_trial(make_study, "tpe", n_startup=3)
+    info = trial.suggestion
+    why = _why(client, cast["viewer"], trial)
+    assert "TPE modelled the best trial so far and the other 5" in why
+    ratio, score = math.exp(info["log_l_over_g"]), info["log_l_over_g"]
+    assert f"<dt>Good : other density ratio</dt><dd>{ratio:.6g} (log {score:.6g})</dd>" in why
+    assert "<dt>Trials modelled</dt><dd>1 good, 5 other</dd>" in why
+    for key in ("log_l_over_g", "n_good", "n_bad", "Proposed by tpe"):
+        assert key not in why
+
+
+def test_a_cma_es_trial_names_its_generation_and_step_size(client, cast, make_study):
+    trial = _model_trial(make_study, "cmaes")
+    info = trial.suggestion
+    why = _why(client, cast["viewer"], trial)
+    assert "Drawn by CMA-ES from its search distribution" in why
+    assert f"<dt>Step size σ</dt><dd>{info['sigma']:.6g} (of the space" in why
+    assert f"<dd>{info['generation'] + 1} of its run ({info['population']} points each)</dd>" in why
+    for key in ("sigma", "population", "restart<"):
+        assert key not in why
+
+
+def test_a_trial_put_in_place_of_a_repeated_proposal_says_so(client, cast, make_study):
+    trial = _finished_trial(make_study, {"phase": "fallback"}, 2.0, optimizer="tpe")
+    why = _why(client, cast["viewer"], trial)
+    assert "taken in place of what tpe proposed, which had been evaluated already or was pending" in why
+
+
+def test_a_warm_started_trial_says_where_it_was_copied_from(client, cast, make_study):
+    trial = _finished_trial(make_study, {"warm_start": "study 'resnet-a' trial 3"}, 2.0, optimizer="tpe")
+    why = _why(client, cast["viewer"], trial)
     assert (
-        "log_l_over_g" in page and "&lt;b&gt;" in page and "<b>" not in page.split("Why this trial")[1][:2000]
+        "Copied with its result from study &#x27;resnet-a&#x27; trial 3 when this study was warm-started"
+        in why
     )
+    assert "warm_start" not in why
 
 
 def _two_objective_gp_trial(make_study, **settings):
