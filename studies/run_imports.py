@@ -28,6 +28,7 @@ from studies.definition_files import MAX_FILE
 from studies.models import Study, StudySummary, Trial
 from studies.notes import MAX_NOTE
 from studies.objectives import ResultError, metric_names, result_fields
+from studies.optimizers import SearchSpace
 from studies.optimizers.parameters import Parameter
 
 MAX_CSV = MAX_FILE  # bytes: 1 MiB holds thousands of runs, and no study's budget needs more at once
@@ -84,7 +85,7 @@ class Imported:
 
 def import_runs(user, study: Study, raw: bytes) -> Imported:
     """Record the file's finished and failed runs as trials of `study`, all or none."""
-    runs, skipped = read_runs(study, raw)
+    runs, skipped = _read_runs(study, raw)
     imported = Imported(skipped=skipped)
     _check_budget(study, runs)
     with transaction.atomic():  # a run refused while storing takes the ones before it back out
@@ -122,19 +123,18 @@ def _check_budget(study: Study, runs: list[Run]) -> None:
         raise ImportRefused({"study": [message]}, conflict=True)
 
 
-def read_runs(study: Study, raw: bytes) -> tuple[list[Run], int]:
+def _read_runs(study: Study, raw: bytes) -> tuple[list[Run], int]:
     """The runs to record and how many rows were skipped (runs that had not ended); ImportRefused
     naming every bad row."""
     rows = csv.reader(io.StringIO(_text(raw), newline=""))
     try:
-        header = next(rows, None)
-        columns = _columns(study, header)
+        sheet = _sheet(study, next(rows, None))
         runs, skipped, errors = [], 0, []
         for number, cells in enumerate(rows, start=HEADER_ROW + 1):
             if not any(cell.strip() for cell in cells):
                 continue
             try:
-                run = _run(study, columns, len(header), cells, number)
+                run = _run(sheet, cells, number)
             except _BadRow as error:
                 errors.append(f"row {number}: {error}")
             else:
@@ -160,12 +160,23 @@ def _text(raw: bytes) -> str:
     return text
 
 
-def _columns(study: Study, header: list[str] | None) -> dict[str, int]:
-    """Column index by name of every column the import reads; the metrics are required."""
+@dataclass(frozen=True)
+class _Sheet:
+    """What every row is read with: the study, its space, and the index of each column read."""
+
+    study: Study
+    space: SearchSpace
+    columns: dict[str, int]
+    width: int  # columns in the header
+
+
+def _sheet(study: Study, header: list[str] | None) -> _Sheet:
+    """The columns the import reads, by name; the metrics' columns are required."""
     if not header:
         raise ImportRefused({"file": ["the file is empty: it needs a header row of column names"]})
     names = [name.strip() for name in header]
-    parameters = study.space.spec().names
+    space = study.space.spec()
+    parameters = space.names
     wanted = set(parameters) | set(metric_names(study)) | WANDB_COLUMNS
     twice = sorted({name for name in names if name in wanted and names.count(name) > 1})
     missing = [metric for metric in metric_names(study) if metric not in names]
@@ -173,36 +184,38 @@ def _columns(study: Study, header: list[str] | None) -> dict[str, int]:
     problems += [f"no column for the metric {metric!r}" for metric in missing]
     if not set(names) & set(parameters):
         problems.append(f"no column names a parameter of the study ({', '.join(parameters)})")
+    if len(names) == 1 and ";" in names[0]:
+        problems = ["the header is a single column: separate the columns with commas"]
     if problems:
         raise ImportRefused({"file": problems})
-    return {name: i for i, name in enumerate(names) if name in wanted}
+    columns = {name: i for i, name in enumerate(names) if name in wanted}
+    return _Sheet(study, space, columns, len(names))
 
 
-def _run(study: Study, columns: dict[str, int], width: int, cells: list[str], number: int) -> Run | None:
+def _run(sheet: _Sheet, cells: list[str], number: int) -> Run | None:
     """The row's run; None for a run that had not ended (running, queued, preempted). A row shorter
     than the header ends in empty cells (as spreadsheets write them); a longer one is misaligned."""
-    if len(cells) > width:
-        raise _BadRow(f"{len(cells)} cells, but the header names {width} columns")
-    row = {name: cells[i] if i < len(cells) else "" for name, i in columns.items()}
+    if len(cells) > sheet.width:
+        raise _BadRow(f"{len(cells)} cells, but the header names {sheet.width} columns")
+    row = {name: cells[i] if i < len(cells) else "" for name, i in sheet.columns.items()}
     state = row.get("State", "").strip().lower() or "finished"
     if state != "finished" and state not in FAILED:
         return None
-    params = _params(study, row)
+    params = _params(sheet.space, row)
     started, finished = _times(row)
     if state in FAILED:
         result = Result(state=Trial.State.FAILED, started=started, finished=finished, error=f"{state} in W&B")
     else:
-        result = _complete(study, row, started, finished)
+        result = _complete(sheet.study, row, started, finished)
     note = "" if row.get("Notes", "").strip() in ("", "-") else row["Notes"]
     if len(note) > MAX_NOTE:
         raise _BadRow(f"the note is longer than {MAX_NOTE:,} characters")
     return Run(number, params, result, _request_id(row, params, result), note)
 
 
-def _params(study: Study, row: dict[str, str]) -> dict:
+def _params(space: SearchSpace, row: dict[str, str]) -> dict:
     """The row's value of each parameter its branch makes active (an inactive one may be empty, and
     is left out when given: the run did not use it)."""
-    space = study.space.spec()
     given = {}
     for parameter in space.parameters:
         if row.get(parameter.name, "").strip():

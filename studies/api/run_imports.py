@@ -37,8 +37,8 @@ def trial_import(request: Request, study_id: int) -> Response:
 
 def _file(request: Request) -> bytes:
     """The CSV's bytes, from the body or the upload (read one byte over the limit at most)."""
-    if isinstance(request.data, bytes):
-        return request.data
+    if isinstance(request.data, bytes) or request.content_type.startswith(CSVParser.media_type):
+        return request.data or b""  # an empty body is parsed as no data at all
     upload = request.FILES.get("file")
     if upload is None:
         raise ImportRefused({"file": ["send the CSV as the body (text/csv) or as the upload `file`"]})

@@ -152,3 +152,56 @@ def test_a_conditional_parameter_may_be_empty_on_the_branch_that_does_not_use_it
         {"optimizer": "adam"},
         {"optimizer": "sgd", "momentum": 0.9},
     ]
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"", "the file is empty"),
+        (
+            b"lr;batch_size;optimizer;val_loss\n0,01;64;adam;0,4\n",
+            "the header is a single column: separate the columns with commas",
+        ),
+        ("lr,val_loss\n0.5,1\n".encode("utf-16"), "not UTF-8 text"),
+        (
+            b"lr,batch_size,optimizer,val_loss\n0.01,64,adam,0.4,extra\n",
+            "row 2: 5 cells, but the header names 4",
+        ),
+        (
+            b"lr,batch_size,optimizer,val_loss\n0.01,64.5,adam,0.4\n",
+            "row 2: parameter 'batch_size': 64.5 is not",
+        ),
+        (
+            b"lr,batch_size,optimizer,val_loss\n0.01,64,adam,NaN\n",
+            "row 2: metric 'val_loss': 'NaN' is not a finite",
+        ),
+        (
+            b"lr,batch_size,optimizer,val_loss,Created\n0.01,64,adam,0.4,soon\n",
+            "row 2: Created 'soon' is not",
+        ),
+    ],
+)
+def test_a_file_hpoweb_cannot_read_is_refused_with_the_reason(api, make_study, body, reason):
+    study = wandb_study(make_study)
+
+    response = api.post(f"/api/studies/{study.pk}/trials/import/", body, content_type="text/csv")
+
+    assert response.status_code == 400
+    assert reason in " ".join(m for messages in response.json().values() for m in messages)
+    assert not study.trials.exists()
+
+
+def test_a_spreadsheet_with_a_byte_order_mark_and_boolean_choices_imports(api, make_study):
+    space = {
+        "amp": {"type": "categorical", "choices": [True, False]},
+        "depth": {"type": "int", "low": 1, "high": 9},
+    }
+    study = wandb_study(make_study, space=space)
+
+    response = _import(api, study, "\ufeffamp,depth,val_loss\r\nTRUE,3,0.5\r\nfalse,4.0,0.25\r\n")
+
+    assert response.status_code == 201, response.json()
+    assert [t.params for t in study.trials.order_by("number")] == [
+        {"amp": True, "depth": 3},
+        {"amp": False, "depth": 4},
+    ]
