@@ -21,10 +21,15 @@ from studies.api.parsers import CSVParser
 from studies.run_imports import MAX_CSV, FileTooLarge, ImportRefused, import_runs
 
 
-@extend_schema(request={"text/csv": OpenApiTypes.BINARY}, responses={201: dict, 200: dict, 400: dict})
+@extend_schema(
+    operation_id="study_trial_import",
+    request={"text/csv": OpenApiTypes.BINARY, "multipart/form-data": OpenApiTypes.OBJECT},
+    responses={201: dict, 200: dict, 400: dict, 409: dict, 413: dict},
+)
 @api_view(["POST"])
 @parser_classes([CSVParser, MultiPartParser])
 def trial_import(request: Request, study_id: int) -> Response:
+    """Record the CSV file's finished runs as trials of the study (the module's docstring says how)."""
     study = access.study_for_user(request.user, study_id, edit=True)
     try:
         imported = import_runs(request.user, study, _file(request))
