@@ -80,6 +80,17 @@ def test_a_second_import_of_the_same_file_adds_only_new_runs(api, make_study):
     assert study.trials.count() == 4
 
 
+def test_a_run_imported_before_with_other_values_is_a_409_naming_its_row(api, make_study):
+    study = wandb_study(make_study)
+    _import(api, study, WANDB_RUNS)
+
+    changed = _import(api, study, WANDB_RUNS.replace(",0.42,0.88", ",0.4,0.88"))
+
+    assert changed.status_code == 409
+    assert changed.json()["rows"][0].startswith("row 2: this run was imported before with other values")
+    assert study.trials.count() == 3 and study.trials.get(number=1).value == 0.42
+
+
 def test_a_spreadsheet_without_wandb_columns_imports_and_its_rows_are_not_repeated(api, make_study):
     study = wandb_study(make_study)
     sheet = "optimizer,lr,batch_size,val_loss\nsgd,0.05,32.0,1.5\nTRUE,0.05,32,1.5\n"
