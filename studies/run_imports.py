@@ -204,7 +204,9 @@ def _run(sheet: _Sheet, cells: list[str], number: int) -> Run | None:
     params = _params(sheet.space, row)
     started, finished = _times(row)
     if state in FAILED:
-        result = Result(state=Trial.State.FAILED, started=started, finished=finished, error=f"{state} in W&B")
+        result = Result(
+            state=Trial.State.FAILED, started=started, finished=finished, error=f"the run {state} (imported)"
+        )
     else:
         result = _complete(sheet.study, row, started, finished)
     note = "" if row.get("Notes", "").strip() in ("", "-") else row["Notes"]
