@@ -5,6 +5,7 @@
     hpoweb study list | show ID | start ID | pause ID | resume ID | cancel ID | best ID
     hpoweb study export ID --format csv|json [-o FILE]
     hpoweb trial enqueue ID --param lr=0.01 --param act=relu
+    hpoweb trial import ID runs.csv            # finished runs (W&B's "Export as CSV") as recorded trials
     hpoweb agent ID -- python train.py         # runs the program for each trial (as `hpoweb-client`)
 
 `--json` prints the API's JSON for scripts. HPOWEB_URL and HPOWEB_TOKEN override the stored login;
@@ -113,15 +114,19 @@ def login(args) -> dict:
     return {"url": api.url, "config": str(path)}
 
 
-def study_create(args) -> dict:
-    path = Path(args.file)
+def _read(name: str) -> bytes:
+    path = Path(name)
     if not path.is_file():
         raise Failure(f"no such file: {path}", USAGE)
-    kind = "application/json" if path.suffix == ".json" else "application/yaml"
     try:
-        definition = path.read_bytes()
+        return path.read_bytes()
     except OSError as error:
         raise Failure(f"cannot read {path}: {error.strerror}", USAGE) from None
+
+
+def study_create(args) -> dict:
+    definition = _read(args.file)
+    kind = "application/json" if args.file.endswith(".json") else "application/yaml"
     api = client()
     try:
         study = json.loads(api.send("/api/studies/", definition, "POST", kind)[1])
@@ -176,6 +181,17 @@ def trial_enqueue(args) -> dict:
         raise Failure("--param: each parameter may be given once", USAGE)
     body = {"params": params, "request_id": uuid.uuid4().hex}
     return _call(client(), f"/api/studies/{args.id}/trials/", body)
+
+
+def trial_import(args) -> dict:
+    """Each finished run of the CSV file becomes a recorded trial; runs imported before are not repeated."""
+    runs = _read(args.file)
+    try:
+        return json.loads(
+            client().send(f"/api/studies/{args.id}/trials/import/", runs, "POST", "text/csv")[1]
+        )
+    except ApiError as error:
+        raise _failure(error) from None
 
 
 def _param(text: str) -> tuple[str, object]:
@@ -260,9 +276,13 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("id", type=study_id)
     export.add_argument("--format", choices=["csv", "json"], default="csv")
     export.add_argument("-o", "--output", help="a file instead of stdout")
-    enqueue = commands.add_parser("trial").add_subparsers(dest="command", required=True).add_parser("enqueue")
+    trial = commands.add_parser("trial").add_subparsers(dest="command", required=True)
+    enqueue = trial.add_parser("enqueue")
     enqueue.add_argument("id", type=study_id, help="the study")
     enqueue.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
+    runs = trial.add_parser("import", help="finished runs from a CSV file (W&B's runs table, a spreadsheet)")
+    runs.add_argument("id", type=study_id, help="the study")
+    runs.add_argument("file", help="the CSV file")
     run = commands.add_parser("agent", help="run a program for each trial of an external study")
     run.add_argument("id", type=study_id)
     run.add_argument("program", nargs=argparse.REMAINDER)
@@ -277,6 +297,7 @@ HANDLERS = {
     ("study", "best"): study_best,
     ("study", "export"): study_export,
     ("trial", "enqueue"): trial_enqueue,
+    ("trial", "import"): trial_import,
     ("agent", None): agent,
     **{("study", name): study_control for name in CONTROLS},
 }

@@ -254,9 +254,14 @@ def _message(text: str) -> str:
         return text[:500]
     if body.get("error") or body.get("detail"):
         return str(body.get("error") or body.get("detail"))
-    return "; ".join(
-        f"{path}: {' '.join(map(str, m)) if isinstance(m, list) else m}" for path, m in body.items()
-    )
+    return "; ".join(_problems(path, messages) for path, messages in body.items())
+
+
+def _problems(path: str, messages) -> str:
+    """A field's problems: inline when one, one per line when several (every bad row of an import)."""
+    if isinstance(messages, list) and len(messages) > 1:
+        return f"{path}:" + "".join(f"\n  {m}" for m in messages)
+    return f"{path}: {' '.join(map(str, messages)) if isinstance(messages, list) else messages}"
 
 
 def interruptible() -> None:

@@ -175,3 +175,25 @@ def rows_read() -> Iterator[list[int]]:
                 delattr(CursorWrapper, name)
             else:
                 setattr(CursorWrapper, name, method)
+
+
+# A W&B project's runs table as "Export as CSV" writes it: a finished, a crashed and a running run,
+# config columns (lr, batch_size, optimizer) and summary metrics (val_loss, accuracy).
+WANDB_SPACE = {
+    "lr": {"type": "float", "low": 0.0001, "high": 1.0, "log": True},
+    "batch_size": {"type": "int", "low": 16, "high": 256},
+    "optimizer": {"type": "categorical", "choices": ["adam", "sgd", "=1+1"]},
+}
+WANDB_RUNS = """\
+Name,State,Notes,User,Tags,Created,Runtime,Sweep,lr,batch_size,optimizer,val_loss,accuracy
+dazzling-sun-5,finished,-,ada,baseline,2026-11-01T10:00:00.000Z,300,abc123,0.01,64,adam,0.42,0.88
+misty-river-4,crashed,OOM at epoch 3,ada,,2026-11-01T09:00:00.000Z,60,abc123,0.1,256,sgd,,
+brave-moon-6,running,-,ada,,2026-11-01T11:00:00.000Z,20,abc123,0.001,32,adam,0.9,0.5
+eager-wind-3,finished,=cmd|' /C calc'!A0,ada,,2026-11-01T08:00:00.000Z,120.5,abc123,0.3,128,=1+1,0.35,0.91
+"""
+
+
+def wandb_study(make_study, **fields) -> Study:
+    """An external study of `WANDB_SPACE` judged by val_loss, for W&B runs to be imported into."""
+    fields = {"name": "from-wandb", "job": "external", "space": WANDB_SPACE, "metric": "val_loss", **fields}
+    return make_study(**fields)

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from studies.api import asktell, chosen, definitions, exports, transfers, trial_compare, trial_controls, views
+from studies.api import (
+    asktell,
+    chosen,
+    definitions,
+    exports,
+    run_imports,
+    transfers,
+    trial_compare,
+    trial_controls,
+    views,
+)
 
 STUDY = "studies/<int:study_id>/"
 TRIAL = "trials/<int:trial_id>/"
@@ -24,6 +34,7 @@ urlpatterns = [
     path("studies/import/", transfers.study_import, name="api-study-import"),
     path(STUDY, views.StudyDetail.as_view(), name="api-study"),
     path(STUDY + "trials/", views.TrialList.as_view(), name="api-trials"),
+    path(STUDY + "trials/import/", run_imports.trial_import, name="api-trial-import"),
     path(STUDY + "chosen/", chosen.study_chosen, name="api-study-chosen"),
     path(STUDY + "tags/", views.study_tags, name="api-study-tags"),
     _study_control("start"),

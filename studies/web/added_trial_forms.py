@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 
 from studies.optimizers.space import Parameter, SearchSpace
+from studies.run_imports import MAX_CSV, FileTooLarge
 
 
 def _field(parameter: Parameter, initial: Any) -> forms.Field:
@@ -42,3 +43,18 @@ class EnqueueTrialForm(forms.Form):
 
     def params(self) -> dict:
         return {p.name: self.cleaned_data[p.name] for p in self.space.parameters}
+
+
+class RunImportForm(forms.Form):
+    """A CSV of runs that finished elsewhere (`studies.run_imports` reads it)."""
+
+    file = forms.FileField(
+        label="CSV of finished runs",
+        help_text="W&B's runs table (Export as CSV) or a spreadsheet: one column per parameter and metric.",
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_CSV:
+            raise forms.ValidationError(FileTooLarge().errors["file"][0])
+        return upload

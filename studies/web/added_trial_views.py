@@ -1,4 +1,5 @@
-"""The "Enqueue a trial" page: a hand-picked point, prefilled from any trial ("this again, lr halved")."""
+"""The "Enqueue a trial" page: a hand-picked point, prefilled from any trial ("this again, lr halved"),
+and below it the import of runs that finished elsewhere (a CSV file)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from django.shortcuts import redirect, render
 
 from studies import access
 from studies.added_trials import TrialRefused, add_trial
-from studies.web.added_trial_forms import EnqueueTrialForm
+from studies.run_imports import MAX_CSV, ImportRefused, import_runs
+from studies.web.added_trial_forms import EnqueueTrialForm, RunImportForm
 
 
 @login_required
@@ -26,7 +28,32 @@ def trial_enqueue(request, study_id):
         else:
             messages.success(request, f"Trial {trial.number} queued with the parameters you picked.")
             return redirect(trial)
-    return render(request, "trials/enqueue.html", {"study": study, "form": form, "source": source})
+    return _page(request, study, form, RunImportForm(), source)
+
+
+@login_required
+def trial_import(request, study_id):
+    study = access.study_for_user(request.user, study_id, edit=True)
+    form = RunImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            imported = import_runs(request.user, study, form.cleaned_data["file"].read(MAX_CSV + 1))
+        except ImportRefused as refused:
+            form.add_error("file", [m for texts in refused.errors.values() for m in texts])
+        else:
+            done = imported.as_dict()
+            messages.success(
+                request,
+                f"Imported {done['added']} runs as trials ({done['already_there']} were already there, "
+                f"{done['skipped']} skipped: not finished).",
+            )
+            return redirect(study)
+    return _page(request, study, EnqueueTrialForm(space=study.space.spec()), form, None)
+
+
+def _page(request, study, form, import_form, source):
+    context = {"study": study, "form": form, "import_form": import_form, "source": source}
+    return render(request, "trials/enqueue.html", context)
 
 
 def _source_trial(request, study):

@@ -70,6 +70,7 @@ plot_pages = [
 
 trial_pages = [
     path(STUDY + "trials/new/", added_trial_views.trial_enqueue, name="trial-enqueue"),
+    path(STUDY + "trials/import/", added_trial_views.trial_import, name="trial-import"),
     path("trials/compare/", trial_compare_views.trial_compare_page, name="trial-compare"),
     path(TRIAL, study_views.trial_detail, name="trial-detail"),
     path(TRIAL + "live/", study_views.trial_live, name="trial-live"),

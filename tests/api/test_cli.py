@@ -15,7 +15,7 @@ from studies import services
 from studies.jobs.builtins import SPACES
 from studies.models import ApiToken, Study, Trial
 from tests.harness import ROOT, wait_for
-from tests.helpers import TWO_OBJECTIVES, run_trials
+from tests.helpers import TWO_OBJECTIVES, WANDB_RUNS, run_trials, wandb_study
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -111,6 +111,29 @@ def test_trial_enqueue_queues_the_point_and_refuses_one_outside_the_space(hpoweb
     assert json.loads(out)["params"] == {"x1": 1.5, "x2": 3}
     assert outside[0] == 1 and "x1" in outside[2]
     assert list(study.trials.values_list("params", "state")) == [({"x1": 1.5, "x2": 3}, Trial.State.QUEUED)]
+
+
+def test_trial_import_records_wandb_runs_once_and_lists_every_bad_row_on_a_line(hpoweb, make_study, tmp_path):
+    study = wandb_study(make_study)
+    runs, bad = tmp_path / "runs.csv", tmp_path / "bad.csv"
+    runs.write_text(WANDB_RUNS)
+    bad.write_text(WANDB_RUNS.replace(",0.01,64,", ",3.0,64,").replace(",0.35,0.91", ",,0.91"))
+
+    refused = hpoweb("trial", "import", str(study.pk), str(bad))
+    code, out, err = hpoweb("trial", "import", str(study.pk), str(runs))
+    again = hpoweb("--json", "trial", "import", str(study.pk), str(runs))
+    missing = hpoweb("trial", "import", str(study.pk), str(tmp_path / "nowhere.csv"))
+
+    assert refused[0] == 1
+    assert (
+        "\n  row 2: parameter 'lr'" in refused[2]
+        and "\n  row 5: no value for the metric val_loss" in refused[2]
+    )
+    assert code == 0, err
+    assert "added: 3" in out and "skipped: 1" in out
+    assert json.loads(again[1])["already_there"] == 3
+    assert missing[0] == 2 and "no such file" in missing[2]
+    assert study.trials.count() == 3
 
 
 def test_best_and_export_print_what_the_study_holds(hpoweb, make_study, tmp_path):

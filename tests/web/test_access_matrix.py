@@ -103,6 +103,8 @@ ROUTES = [
     Route("study-note", "change"),
     Route("trial-enqueue", "change"),
     Route("trial-enqueue", "change", "post", data=lambda w: {"x1": "1", "x2": "1"}),
+    Route("trial-import", "change"),
+    Route("trial-import", "change", "post"),
     Route("study-note", "change", "post", data=lambda w: {"note": "changed"}),
     Route("study-chosen", "change", "post", data=lambda w: {"trial": ""}),
     Route("study-tags", "change"),
@@ -160,6 +162,7 @@ ROUTES = [
     Route("api-study-tags", "read", api=True),
     Route("api-study-tags", "change", "put", data=lambda w: {"tags": ["baseline"]}, api=True),
     Route("api-trials", "change", "post", data=lambda w: {"params": {"x1": 1.0, "x2": 1.0}}, api=True),
+    Route("api-trial-import", "change", "post", api=True),
     Route(
         "api-study-definition",
         "read",

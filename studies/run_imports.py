@@ -1,0 +1,327 @@
+"""Runs that finished elsewhere, from a CSV file, recorded as trials of a study: W&B's runs table
+("Export as CSV") or any spreadsheet whose header names the study's parameters and metrics.
+
+A column named like a parameter is that parameter (its text read as the parameter's type); the
+study's metric columns give the result. W&B's columns are optional: `State` (`finished` is complete;
+`crashed`, `failed` and `killed` are failed; any other run is skipped), `Created` and `Runtime` (the
+run's times), `Notes` (the trial's note) and `Name` (with `Created`, the run's identity). Every row is
+checked before anything is stored, so a file with a bad row stores nothing and names every bad row.
+Each row becomes `added_trials.add_trial` with a request id derived from the run, so importing the
+same file again adds only the runs it did not have.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from django.db import transaction
+from django.utils.dateparse import parse_datetime
+
+from studies.added_trials import Result, TrialRefused, add_trial
+from studies.definition_files import MAX_FILE
+from studies.models import Study, StudySummary, Trial
+from studies.notes import MAX_NOTE
+from studies.objectives import ResultError, metric_names, result_fields
+from studies.optimizers import SearchSpace
+from studies.optimizers.parameters import Parameter
+
+MAX_CSV = MAX_FILE  # bytes: 1 MiB holds thousands of runs, and no study's budget needs more at once
+MAX_LISTED = 50  # bad rows named in one answer
+WANDB_COLUMNS = frozenset({"Name", "State", "Notes", "Created", "Runtime"})
+FAILED = frozenset({"crashed", "failed", "killed"})
+HEADER_ROW = 1  # rows are numbered as a spreadsheet shows them: the header is row 1
+
+
+class ImportRefused(Exception):
+    """Nothing was stored. `errors` by what is at fault (`file`, `rows`, `study`); `conflict` when the
+    file is fine but the study cannot take it (its budget, a run imported before with other values)."""
+
+    def __init__(self, errors: dict[str, list[str]], *, conflict: bool = False) -> None:
+        super().__init__("; ".join(m for messages in errors.values() for m in messages))
+        self.errors = errors
+        self.conflict = conflict
+
+
+class FileTooLarge(ImportRefused):
+    def __init__(self) -> None:
+        super().__init__({"file": [f"the file is larger than {MAX_CSV // 2**20} MiB"]})
+
+
+class _BadRow(ValueError):
+    """What is wrong with one row (the caller adds its number)."""
+
+
+@dataclass(frozen=True)
+class Run:
+    """One row to record: the trial's parameters, result and note, and the run's request id."""
+
+    row: int
+    params: dict
+    result: Result
+    request_id: str
+    note: str = ""
+
+
+@dataclass
+class Imported:
+    added: list[int] = field(default_factory=list)  # the new trials' numbers
+    already_there: int = 0
+    skipped: int = 0
+
+    def as_dict(self) -> dict:
+        return {
+            "added": len(self.added),
+            "already_there": self.already_there,
+            "skipped": self.skipped,
+            "trials": self.added,
+        }
+
+
+def import_runs(user, study: Study, raw: bytes) -> Imported:
+    """Record the file's finished and failed runs as trials of `study`, all or none."""
+    runs, skipped = _read_runs(study, raw)
+    imported = Imported(skipped=skipped)
+    _check_budget(study, runs)
+    with transaction.atomic():  # a run refused while storing takes the ones before it back out
+        for run in runs:
+            trial, new = _record(user, study, run)
+            if new:
+                imported.added.append(trial.number)
+            else:
+                imported.already_there += 1
+    return imported
+
+
+def _record(user, study: Study, run: Run) -> tuple[Trial, bool]:
+    try:
+        trial, new = add_trial(user, study, run.params, run.result, run.request_id)
+    except TrialRefused as refused:
+        if "request_id" in refused.errors:
+            message = f"row {run.row}: this run was imported before with other values ({refused})"
+            raise ImportRefused({"rows": [message]}, conflict=True) from None
+        raise ImportRefused(refused.errors, conflict=refused.conflict) from None
+    if new and run.note:
+        Trial.objects.filter(pk=trial.pk).update(note=run.note)  # part of the record, as W&B kept it
+    return trial, new
+
+
+def _check_budget(study: Study, runs: list[Run]) -> None:
+    """Refuse at once a file the budget cannot hold, rather than after storing part of it."""
+    ids = {run.request_id for run in runs}
+    stored = set(study.trials.filter(suggestion__request_id__in=ids).values_list("suggestion__request_id"))
+    new = len(ids - {request_id for (request_id,) in stored})
+    room = study.max_trials - StudySummary.objects.values_list("n_trials", flat=True).get(study=study)
+    if new > room:
+        budget = f"the study's budget of {study.max_trials} trials has room for {room}"
+        message = f"the file holds {new} new runs but {budget}"
+        raise ImportRefused({"study": [message]}, conflict=True)
+
+
+def _read_runs(study: Study, raw: bytes) -> tuple[list[Run], int]:
+    """The runs to record and how many rows were skipped (runs that had not ended); ImportRefused
+    naming every bad row."""
+    rows = csv.reader(io.StringIO(_text(raw), newline=""))
+    try:
+        sheet = _sheet(study, next(rows, None))
+        runs, skipped, errors = [], 0, []
+        for number, cells in enumerate(rows, start=HEADER_ROW + 1):
+            if not any(cell.strip() for cell in cells):
+                continue
+            try:
+                run = _run(sheet, cells, number)
+            except _BadRow as error:
+                errors.append(f"row {number}: {error}")
+            else:
+                runs += [run] if run else []
+                skipped += run is None
+    except csv.Error as error:
+        raise ImportRefused({"file": [f"not a CSV file: {error}"]}) from None
+    if errors:
+        more = [f"and {len(errors) - MAX_LISTED} more rows"] if len(errors) > MAX_LISTED else []
+        raise ImportRefused({"rows": errors[:MAX_LISTED] + more})
+    return runs, skipped
+
+
+def _text(raw: bytes) -> str:
+    if len(raw) > MAX_CSV:
+        raise FileTooLarge()
+    try:
+        text = raw.decode("utf-8-sig")  # a spreadsheet's UTF-8 starts with a byte order mark
+    except UnicodeDecodeError:
+        raise ImportRefused({"file": ["not UTF-8 text: export the CSV as UTF-8"]}) from None
+    if "\x00" in text:
+        raise ImportRefused({"file": ["the file holds a NUL character: it is not a CSV file"]})
+    return text
+
+
+@dataclass(frozen=True)
+class _Sheet:
+    """What every row is read with: the study, its space, and the index of each column read."""
+
+    study: Study
+    space: SearchSpace
+    columns: dict[str, int]
+    width: int  # columns in the header
+
+
+def _sheet(study: Study, header: list[str] | None) -> _Sheet:
+    """The columns the import reads, by name; the metrics' columns are required."""
+    if not header:
+        raise ImportRefused({"file": ["the file is empty: it needs a header row of column names"]})
+    names = [name.strip() for name in header]
+    space = study.space.spec()
+    parameters = space.names
+    wanted = set(parameters) | set(metric_names(study)) | WANDB_COLUMNS
+    twice = sorted({name for name in names if name in wanted and names.count(name) > 1})
+    missing = [metric for metric in metric_names(study) if metric not in names]
+    problems = [f"column {name!r} appears more than once" for name in twice]
+    problems += [f"no column for the metric {metric!r}" for metric in missing]
+    if not set(names) & set(parameters):
+        problems.append(f"no column names a parameter of the study ({', '.join(parameters)})")
+    if len(names) == 1 and ";" in names[0]:
+        problems = ["the header is a single column: separate the columns with commas"]
+    if problems:
+        raise ImportRefused({"file": problems})
+    columns = {name: i for i, name in enumerate(names) if name in wanted}
+    return _Sheet(study, space, columns, len(names))
+
+
+def _run(sheet: _Sheet, cells: list[str], number: int) -> Run | None:
+    """The row's run; None for a run that had not ended (running, queued, preempted). A row shorter
+    than the header ends in empty cells (as spreadsheets write them); a longer one is misaligned."""
+    if len(cells) > sheet.width:
+        raise _BadRow(f"{len(cells)} cells, but the header names {sheet.width} columns")
+    row = {name: cells[i] if i < len(cells) else "" for name, i in sheet.columns.items()}
+    state = row.get("State", "").strip().lower() or "finished"
+    if state != "finished" and state not in FAILED:
+        return None
+    params = _params(sheet.space, row)
+    started, finished = _times(row)
+    if state in FAILED:
+        result = Result(
+            state=Trial.State.FAILED, started=started, finished=finished, error=f"the run {state} (imported)"
+        )
+    else:
+        result = _complete(sheet.study, row, started, finished)
+    note = "" if row.get("Notes", "").strip() in ("", "-") else row["Notes"]
+    if len(note) > MAX_NOTE:
+        raise _BadRow(f"the note is longer than {MAX_NOTE:,} characters")
+    return Run(number, params, result, _request_id(row, params, result), note)
+
+
+def _params(space: SearchSpace, row: dict[str, str]) -> dict:
+    """The row's value of each parameter its branch makes active (an inactive one may be empty, and
+    is left out when given: the run did not use it)."""
+    given = {}
+    for parameter in space.parameters:
+        if row.get(parameter.name, "").strip():
+            given[parameter.name] = _value(parameter, row[parameter.name])
+    active = space.active_names(given)
+    missing = [name for name in active if name not in given]
+    if missing:
+        raise _BadRow(f"no value for the parameter{'s' * (len(missing) > 1)} {', '.join(missing)}")
+    params = {name: given[name] for name in active}
+    try:
+        space.validate_params(params)
+    except ValueError as error:
+        raise _BadRow(str(error)) from None
+    return params
+
+
+def _value(parameter: Parameter, text: str):
+    """A cell's text as the parameter's value: a number for int and float; for a categorical the
+    choice it spells, compared as the space compares choices (`"1"` the text if that is a choice, else
+    the number 1; `true` a boolean), so a formula-looking cell is only ever a text."""
+    if parameter.is_categorical:
+        for candidate in _readings(text):
+            try:
+                return parameter.choices[parameter.choice_index(candidate)]
+            except ValueError:
+                continue
+        raise _BadRow(
+            f"parameter {parameter.name!r}: {text!r} is not one of the choices {list(parameter.choices)}"
+        )
+    number = _number(text, f"parameter {parameter.name!r}")
+    if parameter.type == "int" and number.is_integer():
+        return int(number)
+    return number
+
+
+def _readings(text: str) -> list:
+    """What a cell may mean, the text itself first."""
+    stripped = text.strip()
+    readings: list = [text, stripped]
+    if stripped.lower() in ("true", "false"):
+        readings.append(stripped.lower() == "true")
+    try:
+        number = float(stripped)
+    except ValueError:
+        return readings
+    if math.isfinite(number):
+        readings.append(int(number) if number.is_integer() else number)
+    return readings
+
+
+def _number(text: str, what: str) -> float:
+    try:
+        number = float(text.strip())
+    except ValueError:
+        raise _BadRow(f"{what}: {text.strip()[:40]!r} is not a number") from None
+    if not math.isfinite(number):
+        raise _BadRow(f"{what}: {text.strip()!r} is not a finite number")
+    return number
+
+
+def _complete(study: Study, row: dict[str, str], started, finished) -> Result:
+    values = {}
+    for metric in metric_names(study):
+        if not row.get(metric, "").strip():
+            raise _BadRow(f"no value for the metric {metric}")
+        values[metric] = _number(row[metric], f"metric {metric!r}")
+    if not study.objectives:
+        return Result(
+            state=Trial.State.COMPLETE, value=values[study.metric], started=started, finished=finished
+        )
+    try:
+        fields = result_fields(study.objectives, study.constraints, values)
+    except ResultError as error:
+        raise _BadRow(str(error)) from None
+    return Result(state=Trial.State.COMPLETE, started=started, finished=finished, **fields)
+
+
+def _times(row: dict[str, str]) -> tuple[datetime | None, datetime | None]:
+    """(started, finished) from W&B's `Created` and `Runtime` (seconds); None where not given."""
+    created = row.get("Created", "").strip()
+    if not created:
+        return None, None
+    try:
+        started = parse_datetime(created)
+    except ValueError:
+        started = None
+    if started is None:
+        raise _BadRow(f"Created {created[:40]!r} is not a date and time (2026-11-01T10:00:00Z)")
+    if started.tzinfo is None:
+        started = started.replace(tzinfo=UTC)
+    if not row.get("Runtime", "").strip():
+        return started, None
+    seconds = _number(row["Runtime"], "Runtime")
+    if seconds < 0 or seconds > 10**9:
+        raise _BadRow(f"Runtime {seconds:g} is not a number of seconds a run took")
+    return started, started + timedelta(seconds=seconds)
+
+
+def _request_id(row: dict[str, str], params: dict, result: Result) -> str:
+    """The run's identity: W&B's run name and creation time, else what the row records (so the same
+    row imported twice is one trial; a spreadsheet's identical rows are one run)."""
+    if row.get("Name", "").strip():
+        identity = ["wandb", row["Name"].strip(), row.get("Created", "").strip()]
+    else:
+        identity = ["row", params, result.state, result.value, result.values, str(result.started)]
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
+    return "run-" + digest[:40]
