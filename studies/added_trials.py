@@ -171,6 +171,8 @@ def _record(study: Study, number: int, params: dict, info: dict, result: Result)
         TrialMetric(trial=trial, attempt=attempt, step=step, value=v) for step, v in result.curve
     )
     enqueue_analysis(study)
-    if study.state == Study.State.RUNNING:
-        enqueue_schedule(study)  # the budget may be spent now: scheduling completes the study
+    if study.state == Study.State.RUNNING and number >= study.max_trials:
+        enqueue_schedule(
+            study
+        )  # the budget is spent: scheduling completes the study (a result takes no slot)
     return trial

@@ -32,6 +32,9 @@ from studies.optimizers import SearchSpace
 from studies.optimizers.parameters import Parameter
 
 MAX_CSV = MAX_FILE  # bytes: 1 MiB holds thousands of runs, and no study's budget needs more at once
+# Runs in one file: each is stored under the study's lock in the one request, so a bigger file would
+# hold up the study's results for longer than a page waits (about 5 ms a run); split a larger export.
+MAX_RUNS = 1_000
 MAX_LISTED = 50  # bad rows named in one answer
 WANDB_COLUMNS = frozenset({"Name", "State", "Notes", "Created", "Runtime"})
 FAILED = frozenset({"crashed", "failed", "killed"})
@@ -133,6 +136,9 @@ def _read_runs(study: Study, raw: bytes) -> tuple[list[Run], int]:
         for number, cells in enumerate(rows, start=HEADER_ROW + 1):
             if not any(cell.strip() for cell in cells):
                 continue
+            if number > HEADER_ROW + MAX_RUNS:
+                message = f"the file holds more than {MAX_RUNS:,} rows: split it and import each part"
+                raise ImportRefused({"file": [message]})
             try:
                 run = _run(sheet, cells, number)
             except _BadRow as error:

@@ -58,11 +58,14 @@ def enqueue_run(trial_ids: list[int], queue: str) -> None:
 
 
 def mark_watched(study: Study) -> None:
-    """Someone reads `study`'s analysis: keep it current for `ANALYSIS_WATCH_S`, and catch it up now
-    if nobody did before."""
+    """Someone reads `study`'s analysis: while it runs, keep it current for `ANALYSIS_WATCH_S`, and
+    catch it up now if nobody did before (no query: pages that read it keep their query counts)."""
+    if study.state != Study.State.RUNNING:  # its results ask for an analysis anyway
+        return
     seconds = settings.HPOWEB["ANALYSIS_WATCH_S"]
     if cache.add(_watch_key(study.pk), True, seconds):
-        enqueue_analysis(study, countdown=0.0)
+        # the task does nothing when the analysis already covers every result
+        transaction.on_commit(lambda: _send_analysis(study, countdown=0.0))
     else:
         cache.touch(_watch_key(study.pk), seconds)
 
@@ -71,19 +74,18 @@ def _watch_key(study_id: int) -> str:
     return f"hpoweb:analysis-watched:{study_id}"
 
 
-def enqueue_analysis(study: Study, countdown: float | None = None) -> None:
+def enqueue_analysis(study: Study) -> None:
     """Ask a worker to refresh the study's analysis, at most once per window; a running study's only
     while it is watched (the module's docstring).
 
     The first result of a window wins a conditional update and sends the task with a countdown of
-    one window (a catch-up passes 0), so the analysis that runs covers every result of that window, the
-    last one too. The window grows to nine times the last analysis's duration, so analysis takes at
-    most about a tenth of one worker's time however large the study (at a fifth it was a sixth of all
-    the CPU that 16 workers of 2 s trials used on a 2-core machine: docs/benchmarks.md, "Worker
-    utilisation"). The workers are shared: with more running studies on the queue than workers, the
-    window widens by that ratio, so that all the analyses together still take about a tenth of the
-    workers' time (50 studies on 16 workers spent most of it analysing and ran a quarter of the
-    trials they could).
+    one window, so the analysis that runs covers every result of that window, the last one too. The
+    window grows to nine times the last analysis's duration, so analysis takes at most about a tenth
+    of one worker's time however large the study (at a fifth it was a sixth of all the CPU that 16
+    workers of 2 s trials used on a 2-core machine: docs/benchmarks.md, "Worker utilisation"). The
+    workers are shared: with more running studies on the queue than workers, the window widens by
+    that ratio, so that all the analyses together still take about a tenth of the workers' time (50
+    studies on 16 workers spent most of it analysing and ran a quarter of the trials they could).
     """
     if study.state == Study.State.RUNNING and cache.get(_watch_key(study.pk)) is None:
         return
@@ -96,18 +98,19 @@ def enqueue_analysis(study: Study, countdown: float | None = None) -> None:
     seconds = rows.values_list("analysis_seconds", flat=True).first()
     if seconds is None:  # requested already for this window
         return
-    if countdown is None:
-        countdown = max(settings.HPOWEB["ANALYSIS_EVERY_S"], 9 * seconds * _studies_per_worker(study.queue))
-    if rows.update(analysis_requested=now + timezone.timedelta(seconds=countdown)) == 1:
-        transaction.on_commit(
-            lambda: current_app.send_task(
-                "workers.analyze_study",
-                args=[study.pk],
-                queue=study.queue,
-                countdown=countdown,
-                priority=TRIAL_PRIORITY,
-            )
-        )
+    every = max(settings.HPOWEB["ANALYSIS_EVERY_S"], 9 * seconds * _studies_per_worker(study.queue))
+    if rows.update(analysis_requested=now + timezone.timedelta(seconds=every)) == 1:
+        transaction.on_commit(lambda: _send_analysis(study, countdown=every))
+
+
+def _send_analysis(study: Study, countdown: float) -> None:
+    current_app.send_task(
+        "workers.analyze_study",
+        args=[study.pk],
+        queue=study.queue,
+        countdown=countdown,
+        priority=TRIAL_PRIORITY,
+    )
 
 
 def _studies_per_worker(queue: str) -> float:

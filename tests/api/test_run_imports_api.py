@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from studies import services
 from studies.models import Trial
+from tests.conftest import empty_broker, take_messages
 from tests.helpers import MEMORY_LIMIT, TWO_OBJECTIVES, WANDB_RUNS, token_client, wandb_study
 
 pytestmark = pytest.mark.django_db
@@ -216,3 +217,36 @@ def test_a_spreadsheet_with_a_byte_order_mark_and_boolean_choices_imports(api, m
         {"amp": True, "depth": 3},
         {"amp": False, "depth": 4},
     ]
+
+
+def test_a_file_of_more_than_a_thousand_rows_is_refused_whole_so_no_request_holds_the_study_for_long(
+    api, make_study
+):
+    study = wandb_study(make_study, max_trials=5_000)
+    sheet = "lr,batch_size,optimizer,val_loss\n" + "".join(
+        f"{0.0001 + i / 1_000:.4f},{i % 200 + 16},adam,{i}\n" for i in range(1_001)
+    )
+
+    response = _import(api, study, sheet)
+
+    assert response.status_code == 400
+    assert response.json() == {"file": ["the file holds more than 1,000 rows: split it and import each part"]}
+    assert not study.trials.exists()
+    assert _import(api, study, sheet.rsplit("\n", 2)[0] + "\n").json()["added"] == 1_000
+
+
+def test_runs_recorded_in_a_running_study_send_one_scheduling_step_only_when_they_spend_its_budget(
+    api, make_study, django_capture_on_commit_callbacks
+):
+    """A recorded run takes no slot: a step per row (one message each) only found nothing to do."""
+    study = wandb_study(make_study, max_trials=4)
+    study.set_state("running")
+    empty_broker()
+    sheet = "lr,batch_size,optimizer,val_loss\n" + "".join(f"0.01,{16 + i},adam,{i}\n" for i in range(4))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _import(api, study, sheet.rsplit("\n", 2)[0] + "\n")  # three runs: room left
+    assert take_messages(study.queue) == []
+    with django_capture_on_commit_callbacks(execute=True):
+        _import(api, study, sheet)  # the fourth spends the budget
+    assert take_messages(study.queue) == [("workers.schedule_study", [study.pk])]
