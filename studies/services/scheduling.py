@@ -230,7 +230,8 @@ def _suggest(study: Study, space: SearchSpace, n: int) -> list[tuple[dict, dict]
     if not optimizer.reads_history:
         return optimizer.suggest_with_info(n=n, made=last_trial_number(study))
     inputs = scheduling_inputs(study, space)
-    optimizer = _optimizer(study, space, inputs.seed(study.seed))
+    if inputs.seed(study.seed) != study.seed:  # a bounded history mixes its size into the seed
+        optimizer = _optimizer(study, space, inputs.seed(study.seed))
     return optimizer.suggest_with_info(history=inputs.history, pending=inputs.pending, n=n)
 
 
