@@ -29,6 +29,7 @@ import math
 import time
 from collections.abc import Sequence
 from datetime import datetime
+from urllib.parse import urlencode
 
 import optuna
 from optuna.distributions import BaseDistribution, CategoricalDistribution, IntDistribution
@@ -83,6 +84,10 @@ class HpowebCallback:
         return body
 
     def _create(self, study: optuna.Study, trial: FrozenTrial) -> int:
+        """The external study this Optuna study's earlier run mirrored into, else a new one."""
+        earlier = self._earlier_mirror(study.study_name)
+        if earlier is not None:
+            return earlier
         objectives = _objectives(study)
         definition = {
             "name": study.study_name,
@@ -95,6 +100,17 @@ class HpowebCallback:
         if self.project:
             definition["project"] = self.project
         return self.client.call("/api/studies/", definition)[1]["id"]
+
+    def _earlier_mirror(self, name: str) -> int | None:
+        """A resumed named Optuna study (`load_if_exists=True`) goes on in the study its first run
+        created: the one external study of that name (in `project`, when given). Its trials' request ids
+        make the trials mirrored before count once."""
+        query = urlencode(
+            {"search": name, "job": "external", **({"project": self.project} if self.project else {})}
+        )
+        found = self.client.call(f"/api/studies/?{query}", method="GET")[1]["results"]
+        same = [s["id"] for s in found if s["name"] == name]
+        return same[0] if len(same) == 1 else None
 
 
 def _objectives(study: optuna.Study) -> list[dict]:

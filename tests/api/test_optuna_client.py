@@ -62,6 +62,27 @@ def test_the_callback_mirrors_every_finished_trial_with_its_state_value_and_curv
     assert trials[3].value == source.trials[3].intermediate_values[0]
 
 
+def test_a_resumed_named_optuna_study_goes_on_mirroring_into_the_study_its_first_run_created(
+    client, tmp_path
+):
+    from hpoweb_optuna import HpowebCallback
+
+    storage = f"sqlite:///{tmp_path / 'optuna.db'}"
+    first = optuna.create_study(
+        study_name="resumed", storage=storage, sampler=optuna.samplers.RandomSampler(0)
+    )
+    first.optimize(_objective, n_trials=2, callbacks=[HpowebCallback(client, project="Vision")])
+
+    again = optuna.load_study(study_name="resumed", storage=storage, sampler=optuna.samplers.RandomSampler(1))
+    mirror = HpowebCallback(client, project="Vision")  # a new process: it knows no study id
+    again.optimize(_objective, n_trials=1, callbacks=[mirror], catch=(ValueError,))
+    mirror(again, again.trials[0])  # a trial of the first run, told again, counts once
+
+    study = Study.objects.get(pk=mirror.study_id)
+    assert Study.objects.filter(name="resumed").count() == 1
+    assert [t.params for t in study.trials.order_by("number")] == [t.params for t in again.trials]
+
+
 def test_the_sampler_runs_an_optuna_study_on_the_points_hpoweb_proposes(client, make_study):
     from hpoweb_optuna import HpowebSampler
 
