@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "studies.middleware.DatabaseUnavailableMiddleware",
+    "studies.middleware.PageGoneMiddleware",
 ]
 
 ROOT_URLCONF = "hpoweb.urls"

@@ -93,3 +93,20 @@ def test_the_trial_poll_makes_as_few_queries_as_the_page_at_any_number_of_steps(
             assert viewer.get(live).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_a_poll_whose_trial_is_gone_or_whose_session_ended_tells_the_page_to_reload(cast, make_study):
+    """htmx leaves a 404 unswapped and polls it again every 3 s for as long as the tab is open, and it
+    swapped the login form it followed a redirect to into the page; reloaded, the page shows the 404
+    page or the login page with the way back."""
+    attempt = _running_trial(make_study)
+    url = reverse("trial-live", args=[attempt.trial.study_id, attempt.trial.number])
+    poll = {"HTTP_HX_REQUEST": "true"}
+
+    stranger = _client(cast["stranger"]).get(url, **poll)
+    logged_out = Client().get(url, **poll)
+
+    assert (stranger.status_code, stranger["HX-Refresh"]) == (404, "true")
+    assert (logged_out.status_code, logged_out["HX-Refresh"]) == (204, "true")
+    page = Client().get(url)  # not htmx: as before
+    assert page.status_code == 302 and "HX-Refresh" not in page

@@ -55,3 +55,21 @@ def test_an_earlier_attempts_reason_opened_by_the_reader_stays_open_while_the_pa
     page.wait_for_function(STEPS_DRAWN, arg=1)
     assert page.locator("details.reason").get_attribute("open") is not None
     assert page.errors == []
+
+
+def test_a_trial_page_whose_study_was_deleted_reloads_to_the_not_found_page(
+    page, live_server, cast, make_study, settings
+):
+    settings.DEBUG = False  # the 404 page a user sees
+    study = make_study(max_trials=1, max_parallel=1)
+    study.set_state("running")
+    (trial_id,) = services.schedule_trials(study.pk)
+    attempt = services.claim_trial(trial_id, WorkerIdentity.current("gpu1"))
+    log_in(page, live_server.url, "viewer", "pw-viewer")
+    page.goto(live_server.url + attempt.trial.get_absolute_url())
+    page.locator("#trial-live").wait_for()
+
+    study.delete()
+
+    page.locator("#not-found").wait_for(timeout=15_000)  # the next poll (3 s) reloads the page
+    assert page.url.endswith(attempt.trial.get_absolute_url())
