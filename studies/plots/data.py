@@ -47,6 +47,7 @@ def history_data(study: Study) -> dict:
     data = {
         "direction": study.direction,
         "metric": study.metric,
+        "constrained": bool(study.constraints),
         "number": [],
         "value": [],
         "state": [],

@@ -126,9 +126,15 @@ def _best_line(xs: list, best: list) -> dict:
 
 
 def history_table(data: dict) -> tuple[list[str], list[list]]:
-    best = best_so_far(data["value"], data["state"], data["direction"], data.get("feasible"))
-    rows = zip(data["number"], data["state"], data["value"], best, map(iso, data["finished_ms"]), strict=True)
-    return ["number", "state", "value", "best_so_far", "finished"], [list(r) for r in rows]
+    """The history's rows; a constrained study's say whether each trial met its constraints."""
+    feasible = data.get("feasible")
+    best = best_so_far(data["value"], data["state"], data["direction"], feasible)
+    columns = [data["number"], data["state"], data["value"], best, list(map(iso, data["finished_ms"]))]
+    header = ["number", "state", "value", "best_so_far", "finished"]
+    if data.get("constrained"):
+        columns.append(feasible)
+        header.append("feasible")
+    return header, [list(row) for row in zip(*columns, strict=True)]
 
 
 # --- parameters: parallel coordinates and slices --------------------------------------------------

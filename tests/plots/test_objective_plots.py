@@ -3,6 +3,9 @@ any objective a person picks (the `objective` option), and its CSVs follow the p
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from django.urls import reverse
 
@@ -45,6 +48,14 @@ def test_the_history_marks_trials_that_break_the_memory_limit_as_infeasible(clie
     traces = {t["name"]: t for t in _plot(client, study, "history")["data"]}
     assert traces["complete"]["x"] == [1] and traces["infeasible"]["x"] == [2]
     assert traces["best so far"]["y"] == [0.5, 0.5], "the infeasible 0.1 is not the best"
+    rows = list(
+        csv.reader(io.StringIO(client.get(reverse("study-plot-csv", args=[study.pk, "history"])).text))
+    )
+    assert [row[0] for row in rows] == ["number", "1", "2"]
+    assert [row[3] for row in rows] == ["best_so_far", "0.5", "0.5"] and [row[-1] for row in rows][1:] == [
+        "True",
+        "False",
+    ]
 
 
 def test_parallel_coordinates_are_coloured_by_the_chosen_objective_with_every_objective_an_axis(
