@@ -253,7 +253,7 @@ def table(saved: list, chosen: list[str], seeds: int) -> str:
         "| gp lower / higher on | tpe lower / higher on |",
         "|---|---|---:|---:|---:|---:|---:|",
     ]
-    for (p, o), got in regret.items():
+    for (p, o), got in sorted(regret.items(), key=lambda item: chosen.index(item[0][0])):
         gp, tpe = regret.get((p, "gp")), regret.get((p, "tpe"))
         lines.append(
             f"| {p} | {o} | {len(got)} | {_quartiles(list(got.values()))} | {np.median(secs[p, o]):.3f} "
