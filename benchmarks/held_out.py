@@ -10,7 +10,8 @@ log-scaled space whose optimum sits on or near its bounds). Each run is sequenti
 budget; the rows have the shape of optimizers.py's, so `--compare` reads both, and noise.py's with
 `--seed-index 3`. Peers: optuna_tpe, optuna_gp (as optimizers.py) and hyperopt_tpe (as conditional.py).
 
-    python benchmarks/held_out.py [--problems camel,levy4] [--seeds 20] [--optimizers gp] [--out FILE]
+    python benchmarks/held_out.py [--problems camel,levy4] [--seeds 20] [--first-seed 0] [--optimizers gp]
+        [--out FILE]
     python benchmarks/held_out.py --compare BEFORE.jsonl AFTER.jsonl [--seed-index 3]
     python benchmarks/held_out.py --tables FILE... [--problems levy_int4,cat_shift]   # saved runs only
 """
@@ -239,13 +240,13 @@ def _versus(mine: dict[int, float], base: dict[int, float] | None) -> str:
     return f"{int(np.sum((a < b) & ~same))} / {int(np.sum((a > b) & ~same))} (p = {p:.2g})"
 
 
-def table(saved: list, chosen: list[str], seeds: int) -> str:
+def table(saved: list, chosen: list[str], seeds: range) -> str:
     """Per problem and optimizer: median regret [quartiles], median seconds per suggestion, and
     against hpoweb's gp and tpe the seeds where theirs is lower / higher with the Mann-Whitney p."""
     regret: dict[tuple, dict[int, float]] = {}
     secs: dict[tuple, list[float]] = {}
     for r in saved:
-        if r[0] in chosen and r[2] < seeds and r[3] == 1:
+        if r[0] in chosen and r[2] in seeds and r[3] == 1:
             regret.setdefault((r[0], r[1]), {})[r[2]] = r[4]
             secs.setdefault((r[0], r[1]), []).append(r[5])
     lines = [
@@ -266,6 +267,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--problems", default=",".join(problems()))
     parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--first-seed", type=int, default=0, help="the first seed of the run")
     parser.add_argument("--optimizers", default="gp")
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--out", help="also append each run's result to this JSON-lines file (resumes)")
@@ -278,11 +280,12 @@ def main() -> None:
         print(compare(read_saved(args.compare[0]), read_saved(args.compare[1]), args.seed_index))
         return
     chosen = args.problems.split(",")
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
     if args.tables:
-        print(table(read_saved(*args.tables), chosen, args.seeds))
+        print(table(read_saved(*args.tables), chosen, seeds))
         return
-    tasks = [(p, o, s, 1) for s in range(args.seeds) for p in chosen for o in args.optimizers.split(",")]
-    print(table(run_all(run_one, tasks, args.processes, args.out), chosen, args.seeds))
+    tasks = [(p, o, s, 1) for s in seeds for p in chosen for o in args.optimizers.split(",")]
+    print(table(run_all(run_one, tasks, args.processes, args.out), chosen, seeds))
 
 
 if __name__ == "__main__":
