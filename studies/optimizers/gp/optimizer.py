@@ -206,8 +206,9 @@ class GPOptimizer(Optimizer):
                 x, info, polished = self._model_point(model, believer, excluded, rng, feasibility, polished)
                 if x is None:
                     break
-                # believed at the model's own mean, floored: see _model_point
-                believer = believer.with_pseudo_observations(x[None, :], model.incumbent_target(), model.gp)
+                if b + 1 < n:  # the next member's model; believed at the model's own mean, floored
+                    floor = model.incumbent_target()  # see _model_point
+                    believer = believer.with_pseudo_observations(x[None, :], floor, model.gp)
                 info["n_pending"] = len(X_pending) + len(batch_X)
                 if weights is not None:
                     info = _scalarised_info(info, self.objectives, weights)
