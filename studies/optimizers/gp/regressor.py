@@ -246,12 +246,16 @@ def _neg_log_posterior_and_alpha(
     Kinv_upper, _ = linalg.lapack.dpotri(U, lower=0)  # the lower triangle stays zero (clean=1 above)
     nll = 0.5 * y @ alpha + np.log(np.diag(U)).sum() + 0.5 * n * math.log(2 * math.pi)
     # d(log lik)/dK = W / 2 with W = alpha alpha' - K^-1, contracted with symmetric matrices only, so W
-    # is never formed: its pairs (upper triangle) for the lengthscales, its traces for the rest
+    # is used through its pairs (upper triangle) for the lengthscales and its traces for the rest
     trace_inv, aa = float(np.trace(Kinv_upper)), float(alpha @ alpha)
-    pairs = squareform(np.outer(alpha, alpha) - Kinv_upper, checks=False)
+    W = np.outer(alpha, alpha)
+    W -= Kinv_upper
+    pairs = squareform(W, checks=False)
     grad = np.empty_like(theta)
     # dK/dlog l_j = dK/dr2 * (-2) inv_ls2_j delta_j^2, each pair counted in both triangles
-    grad[:d] = inv_ls2 * (D @ (2.0 * pairs * pair_dk))
+    pairs *= 2.0
+    pairs *= pair_dk
+    grad[:d] = inv_ls2 * (D @ pairs)
     # tr(W Kf) with Kf = K - noise I and K alpha = y; tr(W) for the noise
     grad[d] = -0.5 * (float(alpha @ y) - noise * aa - n + noise * trace_inv)
     grad[d + 1] = -0.5 * noise * (aa - trace_inv)
