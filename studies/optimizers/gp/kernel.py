@@ -36,7 +36,7 @@ class ScaledDistance:
 
 # The two kernels below work in place on three arrays, each step the same floating-point operation as
 # the expression in its comment: a fresh array per step cost more than the arithmetic at the
-# acquisition search's 1,000 x 100 candidate kernel (docs/benchmarks.md, GP speed).
+# candidate screen's 832 x 100 kernel (docs/benchmarks.md, GP speed).
 
 
 def matern52(r2: np.ndarray, scale: float) -> np.ndarray:
