@@ -9,7 +9,7 @@ from scipy import optimize, stats
 from studies.jobs.builtins import SPACES, jenatton
 from studies.optimizers import SearchSpace, get_optimizer
 from studies.optimizers.gp.acquisition import log_ei, log_pi, ucb
-from studies.optimizers.gp.kernel import ScaledDistance, matern52, sq_differences
+from studies.optimizers.gp.kernel import ScaledDistance, matern52, matern52_and_dr2, sq_differences
 from studies.optimizers.gp.regressor import (
     LOG_NOISE_PRIOR,
     LOG_SCALE_PRIOR,
@@ -104,6 +104,22 @@ def test_believed_points_added_to_the_factor_give_the_posterior_of_a_full_refact
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-9)
     assert grown.n_exact == 4
     assert grown.predict(Xp[:3])[1].max() < 1e-4 * gp.scale  # exact: no variance left there
+
+
+def test_the_in_place_kernels_give_the_floats_of_their_formulas():
+    # computed in place for speed, step by step the same operations: the same bits, so no suggestion moves
+    r2 = np.random.default_rng(0).random((40, 30)) * 12.0
+    r2[0, :3] = 0.0
+    scale, sqrt5 = 1.7, np.sqrt(5.0)
+    r = np.sqrt(np.maximum(r2, 0.0))
+    assert np.array_equal(
+        matern52(r2, scale), scale * (1.0 + sqrt5 * r + (5.0 / 3.0) * r2) * np.exp(-sqrt5 * r)
+    )
+    k, dk = matern52_and_dr2(r2, scale)
+    e = scale * np.exp(-sqrt5 * r)
+    a = 1.0 + sqrt5 * r
+    assert np.array_equal(k, (a + (5.0 / 3.0) * r2) * e)
+    assert np.array_equal(dk, -(5.0 / 6.0) * a * e)
 
 
 def test_hamming_distance_counts_a_changed_categorical_once():

@@ -201,10 +201,10 @@ class GPOptimizer(Optimizer):
             elif isinstance(model, HypervolumeModel):
                 x, info = self._hypervolume_point(model, X_pending, batch_X, excluded, rng, feasibility)
             else:
-                if believer is None and not len(X_pending):
+                if believer is None:  # the running trials believed; the floor computed only for them
                     believer = model.gp
-                elif believer is None:
-                    believer = model.gp.with_pseudo_observations(X_pending, floor=model.incumbent_target())
+                    if len(X_pending):
+                        believer = believer.with_pseudo_observations(X_pending, model.incumbent_target())
                 x, info, polished = self._model_point(model, believer, excluded, rng, feasibility, polished)
                 if x is None:
                     break
