@@ -9,7 +9,7 @@ from scipy import optimize, stats
 from studies.jobs.builtins import SPACES, jenatton
 from studies.optimizers import SearchSpace, get_optimizer
 from studies.optimizers.gp.acquisition import log_ei, log_pi, ucb
-from studies.optimizers.gp.kernel import matern52, scaled_sqdist, sq_differences
+from studies.optimizers.gp.kernel import ScaledDistance, matern52, matern52_and_dr2, sq_differences
 from studies.optimizers.gp.regressor import (
     LOG_NOISE_PRIOR,
     LOG_SCALE_PRIOR,
@@ -106,10 +106,26 @@ def test_believed_points_added_to_the_factor_give_the_posterior_of_a_full_refact
     assert grown.predict(Xp[:3])[1].max() < 1e-4 * gp.scale  # exact: no variance left there
 
 
+def test_the_in_place_kernels_give_the_floats_of_their_formulas():
+    # computed in place for speed, step by step the same operations: the same bits, so no suggestion moves
+    r2 = np.random.default_rng(0).random((40, 30)) * 12.0
+    r2[0, :3] = 0.0
+    scale, sqrt5 = 1.7, np.sqrt(5.0)
+    r = np.sqrt(np.maximum(r2, 0.0))
+    assert np.array_equal(
+        matern52(r2, scale), scale * (1.0 + sqrt5 * r + (5.0 / 3.0) * r2) * np.exp(-sqrt5 * r)
+    )
+    k, dk = matern52_and_dr2(r2, scale)
+    e = scale * np.exp(-sqrt5 * r)
+    a = 1.0 + sqrt5 * r
+    assert np.array_equal(k, (a + (5.0 / 3.0) * r2) * e)
+    assert np.array_equal(dk, -(5.0 / 6.0) * a * e)
+
+
 def test_hamming_distance_counts_a_changed_categorical_once():
     A = np.array([[0.1, 1 / 6]])
     B = np.array([[0.1, 1 / 6], [0.1, 5 / 6], [0.4, 5 / 6]])
-    r2 = scaled_sqdist(A, B, np.array([4.0, 2.0]), np.array([False, True]))
+    r2 = ScaledDistance(np.array([4.0, 2.0]), np.array([False, True])).sqdist(A, B)
     np.testing.assert_allclose(r2, [[0.0, 2.0, 2.0 + 4 * 0.09]])
     assert matern52(np.zeros(1), 2.0)[0] == 2.0
 
@@ -237,7 +253,7 @@ def test_the_log_posterior_gradient_matches_finite_differences_on_a_mixed_space(
     D = sq_differences(X, cat)
     theta = np.array([-1.0, -0.5, 0.2, 0.3, math.log(1e-2)])
     value, grad = neg_log_posterior(theta, D, y)
-    K = matern52(scaled_sqdist(X, X, np.exp(-2 * theta[:3]), cat), math.exp(theta[3]))
+    K = matern52(ScaledDistance(np.exp(-2 * theta[:3]), cat).sqdist(X, X), math.exp(theta[3]))
     K += math.exp(theta[4]) * np.eye(25)
     nll = 0.5 * y @ np.linalg.solve(K, y) + 0.5 * np.linalg.slogdet(K)[1] + 12.5 * math.log(2 * math.pi)
     mu, sd = lengthscale_prior(3)

@@ -58,7 +58,7 @@ def log_h(z: np.ndarray) -> np.ndarray:
     upper = np.maximum(z, -1.0)
     with np.errstate(divide="ignore"):
         out_upper = np.log(upper * np.exp(log_ndtr(upper)) + np.exp(_log_phi(upper)))
-    lower = np.clip(z, _HUGE_NEGATIVE_Z, -1.0)
+    lower = np.minimum(np.maximum(z, _HUGE_NEGATIVE_Z), -1.0)  # np.clip, without its dispatch
     # for z <= -1: h = phi(z) (1 - |z| Phi(z) / phi(z)), and Phi/phi = sqrt(pi/2) erfcx(-z/sqrt2)
     w = np.log(-lower) + _LOG_SQRT_PI_OVER_2 + np.log(erfcx(-lower / math.sqrt(2.0)))
     tail = np.where(z > _HUGE_NEGATIVE_Z, _log1mexp(w), -2.0 * np.log(-lower))

@@ -13,27 +13,62 @@ from scipy.spatial.distance import cdist
 SQRT5 = np.sqrt(5.0)
 
 
-def scaled_sqdist(A: np.ndarray, B: np.ndarray, inv_ls2: np.ndarray, cat_mask: np.ndarray) -> np.ndarray:
-    """(m, n) squared distances sum_j inv_ls2[j] * delta_j^2 between rows of A (m, d) and B (n, d)."""
-    num = ~cat_mask
-    scale = np.sqrt(inv_ls2[num])
-    r2 = cdist(A[:, num] * scale, B[:, num] * scale, "sqeuclidean")
-    for j in np.flatnonzero(cat_mask):
-        r2 += inv_ls2[j] * (np.abs(A[:, j, None] - B[None, :, j]) > 1e-9)
-    return r2
+class ScaledDistance:
+    """sum_j inv_ls2[j] * delta_j^2 for one set of lengthscales; a GP keeps one, with its points scaled
+    once, for the hundreds of distances from candidates to them that an acquisition search takes."""
+
+    def __init__(self, inv_ls2: np.ndarray, cat_mask: np.ndarray) -> None:
+        self.numeric = ~cat_mask
+        self.root = np.sqrt(inv_ls2[self.numeric])
+        self.categorical = [(j, inv_ls2[j]) for j in np.flatnonzero(cat_mask)]
+
+    def scaled(self, X: np.ndarray) -> np.ndarray:
+        """The numeric columns of X, each divided by its lengthscale."""
+        return X[:, self.numeric] * self.root
+
+    def sqdist(self, A: np.ndarray, B: np.ndarray, B_scaled: np.ndarray | None = None) -> np.ndarray:
+        """(m, n) squared distances between rows of A (m, d) and B (n, d); B_scaled: `scaled(B)`."""
+        r2 = cdist(self.scaled(A), self.scaled(B) if B_scaled is None else B_scaled, "sqeuclidean")
+        for j, w in self.categorical:
+            r2 += w * (np.abs(A[:, j, None] - B[None, :, j]) > 1e-9)
+        return r2
+
+
+# The two kernels below work in place on three arrays, each step the same floating-point operation as
+# the expression in its comment: a fresh array per step cost more than the arithmetic at the
+# candidate screen's 832 x 100 kernel (docs/benchmarks.md, GP speed).
 
 
 def matern52(r2: np.ndarray, scale: float) -> np.ndarray:
-    r = np.sqrt(np.maximum(r2, 0.0))
-    return scale * (1.0 + SQRT5 * r + (5.0 / 3.0) * r2) * np.exp(-SQRT5 * r)
+    """scale (1 + sqrt5 r + 5/3 r2) exp(-sqrt5 r), r = sqrt(max(r2, 0))."""
+    r = np.maximum(r2, 0.0)
+    np.sqrt(r, out=r)
+    e = np.multiply(r, -SQRT5)
+    np.exp(e, out=e)
+    r *= SQRT5
+    r += 1.0
+    poly = np.multiply(r2, 5.0 / 3.0)
+    poly += r  # 1 + sqrt5 r + 5/3 r2
+    poly *= scale
+    poly *= e
+    return poly
 
 
 def matern52_and_dr2(r2: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
     """k and d k / d r2 together, sharing the square root and the exponential."""
-    r = np.sqrt(np.maximum(r2, 0.0))
-    e = scale * np.exp(-SQRT5 * r)
-    a = 1.0 + SQRT5 * r
-    return (a + (5.0 / 3.0) * r2) * e, -(5.0 / 6.0) * a * e
+    a = np.maximum(r2, 0.0)
+    np.sqrt(a, out=a)
+    e = np.multiply(a, -SQRT5)
+    np.exp(e, out=e)
+    e *= scale  # scale exp(-sqrt5 r)
+    a *= SQRT5
+    a += 1.0  # 1 + sqrt5 r
+    k = np.multiply(r2, 5.0 / 3.0)
+    k += a
+    k *= e  # (a + 5/3 r2) e
+    a *= -5.0 / 6.0
+    a *= e  # -5/6 a e
+    return k, a
 
 
 def sq_differences(X: np.ndarray, cat_mask: np.ndarray) -> np.ndarray:

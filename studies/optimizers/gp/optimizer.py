@@ -201,13 +201,16 @@ class GPOptimizer(Optimizer):
             elif isinstance(model, HypervolumeModel):
                 x, info = self._hypervolume_point(model, X_pending, batch_X, excluded, rng, feasibility)
             else:
-                if believer is None:
-                    believer = model.gp.with_pseudo_observations(X_pending, floor=model.incumbent_target())
+                if believer is None:  # the running trials believed; the floor computed only for them
+                    believer = model.gp
+                    if len(X_pending):
+                        believer = believer.with_pseudo_observations(X_pending, model.incumbent_target())
                 x, info, polished = self._model_point(model, believer, excluded, rng, feasibility, polished)
                 if x is None:
                     break
-                # believed at the model's own mean, floored: see _model_point
-                believer = believer.with_pseudo_observations(x[None, :], model.incumbent_target(), model.gp)
+                if b + 1 < n:  # the next member's model; believed at the model's own mean, floored
+                    floor = model.incumbent_target()  # see _model_point
+                    believer = believer.with_pseudo_observations(x[None, :], floor, model.gp)
                 info["n_pending"] = len(X_pending) + len(batch_X)
                 if weights is not None:
                     info = _scalarised_info(info, self.objectives, weights)

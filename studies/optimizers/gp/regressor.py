@@ -25,7 +25,7 @@ import numpy as np
 from scipy import linalg, optimize
 from scipy.spatial.distance import squareform
 
-from .kernel import matern52, matern52_and_dr2, scaled_sqdist, sq_differences
+from .kernel import ScaledDistance, matern52, matern52_and_dr2, sq_differences
 from .warping import WarpedTargets
 
 LOG_LS_BOUNDS = (math.log(0.01), math.log(100.0))
@@ -67,7 +67,9 @@ def robust_cholesky(K: np.ndarray) -> np.ndarray:
     base = float(np.mean(np.diag(K))) or 1.0
     for jitter in _JITTERS:
         try:
-            return linalg.cholesky(K + (jitter * base) * np.eye(len(K)), lower=True, check_finite=False)
+            # K itself first: adding 0 changes no entry, and at a thousand points costs a copy of K
+            jittered = K if jitter == 0.0 else K + (jitter * base) * np.eye(len(K))
+            return linalg.cholesky(jittered, lower=True, check_finite=False)
         except linalg.LinAlgError:
             continue
     raise linalg.LinAlgError("the kernel matrix is not positive definite even with jitter")
@@ -90,11 +92,16 @@ class GaussianProcess:
         self.X, self.y, self.cat_mask, self.hyper, self.n_exact = X, y, cat_mask, hyper, n_exact
         self.scale = math.exp(hyper.log_scale)
         self.noise = math.exp(hyper.log_noise)
+        self.inv_ls2 = hyper.inv_ls2
+        self.distance = ScaledDistance(self.inv_ls2, cat_mask)
+        self._X_scaled = self.distance.scaled(X)  # what every distance to the observations reads
+        self._by_dims: dict[bytes, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         if chol is None:
-            K = matern52(scaled_sqdist(X, X, hyper.inv_ls2, cat_mask), self.scale)
+            K = matern52(self.distance.sqdist(X, X, self._X_scaled), self.scale)
             noise = np.full(len(X), self.noise)
             noise[len(X) - n_exact :] = self.exact_noise
-            chol = robust_cholesky(K + np.diag(noise))
+            K.flat[:: len(X) + 1] += noise
+            chol = robust_cholesky(K)
         # Fortran order, as LAPACK takes it: the many small solves of the acquisition search copy nothing
         self.chol = np.asfortranarray(chol)
         self.alpha = linalg.cho_solve((self.chol, True), y, check_finite=False)
@@ -105,7 +112,7 @@ class GaussianProcess:
         return math.exp(LOG_NOISE_BOUNDS[0]) * self.scale
 
     def cross_kernel(self, Xs: np.ndarray) -> np.ndarray:
-        return matern52(scaled_sqdist(Xs, self.X, self.hyper.inv_ls2, self.cat_mask), self.scale)
+        return matern52(self.distance.sqdist(Xs, self.X, self._X_scaled), self.scale)
 
     def predict_mean(self, Xs: np.ndarray) -> np.ndarray:
         return self.cross_kernel(Xs) @ self.alpha
@@ -114,7 +121,8 @@ class GaussianProcess:
         """Posterior mean and variance of the latent function (no observation noise) at rows of Xs."""
         Ks = self.cross_kernel(Xs)
         mean = Ks @ self.alpha
-        V = linalg.solve_triangular(self.chol, Ks.T, lower=True, check_finite=False)
+        # solved in place of Ks.T (Fortran-ordered; Ks is not read after): no copy of the cross-kernel
+        V = linalg.solve_triangular(self.chol, Ks.T, lower=True, check_finite=False, overwrite_b=True)
         var = np.maximum(self.scale - np.einsum("ij,ij->j", V, V), 1e-12 * self.scale)
         return mean, var
 
@@ -122,7 +130,7 @@ class GaussianProcess:
         """Posterior mean (m,) and full covariance (m, m) of the latent function."""
         Ks = self.cross_kernel(Xs)
         V = linalg.solve_triangular(self.chol, Ks.T, lower=True, check_finite=False)
-        prior = matern52(scaled_sqdist(Xs, Xs, self.hyper.inv_ls2, self.cat_mask), self.scale)
+        prior = matern52(self.distance.sqdist(Xs, Xs), self.scale)
         cov = prior - V.T @ V
         return Ks @ self.alpha, 0.5 * (cov + cov.T)
 
@@ -130,18 +138,27 @@ class GaussianProcess:
         self, Xs: np.ndarray, dims: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Mean, variance and their gradients (m, len(dims)) along the numeric dimensions `dims`."""
-        r2 = scaled_sqdist(Xs, self.X, self.hyper.inv_ls2, self.cat_mask)
+        r2 = self.distance.sqdist(Xs, self.X, self._X_scaled)
         Ks, A = matern52_and_dr2(r2, self.scale)
         mean = Ks @ self.alpha
         Kinv_ks = linalg.lapack.dpotrs(self.chol, Ks.T, lower=1)[0].T
         var = np.maximum(self.scale - np.einsum("ij,ij->i", Ks, Kinv_ks), 1e-12 * self.scale)
-        w = 2.0 * self.hyper.inv_ls2[dims]
-        Xd, Xsd = self.X[:, dims], Xs[:, dims]
+        w, minus_2w, Xd = self._along(dims)
+        Xsd = Xs[:, dims]
         Aa = A * self.alpha
         dmean = w * (Aa.sum(axis=1, keepdims=True) * Xsd - Aa @ Xd)
         B = A * Kinv_ks
-        dvar = -2.0 * w * (B.sum(axis=1, keepdims=True) * Xsd - B @ Xd)
+        dvar = minus_2w * (B.sum(axis=1, keepdims=True) * Xsd - B @ Xd)
         return mean, var, dmean, dvar
+
+    def _along(self, dims: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """w = 2 inv_ls2, -2 w and the observations' columns along `dims`: the same at every step of a
+        descent, so computed at its first."""
+        key = dims.tobytes()
+        if key not in self._by_dims:
+            w = 2.0 * self.inv_ls2[dims]
+            self._by_dims[key] = (w, -2.0 * w, self.X[:, dims])
+        return self._by_dims[key]
 
     def with_pseudo_observations(
         self, Xp: np.ndarray, floor: float = -math.inf, believed_by: GaussianProcess | None = None
@@ -164,7 +181,7 @@ class GaussianProcess:
         """
         B = linalg.solve_triangular(self.chol, self.cross_kernel(Xp).T, lower=True, check_finite=False)
         n, p = len(self.X), len(Xp)
-        Kpp = matern52(scaled_sqdist(Xp, Xp, self.hyper.inv_ls2, self.cat_mask), self.scale)
+        Kpp = matern52(self.distance.sqdist(Xp, Xp), self.scale)
         Kpp.flat[:: p + 1] += self.exact_noise
         chol = np.zeros((n + p, n + p), order="F")
         chol[:n, :n] = self.chol
@@ -229,12 +246,16 @@ def _neg_log_posterior_and_alpha(
     Kinv_upper, _ = linalg.lapack.dpotri(U, lower=0)  # the lower triangle stays zero (clean=1 above)
     nll = 0.5 * y @ alpha + np.log(np.diag(U)).sum() + 0.5 * n * math.log(2 * math.pi)
     # d(log lik)/dK = W / 2 with W = alpha alpha' - K^-1, contracted with symmetric matrices only, so W
-    # is never formed: its pairs (upper triangle) for the lengthscales, its traces for the rest
+    # is used through its pairs (upper triangle) for the lengthscales and its traces for the rest
     trace_inv, aa = float(np.trace(Kinv_upper)), float(alpha @ alpha)
-    pairs = squareform(np.outer(alpha, alpha) - Kinv_upper, checks=False)
+    W = np.outer(alpha, alpha)
+    W -= Kinv_upper
+    pairs = squareform(W, checks=False)
     grad = np.empty_like(theta)
     # dK/dlog l_j = dK/dr2 * (-2) inv_ls2_j delta_j^2, each pair counted in both triangles
-    grad[:d] = inv_ls2 * (D @ (2.0 * pairs * pair_dk))
+    pairs *= 2.0
+    pairs *= pair_dk
+    grad[:d] = inv_ls2 * (D @ pairs)
     # tr(W Kf) with Kf = K - noise I and K alpha = y; tr(W) for the noise
     grad[d] = -0.5 * (float(alpha @ y) - noise * aa - n + noise * trace_inv)
     grad[d + 1] = -0.5 * noise * (aa - trace_inv)
