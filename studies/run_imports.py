@@ -180,9 +180,9 @@ def _sheet(study: Study, header: list[str] | None) -> _Sheet:
     """The columns the import reads, by name; the metrics' columns are required."""
     if not header:
         raise ImportRefused({"file": ["the file is empty: it needs a header row of column names"]})
-    names = [name.strip() for name in header]
     space = study.space.spec()
     parameters = space.names
+    names = [_column(name, set(parameters) | set(metric_names(study))) for name in header]
     wanted = set(parameters) | set(metric_names(study)) | WANDB_COLUMNS
     twice = sorted({name for name in names if name in wanted and names.count(name) > 1})
     missing = [metric for metric in metric_names(study) if metric not in names]
@@ -196,6 +196,16 @@ def _sheet(study: Study, header: list[str] | None) -> _Sheet:
         raise ImportRefused({"file": problems})
     columns = {name: i for i, name in enumerate(names) if name in wanted}
     return _Sheet(study, space, columns, len(names))
+
+
+def _column(name: str, study_names: set[str]) -> str:
+    """A header cell as the name it means: W&B's columns in any case (a spreadsheet's `state`), since
+    a `state` read as no column would record its crashed runs as complete; the study's own names as
+    written."""
+    name = name.strip()
+    if name in study_names:
+        return name
+    return next((column for column in WANDB_COLUMNS if column.lower() == name.lower()), name)
 
 
 def _run(sheet: _Sheet, cells: list[str], number: int) -> Run | None:

@@ -255,3 +255,13 @@ def test_runs_recorded_in_a_running_study_send_one_scheduling_step_only_when_the
 def _steps(study) -> list:
     """The scheduling steps sent for `study`'s queue since the broker was emptied."""
     return [message for message in take_messages(study.queue) if message[0] == "workers.schedule_study"]
+
+
+def test_wandb_columns_are_read_in_any_case_so_a_crashed_run_is_not_recorded_as_complete(api, make_study):
+    study = wandb_study(make_study)
+    sheet = "name,STATE,notes,created,runtime,lr,batch_size,optimizer,val_loss\n"
+    sheet += "a,crashed,OOM,2026-11-01T10:00:00Z,60,0.01,64,adam,0.5\n"
+
+    assert _import(api, study, sheet).status_code == 201
+    trial = study.trials.get()
+    assert (trial.state, trial.value, trial.note, trial.duration_s) == (Trial.State.FAILED, None, "OOM", 60.0)
