@@ -136,7 +136,7 @@ def _read_runs(study: Study, raw: bytes) -> tuple[list[Run], int]:
         for number, cells in enumerate(rows, start=HEADER_ROW + 1):
             if not any(cell.strip() for cell in cells):
                 continue
-            if number > HEADER_ROW + MAX_RUNS:
+            if len(runs) + skipped + len(errors) == MAX_RUNS:  # blank rows aside, as a spreadsheet's
                 message = f"the file holds more than {MAX_RUNS:,} rows: split it and import each part"
                 raise ImportRefused({"file": [message]})
             try:
