@@ -133,6 +133,7 @@ def _read_runs(study: Study, raw: bytes) -> tuple[list[Run], int]:
     try:
         sheet = _sheet(study, next(rows, None))
         runs, skipped, errors = [], 0, []
+        first: dict[str, Run] = {}  # by request id
         for number, cells in enumerate(rows, start=HEADER_ROW + 1):
             if not any(cell.strip() for cell in cells):
                 continue
@@ -141,6 +142,7 @@ def _read_runs(study: Study, raw: bytes) -> tuple[list[Run], int]:
                 raise ImportRefused({"file": [message]})
             try:
                 run = _run(sheet, cells, number)
+                _not_repeated(first, run)
             except _BadRow as error:
                 errors.append(f"row {number}: {error}")
             else:
@@ -152,6 +154,15 @@ def _read_runs(study: Study, raw: bytes) -> tuple[list[Run], int]:
         more = [f"and {len(errors) - MAX_LISTED} more rows"] if len(errors) > MAX_LISTED else []
         raise ImportRefused({"rows": errors[:MAX_LISTED] + more})
     return runs, skipped
+
+
+def _not_repeated(first: dict[str, Run], run: Run | None) -> None:
+    """A run named twice with other values is a bad row, not one "imported before" (nothing was)."""
+    if run is None:
+        return
+    earlier = first.setdefault(run.request_id, run)
+    if (earlier.params, earlier.result) != (run.params, run.result):
+        raise _BadRow(f"the same run as row {earlier.row} (its Name and Created) with other values")
 
 
 def _text(raw: bytes) -> str:
@@ -334,8 +345,9 @@ def _times(row: dict[str, str]) -> tuple[datetime | None, datetime | None]:
 
 def _request_id(row: dict[str, str], params: dict, result: Result) -> str:
     """The run's identity: W&B's run name and creation time, else what the row records (so the same
-    row imported twice is one trial; a spreadsheet's identical rows are one run)."""
-    if row.get("Name", "").strip():
+    row imported twice is one trial; a spreadsheet's identical rows are one run). A name alone is no
+    identity: W&B lets runs share one (a spreadsheet's `baseline` twice)."""
+    if row.get("Name", "").strip() and row.get("Created", "").strip():
         identity = ["wandb", row["Name"].strip(), row.get("Created", "").strip()]
     else:
         identity = ["row", params, result.state, result.value, result.values, str(result.started)]

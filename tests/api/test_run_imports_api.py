@@ -272,3 +272,18 @@ def test_blank_rows_do_not_count_towards_the_thousand_rows_a_file_may_hold(api, 
     sheet = "lr,batch_size,optimizer,val_loss\n" + ",,,\n" * 1_200 + "0.01,64,adam,0.5\n"
 
     assert _import(api, study, sheet).json()["added"] == 1
+
+
+def test_runs_that_share_a_name_are_two_runs_and_a_run_listed_twice_is_named_as_such(api, make_study):
+    study = wandb_study(make_study)
+    sheet = "Name,lr,batch_size,optimizer,val_loss\nbaseline,0.01,64,adam,0.5\nbaseline,0.02,64,adam,0.4\n"
+
+    assert _import(api, study, sheet).json()["added"] == 2  # was a 409: "imported before"
+
+    twice = "Name,Created,lr,batch_size,optimizer,val_loss\n"
+    twice += "b,2026-11-01T10:00:00Z,0.01,64,adam,0.5\nb,2026-11-01T10:00:00Z,0.02,64,adam,0.4\n"
+    response = _import(api, study, twice)
+    assert response.status_code == 400
+    message = "row 3: the same run as row 2 (its Name and Created) with other values"
+    assert response.json() == {"rows": [message]}
+    assert study.trials.count() == 2
