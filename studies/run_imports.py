@@ -333,14 +333,14 @@ def _times(row: dict[str, str]) -> tuple[datetime | None, datetime | None]:
         started = None
     if started is None:
         raise _BadRow(f"Created {created[:40]!r} is not a date and time (2026-11-01T10:00:00Z)")
-    if started.tzinfo is None:
-        started = started.replace(tzinfo=UTC)
-    if not row.get("Runtime", "").strip():
-        return started, None
-    seconds = _number(row["Runtime"], "Runtime")
-    if seconds < 0 or seconds > 10**9:
+    seconds = _number(row["Runtime"], "Runtime") if row.get("Runtime", "").strip() else None
+    if seconds is not None and not 0 <= seconds <= 10**9:
         raise _BadRow(f"Runtime {seconds:g} is not a number of seconds a run took")
-    return started, started + timedelta(seconds=seconds)
+    try:  # stored in UTC, where a time at either end of the calendar does not fit
+        started = started.astimezone(UTC) if started.tzinfo else started.replace(tzinfo=UTC)
+        return started, None if seconds is None else started + timedelta(seconds=seconds)
+    except OverflowError:
+        raise _BadRow(f"Created {created[:40]!r} (with its Runtime) is outside the years 1 to 9999") from None
 
 
 def _request_id(row: dict[str, str], params: dict, result: Result) -> str:

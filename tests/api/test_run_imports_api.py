@@ -191,6 +191,14 @@ def test_a_conditional_parameter_may_be_empty_on_the_branch_that_does_not_use_it
             b"lr,batch_size,optimizer,val_loss,Created\n0.01,64,adam,0.4,soon\n",
             "row 2: Created 'soon' is not",
         ),
+        (
+            b"lr,batch_size,optimizer,val_loss,Created,Runtime\n0.01,64,adam,0.4,9999-12-31T23:59Z,120\n",
+            "row 2: Created '9999-12-31T23:59Z' (with its Runtime) is outside the years 1 to 9999",
+        ),
+        (
+            b"lr,batch_size,optimizer,val_loss,Created\n0.01,64,adam,0.4,0001-01-01T00:00+05:00\n",
+            "row 2: Created '0001-01-01T00:00+05:00' (with its Runtime) is outside",
+        ),
     ],
 )
 def test_a_file_hpoweb_cannot_read_is_refused_with_the_reason(api, make_study, body, reason):
