@@ -196,8 +196,11 @@ def _sheet(study: Study, header: list[str] | None) -> _Sheet:
     names = [_column(name, set(parameters) | set(metric_names(study))) for name in header]
     wanted = set(parameters) | set(metric_names(study)) | WANDB_COLUMNS
     twice = sorted({name for name in names if name in wanted and names.count(name) > 1})
-    missing = [metric for metric in metric_names(study) if metric not in names]
+    written = {name.lower(): name for name in names}  # a column named in another case than the study's
+    recased = [n for n in [*parameters, *metric_names(study)] if n not in names and n.lower() in written]
+    missing = [metric for metric in metric_names(study) if metric not in names and metric not in recased]
     problems = [f"column {name!r} appears more than once" for name in twice]
+    problems += [f"column {written[n.lower()]!r} is not {n!r}: names are case-sensitive" for n in recased]
     problems += [f"no column for the metric {metric!r}" for metric in missing]
     if not set(names) & set(parameters):
         problems.append(f"no column names a parameter of the study ({', '.join(parameters)})")

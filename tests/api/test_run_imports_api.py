@@ -180,6 +180,10 @@ def test_a_conditional_parameter_may_be_empty_on_the_branch_that_does_not_use_it
             "row 2: 5 cells, but the header names 4",
         ),
         (
+            b"LR,batch_size,optimizer,Val_Loss\n0.01,64,adam,0.4\n",  # named once for the file, not per row
+            "column 'LR' is not 'lr': names are case-sensitive column 'Val_Loss' is not 'val_loss'",
+        ),
+        (
             b"lr,batch_size,optimizer,val_loss\n0.01,64.5,adam,0.4\n",
             "row 2: parameter 'batch_size': 64.5 is not",
         ),
