@@ -38,7 +38,6 @@ MAX_RUNS = 1_000
 MAX_LISTED = 50  # bad rows named in one answer
 WANDB_COLUMNS = frozenset({"Name", "State", "Notes", "Created", "Runtime"})
 FAILED = frozenset({"crashed", "failed", "killed"})
-HEADER_ROW = 1  # rows are numbered as a spreadsheet shows them: the header is row 1
 
 
 class ImportRefused(Exception):
@@ -131,11 +130,12 @@ def _read_runs(study: Study, raw: bytes) -> tuple[list[Run], int]:
     naming every bad row."""
     rows = csv.reader(io.StringIO(_text(raw), newline=""))
     try:
-        sheet = _sheet(study, next(rows, None))
+        header, header_row = _header(rows)
+        sheet = _sheet(study, header)
         runs, skipped, errors = [], 0, []
         first: dict[str, Run] = {}  # by request id
-        for number, cells in enumerate(rows, start=HEADER_ROW + 1):
-            if not any(cell.strip() for cell in cells):
+        for number, cells in enumerate(rows, start=header_row + 1):
+            if _blank(cells):
                 continue
             if len(runs) + skipped + len(errors) == MAX_RUNS:  # blank rows aside, as a spreadsheet's
                 message = f"the file holds more than {MAX_RUNS:,} rows: split it and import each part"
@@ -154,6 +154,19 @@ def _read_runs(study: Study, raw: bytes) -> tuple[list[Run], int]:
         more = [f"and {len(errors) - MAX_LISTED} more rows"] if len(errors) > MAX_LISTED else []
         raise ImportRefused({"rows": errors[:MAX_LISTED] + more})
     return runs, skipped
+
+
+def _header(rows) -> tuple[list[str] | None, int]:
+    """The first row that is not blank and its number, as a spreadsheet numbers rows (from 1): a
+    spreadsheet may leave rows empty above the header."""
+    for number, cells in enumerate(rows, start=1):
+        if not _blank(cells):
+            return cells, number
+    return None, 0
+
+
+def _blank(cells: list[str]) -> bool:
+    return not any(cell.strip() for cell in cells)
 
 
 def _not_repeated(first: dict[str, Run], run: Run | None) -> None:

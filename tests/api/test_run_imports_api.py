@@ -299,3 +299,12 @@ def test_runs_that_share_a_name_are_two_runs_and_a_run_listed_twice_is_named_as_
     message = "row 3: the same run as row 2 (its Name and Created) with other values"
     assert response.json() == {"rows": [message]}
     assert study.trials.count() == 2
+
+
+def test_empty_rows_above_the_header_are_skipped_and_rows_keep_a_spreadsheets_numbers(api, make_study):
+    study = wandb_study(make_study)
+    sheet = ",,,\n\nlr,batch_size,optimizer,val_loss\n0.01,64,adam,0.5\n3.0,64,adam,0.4\n"
+
+    bad = "row 5: parameter 'lr': 3.0 is outside [0.0001, 1.0]"
+    assert _import(api, study, sheet).json() == {"rows": [bad]}
+    assert _import(api, study, sheet.rsplit("3.0", 1)[0]).json()["added"] == 1  # was "the file is empty"
