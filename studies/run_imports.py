@@ -206,7 +206,7 @@ def _sheet(study: Study, header: list[str] | None) -> _Sheet:
         raise ImportRefused({"file": ["the file is empty: it needs a header row of column names"]})
     space = study.space.spec()
     parameters = space.names
-    names = [_column(name, set(parameters) | set(metric_names(study))) for name in header]
+    names = _names(header, set(parameters) | set(metric_names(study)))
     wanted = set(parameters) | set(metric_names(study)) | WANDB_COLUMNS
     twice = sorted({name for name in names if name in wanted and names.count(name) > 1})
     written = {name.lower(): name for name in names}  # a column named in another case than the study's
@@ -225,14 +225,18 @@ def _sheet(study: Study, header: list[str] | None) -> _Sheet:
     return _Sheet(study, space, columns, len(names))
 
 
-def _column(name: str, study_names: set[str]) -> str:
-    """A header cell as the name it means: W&B's columns in any case (a spreadsheet's `state`), since
-    a `state` read as no column would record its crashed runs as complete; the study's own names as
-    written."""
-    name = name.strip()
-    if name in study_names:
-        return name
-    return next((column for column in WANDB_COLUMNS if column.lower() == name.lower()), name)
+def _names(header: list[str], study_names: set[str]) -> list[str]:
+    """The header's column names: W&B's columns in any case (a spreadsheet's `state`), since a `state`
+    read as no column would record its crashed runs as complete; but only where W&B's own spelling is
+    absent (its export may hold a config key `name` beside `Name`), and never a study's own name."""
+    names = [name.strip() for name in header]
+    for column in WANDB_COLUMNS - set(names):
+        spelt = [
+            i for i, name in enumerate(names) if name.lower() == column.lower() and name not in study_names
+        ]
+        if len(spelt) == 1:
+            names[spelt[0]] = column
+    return names
 
 
 def _run(sheet: _Sheet, cells: list[str], number: int) -> Run | None:

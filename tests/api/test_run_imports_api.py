@@ -279,6 +279,13 @@ def test_wandb_columns_are_read_in_any_case_so_a_crashed_run_is_not_recorded_as_
     assert (trial.state, trial.value, trial.note, trial.duration_s) == (Trial.State.FAILED, None, "OOM", 60.0)
 
 
+def test_a_config_key_spelt_like_a_wandb_column_beside_it_is_another_column(api, make_study):
+    study = wandb_study(make_study)
+    sheet = "Name,State,name,lr,batch_size,optimizer,val_loss\nrun-1,finished,resnet,0.01,64,adam,0.5\n"
+
+    assert _import(api, study, sheet).json()["added"] == 1  # was "column 'Name' appears more than once"
+
+
 def test_blank_rows_do_not_count_towards_the_thousand_rows_a_file_may_hold(api, make_study):
     study = wandb_study(make_study)
     sheet = "lr,batch_size,optimizer,val_loss\n" + ",,,\n" * 1_200 + "0.01,64,adam,0.5\n"
