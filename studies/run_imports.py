@@ -38,7 +38,6 @@ MAX_RUNS = 1_000
 MAX_LISTED = 50  # bad rows named in one answer
 WANDB_COLUMNS = frozenset({"Name", "State", "Notes", "Created", "Runtime"})
 FAILED = frozenset({"crashed", "failed", "killed"})
-HEADER_ROW = 1  # rows are numbered as a spreadsheet shows them: the header is row 1
 
 
 class ImportRefused(Exception):
@@ -131,16 +130,19 @@ def _read_runs(study: Study, raw: bytes) -> tuple[list[Run], int]:
     naming every bad row."""
     rows = csv.reader(io.StringIO(_text(raw), newline=""))
     try:
-        sheet = _sheet(study, next(rows, None))
+        header, header_row = _header(rows)
+        sheet = _sheet(study, header)
         runs, skipped, errors = [], 0, []
-        for number, cells in enumerate(rows, start=HEADER_ROW + 1):
-            if not any(cell.strip() for cell in cells):
+        first: dict[str, Run] = {}  # by request id
+        for number, cells in enumerate(rows, start=header_row + 1):
+            if _blank(cells):
                 continue
-            if number > HEADER_ROW + MAX_RUNS:
+            if len(runs) + skipped + len(errors) == MAX_RUNS:  # blank rows aside, as a spreadsheet's
                 message = f"the file holds more than {MAX_RUNS:,} rows: split it and import each part"
                 raise ImportRefused({"file": [message]})
             try:
                 run = _run(sheet, cells, number)
+                _not_repeated(first, run)
             except _BadRow as error:
                 errors.append(f"row {number}: {error}")
             else:
@@ -152,6 +154,28 @@ def _read_runs(study: Study, raw: bytes) -> tuple[list[Run], int]:
         more = [f"and {len(errors) - MAX_LISTED} more rows"] if len(errors) > MAX_LISTED else []
         raise ImportRefused({"rows": errors[:MAX_LISTED] + more})
     return runs, skipped
+
+
+def _header(rows) -> tuple[list[str] | None, int]:
+    """The first row that is not blank and its number, as a spreadsheet numbers rows (from 1): a
+    spreadsheet may leave rows empty above the header."""
+    for number, cells in enumerate(rows, start=1):
+        if not _blank(cells):
+            return cells, number
+    return None, 0
+
+
+def _blank(cells: list[str]) -> bool:
+    return not any(cell.strip() for cell in cells)
+
+
+def _not_repeated(first: dict[str, Run], run: Run | None) -> None:
+    """A run named twice with other values is a bad row, not one "imported before" (nothing was)."""
+    if run is None:
+        return
+    earlier = first.setdefault(run.request_id, run)
+    if (earlier.params, earlier.result) != (run.params, run.result):
+        raise _BadRow(f"the same run as row {earlier.row} (its Name and Created) with other values")
 
 
 def _text(raw: bytes) -> str:
@@ -180,13 +204,16 @@ def _sheet(study: Study, header: list[str] | None) -> _Sheet:
     """The columns the import reads, by name; the metrics' columns are required."""
     if not header:
         raise ImportRefused({"file": ["the file is empty: it needs a header row of column names"]})
-    names = [name.strip() for name in header]
     space = study.space.spec()
     parameters = space.names
+    names = _names(header, set(parameters) | set(metric_names(study)))
     wanted = set(parameters) | set(metric_names(study)) | WANDB_COLUMNS
     twice = sorted({name for name in names if name in wanted and names.count(name) > 1})
-    missing = [metric for metric in metric_names(study) if metric not in names]
+    written = {name.lower(): name for name in names}  # a column named in another case than the study's
+    recased = [n for n in [*parameters, *metric_names(study)] if n not in names and n.lower() in written]
+    missing = [metric for metric in metric_names(study) if metric not in names and metric not in recased]
     problems = [f"column {name!r} appears more than once" for name in twice]
+    problems += [f"column {written[n.lower()]!r} is not {n!r}: names are case-sensitive" for n in recased]
     problems += [f"no column for the metric {metric!r}" for metric in missing]
     if not set(names) & set(parameters):
         problems.append(f"no column names a parameter of the study ({', '.join(parameters)})")
@@ -196,6 +223,20 @@ def _sheet(study: Study, header: list[str] | None) -> _Sheet:
         raise ImportRefused({"file": problems})
     columns = {name: i for i, name in enumerate(names) if name in wanted}
     return _Sheet(study, space, columns, len(names))
+
+
+def _names(header: list[str], study_names: set[str]) -> list[str]:
+    """The header's column names: W&B's columns in any case (a spreadsheet's `state`), since a `state`
+    read as no column would record its crashed runs as complete; but only where W&B's own spelling is
+    absent (its export may hold a config key `name` beside `Name`), and never a study's own name."""
+    names = [name.strip() for name in header]
+    for column in WANDB_COLUMNS - set(names):
+        spelt = [
+            i for i, name in enumerate(names) if name.lower() == column.lower() and name not in study_names
+        ]
+        if len(spelt) == 1:
+            names[spelt[0]] = column
+    return names
 
 
 def _run(sheet: _Sheet, cells: list[str], number: int) -> Run | None:
@@ -312,20 +353,21 @@ def _times(row: dict[str, str]) -> tuple[datetime | None, datetime | None]:
         started = None
     if started is None:
         raise _BadRow(f"Created {created[:40]!r} is not a date and time (2026-11-01T10:00:00Z)")
-    if started.tzinfo is None:
-        started = started.replace(tzinfo=UTC)
-    if not row.get("Runtime", "").strip():
-        return started, None
-    seconds = _number(row["Runtime"], "Runtime")
-    if seconds < 0 or seconds > 10**9:
+    seconds = _number(row["Runtime"], "Runtime") if row.get("Runtime", "").strip() else None
+    if seconds is not None and not 0 <= seconds <= 10**9:
         raise _BadRow(f"Runtime {seconds:g} is not a number of seconds a run took")
-    return started, started + timedelta(seconds=seconds)
+    try:  # stored in UTC, where a time at either end of the calendar does not fit
+        started = started.astimezone(UTC) if started.tzinfo else started.replace(tzinfo=UTC)
+        return started, None if seconds is None else started + timedelta(seconds=seconds)
+    except OverflowError:
+        raise _BadRow(f"Created {created[:40]!r} (with its Runtime) is outside the years 1 to 9999") from None
 
 
 def _request_id(row: dict[str, str], params: dict, result: Result) -> str:
     """The run's identity: W&B's run name and creation time, else what the row records (so the same
-    row imported twice is one trial; a spreadsheet's identical rows are one run)."""
-    if row.get("Name", "").strip():
+    row imported twice is one trial; a spreadsheet's identical rows are one run). A name alone is no
+    identity: W&B lets runs share one (a spreadsheet's `baseline` twice)."""
+    if row.get("Name", "").strip() and row.get("Created", "").strip():
         identity = ["wandb", row["Name"].strip(), row.get("Created", "").strip()]
     else:
         identity = ["row", params, result.state, result.value, result.values, str(result.started)]

@@ -25,7 +25,8 @@
         const asOf = document.querySelector(`[data-as-of-for="${el.id}"]`);
         if (asOf) asOf.textContent = payload.n_trials === null ? "" : `as of ${payload.n_trials} trials`;
         el.dataset.loaded = "1";
-        if (el.dataset.refresh && payload.state !== "running") delete el.dataset.refresh;
+        // refreshed while the study runs, and after while its last results' analysis is to come
+        if (el.dataset.refresh && payload.state !== "running" && !payload.pending) delete el.dataset.refresh;
       })
       .catch((err) => console.warn("plot", el.id, err));
   }

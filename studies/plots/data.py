@@ -17,7 +17,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from studies import services, trial_sample
-from studies.models import Study, StudyAnalysis, Trial, TrialMetric
+from studies.models import Study, StudyAnalysis, StudySummary, Trial, TrialMetric
 from studies.plots import analysis, analysis_figures, figures, pareto, parts
 
 
@@ -181,14 +181,25 @@ def analysis_data(study: Study, kind: str) -> dict:
 
 
 def _stored(study: Study, row: dict | None) -> dict:
+    pending = _pending(study, row)
     if row is None:
-        return {"n_trials": None, "data": None, "metric": study.metric, "computed": None}
+        return {"n_trials": None, "data": None, "metric": study.metric, "computed": None, "pending": pending}
     return {
         "n_trials": row["n_trials"],
         "data": row["data"],
         "metric": study.metric,
         "computed": row["computed"].isoformat(),
+        "pending": pending,
     }
+
+
+def _pending(study: Study, row: dict | None) -> bool:
+    """Whether a stopped study's analysis is yet to cover its last results (it runs a window after
+    they come): its page goes on asking, where plots stop refreshing once a study stops."""
+    if study.state == Study.State.RUNNING:  # its plots refresh anyway
+        return False
+    finished = StudySummary.objects.get(study=study).n_finished
+    return finished != (row["n_trials"] if row else 0)
 
 
 def importance_data(study: Study) -> dict:

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from studies.models import AuditEvent, SpaceRecord, Study, StudySummary, Trial
 from studies.services.lifecycle import cancel_trials
-from studies.services.publishing import enqueue_run, enqueue_schedule
+from studies.services.publishing import enqueue_analysis, enqueue_run, enqueue_schedule
 from studies.services.scheduling import release_waiting
 
 STUDY_FIELDS = ("name", "project", *Study.DEFINITION_FIELDS, *Study.OBJECTIVE_FIELDS)
@@ -61,6 +61,7 @@ def pause_study(study: Study, by=None) -> bool:
     with transaction.atomic():
         if not study.set_state(Study.State.PAUSED, "paused by a user", only_from=(Study.State.RUNNING,)):
             return False
+        enqueue_analysis(study)  # the results nobody watched while it ran: its readers never ask
         _audit_control(by, "pause", study)
     return True
 
@@ -72,6 +73,7 @@ def cancel_study(study: Study, by=None, reason: str = "cancelled by a user") -> 
         if not study.set_state(Study.State.CANCELLED, reason, only_from=unfinished):
             return False
         cancel_trials(study.pk, study.trials.queued_or_running(), reason)
+        enqueue_analysis(study)  # as a pause: the running trials' results never come
         _audit_control(by, "cancel", study)
     return True
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 
 from studies import access
 from studies.added_trials import TrialRefused, add_trial
@@ -41,11 +42,12 @@ def trial_import(request, study_id):
         except ImportRefused as refused:
             form.add_error("file", [m for texts in refused.errors.values() for m in texts])
         else:
-            done = imported.as_dict()
+            added, there = len(imported.added), imported.already_there
+            runs = "1 run as a trial" if added == 1 else f"{added} runs as trials"
             messages.success(
                 request,
-                f"Imported {done['added']} runs as trials ({done['already_there']} were already there, "
-                f"{done['skipped']} skipped: not finished).",
+                f"Imported {runs} ({there} {pluralize(there, 'was,were')} already there, "
+                f"{imported.skipped} skipped: not finished).",
             )
             return redirect(study)
     return _page(request, study, EnqueueTrialForm(space=study.space.spec()), form, None)

@@ -35,4 +35,7 @@ def study_plot(request, study_id: int, kind: str, fmt: str = "json"):
         writer.writerows(map(neutralise, row) for row in rows)
         return response
     figure = plot.figure(data, query.cleaned_data)
-    return JsonResponse({"figure": figure, "n_trials": data["n_trials"], "state": study.state})
+    pending = data.get("pending", False)  # a stopped study's analysis to come: the page asks again
+    return JsonResponse(
+        {"figure": figure, "n_trials": data["n_trials"], "state": study.state, "pending": pending}
+    )

@@ -180,6 +180,10 @@ def test_a_conditional_parameter_may_be_empty_on_the_branch_that_does_not_use_it
             "row 2: 5 cells, but the header names 4",
         ),
         (
+            b"LR,batch_size,optimizer,Val_Loss\n0.01,64,adam,0.4\n",  # named once for the file, not per row
+            "column 'LR' is not 'lr': names are case-sensitive column 'Val_Loss' is not 'val_loss'",
+        ),
+        (
             b"lr,batch_size,optimizer,val_loss\n0.01,64.5,adam,0.4\n",
             "row 2: parameter 'batch_size': 64.5 is not",
         ),
@@ -190,6 +194,14 @@ def test_a_conditional_parameter_may_be_empty_on_the_branch_that_does_not_use_it
         (
             b"lr,batch_size,optimizer,val_loss,Created\n0.01,64,adam,0.4,soon\n",
             "row 2: Created 'soon' is not",
+        ),
+        (
+            b"lr,batch_size,optimizer,val_loss,Created,Runtime\n0.01,64,adam,0.4,9999-12-31T23:59Z,120\n",
+            "row 2: Created '9999-12-31T23:59Z' (with its Runtime) is outside the years 1 to 9999",
+        ),
+        (
+            b"lr,batch_size,optimizer,val_loss,Created\n0.01,64,adam,0.4,0001-01-01T00:00+05:00\n",
+            "row 2: Created '0001-01-01T00:00+05:00' (with its Runtime) is outside",
         ),
     ],
 )
@@ -255,3 +267,51 @@ def test_runs_recorded_in_a_running_study_send_one_scheduling_step_only_when_the
 def _steps(study) -> list:
     """The scheduling steps sent for `study`'s queue since the broker was emptied."""
     return [message for message in take_messages(study.queue) if message[0] == "workers.schedule_study"]
+
+
+def test_wandb_columns_are_read_in_any_case_so_a_crashed_run_is_not_recorded_as_complete(api, make_study):
+    study = wandb_study(make_study)
+    sheet = "name,STATE,notes,created,runtime,lr,batch_size,optimizer,val_loss\n"
+    sheet += "a,crashed,OOM,2026-11-01T10:00:00Z,60,0.01,64,adam,0.5\n"
+
+    assert _import(api, study, sheet).status_code == 201
+    trial = study.trials.get()
+    assert (trial.state, trial.value, trial.note, trial.duration_s) == (Trial.State.FAILED, None, "OOM", 60.0)
+
+
+def test_a_config_key_spelt_like_a_wandb_column_beside_it_is_another_column(api, make_study):
+    study = wandb_study(make_study)
+    sheet = "Name,State,name,lr,batch_size,optimizer,val_loss\nrun-1,finished,resnet,0.01,64,adam,0.5\n"
+
+    assert _import(api, study, sheet).json()["added"] == 1  # was "column 'Name' appears more than once"
+
+
+def test_blank_rows_do_not_count_towards_the_thousand_rows_a_file_may_hold(api, make_study):
+    study = wandb_study(make_study)
+    sheet = "lr,batch_size,optimizer,val_loss\n" + ",,,\n" * 1_200 + "0.01,64,adam,0.5\n"
+
+    assert _import(api, study, sheet).json()["added"] == 1
+
+
+def test_runs_that_share_a_name_are_two_runs_and_a_run_listed_twice_is_named_as_such(api, make_study):
+    study = wandb_study(make_study)
+    sheet = "Name,lr,batch_size,optimizer,val_loss\nbaseline,0.01,64,adam,0.5\nbaseline,0.02,64,adam,0.4\n"
+
+    assert _import(api, study, sheet).json()["added"] == 2  # was a 409: "imported before"
+
+    twice = "Name,Created,lr,batch_size,optimizer,val_loss\n"
+    twice += "b,2026-11-01T10:00:00Z,0.01,64,adam,0.5\nb,2026-11-01T10:00:00Z,0.02,64,adam,0.4\n"
+    response = _import(api, study, twice)
+    assert response.status_code == 400
+    message = "row 3: the same run as row 2 (its Name and Created) with other values"
+    assert response.json() == {"rows": [message]}
+    assert study.trials.count() == 2
+
+
+def test_empty_rows_above_the_header_are_skipped_and_rows_keep_a_spreadsheets_numbers(api, make_study):
+    study = wandb_study(make_study)
+    sheet = ",,,\n\nlr,batch_size,optimizer,val_loss\n0.01,64,adam,0.5\n3.0,64,adam,0.4\n"
+
+    bad = "row 5: parameter 'lr': 3.0 is outside [0.0001, 1.0]"
+    assert _import(api, study, sheet).json() == {"rows": [bad]}
+    assert _import(api, study, sheet.rsplit("3.0", 1)[0]).json()["added"] == 1  # was "the file is empty"

@@ -102,3 +102,13 @@ def test_the_last_results_of_a_study_nobody_watched_are_analysed_when_it_complet
     study.refresh_from_db()
     assert study.state == Study.State.COMPLETED
     assert _requested(study) is not None, "its analysis is asked for: pages, exports and compare read it"
+
+
+@pytest.mark.parametrize("stop", [services.pause_study, services.cancel_study])
+def test_the_results_of_a_study_nobody_watched_are_analysed_when_it_is_paused_or_cancelled(make_study, stop):
+    """A stopped study's pages never ask (only a running study's readers do), and no result may come
+    after the stop: without a request there, its plots said "not computed yet" for good."""
+    study = run_trials(make_study(max_trials=5, max_parallel=2), [3.0, 1.0])
+    assert _requested(study) is None
+    assert stop(study)
+    assert _requested(study) is not None

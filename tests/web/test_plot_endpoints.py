@@ -9,9 +9,11 @@ import io
 import pytest
 from django.urls import reverse
 
+from studies import services
 from studies.demo import create_demo_study
 from studies.plots import analysis
 from studies.plots.data import PLOTS
+from tests.helpers import run_trials
 
 pytestmark = pytest.mark.django_db
 
@@ -113,3 +115,21 @@ def test_the_study_page_has_every_plot_with_a_csv_link(client, cast):
         for kind in kinds:
             assert f'data-src="{reverse("study-plot", args=[study.pk, kind])}"' in page or kind == "history"
             assert reverse("study-plot-csv", args=[study.pk, kind]) in page
+
+
+def test_a_stopped_studys_analysis_plots_say_while_its_last_results_analysis_is_to_come(
+    client, cast, make_study
+):
+    """The page's plots stop refreshing once the study stops, unless the answer says `pending`: the
+    analysis of the last results runs a window after them."""
+    study = run_trials(make_study(max_trials=2, max_parallel=2), [3.0, 1.0])
+    client.force_login(cast["viewer"])
+    url = reverse("study-plot", args=[study.pk, "importance"])
+    assert client.get(url).json()["pending"] is False  # running: refreshed anyway
+
+    services.schedule_trials(study.pk)  # completes the study
+    assert client.get(url).json()["pending"] is True
+    analysis.analyze(study)
+    assert [client.get(reverse("study-plot", args=[study.pk, k])).json()["pending"] for k in PLOTS] == [
+        False
+    ] * len(PLOTS)

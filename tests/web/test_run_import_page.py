@@ -50,3 +50,14 @@ def test_a_viewer_cannot_import_runs(client, cast, make_study):
 
     assert response.status_code == 404
     assert not study.trials.exists()
+
+
+def test_one_imported_run_is_told_in_the_singular(client, cast, make_study):
+    study = wandb_study(make_study)
+    client.force_login(cast["editor"])
+    sheet = "lr,batch_size,optimizer,val_loss\n0.01,64,adam,0.5\n"
+    _upload(client, study, sheet)
+
+    page = _upload(client, study, sheet + "0.02,64,adam,0.4\n").content.decode()
+
+    assert "Imported 1 run as a trial (1 was already there, 0 skipped: not finished)." in page
