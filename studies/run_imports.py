@@ -325,11 +325,23 @@ def _number(text: str, what: str) -> float:
     return number
 
 
+def _not_finite(text: str) -> bool:
+    try:
+        return not math.isfinite(float(text.strip()))
+    except ValueError:
+        return False
+
+
 def _complete(study: Study, row: dict[str, str], started, finished) -> Result:
+    """A finished run's result; one whose metric is NaN or infinite (a diverged run, common in a
+    sweep) is recorded as failed, as a worker records a job that returned it."""
     values = {}
     for metric in metric_names(study):
         if not row.get(metric, "").strip():
             raise _BadRow(f"no value for the metric {metric}")
+        if _not_finite(row[metric]):
+            why = f"the run's {metric} is {row[metric].strip()}, not a finite number (imported)"
+            return Result(state=Trial.State.FAILED, started=started, finished=finished, error=why)
         values[metric] = _number(row[metric], f"metric {metric!r}")
     if not study.objectives:
         return Result(

@@ -188,10 +188,6 @@ def test_a_conditional_parameter_may_be_empty_on_the_branch_that_does_not_use_it
             "row 2: parameter 'batch_size': 64.5 is not",
         ),
         (
-            b"lr,batch_size,optimizer,val_loss\n0.01,64,adam,NaN\n",
-            "row 2: metric 'val_loss': 'NaN' is not a finite",
-        ),
-        (
             b"lr,batch_size,optimizer,val_loss,Created\n0.01,64,adam,0.4,soon\n",
             "row 2: Created 'soon' is not",
         ),
@@ -315,3 +311,17 @@ def test_empty_rows_above_the_header_are_skipped_and_rows_keep_a_spreadsheets_nu
     bad = "row 5: parameter 'lr': 3.0 is outside [0.0001, 1.0]"
     assert _import(api, study, sheet).json() == {"rows": [bad]}
     assert _import(api, study, sheet.rsplit("3.0", 1)[0]).json()["added"] == 1  # was "the file is empty"
+
+
+def test_a_finished_run_whose_metric_diverged_is_recorded_as_failed_not_refused(api, make_study):
+    """A diverged run (NaN or an infinite loss) is common in a sweep; a worker records such a job as
+    failed, and one of them refused the whole file."""
+    study = wandb_study(make_study)
+    sheet = "lr,batch_size,optimizer,val_loss\n0.9,64,adam,NaN\n0.01,64,sgd,0.4\n0.5,32,adam,inf\n"
+
+    response = _import(api, study, sheet)
+
+    assert response.status_code == 201 and response.json()["added"] == 3
+    trials = list(study.trials.order_by("number").values_list("state", "value", "error"))
+    assert [t[:2] for t in trials] == [("failed", None), ("complete", 0.4), ("failed", None)]
+    assert "val_loss is NaN" in trials[0][2] and "val_loss is inf" in trials[2][2]
