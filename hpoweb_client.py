@@ -124,7 +124,12 @@ class Client:
         return None if status == 204 else Trial(self, handout)
 
     def study_state(self, study_id: int) -> str:
-        return self.call(f"/api/studies/{study_id}/", method="GET")[1]["state"]
+        """From the study list: reading the study's own page (its recommended trial) counts as watching
+        its analysis, which a worker waiting for a slot every few seconds would keep busy."""
+        for study in self.call(f"/api/studies/?id={study_id}", method="GET")[1]["results"]:
+            if study["id"] == study_id:
+                return study["state"]
+        return self.call(f"/api/studies/{study_id}/", method="GET")[1]["state"]  # an hpoweb without ?id=
 
     def trials(self, study_id: int, poll_s: float = 5.0) -> Iterator[Trial]:
         """Trials one after another until the study stops running (completed, cancelled, failed).

@@ -1,6 +1,6 @@
 """Finding studies: the study list's and the API's filters and orderings, validated like any input.
 
-    ?search=TEXT&project=P&state=S&optimizer=O&job=J&owner=U&tag=T&ordering=-updated
+    ?id=N&search=TEXT&project=P&state=S&optimizer=O&job=J&owner=U&tag=T&ordering=-updated
 
 `project` and `owner` are names; `search` looks in names and descriptions; `ordering` is one of
 `ORDERINGS`, with `-` for descending (the list's default: `-updated`; the API's: `id`, so its pages
@@ -35,6 +35,7 @@ def _any(what: str, choices) -> list[tuple[str, str]]:
 
 
 class StudySearch(forms.Form):
+    id = forms.IntegerField(required=False, min_value=1)
     search = forms.CharField(required=False, max_length=120)
     project = forms.CharField(required=False, max_length=100)
     state = forms.ChoiceField(required=False, choices=_any("state", Study.State.choices))
@@ -57,6 +58,7 @@ class StudySearch(forms.Form):
                 Q(name__icontains=data["search"]) | Q(description__icontains=data["search"])
             )
         exact = {
+            "pk": data["id"],
             "project__name": data["project"],
             "state": data["state"],
             "optimizer": data["optimizer"],
