@@ -171,8 +171,7 @@ def _record(study: Study, number: int, params: dict, info: dict, result: Result)
         TrialMetric(trial=trial, attempt=attempt, step=step, value=v) for step, v in result.curve
     )
     enqueue_analysis(study)
+    # A result takes no slot; once it spends the budget, scheduling completes the study.
     if study.state == Study.State.RUNNING and number >= study.max_trials:
-        enqueue_schedule(
-            study
-        )  # the budget is spent: scheduling completes the study (a result takes no slot)
+        enqueue_schedule(study)
     return trial

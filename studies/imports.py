@@ -39,7 +39,7 @@ from studies.definition_files import LONE_SURROGATE, is_text, strings, unique_ke
 from studies.models import Attempt, Project, Study, StudySummary, Trial, TrialMetric
 from studies.objectives import ResultError, result_fields
 from studies.optimizers import SearchSpace
-from studies.services import audit, create_study, start_study
+from studies.services import audit, create_study, enqueue_analysis, start_study
 
 BATCH = 1000
 MAX_UPLOAD = 200 * 1024 * 1024  # bytes of an exported study, on the page and through the API
@@ -237,6 +237,7 @@ def import_study(user, project: Project, document: dict, name: str = "") -> Stud
     StudySummary.recount(study)
     audit(user, "import", study, f"from an export of {source.get('name')!r}")
     study.refresh_from_db()
+    enqueue_analysis(study)  # it arrives stopped with its results: nothing else would ask for one
     return study
 
 
@@ -329,4 +330,6 @@ def warm_start(user, source: Study, overrides: dict, *, start: bool = False) -> 
     audit(user, "warm-start", study, f"{len(copied)} trials from {source.name!r}")
     if start:
         start_study(study)
+    else:
+        enqueue_analysis(study)  # a draft that holds results: nothing else would ask for its analysis
     return study

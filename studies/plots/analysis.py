@@ -218,12 +218,16 @@ def analyze_if_stale(study_id: int) -> int | None:
     study = Study.objects.select_related("space").filter(pk=study_id).first()
     if study is None:
         return None
-    n_trials = StudySummary.objects.get(study=study).n_finished
     stored = (
         StudyAnalysis.objects.filter(study=study, kind="importance")
         .values_list("n_trials", flat=True)
         .first()
     )
-    if stored == n_trials:
+    if covers_every_result(study, stored):
         return None
     return analyze(study)
+
+
+def covers_every_result(study: Study, analysed: int | None) -> bool:
+    """Whether an analysis of `analysed` finished trials (None: none stored) is the study's latest."""
+    return analysed == StudySummary.objects.get(study=study).n_finished

@@ -17,7 +17,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from studies import services, trial_sample
-from studies.models import Study, StudyAnalysis, StudySummary, Trial, TrialMetric
+from studies.models import Study, StudyAnalysis, Trial, TrialMetric
 from studies.plots import analysis, analysis_figures, figures, pareto, parts
 
 
@@ -198,8 +198,7 @@ def _pending(study: Study, row: dict | None) -> bool:
     they come): its page goes on asking, where plots stop refreshing once a study stops."""
     if study.state == Study.State.RUNNING:  # its plots refresh anyway
         return False
-    finished = StudySummary.objects.get(study=study).n_finished
-    return finished != (row["n_trials"] if row else 0)
+    return not analysis.covers_every_result(study, row["n_trials"] if row else 0)
 
 
 def importance_data(study: Study) -> dict:

@@ -11,7 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from studies import services
-from studies.models import Study, WorkerStatus
+from studies.exports import json_chunks
+from studies.imports import import_study, read_document, warm_start
+from studies.models import Project, Study, WorkerStatus
 from studies.services import enqueue_analysis
 from tests.conftest import empty_broker, take_messages
 from tests.helpers import run_trials
@@ -112,3 +114,14 @@ def test_the_results_of_a_study_nobody_watched_are_analysed_when_it_is_paused_or
     assert _requested(study) is None
     assert stop(study)
     assert _requested(study) is not None
+
+
+def test_a_study_that_arrives_with_results_by_import_or_warm_start_asks_for_its_analysis(make_study, cast):
+    """Nothing runs in them to ask, and their plots wait for the analysis (a stopped study's `pending`)."""
+    source = run_trials(make_study(name="source"), [3.0, 1.0])
+    document = read_document("".join(json_chunks(source)))
+
+    imported = import_study(cast["owner"], Project.objects.get(name="Vision"), document, name="copy")
+    warm = warm_start(cast["owner"], source, {"name": "warm", "max_trials": 4})
+
+    assert _requested(imported) is not None and _requested(warm) is not None
